@@ -1,0 +1,42 @@
+"""Scopeflow: microscope acquisition with Python image processors in the stream of frames.
+
+The scripting API follows pycro-manager's; a pycro-manager script runs after
+changing ``from pycromanager import ...`` to ``from app import ...``.
+"""
+
+from app.acquisition import (
+    AcqNotification,
+    Acquisition,
+    AcquisitionEndedError,
+    AcquisitionFuture,
+    InvalidEventError,
+    multi_d_acquisition_events,
+)
+from app.microscope import (
+    MicroscopeConfigError,
+    SimulatedCameraSettings,
+    current_core,
+    load_microscope,
+    set_current_core,
+)
+from app.processing import ErrorPolicy, Processor
+from app.storage import open_dataset
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AcqNotification",
+    "Acquisition",
+    "AcquisitionEndedError",
+    "AcquisitionFuture",
+    "ErrorPolicy",
+    "InvalidEventError",
+    "MicroscopeConfigError",
+    "Processor",
+    "SimulatedCameraSettings",
+    "current_core",
+    "load_microscope",
+    "multi_d_acquisition_events",
+    "open_dataset",
+    "set_current_core",
+]

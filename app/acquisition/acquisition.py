@@ -1,0 +1,282 @@
+"""Acquisition: pycro-manager's scripting API over Scopeflow's in-process engine."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import os
+import queue
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from pymmcore_plus import CMMCorePlus
+
+from app.acquisition.counts import FrameCounts
+from app.acquisition.engine import EngineThread
+from app.acquisition.event_queue import EventQueue
+from app.acquisition.flow import AcquisitionFlow
+from app.acquisition.futures import AcquisitionFuture
+from app.acquisition.hooks import UserCallable
+from app.acquisition.notifications import AcqNotification, NotificationDispatcher
+from app.acquisition.workers import ProcessingThread, SavingThread
+from app.processing.display import LatestFrameSlot
+from app.processing.errors import ErrorPolicy
+from app.processing.pipeline import Processor, ProcessorFailure, ProcessorPipeline
+from app.storage.ndtiff_sink import NDTiffSink
+
+logger = logging.getLogger(__name__)
+
+ProcessorLike = Callable[..., Any] | Processor
+
+
+class Acquisition:
+    """Acquire images, run them through processors, save them as NDTiff.
+
+    Arguments follow pycro-manager's ``Acquisition``; a script written for it runs
+    after changing the import. Scopeflow adds:
+
+    ``on_error``       what a processor error does: ``"abort"`` (default: stop, and
+                       re-raise from ``await_completion``), ``"skip"`` (drop the frame)
+                       or ``"pass_through"`` (disable that processor).
+    ``queue_size``     frames that may wait between threads.
+    ``full_queue``     ``"block"`` (default: the camera readout waits for processors)
+                       or ``"drop"`` (the frame is dropped and counted as lost).
+    ``hardware_sequencing`` merge events into camera bursts when the hardware allows.
+
+    The acquisition starts at construction. It ends when it is marked finished (the
+    end of a ``with`` block, ``mark_finished()``, or ``event_queue.put(None)``), no
+    event is pending and no frame is still being processed or saved.
+    """
+
+    def __init__(
+        self,
+        directory: str | os.PathLike[str] | None = None,
+        name: str | None = None,
+        image_process_fn: ProcessorLike | Sequence[ProcessorLike] | None = None,
+        event_generation_hook_fn: Callable[..., Any] | None = None,
+        pre_hardware_hook_fn: Callable[..., Any] | None = None,
+        post_hardware_hook_fn: Callable[..., Any] | None = None,
+        post_camera_hook_fn: Callable[..., Any] | None = None,
+        image_saved_fn: Callable[..., Any] | None = None,
+        notification_callback_fn: Callable[..., Any] | None = None,
+        show_display: bool = True,
+        core: CMMCorePlus | None = None,
+        *,
+        on_error: ErrorPolicy | str = ErrorPolicy.ABORT,
+        queue_size: int = 64,
+        full_queue: str = "block",
+        hardware_sequencing: bool = True,
+        debug: bool = False,
+    ) -> None:
+        if (directory is None) != (name is None):
+            raise ValueError(
+                "Give both directory and name to save, or neither to process without saving"
+            )
+        if full_queue not in ("block", "drop"):
+            raise ValueError(f"full_queue must be 'block' or 'drop', got {full_queue!r}")
+        if queue_size < 1:
+            raise ValueError("queue_size must be at least 1")
+        if image_saved_fn is not None and directory is None:
+            raise ValueError("image_saved_fn needs saving: give directory and name")
+        # Check every user callable now, so a wrong signature fails here, in the user's line.
+        if image_process_fn is None:
+            processors: list[ProcessorLike] = []
+        elif isinstance(image_process_fn, Sequence):
+            processors = list(image_process_fn)
+        else:
+            processors = [image_process_fn]
+        self.pipeline = ProcessorPipeline(
+            [p if isinstance(p, Processor) else Processor(p, source="script") for p in processors],
+            on_error=on_error,
+        )
+        hooks = {
+            "event_generation_hook_fn": UserCallable.hook(
+                event_generation_hook_fn, "event_generation_hook_fn"
+            ),
+            "pre_hardware_hook_fn": UserCallable.hook(pre_hardware_hook_fn, "pre_hardware_hook_fn"),
+            "post_hardware_hook_fn": UserCallable.hook(post_hardware_hook_fn, "post_hardware_hook_fn"),
+            "post_camera_hook_fn": UserCallable.hook(post_camera_hook_fn, "post_camera_hook_fn"),
+        }
+        image_saved = UserCallable.image_saved(image_saved_fn)
+        notification_fn = UserCallable.notification(notification_callback_fn)
+
+        if core is None:
+            from app.microscope.session import current_core
+
+            core = current_core()
+        self.core = core
+        self.show_display = show_display
+        self.debug = debug
+        self.counts = FrameCounts()
+        self.display = LatestFrameSlot()
+        self.errors: list[ProcessorFailure] = []
+        self.latency_to_processor_ns: list[int] = []
+        self.latency_to_saved_ns: list[int] = []
+        self._exception: BaseException | None = None
+        self._lock = threading.Lock()
+        self._futures: list[AcquisitionFuture] = []
+        self._done = threading.Event()
+
+        self._notifications = NotificationDispatcher()
+        self._notifications.connect(self._route_to_futures)
+        if notification_fn is not None:
+            self._notifications.connect(notification_fn)
+
+        self._flow = AcquisitionFlow()
+        self.event_queue = EventQueue(self._flow)
+        self._sink = (
+            NDTiffSink(directory, name, self._summary_metadata()) if directory is not None else None
+        )
+        frames: queue.Queue[Any] = queue.Queue(maxsize=queue_size)
+        to_save: queue.Queue[Any] | None = queue.Queue(maxsize=queue_size) if self._sink else None
+        self._engine = EngineThread(
+            core,
+            self._flow,
+            frames,
+            self.counts,
+            self._notifications.post,
+            self._handle_error,
+            event_queue=self.event_queue,
+            hooks=hooks,
+            drop_when_full=full_queue == "drop",
+            hardware_sequencing=hardware_sequencing,
+        )
+        self._processing = ProcessingThread(
+            frames,
+            to_save,
+            self.pipeline,
+            self._flow,
+            self.counts,
+            self.display,
+            self.event_queue,
+            self._handle_error,
+            self.latency_to_processor_ns,
+        )
+        self._threads: list[threading.Thread] = [self._engine, self._processing]
+        if self._sink is not None and to_save is not None:
+            self._threads.append(
+                SavingThread(
+                    to_save,
+                    self._sink,
+                    self._flow,
+                    self.counts,
+                    self._notifications.post,
+                    self._handle_error,
+                    image_saved,
+                    self.event_queue,
+                    self.latency_to_saved_ns,
+                )
+            )
+        for thread in self._threads:
+            thread.start()
+        self._closer = threading.Thread(target=self._close_when_done, name="scopeflow-closer", daemon=True)
+        self._closer.start()
+
+    # ------------------------------------------------------------ public API
+    def acquire(self, events: Any) -> AcquisitionFuture:
+        """Queue events (a dict, a list, a generator, a useq sequence or event).
+
+        Returns at once, with a future to wait on. Invalid events raise
+        ``InvalidEventError`` here, and none of the events given is queued.
+        """
+        if self._done.is_set():
+            raise RuntimeError("This acquisition has finished; create a new one")
+        future = AcquisitionFuture(self, [])
+        with self._lock:
+            self._futures.append(future)
+        accepted = self._flow.submit(events)
+        future._expected = {frozenset(e["axes"].items()) for e in accepted}
+        return future
+
+    def mark_finished(self) -> None:
+        """No more events will come from the caller; end once the pending ones are done."""
+        self._flow.request_finish()
+
+    def abort(self, exception: BaseException | None = None) -> None:
+        """Stop as soon as possible. Frames already acquired are still processed and saved."""
+        if exception is not None:
+            with self._lock:
+                self._exception = self._exception or exception
+        self._flow.abort()
+
+    def await_completion(self, timeout: float | None = None) -> None:
+        """Wait for the end; re-raise the first error of a processor, hook or callback."""
+        if not self._done.wait(timeout):
+            raise TimeoutError(f"The acquisition did not finish within {timeout} s")
+        if self._exception is not None:
+            raise self._exception
+
+    def is_finished(self) -> bool:
+        return self._done.is_set()
+
+    def get_dataset(self):
+        """The ``ndtiff`` dataset being written (readable now and after), or None."""
+        return self._sink.dataset if self._sink is not None else None
+
+    @property
+    def dataset_path(self) -> str | None:
+        return str(self._sink.path) if self._sink is not None else None
+
+    def __enter__(self) -> Acquisition:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
+        if exc is not None:
+            self.abort()
+            self._done.wait()
+            return  # the block's own exception propagates
+        self.mark_finished()
+        self.await_completion()
+
+    # ------------------------------------------------------------ internals
+    def _handle_error(self, where: str, exc: BaseException, traceback_text: str) -> bool:
+        """Record an error from a worker thread; return True if the acquisition stops."""
+        if not any(f.exception is exc for f in self.pipeline.failures):
+            self.errors.append(ProcessorFailure(where, None, exc, traceback_text))
+            logger.error("Error in %s:\n%s", where, traceback_text)
+        else:
+            self.errors.append(next(f for f in self.pipeline.failures if f.exception is exc))
+        stops = (
+            self.pipeline.on_error is ErrorPolicy.ABORT
+            or where in ("the acquisition engine", "the NDTiff writer")
+        )
+        if stops:
+            self._notifications.post(AcqNotification("global", AcqNotification.Global.ACQ_ERROR, where))
+            self.abort(exc)
+        return stops
+
+    def _route_to_futures(self, note: AcqNotification) -> None:
+        with self._lock:
+            futures = list(self._futures)
+        for future in futures:
+            future._on_notification(note)
+
+    def _close_when_done(self) -> None:
+        for thread in self._threads:
+            thread.join()
+        self._notifications.post(AcqNotification("global", AcqNotification.Global.ACQ_FINISHED))
+        self._notifications.close()
+        self._done.set()
+        if self.counts.snapshot()["lost"]:
+            logger.warning("Frames lost in this acquisition: %s", self.counts.snapshot())
+
+    def _summary_metadata(self) -> dict[str, Any]:
+        core = self.core
+        group = core.getChannelGroup()
+        return {
+            "Software": "Scopeflow",
+            "StartTime": datetime.datetime.now().astimezone().isoformat(),
+            "MicroManagerVersion": core.getVersionInfo(),
+            "Camera": core.getCameraDevice(),
+            "Width": core.getImageWidth(),
+            "Height": core.getImageHeight(),
+            "PixelType": "GRAY8" if core.getBytesPerPixel() == 1 else "GRAY16",
+            "BitDepth": core.getImageBitDepth(),
+            "PixelSize_um": core.getPixelSizeUm(),
+            "ChannelGroup": group,
+            "Processors": [p.name for p in self.pipeline.processors],
+            "SystemState": {
+                f"{device}-{prop}": value for device, prop, value in core.getSystemStateCache()
+            },
+        }

@@ -1,0 +1,219 @@
+"""Acquisition events: pycro-manager's event dicts, checked and turned into useq events.
+
+An event is a dict describing one image: where the hardware goes and which
+``axes`` identify the image in the dataset. The keys are pycro-manager's:
+
+``axes``            {axis name: int or str}; names the image in storage (required)
+``x``, ``y``        XY stage position, µm
+``z``               focus stage position, µm
+``exposure``        camera exposure, ms
+``config_group``    [group, preset], e.g. ["Channel", "DAPI"]
+``min_start_time``  seconds after the acquisition started, before which not to start
+``properties``      [[device, property, value], ...]
+``stage_positions`` [[stage device, position µm], ...] for stages other than the focus
+``camera``          the camera device to use for this image
+``keep_shutter_open`` keep the shutter open after this image
+``tags``            {str: value}, copied into the image's metadata
+
+Events are checked when they are submitted, so a typo fails in the caller's line,
+not minutes later on the engine thread.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from numbers import Integral, Real
+from typing import Any
+
+import useq
+
+EVENT_KEYS = frozenset(
+    {
+        "axes",
+        "x",
+        "y",
+        "z",
+        "exposure",
+        "config_group",
+        "min_start_time",
+        "properties",
+        "stage_positions",
+        "camera",
+        "keep_shutter_open",
+        "tags",
+    }
+)
+
+#: Key under which the original event dict travels in ``useq.MDAEvent.metadata``.
+EVENT_METADATA_KEY = "scopeflow_event"
+
+
+class InvalidEventError(ValueError):
+    """An acquisition event is malformed; the message names the event and the key."""
+
+
+def _fail(event: Any, why: str) -> InvalidEventError:
+    return InvalidEventError(f"Invalid acquisition event {event!r}: {why}")
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def normalize_event(event: Any) -> dict[str, Any]:
+    """Return a checked copy of one event dict (numpy scalars become Python numbers)."""
+    if isinstance(event, useq.MDAEvent):
+        return event_from_useq(event)
+    if not isinstance(event, Mapping):
+        raise InvalidEventError(
+            f"An acquisition event must be a dict (or a useq.MDAEvent), got {type(event).__name__}: "
+            f"{event!r}"
+        )
+    unknown = set(event) - EVENT_KEYS
+    if unknown:
+        raise _fail(
+            event, f"unknown key(s) {sorted(unknown)}; valid keys are {sorted(EVENT_KEYS)}"
+        )
+    out: dict[str, Any] = {}
+    axes = event.get("axes")
+    if not isinstance(axes, Mapping):
+        raise _fail(event, "'axes' is required and must be a dict such as {'time': 0}")
+    out["axes"] = {}
+    for name, value in axes.items():
+        if not isinstance(name, str) or not name:
+            raise _fail(event, f"axis names must be non-empty strings, got {name!r}")
+        if isinstance(value, Integral) and not isinstance(value, bool):
+            out["axes"][name] = int(value)
+        elif isinstance(value, str):
+            out["axes"][name] = value
+        else:
+            raise _fail(event, f"axis {name!r} must be an int or a str, got {value!r}")
+    for key in ("x", "y", "z", "exposure", "min_start_time"):
+        if key in event and event[key] is not None:
+            if not _is_number(event[key]):
+                raise _fail(event, f"{key!r} must be a finite number, got {event[key]!r}")
+            out[key] = float(event[key])
+    if ("x" in out) != ("y" in out):
+        raise _fail(event, "'x' and 'y' must be given together")
+    if out.get("exposure", 1.0) <= 0:
+        raise _fail(event, f"'exposure' must be positive, got {out['exposure']}")
+    if out.get("min_start_time", 0.0) < 0:
+        raise _fail(event, "'min_start_time' must not be negative")
+    if "config_group" in event:
+        group = event["config_group"]
+        if (
+            not isinstance(group, Sequence)
+            or isinstance(group, str)
+            or len(group) != 2
+            or not all(isinstance(g, str) for g in group)
+        ):
+            raise _fail(event, "'config_group' must be [group, preset], two strings")
+        out["config_group"] = [group[0], group[1]]
+    if "properties" in event:
+        props = []
+        for item in event["properties"]:
+            if isinstance(item, str) or not isinstance(item, Sequence) or len(item) != 3:
+                raise _fail(event, f"each property must be [device, property, value], got {item!r}")
+            props.append([str(item[0]), str(item[1]), item[2]])
+        out["properties"] = props
+    if "stage_positions" in event:
+        stages = []
+        for item in event["stage_positions"]:
+            if isinstance(item, str) or not isinstance(item, Sequence) or len(item) != 2:
+                raise _fail(event, f"each stage position must be [stage, position], got {item!r}")
+            if not _is_number(item[1]):
+                raise _fail(event, f"stage position must be a number, got {item[1]!r}")
+            stages.append([str(item[0]), float(item[1])])
+        out["stage_positions"] = stages
+    if "camera" in event:
+        if not isinstance(event["camera"], str):
+            raise _fail(event, "'camera' must be a device label (str)")
+        out["camera"] = event["camera"]
+    if "keep_shutter_open" in event:
+        out["keep_shutter_open"] = bool(event["keep_shutter_open"])
+    if "tags" in event:
+        tags = event["tags"]
+        if not isinstance(tags, Mapping) or not all(isinstance(k, str) for k in tags):
+            raise _fail(event, "'tags' must be a dict with str keys")
+        out["tags"] = dict(tags)
+    return out
+
+
+def iter_events(events: Any) -> Iterator[Any]:
+    """Flatten what ``acquire`` accepts (a dict, a list, a generator, nested lists, useq)."""
+    if events is None or isinstance(events, Mapping | useq.MDAEvent):
+        yield events
+    elif isinstance(events, useq.MDASequence):
+        yield from events.iter_events()
+    elif isinstance(events, Iterable) and not isinstance(events, str | bytes):
+        for item in events:
+            yield from iter_events(item)
+    else:
+        raise InvalidEventError(
+            "acquire() takes an event dict, a list or generator of them, a useq.MDASequence "
+            f"or a useq.MDAEvent; got {type(events).__name__}: {events!r}"
+        )
+
+
+_USEQ_AXES = {"t": "time", "z": "z", "c": "channel", "p": "position", "g": "grid"}
+
+
+def event_from_useq(event: useq.MDAEvent) -> dict[str, Any]:
+    """Express a useq event as an event dict (useq's axis letters become pycro-manager names)."""
+    axes: dict[str, int | str] = {}
+    for key, value in event.index.items():
+        axes[_USEQ_AXES.get(key, key)] = int(value)
+    out: dict[str, Any] = {"axes": axes}
+    if event.channel is not None:
+        out["config_group"] = [event.channel.group, event.channel.config]
+        axes["channel"] = event.channel.config
+    if event.exposure is not None:
+        out["exposure"] = float(event.exposure)
+    if event.x_pos is not None and event.y_pos is not None:
+        out["x"], out["y"] = float(event.x_pos), float(event.y_pos)
+    if event.z_pos is not None:
+        out["z"] = float(event.z_pos)
+    if event.min_start_time is not None:
+        out["min_start_time"] = float(event.min_start_time)
+    if event.properties:
+        out["properties"] = [list(p) for p in event.properties]
+    if event.keep_shutter_open:
+        out["keep_shutter_open"] = True
+    if event.pos_name:
+        out["tags"] = {"PositionName": event.pos_name}
+    return normalize_event(out)
+
+
+def to_useq(event: dict[str, Any]) -> useq.MDAEvent:
+    """The useq event that pymmcore-plus's MDAEngine executes for an event dict.
+
+    The dict itself rides along in the event's metadata, so each frame the engine
+    returns carries the event that produced it, even after hardware sequencing merges
+    several events into one burst.
+    """
+    axes = event["axes"]
+    index = {k: v for k, v in axes.items() if isinstance(v, int)}
+    if "time" in index:
+        index["t"] = index["time"]
+    properties: list[tuple[str, str, Any]] = [tuple(p) for p in event.get("properties", ())]
+    for stage, position in event.get("stage_positions", ()):
+        properties.append((stage, "Position", position))
+    if "camera" in event:
+        properties.append(("Core", "Camera", event["camera"]))
+    channel = None
+    if "config_group" in event:
+        group, preset = event["config_group"]
+        channel = {"config": preset, "group": group}
+    return useq.MDAEvent(
+        index=index,
+        channel=channel,
+        exposure=event.get("exposure"),
+        x_pos=event.get("x"),
+        y_pos=event.get("y"),
+        z_pos=event.get("z"),
+        min_start_time=event.get("min_start_time"),
+        properties=properties or None,
+        keep_shutter_open=event.get("keep_shutter_open", False),
+        metadata={EVENT_METADATA_KEY: event},
+    )

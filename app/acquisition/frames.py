@@ -1,0 +1,72 @@
+"""Frames as they travel between threads, and the metadata processors see."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from pymmcore_plus import CMMCorePlus
+
+
+@dataclass(slots=True)
+class Frame:
+    """One image from the camera, not copied, with the metadata built for it."""
+
+    image: np.ndarray
+    metadata: dict[str, Any]
+    acquired_ns: int  # time.perf_counter_ns() when the engine received it
+
+
+class FrameMetadataFactory:
+    """Builds pycro-manager-style image metadata from the event and pymmcore-plus's meta.
+
+    What does not change during an acquisition (camera size, pixel type, bit depth)
+    is read once, so the per-frame cost is a small dict.
+    """
+
+    def __init__(self, core: CMMCorePlus, default_channel: str) -> None:
+        self._default_channel = default_channel
+        self._bit_depth = core.getImageBitDepth()
+        self._core = core
+        self._start_ns = time.perf_counter_ns()
+        self._image_number = 0
+
+    @property
+    def start_ns(self) -> int:
+        return self._start_ns
+
+    def build(self, image: np.ndarray, event: dict[str, Any], meta: Any) -> dict[str, Any]:
+        """The metadata dict for one frame; ``meta`` is pymmcore-plus's frame metadata."""
+        channel = event["config_group"][1] if "config_group" in event else self._default_channel
+        md: dict[str, Any] = {
+            "Axes": dict(event["axes"]),
+            "Channel": channel,
+            "Exposure": meta.get("exposure_ms"),
+            "PixelSizeUm": meta.get("pixel_size_um"),
+            "Camera": meta.get("camera_device"),
+            "ElapsedTime-ms": (time.perf_counter_ns() - self._start_ns) / 1e6,
+            "ImageNumber": self._image_number,
+            "Width": int(image.shape[1]),
+            "Height": int(image.shape[0]),
+            "PixelType": "GRAY8" if image.dtype == np.uint8 else "GRAY16",
+            "BitDepth": 8 if image.dtype == np.uint8 else self._bit_depth,
+        }
+        self._image_number += 1
+        position = meta.get("position") or {}
+        for key, source, fallback in (
+            ("XPosition_um", "x", "x"),
+            ("YPosition_um", "y", "y"),
+            ("ZPosition_um", "z", "z"),
+        ):
+            value = position.get(source, event.get(fallback))
+            if value is not None:
+                md[key] = value
+        if "config_group" in event:
+            md["ChannelGroup"] = event["config_group"][0]
+        if "tags" in event:
+            md["tags"] = dict(event["tags"])
+        if "hardware_triggered" in meta:
+            md["HardwareTriggered"] = bool(meta["hardware_triggered"])
+        return md

@@ -1,0 +1,249 @@
+"""Writing NDTiff v3 files: a careful, append-only writer readable by the ndtiff package.
+
+Why not ``ndtiff.NDTiffDataset(writable=True)``: its writer refuses uint8 arrays (so
+8-bit cameras cannot save), records every 16-bit image as 16-bit whatever the camera's
+bit depth, and pre-allocates each file to 4 GB, which on filesystems without sparse
+files writes gigabytes of zeros. This writer produces the same format (TIFF with
+Micro-Manager's NDTiff header, one IFD + pixels + JSON metadata per image, and the
+``NDTiff.index`` file), appends only, and keeps every file a valid TIFF after each
+image, so a crash or an abort leaves a readable dataset.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import sys
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import numpy as np
+from ndtiff.ndtiff_index import NDTiffIndexEntry
+
+MAJOR_VERSION = 3
+MINOR_VERSION = 3
+_NDTIFF_MAGIC = 483729
+_SUMMARY_MD_HEADER = 2355492
+_MAX_FILE_SIZE = 4 * 1024**3  # TIFF offsets are 32-bit
+_FILE_MARGIN = 1024**2  # room left for the last IFD and metadata of a file
+
+# TIFF tags written for each image, in ascending order as TIFF requires.
+_WIDTH, _HEIGHT, _BITS_PER_SAMPLE, _COMPRESSION, _PHOTOMETRIC = 256, 257, 258, 259, 262
+_STRIP_OFFSETS, _SAMPLES_PER_PIXEL, _ROWS_PER_STRIP, _STRIP_BYTE_COUNTS = 273, 277, 278, 279
+_X_RESOLUTION, _Y_RESOLUTION, _RESOLUTION_UNIT, _MM_METADATA = 282, 283, 296, 51123
+_NUM_ENTRIES = 13
+_IFD_SIZE = 2 + _NUM_ENTRIES * 12 + 4 + 16  # entries, next-IFD offset, two rationals
+_SHORT, _LONG, _RATIONAL, _UNDEFINED_ASCII = 3, 4, 5, 2
+
+_PIXEL_TYPES = {
+    8: NDTiffIndexEntry.EIGHT_BIT,
+    10: NDTiffIndexEntry.TEN_BIT,
+    11: NDTiffIndexEntry.ELEVEN_BIT,
+    12: NDTiffIndexEntry.TWELVE_BIT,
+    14: NDTiffIndexEntry.FOURTEEN_BIT,
+    16: NDTiffIndexEntry.SIXTEEN_BIT,
+}
+
+
+class UnsupportedImageError(TypeError):
+    """An image NDTiff cannot store (its dtype or shape); the message says what would work."""
+
+
+def check_storable(image: np.ndarray) -> None:
+    """Raise ``UnsupportedImageError`` unless ``image`` is a 2-D uint8 or uint16 array."""
+    if not isinstance(image, np.ndarray):
+        raise UnsupportedImageError(f"NDTiff stores numpy arrays, got {type(image).__name__}")
+    if image.dtype not in (np.uint8, np.uint16):
+        raise UnsupportedImageError(
+            f"NDTiff stores 8-bit and 16-bit images (uint8, uint16); got {image.dtype}. "
+            "Convert in the processor, e.g. np.clip(img, 0, 65535).astype(np.uint16)."
+        )
+    if image.ndim != 2:
+        raise UnsupportedImageError(
+            f"NDTiff stores 2-D (Y, X) images here; got shape {image.shape}"
+        )
+
+
+def _bit_depth(image: np.ndarray, bit_depth: int | None) -> int:
+    if image.dtype == np.uint8:
+        return 8
+    return bit_depth if bit_depth in (10, 11, 12, 14, 16) else 16
+
+
+class _TiffFile:
+    """One ``.tif`` of the dataset, appended to image after image."""
+
+    def __init__(self, path: Path, summary_json: bytes) -> None:
+        self.path = path
+        self.file: BinaryIO = open(path, "wb")  # noqa: SIM115 - closed by close()
+        header = bytearray(28)
+        struct.pack_into("<2sH", header, 0, b"II" if sys.byteorder == "little" else b"MM", 42)
+        first_ifd = 28 + len(summary_json)
+        first_ifd += first_ifd % 2
+        struct.pack_into("<I", header, 4, first_ifd)
+        struct.pack_into("<III", header, 8, _NDTIFF_MAGIC, MAJOR_VERSION, MINOR_VERSION)
+        struct.pack_into("<II", header, 20, _SUMMARY_MD_HEADER, len(summary_json))
+        self.file.write(header)
+        self.file.write(summary_json)
+        self.position = 28 + len(summary_json)
+        # Where the previous IFD's "next IFD" offset lives; the header's on the first image.
+        self._previous_next_ifd_field: int | None = None
+
+    def fits(self, nbytes: int) -> bool:
+        return self.position + nbytes + _FILE_MARGIN < _MAX_FILE_SIZE
+
+    def append(
+        self, image: np.ndarray, metadata_json: bytes, pixel_type: int, bits: int
+    ) -> tuple[int, int]:
+        """Write one image; returns (pixel offset, metadata offset)."""
+        if self.position % 2:
+            self.file.write(b"\0")
+            self.position += 1
+        ifd_offset = self.position
+        height, width = image.shape
+        nbytes = image.nbytes
+        pixels_at = ifd_offset + _IFD_SIZE
+        metadata_at = pixels_at + nbytes
+        ifd = bytearray(_IFD_SIZE)
+        struct.pack_into("<H", ifd, 0, _NUM_ENTRIES)
+        entries = (
+            (_WIDTH, _LONG, 1, width),
+            (_HEIGHT, _LONG, 1, height),
+            (_BITS_PER_SAMPLE, _SHORT, 1, 8 * image.itemsize),
+            (_COMPRESSION, _SHORT, 1, 1),
+            (_PHOTOMETRIC, _SHORT, 1, 1),
+            (_STRIP_OFFSETS, _LONG, 1, pixels_at),
+            (_SAMPLES_PER_PIXEL, _SHORT, 1, 1),
+            (_ROWS_PER_STRIP, _SHORT if height < 65536 else _LONG, 1, height),
+            (_STRIP_BYTE_COUNTS, _LONG, 1, nbytes),
+            (_X_RESOLUTION, _RATIONAL, 1, ifd_offset + _IFD_SIZE - 16),
+            (_Y_RESOLUTION, _RATIONAL, 1, ifd_offset + _IFD_SIZE - 8),
+            (_RESOLUTION_UNIT, _SHORT, 1, 3),
+            (_MM_METADATA, _UNDEFINED_ASCII, len(metadata_json), metadata_at),
+        )
+        for i, (tag, kind, count, value) in enumerate(entries):
+            struct.pack_into("<HHII", ifd, 2 + 12 * i, tag, kind, count, value)
+        # next-IFD offset stays 0: this is the last image until another is appended
+        struct.pack_into("<IIII", ifd, _IFD_SIZE - 16, 1, 1, 1, 1)
+        self.file.write(ifd)
+        self.file.write(memoryview(np.ascontiguousarray(image)).cast("B"))
+        self.file.write(metadata_json)
+        self.position = metadata_at + len(metadata_json)
+        self._link_previous_ifd(ifd_offset)
+        self._previous_next_ifd_field = ifd_offset + 2 + _NUM_ENTRIES * 12
+        return pixels_at, metadata_at
+
+    def _link_previous_ifd(self, ifd_offset: int) -> None:
+        if self._previous_next_ifd_field is None:
+            return  # the header already points at the first IFD
+        self.file.seek(self._previous_next_ifd_field)
+        self.file.write(struct.pack("<I", ifd_offset))
+        self.file.seek(self.position)
+
+    def flush(self) -> None:
+        self.file.flush()
+
+    def close(self) -> None:
+        if not self.file.closed:
+            self.file.flush()
+            self.file.close()
+
+
+class NDTiffWriter:
+    """Writes one NDTiff dataset folder. Not thread-safe: one saving thread owns it.
+
+    ``write`` returns the serialised index entry of the image it wrote, after the
+    image's bytes were handed to the OS, so a reader can be told about it at once.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], summary_metadata: dict[str, Any], prefix: str):
+        self.path = Path(path)
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._prefix = prefix
+        self._summary_json = json.dumps(summary_metadata, default=_json_default).encode()
+        self._tiff: _TiffFile | None = None
+        self._file_count = 0
+        self._index = open(self.path / "NDTiff.index", "wb")  # noqa: SIM115
+        self.images_written = 0
+        self.bytes_written = 0
+
+    def _tiff_for(self, nbytes: int) -> _TiffFile:
+        if self._tiff is not None and self._tiff.fits(nbytes):
+            return self._tiff
+        if self._tiff is not None:
+            self._tiff.close()
+        suffix = "" if self._file_count == 0 else f"_{self._file_count}"
+        self._tiff = _TiffFile(
+            self.path / f"{self._prefix}_NDTiffStack{suffix}.tif", self._summary_json
+        )
+        self._file_count += 1
+        return self._tiff
+
+    def write(
+        self,
+        axes: dict[str, int | str],
+        image: np.ndarray,
+        metadata: dict[str, Any],
+        bit_depth: int | None = None,
+    ) -> bytes:
+        check_storable(image)
+        bits = _bit_depth(image, bit_depth)
+        metadata_json = json.dumps(metadata, default=_json_default).encode()
+        tiff = self._tiff_for(image.nbytes + len(metadata_json))
+        pixels_at, metadata_at = tiff.append(image, metadata_json, _PIXEL_TYPES[bits], bits)
+        tiff.flush()
+        entry = NDTiffIndexEntry(
+            frozenset(axes.items()),
+            _PIXEL_TYPES[bits],
+            pixels_at,
+            image.shape[1],
+            image.shape[0],
+            metadata_at,
+            len(metadata_json),
+            tiff.path.name,
+        ).as_byte_buffer().getvalue()
+        self._index.write(entry)
+        self._index.flush()
+        self.images_written += 1
+        self.bytes_written += image.nbytes
+        return entry
+
+    def close(self) -> None:
+        if self._tiff is not None:
+            self._tiff.close()
+        self._index.close()
+
+
+def _json_default(value: Any) -> Any:
+    """Make numpy scalars and arrays, paths and sets serialisable in metadata."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    return repr(value)
+
+
+def unique_dataset_dir(root: str | os.PathLike[str], name: str) -> Path:
+    """``root/name_N`` with N one more than any existing ``name_N``: never overwrites."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    highest = 0
+    prefix = f"{name}_"
+    for entry in root.iterdir():
+        tail = entry.name[len(prefix):] if entry.name.startswith(prefix) else ""
+        digits = tail.split("_", 1)[0]
+        if digits.isdigit():
+            highest = max(highest, int(digits))
+    while True:
+        highest += 1
+        candidate = root / f"{name}_{highest}"
+        try:
+            candidate.mkdir()
+        except FileExistsError:
+            continue
+        return candidate

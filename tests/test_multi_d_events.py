@@ -1,0 +1,70 @@
+import pytest
+
+from app import multi_d_acquisition_events
+
+
+def test_time_z_channel_order_and_values():
+    events = multi_d_acquisition_events(
+        num_time_points=2,
+        time_interval_s=1.5,
+        z_start=0,
+        z_end=1,
+        z_step=0.5,
+        channel_group="Channel",
+        channels=["DAPI", "FITC"],
+        channel_exposures_ms=[5, 20],
+        order="tcz",
+    )
+    assert len(events) == 2 * 2 * 3
+    assert events[0] == {
+        "axes": {"time": 0, "channel": "DAPI", "z": 0},
+        "config_group": ["Channel", "DAPI"],
+        "exposure": 5.0,
+        "z": 0.0,
+        "min_start_time": 0.0,
+    }
+    assert [e["z"] for e in events[:3]] == [0.0, 0.5, 1.0]
+    assert events[3]["axes"] == {"time": 0, "channel": "FITC", "z": 0}
+    assert events[3]["exposure"] == 20.0
+    assert events[6]["min_start_time"] == 1.5
+    assert events[6]["axes"]["time"] == 1
+
+
+def test_float_step_reaches_z_end_exactly():
+    events = multi_d_acquisition_events(z_start=0, z_end=6, z_step=0.4)
+    assert len(events) == 16
+    assert events[-1]["z"] == pytest.approx(6.0)
+
+
+def test_positions_with_labels_and_relative_z():
+    events = multi_d_acquisition_events(
+        xyz_positions=[[1, 2, 10], [3, 4, 20]],
+        position_labels=["A1", "B2"],
+        z_start=-1,
+        z_end=1,
+        z_step=1,
+    )
+    assert [e["axes"]["position"] for e in events] == ["A1"] * 3 + ["B2"] * 3
+    assert [e["z"] for e in events] == [9.0, 10.0, 11.0, 19.0, 20.0, 21.0]
+    assert events[3]["x"] == 3.0 and events[3]["y"] == 4.0
+
+
+def test_time_interval_list_gives_cumulative_start_times():
+    events = multi_d_acquisition_events(num_time_points=3, time_interval_s=[0, 2, 3])
+    assert [e["min_start_time"] for e in events] == [0.0, 2.0, 5.0]
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"z_start": 0, "z_end": 1}, "together"),
+        ({"channels": ["DAPI"]}, "channel_group"),
+        ({"channel_group": "Channel", "channels": ["DAPI"], "channel_exposures_ms": [1, 2]}, "one exposure"),
+        ({"xy_positions": [[0, 0]], "xyz_positions": [[0, 0, 0]]}, "cannot both"),
+        ({"order": "tzp", "xy_positions": [[0, 0]], "z_start": 0, "z_end": 1, "z_step": 1}, "before z"),
+        ({"order": "tx"}, "letters"),
+    ],
+)
+def test_bad_arguments_are_rejected(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        multi_d_acquisition_events(**kwargs)
