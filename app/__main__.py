@@ -19,7 +19,9 @@ def _parser() -> argparse.ArgumentParser:
         "--config", metavar="PATH.cfg", help="a Micro-Manager configuration file (hardware)"
     )
     parser.add_argument(
-        "--micromanager", metavar="DIR", help="the Micro-Manager installation with the device adapters"
+        "--micromanager",
+        metavar="DIR",
+        help="the Micro-Manager installation with the device adapters",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     sub = parser.add_subparsers(dest="command")

@@ -16,7 +16,9 @@ def test_modify_pixels_and_add_metadata(core, tmp_path):
         image[:10, :10] = 0
         return image, metadata
 
-    with Acquisition(directory=tmp_path, name="acquisition_name", image_process_fn=img_process_fn) as acq:
+    with Acquisition(
+        directory=tmp_path, name="acquisition_name", image_process_fn=img_process_fn
+    ) as acq:
         acq.acquire(multi_d_acquisition_events(num_time_points=3))
 
     dataset = open_dataset(acq.dataset_path)

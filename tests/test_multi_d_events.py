@@ -59,9 +59,15 @@ def test_time_interval_list_gives_cumulative_start_times():
     [
         ({"z_start": 0, "z_end": 1}, "together"),
         ({"channels": ["DAPI"]}, "channel_group"),
-        ({"channel_group": "Channel", "channels": ["DAPI"], "channel_exposures_ms": [1, 2]}, "one exposure"),
+        (
+            {"channel_group": "Channel", "channels": ["DAPI"], "channel_exposures_ms": [1, 2]},
+            "one exposure",
+        ),
         ({"xy_positions": [[0, 0]], "xyz_positions": [[0, 0, 0]]}, "cannot both"),
-        ({"order": "tzp", "xy_positions": [[0, 0]], "z_start": 0, "z_end": 1, "z_step": 1}, "before z"),
+        (
+            {"order": "tzp", "xy_positions": [[0, 0]], "z_start": 0, "z_end": 1, "z_step": 1},
+            "before z",
+        ),
         ({"order": "tx"}, "letters"),
     ],
 )

@@ -95,7 +95,9 @@ class Acquisition:
                 event_generation_hook_fn, "event_generation_hook_fn"
             ),
             "pre_hardware_hook_fn": UserCallable.hook(pre_hardware_hook_fn, "pre_hardware_hook_fn"),
-            "post_hardware_hook_fn": UserCallable.hook(post_hardware_hook_fn, "post_hardware_hook_fn"),
+            "post_hardware_hook_fn": UserCallable.hook(
+                post_hardware_hook_fn, "post_hardware_hook_fn"
+            ),
             "post_camera_hook_fn": UserCallable.hook(post_camera_hook_fn, "post_camera_hook_fn"),
         }
         image_saved = UserCallable.image_saved(image_saved_fn)
@@ -170,7 +172,9 @@ class Acquisition:
             )
         for thread in self._threads:
             thread.start()
-        self._closer = threading.Thread(target=self._close_when_done, name="scopeflow-closer", daemon=True)
+        self._closer = threading.Thread(
+            target=self._close_when_done, name="scopeflow-closer", daemon=True
+        )
         self._closer.start()
 
     # ------------------------------------------------------------ public API
@@ -237,12 +241,14 @@ class Acquisition:
             logger.error("Error in %s:\n%s", where, traceback_text)
         else:
             self.errors.append(next(f for f in self.pipeline.failures if f.exception is exc))
-        stops = (
-            self.pipeline.on_error is ErrorPolicy.ABORT
-            or where in ("the acquisition engine", "the NDTiff writer")
+        stops = self.pipeline.on_error is ErrorPolicy.ABORT or where in (
+            "the acquisition engine",
+            "the NDTiff writer",
         )
         if stops:
-            self._notifications.post(AcqNotification("global", AcqNotification.Global.ACQ_ERROR, where))
+            self._notifications.post(
+                AcqNotification("global", AcqNotification.Global.ACQ_ERROR, where)
+            )
             self.abort(exc)
         return stops
 

@@ -110,7 +110,9 @@ class EngineThread(threading.Thread):
                     break
             else:
                 self.notify(
-                    AcqNotification("hardware", AcqNotification.Hardware.PRE_HARDWARE, event["axes"])
+                    AcqNotification(
+                        "hardware", AcqNotification.Hardware.PRE_HARDWARE, event["axes"]
+                    )
                 )
                 yield to_useq(event)
 
@@ -131,22 +133,27 @@ class EngineThread(threading.Thread):
 
     def _run_unit(self, unit: useq.MDAEvent) -> None:
         """Set up the hardware for one event or merged burst, then read its frames."""
-        first = _events_of(unit)[0]
+        events = _events_of(unit)
         self._wait_until(unit.min_start_time)
         if self.flow.aborted.is_set():
             return
         unit.metadata["runner_t0"] = self.start_time
         self.mda.setup_event(unit)
-        self.notify(AcqNotification("hardware", AcqNotification.Hardware.POST_HARDWARE, first["axes"]))
+        self._notify_each("hardware", AcqNotification.Hardware.POST_HARDWARE, events)
+        # For a burst, the post hooks see its first event; None cancels the whole burst.
         for name in ("post_hardware_hook_fn", "post_camera_hook_fn"):
-            if self._call_hook(name, first) is None:
+            if self._call_hook(name, events[0]) is None:
                 self.mda.teardown_event(unit)
                 return
-        self.notify(AcqNotification("camera", AcqNotification.Camera.PRE_SNAP, first["axes"]))
+        self._notify_each("camera", AcqNotification.Camera.PRE_SNAP, events)
         try:
             self._read_frames(unit)
         finally:
             self.mda.teardown_event(unit)
+
+    def _notify_each(self, kind: str, milestone: str, events: list[dict[str, Any]]) -> None:
+        for event in events:
+            self.notify(AcqNotification(kind, milestone, event["axes"]))
 
     def _read_frames(self, unit: useq.MDAEvent) -> None:
         payloads = self.mda.exec_event(unit)

@@ -67,14 +67,12 @@ def normalize_event(event: Any) -> dict[str, Any]:
         return event_from_useq(event)
     if not isinstance(event, Mapping):
         raise InvalidEventError(
-            f"An acquisition event must be a dict (or a useq.MDAEvent), got {type(event).__name__}: "
-            f"{event!r}"
+            "An acquisition event must be a dict (or a useq.MDAEvent), "
+            f"got {type(event).__name__}: {event!r}"
         )
     unknown = set(event) - EVENT_KEYS
     if unknown:
-        raise _fail(
-            event, f"unknown key(s) {sorted(unknown)}; valid keys are {sorted(EVENT_KEYS)}"
-        )
+        raise _fail(event, f"unknown key(s) {sorted(unknown)}; valid keys are {sorted(EVENT_KEYS)}")
     out: dict[str, Any] = {}
     axes = event.get("axes")
     if not isinstance(axes, Mapping):

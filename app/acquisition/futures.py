@@ -63,7 +63,9 @@ class AcquisitionFuture:
         """Block until ``milestone`` (e.g. ``AcqNotification.Hardware.POST_HARDWARE``)
         was reached for the event with ``axes`` (the only event, if it had one)."""
         key = self._key_for(axes)
-        self._wait(lambda: milestone in self._reached.get(key, ()), f"{milestone} of {axes}", timeout)
+        self._wait(
+            lambda: milestone in self._reached.get(key, ()), f"{milestone} of {axes}", timeout
+        )
 
     def await_image_saved(
         self,

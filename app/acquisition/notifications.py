@@ -59,7 +59,9 @@ class NotificationDispatcher:
     def __init__(self) -> None:
         self._listeners: list[Callable[[AcqNotification], Any]] = []
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name="scopeflow-notifications", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name="scopeflow-notifications", daemon=True
+        )
         self._thread.start()
 
     def connect(self, listener: Callable[[AcqNotification], Any]) -> None:

@@ -91,9 +91,8 @@ class ProcessingThread(threading.Thread):
                 self.to_save.put((image, metadata, frame.acquired_ns))
             else:
                 self.counts.add(unsaved=1)
-        if outputs:
-            if self.display.put(*outputs[-1]):
-                self.counts.add(displayed_skipped=1)
+        if outputs and self.display.put(*outputs[-1]):
+            self.counts.add(displayed_skipped=1)
 
 
 class SavingThread(threading.Thread):

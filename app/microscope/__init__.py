@@ -15,6 +15,6 @@ __all__ = [
     "release_microscope",
 ]
 
-from app.microscope.session import current_core, set_current_core  # noqa: E402
+from app.microscope.session import current_core, set_current_core
 
 __all__ += ["current_core", "set_current_core"]

@@ -59,9 +59,7 @@ def load_microscope(
 
     config_path = Path(config).expanduser()
     if not config_path.is_file():
-        raise MicroscopeConfigError(
-            f"Micro-Manager configuration file not found: {config_path}"
-        )
+        raise MicroscopeConfigError(f"Micro-Manager configuration file not found: {config_path}")
     mm_path = Path(micromanager_path) if micromanager_path else _find_micromanager()
     core = _new_core(adapter_paths=[str(mm_path)])
     try:

@@ -31,7 +31,9 @@ class SimulatedCameraSettings:
 def configure_simulated_camera(core: CMMCorePlus, settings: SimulatedCameraSettings) -> None:
     """Apply ``settings`` to the demo camera of a core that loaded the demo configuration."""
     if not 1 <= settings.width <= 8192 or not 1 <= settings.height <= 8192:
-        raise ValueError(f"Frame size must be 1..8192 pixels, got {settings.width}x{settings.height}")
+        raise ValueError(
+            f"Frame size must be 1..8192 pixels, got {settings.width}x{settings.height}"
+        )
     if settings.bit_depth not in (8, 16):
         raise ValueError(f"bit_depth must be 8 or 16, got {settings.bit_depth}")
     core.setProperty(CAMERA, "Mode", settings.mode)

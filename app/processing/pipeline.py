@@ -108,7 +108,11 @@ def _follow_channel_changes(input_channel: Any, outputs: list[ImageAndMetadata])
         axes = md.get("Axes")
         if not isinstance(axes, dict):
             continue
-        if (changed or "channel" in axes) and "Channel" in md and axes.get("channel") != md["Channel"]:
+        if (
+            (changed or "channel" in axes)
+            and "Channel" in md
+            and axes.get("channel") != md["Channel"]
+        ):
             md["Axes"] = {**axes, "channel": md["Channel"]}
 
 

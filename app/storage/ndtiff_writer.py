@@ -193,16 +193,20 @@ class NDTiffWriter:
         tiff = self._tiff_for(image.nbytes + len(metadata_json))
         pixels_at, metadata_at = tiff.append(image, metadata_json, _PIXEL_TYPES[bits], bits)
         tiff.flush()
-        entry = NDTiffIndexEntry(
-            frozenset(axes.items()),
-            _PIXEL_TYPES[bits],
-            pixels_at,
-            image.shape[1],
-            image.shape[0],
-            metadata_at,
-            len(metadata_json),
-            tiff.path.name,
-        ).as_byte_buffer().getvalue()
+        entry = (
+            NDTiffIndexEntry(
+                frozenset(axes.items()),
+                _PIXEL_TYPES[bits],
+                pixels_at,
+                image.shape[1],
+                image.shape[0],
+                metadata_at,
+                len(metadata_json),
+                tiff.path.name,
+            )
+            .as_byte_buffer()
+            .getvalue()
+        )
         self._index.write(entry)
         self._index.flush()
         self.images_written += 1
@@ -235,7 +239,7 @@ def unique_dataset_dir(root: str | os.PathLike[str], name: str) -> Path:
     highest = 0
     prefix = f"{name}_"
     for entry in root.iterdir():
-        tail = entry.name[len(prefix):] if entry.name.startswith(prefix) else ""
+        tail = entry.name[len(prefix) :] if entry.name.startswith(prefix) else ""
         digits = tail.split("_", 1)[0]
         if digits.isdigit():
             highest = max(highest, int(digits))

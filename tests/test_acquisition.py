@@ -1,0 +1,350 @@
+"""Acquisitions beyond the documentation's examples: dimensions, hooks, abort, errors, counts."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+import useq
+
+from app import (
+    AcqNotification,
+    Acquisition,
+    InvalidEventError,
+    SimulatedCameraSettings,
+    multi_d_acquisition_events,
+    open_dataset,
+)
+from app.microscope import configure_simulated_camera
+
+
+def test_time_z_channels_positions_with_per_channel_exposure(core, tmp_path):
+    events = multi_d_acquisition_events(
+        num_time_points=2,
+        z_start=0,
+        z_end=2,
+        z_step=1,
+        channel_group="Channel",
+        channels=["DAPI", "FITC"],
+        channel_exposures_ms=[2, 4],
+        xy_positions=[[0, 0], [100, 50]],
+    )
+    with Acquisition(tmp_path, "mda") as acq:
+        acq.acquire(events)
+    dataset = open_dataset(acq.dataset_path)
+    assert {name: sorted(values) for name, values in dataset.axes.items()} == {
+        "time": [0, 1],
+        "position": [0, 1],
+        "channel": ["DAPI", "FITC"],
+        "z": [0, 1, 2],
+    }
+    md = dataset.read_metadata(time=1, position=1, channel="FITC", z=2)
+    assert md["Exposure"] == pytest.approx(4)
+    assert md["Channel"] == "FITC"
+    assert md["XPosition_um"] == pytest.approx(100, abs=0.1)
+    assert md["YPosition_um"] == pytest.approx(50, abs=0.1)
+    assert md["ZPosition_um"] == pytest.approx(2, abs=0.01)
+    assert dataset.read_metadata(time=0, position=0, channel="DAPI", z=0)[
+        "Exposure"
+    ] == pytest.approx(2)
+    assert acq.counts.saved == 24
+    assert acq.counts.balanced()
+
+
+def test_time_interval_is_respected(core, tmp_path):
+    start = time.perf_counter()
+    with Acquisition(tmp_path, "interval") as acq:
+        acq.acquire(multi_d_acquisition_events(num_time_points=3, time_interval_s=0.2))
+    assert time.perf_counter() - start >= 0.4
+    dataset = open_dataset(acq.dataset_path)
+    elapsed = [dataset.read_metadata(time=t)["ElapsedTime-ms"] for t in range(3)]
+    assert elapsed[2] - elapsed[0] >= 390
+
+
+def test_useq_sequence_is_accepted(core, tmp_path):
+    sequence = useq.MDASequence(
+        time_plan={"interval": 0, "loops": 2},
+        channels=[{"config": "DAPI", "exposure": 1}, {"config": "Cy5", "exposure": 3}],
+    )
+    with Acquisition(tmp_path, "useq") as acq:
+        acq.acquire(sequence)
+    dataset = open_dataset(acq.dataset_path)
+    assert sorted(dataset.axes["channel"]) == ["Cy5", "DAPI"]
+    assert dataset.read_metadata(time=1, channel="Cy5")["Exposure"] == pytest.approx(3)
+
+
+def test_pre_hardware_hook_can_skip_and_change_events(core, tmp_path):
+    def hook(event):
+        if event["axes"]["z"] == 1:
+            return None
+        event["tags"] = {"seen_by_hook": True}
+        return event
+
+    with Acquisition(tmp_path, "hooks", pre_hardware_hook_fn=hook) as acq:
+        acq.acquire(multi_d_acquisition_events(z_start=0, z_end=2, z_step=1))
+    dataset = open_dataset(acq.dataset_path)
+    assert sorted(dataset.axes["z"]) == [0, 2]
+    assert dataset.read_metadata(z=2)["tags"] == {"seen_by_hook": True}
+
+
+def test_post_hardware_and_camera_hooks_see_the_hardware_in_place(core, tmp_path):
+    positions = []
+
+    def post_hardware(event, event_queue):
+        positions.append(core.getPosition())
+        return event
+
+    def post_camera(event):
+        return event
+
+    with Acquisition(
+        tmp_path, "post", post_hardware_hook_fn=post_hardware, post_camera_hook_fn=post_camera
+    ) as acq:
+        acq.acquire([{"axes": {"z": i}, "z": 5.0 * i} for i in range(3)])
+    assert positions == pytest.approx([0, 5, 10], abs=0.01)
+    assert acq.counts.saved == 3
+
+
+def test_abort_leaves_a_readable_partial_dataset(core, tmp_path):
+    configure_simulated_camera(core, SimulatedCameraSettings(width=128, height=96, exposure_ms=20))
+    acq = Acquisition(tmp_path, "aborted", hardware_sequencing=False)
+    acq.acquire(multi_d_acquisition_events(num_time_points=500))
+    future = acq.acquire({"axes": {"time": 1000}})
+    while acq.counts.saved < 3:
+        time.sleep(0.01)
+    acq.abort()
+    acq.await_completion(timeout=30)
+    saved = acq.counts.saved
+    assert 3 <= saved < 500
+    dataset = open_dataset(acq.dataset_path)
+    assert len(dataset.index) == saved
+    assert dataset.read_image(time=0).shape == (96, 128)
+    assert acq.counts.balanced()
+    with pytest.raises(Exception, match="ended"):
+        future.await_image_saved({"time": 1000}, timeout=5)
+
+
+def _broken_processor(image, metadata):
+    if metadata["Axes"]["time"] == 2:
+        raise ZeroDivisionError("a bug in the user's processor")
+    return image, metadata
+
+
+def test_processor_error_stops_and_is_reraised_with_its_traceback(core, tmp_path):
+    with (
+        pytest.raises(ZeroDivisionError, match="a bug in the user's processor") as info,
+        Acquisition(tmp_path, "broken", image_process_fn=_broken_processor) as acq,
+    ):
+        acq.acquire(multi_d_acquisition_events(num_time_points=50))
+    frames = [entry.name for entry in info.traceback]
+    assert "_broken_processor" in frames
+    assert any("_broken_processor" in note for note in info.value.__notes__)
+    dataset = open_dataset(acq.dataset_path)
+    assert sorted(dataset.axes["time"])[:2] == [0, 1]
+    assert 2 not in dataset.axes["time"]
+    assert acq.counts.failed == 1
+    assert acq.counts.balanced()
+    assert acq.errors and acq.errors[0].exception is info.value
+
+
+def test_skip_policy_drops_failing_frames_and_goes_on(core, tmp_path):
+    with Acquisition(tmp_path, "skip", image_process_fn=_broken_processor, on_error="skip") as acq:
+        acq.acquire(multi_d_acquisition_events(num_time_points=5))
+    assert sorted(open_dataset(acq.dataset_path).axes["time"]) == [0, 1, 3, 4]
+    processor = acq.pipeline.processors[0]
+    assert processor.stats.errors == 1
+    assert "ZeroDivisionError" in processor.stats.last_error
+    assert "_broken_processor" in processor.stats.last_traceback
+    assert acq.counts.failed == 1 and acq.counts.balanced()
+
+
+def test_pass_through_policy_disables_the_processor(core, tmp_path):
+    def marker(image, metadata):
+        image[:] = 1
+        return image, metadata
+
+    with Acquisition(
+        tmp_path, "pass", image_process_fn=[_broken_processor, marker], on_error="pass_through"
+    ) as acq:
+        acq.acquire(multi_d_acquisition_events(num_time_points=5))
+    dataset = open_dataset(acq.dataset_path)
+    assert sorted(dataset.axes["time"]) == [0, 1, 2, 3, 4]
+    assert all((dataset.read_image(time=t) == 1).all() for t in range(5))
+    assert acq.pipeline.processors[0].enabled is False
+    assert acq.pipeline.processors[0].stats.frames_in == 3
+
+
+@pytest.mark.parametrize(
+    "bad, argument",
+    [
+        (lambda image: image, "image_process_fn"),
+        (lambda a, b, c, d: None, "image_process_fn"),
+        (lambda: None, "pre_hardware_hook_fn"),
+        (lambda axes: None, "image_saved_fn"),
+    ],
+)
+def test_wrong_arity_is_rejected_at_construction(core, tmp_path, bad, argument):
+    with pytest.raises(TypeError, match=r"must take \("):
+        Acquisition(tmp_path, "arity", **{argument: bad})
+
+
+def test_processor_returning_garbage_names_the_problem(core, tmp_path):
+    def returns_array(image, metadata):
+        return image
+
+    with (
+        pytest.raises(TypeError, match="returns_array"),
+        Acquisition(tmp_path, "garbage", image_process_fn=returns_array) as acq,
+    ):
+        acq.acquire({"axes": {"time": 0}})
+
+
+@pytest.mark.parametrize(
+    "event, message",
+    [
+        ({"z": 1.0}, "'axes' is required"),
+        ({"axes": {"time": 0}, "exposur": 5}, "unknown key"),
+        ({"axes": {"time": 0.5}}, "must be an int or a str"),
+        ({"axes": {"time": 0}, "z": "high"}, "finite number"),
+        ({"axes": {"time": 0}, "x": 1.0}, "together"),
+        ({"axes": {"time": 0}, "exposure": -1}, "positive"),
+        ({"axes": {"time": 0}, "config_group": "DAPI"}, r"\[group, preset\]"),
+        ("time=0", "takes an event dict"),
+    ],
+)
+def test_invalid_events_are_rejected_with_a_clear_message(core, tmp_path, event, message):
+    with Acquisition(tmp_path, "invalid") as acq:
+        with pytest.raises(InvalidEventError, match=message):
+            acq.acquire([{"axes": {"time": 99}}, event])
+        acq.acquire({"axes": {"time": 0}})
+    # the valid event of the rejected list was not queued either
+    assert sorted(open_dataset(acq.dataset_path).axes["time"]) == [0]
+
+
+@pytest.mark.parametrize("bit_depth, dtype", [(8, np.uint8), (16, np.uint16)])
+def test_8_and_16_bit_round_trip(core, tmp_path, bit_depth, dtype):
+    configure_simulated_camera(
+        core, SimulatedCameraSettings(width=64, height=48, bit_depth=bit_depth, exposure_ms=1)
+    )
+    received = []
+
+    def keep(image, metadata):
+        received.append(image.copy())
+        return image, metadata
+
+    with Acquisition(tmp_path, f"bits{bit_depth}", image_process_fn=keep) as acq:
+        acq.acquire(multi_d_acquisition_events(num_time_points=2))
+    dataset = open_dataset(acq.dataset_path)
+    for t in range(2):
+        image = dataset.read_image(time=t)
+        assert image.dtype == dtype
+        assert np.array_equal(image, received[t])
+        assert dataset.read_metadata(time=t)["BitDepth"] == bit_depth
+
+
+def test_float_output_is_refused_with_advice(core, tmp_path):
+    def to_float(image, metadata):
+        return image.astype(np.float32), metadata
+
+    with (
+        pytest.raises(TypeError, match="uint16"),
+        Acquisition(tmp_path, "float", image_process_fn=to_float) as acq,
+    ):
+        acq.acquire({"axes": {"time": 0}})
+    assert acq.counts.unsaved == 1
+
+
+def test_counts_add_up_with_drops_and_extra_outputs(core, tmp_path):
+    def split_or_drop(image, metadata):
+        t = metadata["Axes"]["time"]
+        if t % 3 == 0:
+            return None
+        if t % 3 == 1:
+            other = dict(metadata, Channel="copy")
+            return [(image, metadata), (image.copy(), other)]
+        return image, metadata
+
+    with Acquisition(tmp_path, "counts", image_process_fn=split_or_drop) as acq:
+        acq.acquire(multi_d_acquisition_events(num_time_points=9))
+    counts = acq.counts.snapshot()
+    assert counts["acquired"] == 9
+    assert counts["processed"] == 9
+    assert counts["dropped_by_processors"] == 3
+    assert counts["outputs"] == 9  # 3 frames x 0, 3 x 2, 3 x 1
+    assert counts["saved"] == 9
+    assert counts["lost"] == counts["missing"] == 0
+    assert acq.counts.balanced()
+
+
+def test_drop_policy_counts_lost_frames_when_processing_is_slow(core, tmp_path):
+    release = threading.Event()
+
+    def slow(image, metadata):
+        release.wait(5)
+        return image, metadata
+
+    acq = Acquisition(tmp_path, "lossy", image_process_fn=slow, queue_size=2, full_queue="drop")
+    acq.acquire(multi_d_acquisition_events(num_time_points=20))
+    while acq.counts.acquired < 20:
+        time.sleep(0.01)
+    release.set()
+    acq.mark_finished()
+    acq.await_completion(timeout=30)
+    counts = acq.counts.snapshot()
+    assert counts["lost"] > 0
+    assert counts["saved"] == 20 - counts["lost"]
+    assert acq.counts.balanced()
+
+
+def test_notifications_and_futures(core, tmp_path):
+    notes = []
+    with Acquisition(tmp_path, "notes", notification_callback_fn=notes.append) as acq:
+        future = acq.acquire(multi_d_acquisition_events(num_time_points=3))
+        image, metadata = future.await_image_saved(
+            {"time": 1}, return_image=True, return_metadata=True, timeout=30
+        )
+        assert image.shape == (96, 128)
+        assert metadata["Axes"] == {"time": 1}
+        future.await_execution(AcqNotification.Hardware.POST_HARDWARE, {"time": 2}, timeout=30)
+    milestones = [n.milestone for n in notes]
+    assert milestones[0] == AcqNotification.Global.ACQ_STARTED
+    assert milestones[-1] == AcqNotification.Global.ACQ_FINISHED
+    assert milestones.count(AcqNotification.Image.IMAGE_SAVED) == 3
+    assert AcqNotification.Hardware.POST_HARDWARE in milestones
+
+
+def test_dataset_is_readable_while_acquiring(core, tmp_path):
+    read_during = []
+
+    def image_saved_fn(axes, dataset):
+        read_during.append(len(dataset.get_image_coordinates_list()))
+
+    with Acquisition(tmp_path, "live", image_saved_fn=image_saved_fn) as acq:
+        acq.acquire(multi_d_acquisition_events(num_time_points=4))
+    assert read_during == [1, 2, 3, 4]
+    assert acq.get_dataset().read_image(time=3).shape == (96, 128)
+
+
+def test_new_folder_each_time_never_overwrites(core, tmp_path):
+    paths = []
+    for _ in range(2):
+        with Acquisition(tmp_path, "same") as acq:
+            acq.acquire({"axes": {"time": 0}})
+        paths.append(acq.dataset_path)
+    assert [p.rsplit("/", 1)[-1] for p in paths] == ["same_1", "same_2"]
+
+
+def test_hardware_sequencing_bursts_and_keeps_every_frame(core, tmp_path):
+    seen = []
+
+    def keep(image, metadata):
+        seen.append((metadata["Axes"]["time"], metadata.get("HardwareTriggered", False)))
+        return image, metadata
+
+    with Acquisition(tmp_path, "burst", image_process_fn=keep) as acq:
+        acq.acquire(multi_d_acquisition_events(num_time_points=30))
+    assert [t for t, _ in seen] == list(range(30))
+    assert all(triggered for _, triggered in seen)
+    assert acq.counts.saved == 30
