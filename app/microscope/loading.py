@@ -85,6 +85,10 @@ def _find_micromanager() -> Path:
 
 
 def _new_core(adapter_paths: list[str] | None) -> CMMCorePlus:
+    # The engine is Qt-free: core events must be psygnal callbacks, even when a
+    # QApplication exists (pymmcore-plus would otherwise make them Qt signals delivered
+    # on the GUI thread, and tied to the QApplication's lifetime). The UI bridges them.
+    os.environ.setdefault("PYMM_SIGNALS_BACKEND", "psygnal")
     core = CMMCorePlus(adapter_paths=adapter_paths) if adapter_paths else CMMCorePlus()
     _cores_to_release.add(core)
     return core

@@ -1,0 +1,1 @@
+"""The Qt desktop application. The only package that imports Qt widgets."""
