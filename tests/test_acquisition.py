@@ -348,3 +348,22 @@ def test_hardware_sequencing_bursts_and_keeps_every_frame(core, tmp_path):
     assert [t for t, _ in seen] == list(range(30))
     assert all(triggered for _, triggered in seen)
     assert acq.counts.saved == 30
+
+
+def test_block_policy_never_overflows_the_camera_buffer(core, tmp_path):
+    """A slow processor slows the camera down instead of overflowing its buffer."""
+    footprint = core.getCircularBufferMemoryFootprint()
+    core.setCircularBufferMemoryFootprint(1)  # ~40 frames of 128x96x16 bit
+    try:
+
+        def slow(image, metadata):
+            time.sleep(0.002)
+            return image, metadata
+
+        with Acquisition(tmp_path, "slow", image_process_fn=slow, queue_size=4) as acq:
+            acq.acquire(multi_d_acquisition_events(num_time_points=300))
+    finally:
+        core.setCircularBufferMemoryFootprint(footprint)
+    counts = acq.counts.snapshot()
+    assert counts["saved"] == 300
+    assert counts["lost"] == counts["missing"] == 0

@@ -9,6 +9,7 @@ to the processing thread through a bounded queue with an explicit full-queue pol
 
 from __future__ import annotations
 
+import itertools
 import logging
 import queue
 import threading
@@ -32,6 +33,10 @@ from app.acquisition.notifications import AcqNotification
 logger = logging.getLogger(__name__)
 
 STOP = object()  # travels down the queues after the last frame
+
+
+class CameraBufferOverflowError(RuntimeError):
+    """The camera's circular buffer overflowed during a burst; frames were lost."""
 
 
 class HookError(RuntimeError):
@@ -94,10 +99,28 @@ class EngineThread(threading.Thread):
             self.frames.put(STOP)
 
     def _run_batch(self, batch: list[dict[str, Any]]) -> None:
-        for unit in self.mda.event_iterator(self._prepared_events(batch)):
-            if self.flow.aborted.is_set():
-                return
-            self._run_unit(unit)
+        events = self._prepared_events(batch)
+        limit = self._burst_limit()
+        while chunk := list(itertools.islice(events, limit)):
+            for unit in self.mda.event_iterator(chunk):
+                if self.flow.aborted.is_set():
+                    return
+                self._run_unit(unit)
+
+    def _burst_limit(self) -> int | None:
+        """The longest camera burst that cannot overflow the camera's buffer.
+
+        Under the block policy a slow consumer must slow the camera down, but a
+        camera in a hardware sequence runs freely until the sequence ends: a burst
+        longer than the circular buffer would overflow it and lose frames. So bursts
+        are cut to the buffer's size; between them the engine waits for room.
+        """
+        if self.drop_when_full:
+            return None
+        core = self.core
+        frame_bytes = (core.getImageWidth() * core.getImageHeight() * core.getBytesPerPixel()) or 1
+        capacity = core.getCircularBufferMemoryFootprint() * 1024 * 1024 // frame_bytes
+        return max(1, capacity - 1)
 
     def _prepared_events(self, batch: list[dict[str, Any]]) -> Iterator[useq.MDAEvent]:
         """Events after the generation and pre-hardware hooks; a hook's None skips one."""
@@ -163,6 +186,12 @@ class EngineThread(threading.Thread):
                 payload = payloads.send(signal)  # type: ignore[attr-defined]
             except StopIteration:
                 return
+            except MemoryError as exc:
+                raise CameraBufferOverflowError(
+                    "The camera's circular buffer overflowed and frames were lost: the "
+                    "camera produced frames faster than they were read. Enlarge the buffer "
+                    "(core.setCircularBufferMemoryFootprint(MB)) or use full_queue='block'."
+                ) from exc
             if payload is None:
                 self.counts.add(missing=1)
                 continue
