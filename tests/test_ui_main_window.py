@@ -12,9 +12,11 @@ def test_snap_shows_the_camera_image(qtbot, core):
     window = MainWindow(core)
     qtbot.addWidget(window)
     qtbot.mouseClick(window.snap_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: window.view.image is not None, timeout=5000)
-    assert window.view.image.shape == (128, 96)  # shown transposed: x first
-    assert np.asarray(window.view.image).max() > 0
+    qtbot.waitUntil(lambda: window.viewer.image is not None, timeout=5000)
+    assert window.viewer.image.shape == (96, 128)
+    assert np.asarray(window.viewer.image).max() > 0
+    low, high = window.viewer.item.getLevels()
+    assert high > low
 
 
 def test_live_streams_frames_and_stops_the_camera(qtbot, core):

@@ -15,6 +15,7 @@ from pymmcore_plus import CMMCorePlus
 from app.acquisition.counts import FrameCounts
 from app.acquisition.engine import EngineThread
 from app.acquisition.event_queue import EventQueue
+from app.acquisition.events import HardwareEventChecker
 from app.acquisition.flow import AcquisitionFlow
 from app.acquisition.futures import AcquisitionFuture
 from app.acquisition.hooks import UserCallable
@@ -125,7 +126,7 @@ class Acquisition:
         if notification_fn is not None:
             self._notifications.connect(notification_fn)
 
-        self._flow = AcquisitionFlow()
+        self._flow = AcquisitionFlow(check=HardwareEventChecker(core))
         self.event_queue = EventQueue(self._flow)
         self._sink = (
             NDTiffSink(directory, name, self._summary_metadata()) if directory is not None else None

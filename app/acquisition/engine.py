@@ -1,10 +1,11 @@
 """The engine thread: events in, hardware moved, frames out.
 
 Hardware control is pymmcore-plus's ``MDAEngine`` (``setup_event``, ``exec_event``,
-hardware sequencing through ``event_iterator``). This module is the runner around it,
-in the role of pymmcore-plus's ``MDARunner`` but built for a queue that processors keep
-feeding: pycro-manager's hooks, ``min_start_time`` waits, abort, and handing each frame
-to the processing thread through a bounded queue with an explicit full-queue policy.
+hardware sequencing through ``event_iterator``; see ``mda_engine``). This module is
+the runner around it, in the role of pymmcore-plus's ``MDARunner`` but built for a
+queue that processors keep feeding: pycro-manager's hooks, ``min_start_time`` waits,
+abort, and handing each frame to the processing thread through a bounded queue with
+an explicit full-queue policy.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from typing import Any
 
 import useq
 from pymmcore_plus import CMMCorePlus
-from pymmcore_plus.mda import MDAEngine
 from pymmcore_plus.mda._engine import SequencedEvent
 
 from app.acquisition.counts import FrameCounts
@@ -28,6 +28,7 @@ from app.acquisition.events import EVENT_METADATA_KEY, normalize_event, to_useq
 from app.acquisition.flow import AcquisitionFlow
 from app.acquisition.frames import Frame, FrameMetadataFactory
 from app.acquisition.hooks import UserCallable
+from app.acquisition.mda_engine import ScopeflowMDAEngine
 from app.acquisition.notifications import AcqNotification
 
 logger = logging.getLogger(__name__)
@@ -75,7 +76,7 @@ class EngineThread(threading.Thread):
         self.event_queue = event_queue
         self.hooks = hooks
         self.drop_when_full = drop_when_full
-        self.mda = MDAEngine(core, use_hardware_sequencing=hardware_sequencing)
+        self.mda = ScopeflowMDAEngine(core, use_hardware_sequencing=hardware_sequencing)
         group = core.getChannelGroup()
         self.metadata = FrameMetadataFactory(
             core, (core.getCurrentConfig(group) if group else "") or "Default"
@@ -101,7 +102,11 @@ class EngineThread(threading.Thread):
     def _run_batch(self, batch: list[dict[str, Any]]) -> None:
         events = self._prepared_events(batch)
         limit = self._burst_limit()
-        while chunk := list(itertools.islice(events, limit)):
+        # Lazily, so that hooks run as their event comes up, not a whole chunk ahead.
+        while (first := next(events, None)) is not None:
+            chunk = itertools.chain(
+                [first], itertools.islice(events, None if limit is None else limit - 1)
+            )
             for unit in self.mda.event_iterator(chunk):
                 if self.flow.aborted.is_set():
                     return

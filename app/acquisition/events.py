@@ -215,3 +215,44 @@ def to_useq(event: dict[str, Any]) -> useq.MDAEvent:
         keep_shutter_open=event.get("keep_shutter_open", False),
         metadata={EVENT_METADATA_KEY: event},
     )
+
+
+class HardwareEventChecker:
+    """Checks an event against the loaded hardware, so a typo in a preset or device
+    name fails when the event is submitted instead of being skipped with a warning
+    deep in the engine (pymmcore-plus only logs what it cannot set)."""
+
+    def __init__(self, core: Any) -> None:
+        self._core = core
+        self._devices = set(core.getLoadedDevices())
+        self._groups = {
+            g: set(core.getAvailableConfigs(g)) for g in core.getAvailableConfigGroups()
+        }
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        if "config_group" in event:
+            group, preset = event["config_group"]
+            if group not in self._groups:
+                raise _fail(
+                    event, f"no config group {group!r}; the groups are {sorted(self._groups)}"
+                )
+            if preset not in self._groups[group]:
+                raise _fail(
+                    event,
+                    f"group {group!r} has no preset {preset!r}; "
+                    f"its presets are {sorted(self._groups[group])}",
+                )
+        for device, prop, _ in event.get("properties", ()):
+            if device not in self._devices:
+                raise _fail(event, f"no device {device!r} is loaded")
+            if not self._core.hasProperty(device, prop):
+                raise _fail(event, f"device {device!r} has no property {prop!r}")
+        for stage, _ in event.get("stage_positions", ()):
+            if stage not in self._devices:
+                raise _fail(event, f"no stage {stage!r} is loaded")
+        if "camera" in event and event["camera"] not in self._devices:
+            raise _fail(event, f"no camera {event['camera']!r} is loaded")
+        if ("x" in event) and not self._core.getXYStageDevice():
+            raise _fail(event, "it sets 'x' and 'y' but no XY stage is loaded")
+        if ("z" in event) and not self._core.getFocusDevice():
+            raise _fail(event, "it sets 'z' but no focus stage is loaded")

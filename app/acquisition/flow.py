@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from app.acquisition.events import iter_events, normalize_event
@@ -25,7 +26,8 @@ _END = object()  # the marker event_queue.put(None) leaves in the queue
 class AcquisitionFlow:
     """Thread-safe state shared by the caller, the engine and the worker threads."""
 
-    def __init__(self) -> None:
+    def __init__(self, check: Callable[[dict[str, Any]], None] | None = None) -> None:
+        self._check = check
         self._cond = threading.Condition()
         self._pending: deque[Any] = deque()
         self._in_flight = 0
@@ -42,7 +44,13 @@ class AcquisitionFlow:
         """
         checked: list[Any] = []
         for event in iter_events(events):
-            checked.append(_END if event is None else normalize_event(event))
+            if event is None:
+                checked.append(_END)
+                continue
+            normalized = normalize_event(event)
+            if self._check is not None:
+                self._check(normalized)
+            checked.append(normalized)
         with self._cond:
             if self._end_reached or self.aborted.is_set():
                 dropped = sum(1 for e in checked if e is not _END)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 import numpy as np
-import pyqtgraph as pg
 from pymmcore_plus import CMMCorePlus
 from PyQt6.QtCore import Qt, QTimer
 from PyQt6.QtWidgets import (
@@ -23,6 +22,7 @@ from PyQt6.QtWidgets import (
 
 from app.processing.display import LatestFrameSlot
 from app.ui.live import LiveWorker
+from app.ui.viewer import ImageViewer
 
 DISPLAY_INTERVAL_MS = 16  # at most ~60 displayed frames per second
 
@@ -40,14 +40,15 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Scopeflow")
         self.resize(1200, 800)
 
-        self.view = pg.ImageView()
-        self.view.ui.roiBtn.hide()
-        self.view.ui.menuBtn.hide()
-        self.setCentralWidget(self.view)
+        self.viewer = ImageViewer()
+        self.viewer.pixelHovered.connect(self._show_pixel)
+        self.setCentralWidget(self.viewer)
         self._add_controls()
 
         self.status = QLabel()
+        self.pixel = QLabel()
         self.statusBar().addWidget(self.status)
+        self.statusBar().addPermanentWidget(self.pixel)
         self._timer = QTimer(self)
         self._timer.timeout.connect(self._show_latest)
         self._timer.start(DISPLAY_INTERVAL_MS)
@@ -112,9 +113,7 @@ class MainWindow(QMainWindow):
     def _show_latest(self) -> None:
         item = self.slot.take()
         if item is not None:
-            image, _ = item
-            first = self.view.image is None
-            self.view.setImage(image.T, autoLevels=first, autoHistogramRange=first, autoRange=first)
+            self.viewer.set_image(item[0])
             self._displayed += 1
         self._update_status()
 
@@ -127,13 +126,16 @@ class MainWindow(QMainWindow):
         shown_fps = (self._displayed - mark_displayed) / (now - mark_time)
         camera_fps = max(0, camera - mark_camera) / (now - mark_time)
         self._fps_mark = (now, self._displayed, camera)
-        image = self.view.image
+        image = self.viewer.image
         size = (
             f"{image.shape[0]}x{image.shape[1]} {image.dtype}"
             if isinstance(image, np.ndarray)
             else "no image"
         )
         self.status.setText(f"{size}   camera {camera_fps:.0f} fps   displayed {shown_fps:.0f} fps")
+
+    def _show_pixel(self, x: int, y: int, value: float) -> None:
+        self.pixel.setText(f"x {x}  y {y}  value {value:g}")
 
     def closeEvent(self, event) -> None:
         self.set_live(False)

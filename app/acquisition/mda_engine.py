@@ -1,0 +1,72 @@
+"""pymmcore-plus's MDAEngine with a burst readout that does not lose the last frames.
+
+pymmcore-plus 0.18.1 stops reading a hardware sequence as soon as the camera reports
+it is no longer running and the buffer looks empty. The camera can report that just
+before its last frame lands in the buffer, so that frame is left behind and the burst
+comes up short (seen with the demo camera about once in twenty short bursts). This
+engine keeps reading until every frame of the burst has arrived, waiting a grace
+period after the camera stopped; it also skips converting the camera's per-frame
+metadata, which Scopeflow does not use, to keep the per-frame cost low.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from pymmcore_plus.mda import MDAEngine
+from pymmcore_plus.mda._engine import SequencedEvent
+
+LATE_FRAME_GRACE_S = 0.5
+
+
+class ScopeflowMDAEngine(MDAEngine):
+    def exec_sequenced_event(self, event: SequencedEvent) -> Iterator[Any]:  # type: ignore[override]
+        core = self.mmcore
+        if core.getNumberOfCameraChannels() != 1 or event.slm_image is not None:
+            yield from super().exec_sequenced_event(event)
+            return
+        expected = len(event.events)
+        t0 = event.metadata.get("runner_t0")
+        t0_ms = (time.perf_counter() - t0) * 1000 if t0 else 0.0
+        camera = core.getCameraDevice()
+        core.startSequenceAcquisition(expected, 0, True)
+        self.post_sequence_started(event)
+        frame_timeout = self._frame_timeout(event)
+        deadline = time.monotonic() + self._initial_timeout(event)
+        stopped_at: float | None = None
+        received = 0
+        while received < expected:
+            if core.getRemainingImageCount():
+                image = core.popNextImage()
+                sub_event = event.events[received]
+                meta = self.get_frame_metadata(
+                    sub_event,
+                    prop_values=(),
+                    runner_time_ms=t0_ms,
+                    camera_device=camera,
+                    include_position=False,
+                )
+                meta["hardware_triggered"] = True
+                received += 1
+                deadline = time.monotonic() + frame_timeout
+                if (yield (image, sub_event, meta)) == "cancel":
+                    core.stopSequenceAcquisition()
+                    return
+            elif core.isSequenceRunning():
+                if time.monotonic() > deadline:
+                    self._handle_timeout(frame_timeout)
+                    break
+                time.sleep(0.0005)
+            else:
+                # The camera stopped; its last frames may still be landing in the buffer.
+                now = time.monotonic()
+                stopped_at = stopped_at or now
+                if now - stopped_at > LATE_FRAME_GRACE_S:
+                    break
+                time.sleep(0.001)
+        if core.isBufferOverflowed():
+            raise MemoryError("Buffer overflowed")
+        for _ in range(expected - received):
+            yield None
