@@ -19,7 +19,7 @@ from app.microscope import (
     load_microscope,
     set_current_core,
 )
-from app.processing import ErrorPolicy, Processor
+from app.processing import ErrorPolicy, Processor, ProcessorRegistry, show_image
 from app.storage import open_dataset
 
 __version__ = "0.1.0"
@@ -33,10 +33,12 @@ __all__ = [
     "InvalidEventError",
     "MicroscopeConfigError",
     "Processor",
+    "ProcessorRegistry",
     "SimulatedCameraSettings",
     "current_core",
     "load_microscope",
     "multi_d_acquisition_events",
     "open_dataset",
     "set_current_core",
+    "show_image",
 ]

@@ -434,3 +434,17 @@ def test_short_bursts_never_lose_their_last_frame(core, tmp_path):
     counts = acq.counts.snapshot()
     assert counts["missing"] == 0
     assert counts["saved"] == 160
+
+
+def test_pause_holds_the_hardware_and_resume_continues(core, tmp_path):
+    acq = Acquisition(tmp_path, "pause", hardware_sequencing=False)
+    acq.pause()
+    acq.acquire(multi_d_acquisition_events(num_time_points=5))
+    time.sleep(0.3)
+    assert acq.paused
+    assert acq.counts.acquired == 0
+    assert acq.events_submitted == 5
+    acq.resume()
+    acq.mark_finished()
+    acq.await_completion(timeout=30)
+    assert acq.counts.saved == 5

@@ -133,6 +133,7 @@ class Acquisition:
         )
         frames: queue.Queue[Any] = queue.Queue(maxsize=queue_size)
         to_save: queue.Queue[Any] | None = queue.Queue(maxsize=queue_size) if self._sink else None
+        self._frames, self._to_save = frames, to_save
         self._engine = EngineThread(
             core,
             self._flow,
@@ -204,6 +205,30 @@ class Acquisition:
             with self._lock:
                 self._exception = self._exception or exception
         self._flow.abort()
+
+    def pause(self) -> None:
+        """Hold the hardware before the next event (a running camera burst finishes)."""
+        self._flow.running.clear()
+
+    def resume(self) -> None:
+        self._flow.running.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._flow.running.is_set()
+
+    @property
+    def events_submitted(self) -> int:
+        """Events queued so far: with ``counts.acquired``, the progress of the acquisition."""
+        return self._flow.submitted_events
+
+    def queue_depths(self) -> dict[str, int]:
+        """Frames waiting between threads, and events not yet run."""
+        return {
+            "events": self._flow.pending,
+            "processing": self._frames.qsize(),
+            "saving": self._to_save.qsize() if self._to_save is not None else 0,
+        }
 
     def await_completion(self, timeout: float | None = None) -> None:
         """Wait for the end; re-raise the first error of a processor, hook or callback."""

@@ -162,6 +162,7 @@ class EngineThread(threading.Thread):
     def _run_unit(self, unit: useq.MDAEvent) -> None:
         """Set up the hardware for one event or merged burst, then read its frames."""
         events = _events_of(unit)
+        self.flow.wait_while_paused()
         self._wait_until(unit.min_start_time)
         if self.flow.aborted.is_set():
             return

@@ -34,7 +34,10 @@ class AcquisitionFlow:
         self._finish_requested = False
         self._end_reached = False
         self.aborted = threading.Event()
+        self.running = threading.Event()  # cleared while paused
+        self.running.set()
         self.discarded_events = 0
+        self.submitted_events = 0
 
     # ---- submitting events (any thread) ----
     def submit(self, events: Any) -> list[dict[str, Any]]:
@@ -61,6 +64,7 @@ class AcquisitionFlow:
                     )
                 return []
             self._pending.extend(checked)
+            self.submitted_events += sum(1 for e in checked if e is not _END)
             self._cond.notify_all()
         return [e for e in checked if e is not _END]
 
@@ -69,9 +73,16 @@ class AcquisitionFlow:
             self._finish_requested = True
             self._cond.notify_all()
 
+    def wait_while_paused(self) -> None:
+        """Called by the engine between events: returns when resumed or aborted."""
+        while not self.running.wait(0.05):
+            if self.aborted.is_set():
+                return
+
     def abort(self) -> None:
         with self._cond:
             self.aborted.set()
+            self.running.set()
             self._pending.clear()
             self._cond.notify_all()
 
@@ -123,9 +134,3 @@ class AcquisitionFlow:
                     return None
                 if not self._cond.wait(timeout) and timeout is not None:
                     return []
-
-    def wait_for_in_flight(self) -> None:
-        """After an end marker: let frames already acquired finish their way."""
-        with self._cond:
-            while self._in_flight > 0 and not self.aborted.is_set():
-                self._cond.wait(0.1)

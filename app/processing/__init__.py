@@ -2,14 +2,20 @@
 
 from app.processing.errors import ErrorPolicy
 from app.processing.pipeline import Processor, ProcessorPipeline
+from app.processing.registry import ProcessorRegistry
 from app.processing.signature import callable_arity, describe_callable
 from app.processing.stats import ProcessorStats
+from app.processing.views import ImageViews, show_image, views
 
 __all__ = [
     "ErrorPolicy",
     "Processor",
+    "ImageViews",
     "ProcessorPipeline",
+    "ProcessorRegistry",
     "ProcessorStats",
     "callable_arity",
     "describe_callable",
+    "show_image",
+    "views",
 ]

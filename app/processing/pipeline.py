@@ -36,6 +36,8 @@ class Processor:
     name: str = ""
     enabled: bool = True
     source: str = "script"
+    live: bool = False
+    error: str | None = None  # why its source failed to load, if it did
     arity: int = field(init=False)
     stats: ProcessorStats = field(default_factory=ProcessorStats)
 

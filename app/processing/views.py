@@ -1,0 +1,59 @@
+"""Named image views: a processor shows an array in a view of its own.
+
+``show_image("mask", mask)`` from any thread stores the array as that view's latest
+image; the app shows each named view in a window of its own, refreshed on a timer,
+so a processor never waits for the screen. Headless, the latest image of each view
+is kept and can be read back with ``latest``.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import numpy as np
+from psygnal import Signal
+
+from app.processing.display import LatestFrameSlot
+
+
+class ImageViews:
+    """Latest image per view name."""
+
+    added = Signal(str)  # a view name seen for the first time
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._slots: dict[str, LatestFrameSlot] = {}
+
+    def show(self, name: str, image: np.ndarray, metadata: dict[str, Any] | None = None) -> None:
+        if not isinstance(image, np.ndarray) or image.ndim not in (2, 3):
+            raise TypeError(f"show_image needs a 2-D (or RGB 3-D) numpy array, got {image!r:.80}")
+        with self._lock:
+            slot = self._slots.get(name)
+            is_new = slot is None
+            if slot is None:
+                slot = self._slots[name] = LatestFrameSlot()
+        slot.put(image, metadata or {})
+        if is_new:
+            self.added.emit(name)
+
+    def names(self) -> list[str]:
+        with self._lock:
+            return list(self._slots)
+
+    def slot(self, name: str) -> LatestFrameSlot:
+        with self._lock:
+            return self._slots[name]
+
+    def latest(self, name: str) -> np.ndarray | None:
+        item = self.slot(name).peek()
+        return item[0] if item is not None else None
+
+
+views = ImageViews()
+
+
+def show_image(name: str, image: np.ndarray, metadata: dict[str, Any] | None = None) -> None:
+    """Show ``image`` in the view called ``name`` (created on first use)."""
+    views.show(name, image, metadata)
