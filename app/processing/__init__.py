@@ -9,8 +9,8 @@ from app.processing.views import ImageViews, show_image, views
 
 __all__ = [
     "ErrorPolicy",
-    "Processor",
     "ImageViews",
+    "Processor",
     "ProcessorPipeline",
     "ProcessorRegistry",
     "ProcessorStats",
