@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ["SCOPEFLOW_NO_DIALOGS"] = "1"  # errors go to the status bar and log, not a modal box
 
 import pytest
 
@@ -32,3 +33,20 @@ def core(_session_core):
     core.setXYPosition(0.0, 0.0)
     core.waitForSystem()
     return core
+
+
+@pytest.fixture
+def window(qtbot, core, tmp_path):
+    """The main window on the simulated microscope, with settings in a temporary file."""
+    from PyQt6.QtCore import QSettings
+
+    from app.processing.registry import ProcessorRegistry
+    from app.ui.main_window import MainWindow
+
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    win = MainWindow(core, ProcessorRegistry(), settings)
+    win.acquisition_panel.directory.setText(str(tmp_path / "data"))
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    win.close()

@@ -1,40 +1,213 @@
-"""The main window driven as a user drives it: snap, live on and off."""
+"""The main window driven as a user drives it."""
 
 from __future__ import annotations
 
 import numpy as np
-from PyQt6.QtCore import Qt
+import pytest
+from PyQt6.QtCore import QSettings, Qt
 
+from app import open_dataset, show_image
+from app.processing.registry import ProcessorRegistry
 from app.ui.main_window import MainWindow
 
 
-def test_snap_shows_the_camera_image(qtbot, core):
-    window = MainWindow(core)
-    qtbot.addWidget(window)
-    qtbot.mouseClick(window.snap_button, Qt.MouseButton.LeftButton)
+def _finished(window) -> bool:
+    return not window.controller.running and window.acquisition_panel.start_button.isEnabled()
+
+
+def test_snap_shows_the_camera_image(qtbot, window):
+    qtbot.mouseClick(window.microscope_panel.snap_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.viewer.image is not None, timeout=5000)
     assert window.viewer.image.shape == (96, 128)
-    assert np.asarray(window.viewer.image).max() > 0
     low, high = window.viewer.item.getLevels()
     assert high > low
 
 
-def test_live_streams_frames_and_stops_the_camera(qtbot, core):
-    window = MainWindow(core)
-    qtbot.addWidget(window)
-    window.live_button.setChecked(True)
-    qtbot.waitUntil(lambda: window._displayed >= 5, timeout=10000)
+def test_live_streams_frames_and_stops_the_camera(qtbot, window, core):
+    window.microscope_panel.live_button.setChecked(True)
+    qtbot.waitUntil(lambda: window.displayed >= 5, timeout=10000)
     assert core.isSequenceRunning()
-    assert not window.snap_button.isEnabled()
-    window.live_button.setChecked(False)
+    assert not window.microscope_panel.snap_button.isEnabled()
+    window.microscope_panel.live_button.setChecked(False)
     assert not core.isSequenceRunning()
-    assert window.snap_button.isEnabled()
+    assert window.microscope_panel.snap_button.isEnabled()
 
 
-def test_channel_and_exposure_controls_drive_the_core(qtbot, core):
-    window = MainWindow(core)
-    qtbot.addWidget(window)
-    window.channel.setCurrentText("FITC")
+def test_microscope_controls_drive_the_core(window, core):
+    panel = window.microscope_panel
+    panel.channel.setCurrentText("FITC")
     assert core.getCurrentConfig("Channel") == "FITC"
-    window.exposure.setValue(12.5)
+    panel.exposure.setValue(12.5)
     assert core.getExposure() == 12.5
+    panel.z_step.setValue(2.5)
+    before = core.getPosition()
+    panel.move_z(panel.z_step.value())
+    assert core.getPosition() == before + 2.5
+    x, _ = core.getXYPosition()
+    panel.xy_step.setValue(10)
+    panel.xy_buttons["→"].click()
+    core.waitForSystem()
+    assert core.getXYPosition()[0] == pytest.approx(x + 10, abs=0.05)
+
+
+def test_acquisition_from_the_panel_saves_a_dataset(qtbot, window):
+    panel = window.acquisition_panel
+    panel.time_box.setChecked(True)
+    panel.time_points.setValue(3)
+    panel.channel_box.setChecked(True)
+    panel.set_channel("DAPI", True, 2)
+    panel.set_channel("FITC", True, 5)
+    panel.z_box.setChecked(True)
+    panel.z_start.setValue(-1)
+    panel.z_end.setValue(1)
+    panel.z_step.setValue(1)
+    panel.name.setText("from_panel")
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: _finished(window), timeout=30000)
+    acq = window.controller.acquisition
+    dataset = open_dataset(acq.dataset_path)
+    assert {k: sorted(v) for k, v in dataset.axes.items()} == {
+        "time": [0, 1, 2],
+        "channel": ["DAPI", "FITC"],
+        "z": [0, 1, 2],
+    }
+    assert dataset.read_metadata(time=2, channel="FITC", z=0)["Exposure"] == 5
+    assert "Finished: 18 saved, 0 lost" in panel.progress_label.text()
+    # the sliders browse what was acquired
+    window.sliders.slider("z").setValue(2)
+    shown = window.viewer.image
+    assert np.array_equal(shown, dataset.read_image(**window.sliders.current_axes()))
+
+
+def _mark_corner(image, metadata):
+    image[:8, :8] = 4242
+    return image, metadata
+
+
+def test_enabling_a_processor_changes_saved_data(qtbot, window):
+    window.registry.register(_mark_corner, "mark_corner", source="test")
+    panel = window.acquisition_panel
+
+    def acquire(name):
+        panel.name.setText(name)
+        panel.start_button.click()
+        qtbot.waitUntil(lambda: _finished(window), timeout=30000)
+        return open_dataset(window.controller.acquisition.dataset_path).read_image(time=0)
+
+    assert (acquire("with")[:8, :8] == 4242).all()
+    row = window.registry.names().index("mark_corner")
+    window.processors_panel.table.item(row, 0).setCheckState(Qt.CheckState.Unchecked)
+    assert window.registry.get("mark_corner").enabled is False
+    assert not (acquire("without")[:8, :8] == 4242).any()
+    assert window.registry.get("mark_corner").stats.frames_in == 1
+
+
+def test_failing_processor_is_disabled_and_shown(qtbot, window):
+    def broken(image, metadata):
+        raise ValueError("bad threshold")
+
+    window.registry.register(broken, "broken", source="test")
+    window.acquisition_panel.time_box.setChecked(True)
+    window.acquisition_panel.time_points.setValue(3)
+    window.acquisition_panel.start_button.click()
+    qtbot.waitUntil(lambda: _finished(window), timeout=30000)
+    assert window.registry.get("broken").enabled is False
+    assert window.controller.acquisition.counts.saved == 3  # passed through
+    window.processors_panel.table.selectRow(0)
+    qtbot.waitUntil(lambda: "bad threshold" in window.processors_panel.details.toPlainText())
+
+
+def test_abort_stops_a_long_acquisition(qtbot, window):
+    panel = window.acquisition_panel
+    panel.time_box.setChecked(True)
+    panel.time_points.setValue(10000)
+    panel.interval.setValue(0.05)
+    panel.start_button.click()
+    qtbot.waitUntil(lambda: window.controller.acquisition.counts.saved >= 2, timeout=10000)
+    panel.abort_button.click()
+    qtbot.waitUntil(lambda: _finished(window), timeout=10000)
+    saved = window.controller.acquisition.counts.saved
+    assert 2 <= saved < 10000
+    assert len(open_dataset(window.controller.acquisition.dataset_path).index) == saved
+
+
+def test_pause_and_resume_from_the_panel(qtbot, window):
+    panel = window.acquisition_panel
+    panel.time_box.setChecked(True)
+    panel.time_points.setValue(40)
+    panel.interval.setValue(0.02)
+    panel.start_button.click()
+    qtbot.waitUntil(lambda: window.controller.acquisition.counts.acquired >= 1, timeout=10000)
+    panel.pause_button.setChecked(True)
+    qtbot.wait(200)
+    frozen = window.controller.acquisition.counts.acquired
+    qtbot.wait(300)
+    assert window.controller.acquisition.counts.acquired <= frozen + 1
+    qtbot.waitUntil(lambda: "Paused" in panel.progress_label.text(), timeout=3000)
+    panel.pause_button.setChecked(False)
+    qtbot.waitUntil(lambda: _finished(window), timeout=30000)
+    assert window.controller.acquisition.counts.saved == 40
+
+
+def test_open_dataset_and_browse(qtbot, window, core, tmp_path):
+    from app import Acquisition, multi_d_acquisition_events
+
+    def stamp(image, metadata):
+        image[:] = 100 * metadata["Axes"]["time"] + metadata["Axes"]["z"]
+        return image, metadata
+
+    with Acquisition(tmp_path, "browse", image_process_fn=stamp) as acq:
+        acq.acquire(multi_d_acquisition_events(num_time_points=3, z_start=0, z_end=3, z_step=1))
+    window.open_dataset(acq.dataset_path)
+    assert window.viewer.image[0, 0] == 0
+    window.sliders.slider("time").setValue(2)
+    window.sliders.slider("z").setValue(3)
+    assert window.viewer.image[0, 0] == 203
+
+
+def test_open_bad_dataset_shows_an_error(window, tmp_path):
+    window.open_dataset(tmp_path)
+    assert "not an NDTiff dataset" in window.statusBar().currentMessage()
+
+
+def test_bad_configuration_shows_an_error_and_keeps_the_microscope(window, core, tmp_path):
+    assert window.load_configuration(str(tmp_path / "missing.cfg")) is False
+    assert "not found" in window.statusBar().currentMessage()
+    assert window.core is core
+
+
+def test_processor_can_show_a_named_view(qtbot, window):
+    def publish(image, metadata):
+        show_image("threshold", (image > image.mean()).astype(np.uint8))
+        return image, metadata
+
+    window.registry.register(publish, "publish", source="test")
+    window.acquisition_panel.save_box.setChecked(False)
+    window.acquisition_panel.start_button.click()
+    qtbot.waitUntil(lambda: _finished(window), timeout=30000)
+    qtbot.waitUntil(lambda: window.named_view("threshold") is not None, timeout=5000)
+    qtbot.waitUntil(lambda: window.named_view("threshold").image is not None, timeout=5000)
+    assert set(np.unique(window.named_view("threshold").image)) <= {0, 1}
+
+
+def test_layout_and_pipeline_are_remembered(qtbot, core, tmp_path):
+    settings_path = str(tmp_path / "remember.ini")
+    registry = ProcessorRegistry()
+    registry.register(_mark_corner, "a", source="test")
+    registry.register(_mark_corner, "b", source="test")
+    first = MainWindow(core, registry, QSettings(settings_path, QSettings.Format.IniFormat))
+    qtbot.addWidget(first)
+    first.docks["Log"].setFloating(True)
+    registry.move("b", 0)
+    registry.set_enabled("a", False)
+    first.close()
+
+    again = ProcessorRegistry()
+    again.register(_mark_corner, "a", source="test")
+    again.register(_mark_corner, "b", source="test")
+    second = MainWindow(core, again, QSettings(settings_path, QSettings.Format.IniFormat))
+    qtbot.addWidget(second)
+    assert second.docks["Log"].isFloating()
+    assert again.names() == ["b", "a"]
+    assert again.get("a").enabled is False
+    second.close()

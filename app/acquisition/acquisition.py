@@ -218,6 +218,10 @@ class Acquisition:
         return not self._flow.running.is_set()
 
     @property
+    def bytes_saved(self) -> int:
+        return self._sink.bytes_written if self._sink is not None else 0
+
+    @property
     def events_submitted(self) -> int:
         """Events queued so far: with ``counts.acquired``, the progress of the acquisition."""
         return self._flow.submitted_events

@@ -2,27 +2,37 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 from pymmcore_plus import CMMCorePlus
 from PyQt6.QtCore import QThread, pyqtSignal
 
 from app.processing.display import LatestFrameSlot
+from app.processing.errors import ErrorPolicy
+from app.processing.pipeline import ProcessorPipeline
+from app.processing.registry import ProcessorRegistry
+
+logger = logging.getLogger(__name__)
 
 
 class LiveWorker(QThread):
     """Reads frames from a continuous camera sequence into a display slot.
 
-    The GUI thread never touches the camera: it reads ``slot`` on a timer. ``stop``
-    returns once the camera has stopped.
+    The processors the user enabled for Live run here, on this thread; one that
+    raises is disabled and frames pass through it. The GUI thread never touches the
+    camera: it reads ``slot`` on a timer. ``stop`` returns once the camera stopped.
     """
 
     failed = pyqtSignal(str)
 
-    def __init__(self, core: CMMCorePlus, slot: LatestFrameSlot) -> None:
+    def __init__(
+        self, core: CMMCorePlus, slot: LatestFrameSlot, registry: ProcessorRegistry | None = None
+    ) -> None:
         super().__init__()
         self.core = core
         self.slot = slot
+        self.registry = registry
         self.frames = 0
         self._running = False
 
@@ -35,15 +45,26 @@ class LiveWorker(QThread):
                 if core.getRemainingImageCount():
                     image = core.getLastImage()
                     core.clearCircularBuffer()
-                    self.slot.put(image, {"Axes": {}, "Exposure": core.getExposure()})
                     self.frames += 1
+                    self._show(image, {"Axes": {}, "Exposure": core.getExposure()})
                 else:
                     time.sleep(0.002)
         except Exception as exc:  # a camera error ends Live with a message, not a crash
+            logger.exception("Live stopped")
             self.failed.emit(f"Live stopped: {exc}")
         finally:
             if core.isSequenceRunning():
                 core.stopSequenceAcquisition()
+
+    def _show(self, image, metadata) -> None:
+        processors = self.registry.for_live() if self.registry is not None else []
+        if processors:
+            pipeline = ProcessorPipeline(processors, on_error=ErrorPolicy.PASS_THROUGH)
+            outputs = pipeline.process(image, metadata, None)
+            if not outputs:
+                return
+            image, metadata = outputs[-1]
+        self.slot.put(image, metadata)
 
     def stop(self) -> None:
         self._running = False

@@ -6,14 +6,17 @@ import sys
 
 from pymmcore_plus import CMMCorePlus
 
+from app.processing.registry import ProcessorRegistry
 
-def run_app(core: CMMCorePlus) -> int:
+
+def run_app(core: CMMCorePlus, registry: ProcessorRegistry | None = None) -> int:
     from PyQt6.QtWidgets import QApplication
 
     from app.ui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("Scopeflow")
-    window = MainWindow(core)
+    app.setOrganizationName("Scopeflow")
+    window = MainWindow(core, registry or ProcessorRegistry())
     window.show()
     return app.exec()

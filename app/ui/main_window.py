@@ -1,142 +1,390 @@
-"""The main window: the image in the middle, microscope controls beside it."""
+"""The main window: the image in the middle, dockable panels around it."""
 
 from __future__ import annotations
 
-import time
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
 
-import numpy as np
 from pymmcore_plus import CMMCorePlus
-from PyQt6.QtCore import Qt, QTimer
+from PyQt6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PyQt6.QtGui import QAction, QKeySequence
 from PyQt6.QtWidgets import (
-    QComboBox,
+    QApplication,
     QDockWidget,
-    QDoubleSpinBox,
-    QFormLayout,
-    QHBoxLayout,
+    QFileDialog,
     QLabel,
     QMainWindow,
-    QPushButton,
+    QMessageBox,
     QVBoxLayout,
     QWidget,
 )
 
+from app.microscope.loading import MicroscopeConfigError, load_microscope, release_microscope
+from app.microscope.session import set_current_core
 from app.processing.display import LatestFrameSlot
+from app.processing.registry import ProcessorRegistry
+from app.processing.views import views as image_views
+from app.storage.opening import open_dataset
+from app.ui.acquisition_controller import AcquisitionController
+from app.ui.acquisition_panel import AcquisitionPanel
+from app.ui.axis_sliders import AxisSliders
 from app.ui.live import LiveWorker
+from app.ui.log_panel import LogPanel
+from app.ui.microscope_panel import MicroscopePanel
+from app.ui.processors_panel import ProcessorsPanel
+from app.ui.status import RateMeter, free_disk_text
 from app.ui.viewer import ImageViewer
 
+logger = logging.getLogger(__name__)
+
 DISPLAY_INTERVAL_MS = 16  # at most ~60 displayed frames per second
+STATUS_INTERVAL_MS = 500
+
+
+def default_data_directory() -> Path:
+    return Path.home() / "Scopeflow" / "data"
 
 
 class MainWindow(QMainWindow):
-    """Snap and Live on the current microscope, shown with pyqtgraph."""
+    """The microscopist's window. The GUI thread only displays: Live, acquisitions and
+    saving run on worker threads and leave frames in display slots read on a timer."""
 
-    def __init__(self, core: CMMCorePlus) -> None:
+    def __init__(
+        self,
+        core: CMMCorePlus,
+        registry: ProcessorRegistry | None = None,
+        settings: QSettings | None = None,
+    ) -> None:
         super().__init__()
         self.core = core
-        self.slot = LatestFrameSlot()
-        self._live: LiveWorker | None = None
-        self._displayed = 0
-        self._fps_mark = (time.perf_counter(), 0, 0)
+        self.registry = registry or ProcessorRegistry()
+        self.settings = settings or QSettings("Scopeflow", "Scopeflow")
         self.setWindowTitle("Scopeflow")
-        self.resize(1200, 800)
+        self.resize(1400, 900)
+
+        self.snap_slot = LatestFrameSlot()
+        self.live_slot = LatestFrameSlot()
+        self._live: LiveWorker | None = None
+        self._dataset: Any = None  # the dataset the sliders browse
+        self.displayed = 0
+        self.skipped = 0
+        self._view_docks: dict[str, tuple[QDockWidget, ImageViewer]] = {}
 
         self.viewer = ImageViewer()
         self.viewer.pixelHovered.connect(self._show_pixel)
-        self.setCentralWidget(self.viewer)
-        self._add_controls()
+        self.sliders = AxisSliders()
+        self.sliders.axesChosen.connect(self._show_dataset_image)
+        centre = QWidget()
+        centre_layout = QVBoxLayout(centre)
+        centre_layout.setContentsMargins(0, 0, 0, 0)
+        centre_layout.addWidget(self.viewer, 1)
+        centre_layout.addWidget(self.sliders)
+        self.setCentralWidget(centre)
 
-        self.status = QLabel()
-        self.pixel = QLabel()
-        self.statusBar().addWidget(self.status)
-        self.statusBar().addPermanentWidget(self.pixel)
-        self._timer = QTimer(self)
-        self._timer.timeout.connect(self._show_latest)
-        self._timer.start(DISPLAY_INTERVAL_MS)
+        self.controller = AcquisitionController(core, self.registry)
+        self.controller.finished.connect(self._acquisition_finished)
+        self.microscope_panel = MicroscopePanel(core)
+        self.microscope_panel.snapRequested.connect(self.snap)
+        self.microscope_panel.liveToggled.connect(self.set_live)
+        self.microscope_panel.failed.connect(self.show_error_message)
+        self.acquisition_panel = AcquisitionPanel(core, default_data_directory())
+        self.acquisition_panel.startRequested.connect(self.start_acquisition)
+        self.acquisition_panel.pauseToggled.connect(self.controller.pause)
+        self.acquisition_panel.abortRequested.connect(self.controller.abort)
+        self.processors_panel = ProcessorsPanel(self.registry)
+        self.log_panel = LogPanel()
+        self.docks: dict[str, QDockWidget] = {}
+        self._add_dock("Microscope", self.microscope_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self._add_dock("Acquisition", self.acquisition_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self._add_dock("Processors", self.processors_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        self._add_dock("Log", self.log_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.tabifyDockWidget(self.docks["Microscope"], self.docks["Acquisition"])
+        self.docks["Microscope"].raise_()
+        self._build_menus()
+        self._build_status_bar()
+        self._restore_settings()
 
-    # ------------------------------------------------------------ controls
-    def _add_controls(self) -> None:
-        panel = QWidget()
-        layout = QVBoxLayout(panel)
-        form = QFormLayout()
-        self.exposure = QDoubleSpinBox()
-        self.exposure.setRange(0.01, 10000)
-        self.exposure.setSuffix(" ms")
-        self.exposure.setValue(self.core.getExposure())
-        self.exposure.valueChanged.connect(self.core.setExposure)
-        form.addRow("Exposure", self.exposure)
-        self.channel = QComboBox()
-        group = self.core.getChannelGroup()
-        if group:
-            self.channel.addItems(self.core.getAvailableConfigs(group))
-            self.channel.setCurrentText(self.core.getCurrentConfig(group))
-            self.channel.currentTextChanged.connect(lambda name: self.core.setConfig(group, name))
-        form.addRow("Channel", self.channel)
-        layout.addLayout(form)
-        buttons = QHBoxLayout()
-        self.snap_button = QPushButton("Snap")
-        self.snap_button.clicked.connect(self.snap)
-        self.live_button = QPushButton("Live")
-        self.live_button.setCheckable(True)
-        self.live_button.toggled.connect(self.set_live)
-        buttons.addWidget(self.snap_button)
-        buttons.addWidget(self.live_button)
-        layout.addLayout(buttons)
-        layout.addStretch()
-        dock = QDockWidget("Microscope", self)
-        dock.setObjectName("microscope_dock")
-        dock.setWidget(panel)
-        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+        self._display_timer = QTimer(self)
+        self._display_timer.timeout.connect(self._display_tick)
+        self._display_timer.start(DISPLAY_INTERVAL_MS)
+        self._status_timer = QTimer(self)
+        self._status_timer.timeout.connect(self._status_tick)
+        self._status_timer.start(STATUS_INTERVAL_MS)
 
-    # ------------------------------------------------------------ actions
+    # ------------------------------------------------------------ layout
+    def _add_dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(f"dock_{title.lower()}")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        self.docks[title] = dock
+        return dock
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        for text, slot, shortcut in (
+            ("Open &configuration…", self.choose_configuration, None),
+            ("Open &dataset…", self.choose_dataset, QKeySequence.StandardKey.Open),
+            ("&Quit", self.close, QKeySequence.StandardKey.Quit),
+        ):
+            action = QAction(text, self)
+            action.triggered.connect(slot)
+            if shortcut is not None:
+                action.setShortcut(shortcut)
+            file_menu.addAction(action)
+        view_menu = self.menuBar().addMenu("&View")
+        for dock in self.docks.values():
+            view_menu.addAction(dock.toggleViewAction())
+
+    def _build_status_bar(self) -> None:
+        self.status_text = QLabel()
+        self.pixel_text = QLabel()
+        self.statusBar().addWidget(self.status_text, 1)
+        self.statusBar().addPermanentWidget(self.pixel_text)
+        self._camera_rate, self._display_rate, self._bytes_rate = (
+            RateMeter(),
+            RateMeter(),
+            RateMeter(),
+        )
+
+    def _restore_settings(self) -> None:
+        geometry = self.settings.value("window/geometry")
+        state = self.settings.value("window/state")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+        pipeline = self.settings.value("processors/state")
+        if isinstance(pipeline, str):
+            try:
+                self.registry.restore_state(json.loads(pipeline))
+            except (ValueError, TypeError):
+                logger.warning("Ignored an unreadable saved pipeline: %r", pipeline)
+        directory = self.settings.value("acquisition/directory")
+        if isinstance(directory, str) and directory:
+            self.acquisition_panel.directory.setText(directory)
+
+    def save_settings(self) -> None:
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        self.settings.setValue("processors/state", json.dumps(self.registry.state()))
+        self.settings.setValue("acquisition/directory", self.acquisition_panel.directory.text())
+        self.settings.sync()
+
+    # ------------------------------------------------------------ camera
     def snap(self) -> None:
-        if self._live is not None:
+        if self._live is not None or self.controller.running:
             return
-        self.core.snapImage()
-        self.slot.put(self.core.getImage(), {"Axes": {}})
+        try:
+            self.core.snapImage()
+            image = self.core.getImage()
+        except Exception as exc:
+            self.show_error_message(f"Snap failed: {exc}")
+            return
+        self._dataset = None
+        self.sliders.clear()
+        self.snap_slot.put(image, {"Axes": {}})
 
     def set_live(self, on: bool) -> None:
         if on and self._live is None:
-            self._live = LiveWorker(self.core, self.slot)
+            if self.controller.running:
+                self.microscope_panel.live_button.setChecked(False)
+                return
+            self._dataset = None
+            self.sliders.clear()
+            self._live = LiveWorker(self.core, self.live_slot, self.registry)
             self._live.failed.connect(self._live_failed)
             self._live.start()
-            self.snap_button.setEnabled(False)
         elif not on and self._live is not None:
             self._live.stop()
             self._live = None
-            self.snap_button.setEnabled(True)
+        self.microscope_panel.live_button.setChecked(self._live is not None)
+        self.microscope_panel.snap_button.setEnabled(self._live is None)
 
     def _live_failed(self, message: str) -> None:
-        self.live_button.setChecked(False)
-        self.statusBar().showMessage(message, 10000)
+        self.set_live(False)
+        self.show_error_message(message)
+
+    # ------------------------------------------------------------ acquisition
+    def start_acquisition(self) -> None:
+        self.set_live(False)
+        try:
+            events = self.acquisition_panel.events()
+            target = self.acquisition_panel.save_target()
+            acq = self.controller.start(events, target)
+        except Exception as exc:
+            self.show_error_message(f"Could not start the acquisition: {exc}")
+            return
+        self._dataset = acq.get_dataset()
+        self.sliders.clear()
+        self.sliders.follow.setChecked(True)
+        self.acquisition_panel.set_running(True)
+        self.microscope_panel.setEnabled(False)
+        logger.info(
+            "Acquisition started: %d events%s",
+            len(events),
+            f", saving to {acq.dataset_path}" if acq.dataset_path else "",
+        )
+
+    def _acquisition_finished(self, error: str) -> None:
+        acq = self.controller.acquisition
+        self.acquisition_panel.set_running(False)
+        self.microscope_panel.setEnabled(True)
+        counts = acq.counts.snapshot() if acq else {}
+        summary = f"{counts.get('saved', 0)} saved, {counts.get('lost', 0)} lost"
+        if error:
+            self.acquisition_panel.progress_label.setText(f"Stopped on an error: {error}")
+            self.show_error_message(f"The acquisition stopped: {error}")
+        else:
+            where = f" in {acq.dataset_path}" if acq and acq.dataset_path else ""
+            self.acquisition_panel.progress_label.setText(f"Finished: {summary}{where}")
+        self._refresh_sliders()
+
+    # ------------------------------------------------------------ datasets
+    def choose_dataset(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Open an NDTiff dataset")
+        if folder:
+            self.open_dataset(folder)
+
+    def open_dataset(self, folder: str | os.PathLike[str]) -> None:
+        try:
+            dataset = open_dataset(folder)
+        except Exception as exc:
+            self.show_error_message(f"Could not open {folder}: {exc}")
+            return
+        self.set_live(False)
+        self._dataset = dataset
+        self.sliders.clear()
+        self.sliders.follow.setChecked(False)
+        self._refresh_sliders()
+        self._show_dataset_image(self.sliders.current_axes())
+        self.viewer.title.setText(str(folder))
+
+    def _refresh_sliders(self) -> None:
+        if self._dataset is not None and getattr(self._dataset, "axes", None):
+            self.sliders.set_axes({k: list(v) for k, v in self._dataset.axes.items()})
+
+    def _show_dataset_image(self, axes: dict[str, Any]) -> None:
+        if self._dataset is None or not axes:
+            return
+        try:
+            if self._dataset.has_image(**axes):
+                self.viewer.set_image(self._dataset.read_image(**axes))
+        except Exception as exc:  # a partial dataset may lack an image
+            logger.warning("Could not read the image %s: %s", axes, exc)
+
+    # ------------------------------------------------------------ configuration
+    def choose_configuration(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open a Micro-Manager configuration", "", "Micro-Manager configuration (*.cfg)"
+        )
+        if path:
+            self.load_configuration(path)
+
+    def load_configuration(self, path: str) -> bool:
+        if self.controller.running:
+            self.show_error_message("Stop the acquisition before loading a configuration.")
+            return False
+        self.set_live(False)
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            core = load_microscope(path)
+        except MicroscopeConfigError as exc:
+            QApplication.restoreOverrideCursor()
+            self.show_error_message(str(exc))
+            return False
+        QApplication.restoreOverrideCursor()
+        old, self.core = self.core, core
+        set_current_core(core)
+        self.controller.core = core
+        for panel in (self.microscope_panel, self.acquisition_panel):
+            panel.core = core
+        self.microscope_panel.refresh()
+        self.acquisition_panel.refresh_channels()
+        release_microscope(old)
+        logger.info("Loaded the configuration %s", path)
+        return True
 
     # ------------------------------------------------------------ display
-    def _show_latest(self) -> None:
-        item = self.slot.take()
-        if item is not None:
-            self.viewer.set_image(item[0])
-            self._displayed += 1
-        self._update_status()
+    def _current_slot(self) -> LatestFrameSlot:
+        if self.controller.running and self.controller.acquisition is not None:
+            return self.controller.acquisition.display
+        return self.live_slot if self._live is not None else self.snap_slot
 
-    def _update_status(self) -> None:
-        now = time.perf_counter()
-        mark_time, mark_displayed, mark_camera = self._fps_mark
-        if now - mark_time < 0.5:
-            return
-        camera = self._live.frames if self._live is not None else mark_camera
-        shown_fps = (self._displayed - mark_displayed) / (now - mark_time)
-        camera_fps = max(0, camera - mark_camera) / (now - mark_time)
-        self._fps_mark = (now, self._displayed, camera)
+    def _display_tick(self) -> None:
+        item = self._current_slot().take()
+        if item is not None and (self._dataset is None or self.sliders.follow.isChecked()):
+            image, metadata = item
+            self.viewer.set_image(image)
+            self.displayed += 1
+            if self._dataset is not None:
+                self.sliders.show_axes(metadata.get("Axes") or {})
+        self._show_named_views()
+
+    def _show_named_views(self) -> None:
+        for name in image_views.names():
+            if name not in self._view_docks:
+                viewer = ImageViewer()
+                dock = QDockWidget(f"View: {name}", self)
+                dock.setObjectName(f"view_{name}")
+                dock.setWidget(viewer)
+                self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+                self._view_docks[name] = (dock, viewer)
+            item = image_views.slot(name).take()
+            if item is not None:
+                self._view_docks[name][1].set_image(item[0])
+
+    def named_view(self, name: str) -> ImageViewer | None:
+        entry = self._view_docks.get(name)
+        return entry[1] if entry else None
+
+    def _status_tick(self) -> None:
+        acq = self.controller.acquisition if self.controller.running else None
+        parts = []
+        if acq is not None:
+            counts = acq.counts.snapshot()
+            camera_count = counts["acquired"]
+            parts.append(f"camera {self._camera_rate.rate(camera_count):.0f} fps")
+            parts.append(f"{self._bytes_rate.rate(acq.bytes_saved) / 1e6:.0f} MB/s saved")
+            depths = acq.queue_depths()
+            parts.append(f"queues: processing {depths['processing']}, saving {depths['saving']}")
+            parts.append(
+                f"lost {counts['lost']}  dropped by processors {counts['dropped_by_processors']}"
+            )
+            self.acquisition_panel.show_progress(
+                camera_count, acq.events_submitted, self.controller.started_at, acq.paused
+            )
+            self._refresh_sliders()
+        else:
+            live_frames = self._live.frames if self._live is not None else 0
+            parts.append(f"camera {self._camera_rate.rate(live_frames):.0f} fps")
+        parts.append(f"displayed {self._display_rate.rate(self.displayed):.0f} fps")
+        parts.append(free_disk_text(self.acquisition_panel.directory.text() or str(Path.home())))
         image = self.viewer.image
-        size = (
-            f"{image.shape[0]}x{image.shape[1]} {image.dtype}"
-            if isinstance(image, np.ndarray)
-            else "no image"
-        )
-        self.status.setText(f"{size}   camera {camera_fps:.0f} fps   displayed {shown_fps:.0f} fps")
+        if image is not None:
+            parts.insert(0, f"{image.shape[1]}×{image.shape[0]} {image.dtype}")
+        self.status_text.setText("   ".join(parts))
 
     def _show_pixel(self, x: int, y: int, value: float) -> None:
-        self.pixel.setText(f"x {x}  y {y}  value {value:g}")
+        self.pixel_text.setText(f"x {x}  y {y}  value {value:g}")
 
+    def show_error_message(self, message: str) -> None:
+        logger.error(message)
+        self.statusBar().showMessage(message, 15000)
+        if not os.environ.get("SCOPEFLOW_NO_DIALOGS"):
+            QMessageBox.warning(self, "Scopeflow", message)
+
+    # ------------------------------------------------------------ closing
     def closeEvent(self, event) -> None:
         self.set_live(False)
+        if self.controller.running:
+            self.controller.abort()
+            self.controller.wait()
+        self.save_settings()
+        self.log_panel.detach()
+        self._display_timer.stop()
+        self._status_timer.stop()
         super().closeEvent(event)

@@ -1,0 +1,102 @@
+"""Runs an Acquisition for the window, and tells the GUI thread when it ends.
+
+The acquisition's own threads do the work; this only waits for its completion on a
+QThread and hands the outcome to the GUI thread as a queued Qt signal.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from typing import Any
+
+from pymmcore_plus import CMMCorePlus
+from PyQt6.QtCore import QObject, QThread, pyqtSignal
+
+from app.acquisition.acquisition import Acquisition
+from app.processing.errors import ErrorPolicy
+from app.processing.registry import ProcessorRegistry
+
+logger = logging.getLogger(__name__)
+
+
+class _CompletionWaiter(QThread):
+    done = pyqtSignal(str)
+
+    def __init__(self, acq: Acquisition) -> None:
+        super().__init__()
+        self.acq = acq
+
+    def run(self) -> None:
+        try:
+            self.acq.await_completion()
+        except Exception as exc:
+            logger.error(
+                "Acquisition stopped on an error:\n%s", "".join(traceback.format_exception(exc))
+            )
+            self.done.emit(f"{type(exc).__name__}: {exc}")
+            return
+        self.done.emit("")
+
+
+class AcquisitionController(QObject):
+    """Starts acquisitions with the registry's processors (errors disable a processor
+    and frames pass through it, as the GUI's policy) and reports their end."""
+
+    started = pyqtSignal()
+    finished = pyqtSignal(str)  # empty, or the error that stopped it
+
+    def __init__(self, core: CMMCorePlus, registry: ProcessorRegistry) -> None:
+        super().__init__()
+        self.core = core
+        self.registry = registry
+        self.acquisition: Acquisition | None = None
+        self.started_at = 0.0
+        self._waiter: _CompletionWaiter | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.acquisition is not None and not self.acquisition.is_finished()
+
+    def start(
+        self, events: list[dict[str, Any]], save_target: tuple[str, str] | None
+    ) -> Acquisition:
+        if self.running:
+            raise RuntimeError("An acquisition is already running")
+        directory, name = save_target if save_target else (None, None)
+        acq = Acquisition(
+            directory,
+            name,
+            image_process_fn=self.registry.for_acquisition(),
+            core=self.core,
+            on_error=ErrorPolicy.PASS_THROUGH,
+        )
+        acq.acquire(events)
+        acq.mark_finished()
+        self.acquisition = acq
+        self.started_at = time.perf_counter()
+        self._waiter = _CompletionWaiter(acq)
+        self._waiter.done.connect(self._done)
+        self._waiter.start()
+        self.started.emit()
+        return acq
+
+    def _done(self, error: str) -> None:
+        if self._waiter is not None:
+            self._waiter.wait()
+            self._waiter = None
+        self.finished.emit(error)
+
+    def pause(self, paused: bool) -> None:
+        if self.acquisition is not None:
+            (self.acquisition.pause if paused else self.acquisition.resume)()
+
+    def abort(self) -> None:
+        if self.acquisition is not None:
+            self.acquisition.abort()
+
+    def wait(self, timeout_s: float = 30) -> None:
+        """Block until the running acquisition has ended (used when the window closes)."""
+        if self._waiter is not None:
+            self._waiter.wait(int(timeout_s * 1000))

@@ -1,0 +1,250 @@
+"""The acquisition panel: a multi-dimensional acquisition described without code.
+
+It builds the same events as the scripting API (``multi_d_acquisition_events``) and
+the window runs them through the same ``Acquisition``.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from pymmcore_plus import CMMCorePlus
+from PyQt6.QtCore import pyqtSignal
+from PyQt6.QtWidgets import (
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.acquisition.multi_d import multi_d_acquisition_events
+
+
+def _double(low: float, high: float, value: float, suffix: str) -> QDoubleSpinBox:
+    box = QDoubleSpinBox()
+    box.setRange(low, high)
+    box.setDecimals(2)
+    box.setValue(value)
+    box.setSuffix(suffix)
+    return box
+
+
+class AcquisitionPanel(QWidget):
+    startRequested = pyqtSignal()
+    pauseToggled = pyqtSignal(bool)
+    abortRequested = pyqtSignal()
+
+    def __init__(self, core: CMMCorePlus, default_directory: Path, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.core = core
+        layout = QVBoxLayout(self)
+
+        time_box = QGroupBox("Time points")
+        time_box.setCheckable(True)
+        time_box.setChecked(False)
+        form = QFormLayout(time_box)
+        self.time_points = QSpinBox()
+        self.time_points.setRange(1, 1_000_000)
+        self.time_points.setValue(5)
+        self.interval = _double(0, 86400, 0, " s")
+        form.addRow("Count", self.time_points)
+        form.addRow("Interval", self.interval)
+        self.time_box = time_box
+        layout.addWidget(time_box)
+
+        z_box = QGroupBox("Z-stack (relative to the current Z)")
+        z_box.setCheckable(True)
+        z_box.setChecked(False)
+        form = QFormLayout(z_box)
+        self.z_start = _double(-10000, 10000, -2, " µm")
+        self.z_end = _double(-10000, 10000, 2, " µm")
+        self.z_step = _double(0.01, 1000, 1, " µm")
+        form.addRow("Start", self.z_start)
+        form.addRow("End", self.z_end)
+        form.addRow("Step", self.z_step)
+        self.z_box = z_box
+        layout.addWidget(z_box)
+
+        channel_box = QGroupBox("Channels")
+        channel_box.setCheckable(True)
+        channel_box.setChecked(False)
+        channel_layout = QVBoxLayout(channel_box)
+        self.channels = QTableWidget(0, 2)
+        self.channels.setHorizontalHeaderLabels(["Preset", "Exposure (ms)"])
+        self.channels.horizontalHeader().setStretchLastSection(True)
+        self.channels.verticalHeader().hide()
+        self.channels.setMaximumHeight(130)
+        channel_layout.addWidget(self.channels)
+        self.channel_box = channel_box
+        layout.addWidget(channel_box)
+
+        position_box = QGroupBox("XY positions")
+        position_box.setCheckable(True)
+        position_box.setChecked(False)
+        position_layout = QVBoxLayout(position_box)
+        self.positions = QListWidget()
+        self.positions.setMaximumHeight(90)
+        position_buttons = QHBoxLayout()
+        add, remove = QPushButton("Add current"), QPushButton("Remove")
+        add.clicked.connect(self.add_current_position)
+        remove.clicked.connect(lambda: self.positions.takeItem(self.positions.currentRow()))
+        position_buttons.addWidget(add)
+        position_buttons.addWidget(remove)
+        position_layout.addWidget(self.positions)
+        position_layout.addLayout(position_buttons)
+        self.position_box = position_box
+        self._xy: list[tuple[float, float]] = []
+        layout.addWidget(position_box)
+
+        save_box = QGroupBox("Save as NDTiff")
+        save_box.setCheckable(True)
+        save_box.setChecked(True)
+        form = QFormLayout(save_box)
+        directory_row = QHBoxLayout()
+        self.directory = QLineEdit(str(default_directory))
+        browse = QPushButton("…")
+        browse.setFixedWidth(30)
+        browse.clicked.connect(self._browse)
+        directory_row.addWidget(self.directory)
+        directory_row.addWidget(browse)
+        self.name = QLineEdit("acquisition")
+        form.addRow("Folder", directory_row)
+        form.addRow("Name", self.name)
+        self.save_box = save_box
+        layout.addWidget(save_box)
+
+        buttons = QHBoxLayout()
+        self.start_button = QPushButton("Start")
+        self.start_button.clicked.connect(self.startRequested)
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.setCheckable(True)
+        self.pause_button.toggled.connect(self.pauseToggled)
+        self.abort_button = QPushButton("Abort")
+        self.abort_button.clicked.connect(self.abortRequested)
+        for button in (self.start_button, self.pause_button, self.abort_button):
+            buttons.addWidget(button)
+        layout.addLayout(buttons)
+        self.progress = QProgressBar()
+        self.progress_label = QLabel("Ready")
+        self.progress_label.setWordWrap(True)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.progress_label)
+        layout.addStretch()
+        self.refresh_channels()
+        self.set_running(False)
+
+    # ------------------------------------------------------------ building events
+    def refresh_channels(self) -> None:
+        group = self.core.getChannelGroup()
+        presets = self.core.getAvailableConfigs(group) if group else ()
+        current = self.core.getCurrentConfig(group) if group else ""
+        self.channels.setRowCount(len(presets))
+        for row, preset in enumerate(presets):
+            item = QTableWidgetItem(preset)
+            item.setCheckState(_checked(preset == current))
+            self.channels.setItem(row, 0, item)
+            self.channels.setCellWidget(row, 1, _double(0.01, 10000, self.core.getExposure(), ""))
+
+    def set_channel(self, preset: str, checked: bool, exposure_ms: float | None = None) -> None:
+        for row in range(self.channels.rowCount()):
+            if self.channels.item(row, 0).text() == preset:
+                self.channels.item(row, 0).setCheckState(_checked(checked))
+                if exposure_ms is not None:
+                    self.channels.cellWidget(row, 1).setValue(exposure_ms)
+
+    def add_current_position(self) -> None:
+        if not self.core.getXYStageDevice():
+            return
+        x, y = self.core.getXYPosition()
+        self._xy.append((x, y))
+        self.positions.addItem(f"Pos{len(self._xy) - 1}: {x:.1f}, {y:.1f} µm")
+
+    def events(self) -> list[dict[str, Any]]:
+        """The events of the acquisition described by the panel."""
+        kwargs: dict[str, Any] = {}
+        if self.time_box.isChecked():
+            kwargs["num_time_points"] = self.time_points.value()
+            kwargs["time_interval_s"] = self.interval.value()
+        if self.z_box.isChecked():
+            here = self.core.getPosition() if self.core.getFocusDevice() else 0.0
+            kwargs.update(
+                z_start=here + self.z_start.value(),
+                z_end=here + self.z_end.value(),
+                z_step=self.z_step.value()
+                * (1 if self.z_end.value() >= self.z_start.value() else -1),
+            )
+        if self.channel_box.isChecked():
+            chosen = [
+                (self.channels.item(r, 0).text(), self.channels.cellWidget(r, 1).value())
+                for r in range(self.channels.rowCount())
+                if self.channels.item(r, 0).checkState() == _checked(True)
+            ]
+            if chosen:
+                kwargs.update(
+                    channel_group=self.core.getChannelGroup(),
+                    channels=[name for name, _ in chosen],
+                    channel_exposures_ms=[exposure for _, exposure in chosen],
+                )
+        if self.position_box.isChecked() and self._xy:
+            kwargs["xy_positions"] = list(self._xy)
+        events = multi_d_acquisition_events(**kwargs)
+        if events == [{"axes": {}}]:
+            events = [{"axes": {"time": 0}}]  # a single image still needs an axis to be saved
+        return events
+
+    def save_target(self) -> tuple[str, str] | None:
+        if not self.save_box.isChecked():
+            return None
+        return self.directory.text().strip(), self.name.text().strip() or "acquisition"
+
+    def _browse(self) -> None:
+        chosen = QFileDialog.getExistingDirectory(
+            self, "Save acquisitions in", self.directory.text()
+        )
+        if chosen:
+            self.directory.setText(chosen)
+
+    # ------------------------------------------------------------ progress
+    def set_running(self, running: bool) -> None:
+        self.start_button.setEnabled(not running)
+        self.pause_button.setEnabled(running)
+        self.abort_button.setEnabled(running)
+        if not running:
+            self.pause_button.blockSignals(True)
+            self.pause_button.setChecked(False)
+            self.pause_button.blockSignals(False)
+
+    def show_progress(self, done: int, total: int, started: float, paused: bool) -> None:
+        elapsed = time.perf_counter() - started
+        self.progress.setMaximum(max(total, 1))
+        self.progress.setValue(min(done, total))
+        remaining = elapsed / done * (total - done) if done else float("nan")
+        state = "Paused" if paused else "Acquiring"
+        self.progress_label.setText(
+            f"{state}: {done} / {total} frames   elapsed {_clock(elapsed)}"
+            + (f"   remaining ~{_clock(remaining)}" if done else "")
+        )
+
+
+def _checked(on: bool):
+    from PyQt6.QtCore import Qt
+
+    return Qt.CheckState.Checked if on else Qt.CheckState.Unchecked
+
+
+def _clock(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    return f"{seconds // 3600:d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"

@@ -1,0 +1,153 @@
+"""Microscope controls: exposure, channel, Z and XY with step buttons, Snap and Live."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+from pymmcore_plus import CMMCorePlus
+from PyQt6.QtCore import QTimer, pyqtSignal
+from PyQt6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def _spin(low: float, high: float, value: float, suffix: str, decimals: int = 2) -> QDoubleSpinBox:
+    box = QDoubleSpinBox()
+    box.setRange(low, high)
+    box.setDecimals(decimals)
+    box.setSuffix(suffix)
+    box.setValue(value)
+    box.setKeyboardTracking(False)
+    return box
+
+
+class MicroscopePanel(QWidget):
+    """Drives the core directly for small, instant settings; Snap and Live are signals
+    because the window decides where frames are acquired (never the GUI thread)."""
+
+    snapRequested = pyqtSignal()
+    liveToggled = pyqtSignal(bool)
+    failed = pyqtSignal(str)
+
+    def __init__(self, core: CMMCorePlus, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.core = core
+        layout = QVBoxLayout(self)
+
+        camera = QGroupBox("Camera")
+        form = QFormLayout(camera)
+        self.exposure = _spin(0.01, 10000, core.getExposure(), " ms")
+        self.exposure.valueChanged.connect(lambda v: self._safely(core.setExposure, v))
+        form.addRow("Exposure", self.exposure)
+        self.channel = QComboBox()
+        form.addRow("Channel", self.channel)
+        buttons = QHBoxLayout()
+        self.snap_button = QPushButton("Snap")
+        self.snap_button.clicked.connect(self.snapRequested)
+        self.live_button = QPushButton("Live")
+        self.live_button.setCheckable(True)
+        self.live_button.toggled.connect(self.liveToggled)
+        buttons.addWidget(self.snap_button)
+        buttons.addWidget(self.live_button)
+        form.addRow(buttons)
+        layout.addWidget(camera)
+
+        stage = QGroupBox("Stage")
+        grid = QGridLayout(stage)
+        self.z_label = QLabel()
+        self.z_step = _spin(0.01, 1000, 1.0, " µm")
+        z_down, z_up = QPushButton("Z −"), QPushButton("Z +")
+        z_down.clicked.connect(lambda: self.move_z(-self.z_step.value()))
+        z_up.clicked.connect(lambda: self.move_z(self.z_step.value()))
+        grid.addWidget(QLabel("Z"), 0, 0)
+        grid.addWidget(self.z_label, 0, 1)
+        grid.addWidget(z_down, 1, 0)
+        grid.addWidget(z_up, 1, 1)
+        grid.addWidget(QLabel("step"), 1, 2)
+        grid.addWidget(self.z_step, 1, 3)
+        self.xy_label = QLabel()
+        self.xy_step = _spin(0.01, 100000, 100.0, " µm")
+        arrows = {"←": (-1, 0), "→": (1, 0), "↑": (0, -1), "↓": (0, 1)}
+        self.xy_buttons: dict[str, QPushButton] = {}
+        for col, (text, (dx, dy)) in enumerate(arrows.items()):
+            button = QPushButton(text)
+            button.setFixedWidth(36)
+            button.clicked.connect(lambda _c=False, dx=dx, dy=dy: self.move_xy(dx, dy))
+            grid.addWidget(button, 3, col)
+            self.xy_buttons[text] = button
+        grid.addWidget(QLabel("XY"), 2, 0)
+        grid.addWidget(self.xy_label, 2, 1, 1, 3)
+        grid.addWidget(QLabel("step"), 4, 0)
+        grid.addWidget(self.xy_step, 4, 1, 1, 3)
+        layout.addWidget(stage)
+        layout.addStretch()
+        self.refresh()
+        # Stages move in their own time: show where they are, a few times a second.
+        self._position_timer = QTimer(self)
+        self._position_timer.timeout.connect(self._show_positions)
+        self._position_timer.start(250)
+
+    def refresh(self) -> None:
+        """Read the hardware's state into the controls (after loading a configuration)."""
+        core = self.core
+        self.exposure.blockSignals(True)
+        self.exposure.setValue(core.getExposure())
+        self.exposure.blockSignals(False)
+        self.channel.blockSignals(True)
+        self.channel.clear()
+        group = core.getChannelGroup()
+        if group:
+            self.channel.addItems(core.getAvailableConfigs(group))
+            self.channel.setCurrentText(core.getCurrentConfig(group))
+        self.channel.blockSignals(False)
+        with contextlib.suppress(TypeError):  # nothing connected yet
+            self.channel.currentTextChanged.disconnect()
+        if group:
+            self.channel.currentTextChanged.connect(
+                lambda name: self._safely(core.setConfig, group, name)
+            )
+        self._show_positions()
+
+    def move_z(self, delta: float) -> None:
+        if self.core.getFocusDevice():
+            self._safely(self.core.setRelativePosition, delta)
+        self._show_positions()
+
+    def move_xy(self, dx: int, dy: int) -> None:
+        if self.core.getXYStageDevice():
+            step = self.xy_step.value()
+            self._safely(self.core.setRelativeXYPosition, dx * step, dy * step)
+        self._show_positions()
+
+    def _show_positions(self) -> None:
+        core = self.core
+        try:
+            z = f"{core.getPosition():.2f} µm" if core.getFocusDevice() else "no focus stage"
+            xy = (
+                "{:.1f}, {:.1f} µm".format(*core.getXYPosition())
+                if core.getXYStageDevice()
+                else "no XY stage"
+            )
+        except Exception as exc:
+            z = xy = f"unavailable ({exc})"
+        self.z_label.setText(z)
+        self.xy_label.setText(xy)
+
+    def _safely(self, fn, *args) -> None:
+        try:
+            fn(*args)
+        except Exception as exc:  # a device error is a message, not a crash
+            logger.error("%s%s failed: %s", fn.__name__, args, exc)
+            self.failed.emit(f"{fn.__name__} failed: {exc}")

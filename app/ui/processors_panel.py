@@ -1,0 +1,161 @@
+"""The processors panel: the pipeline in order, its switches and live statistics."""
+
+from __future__ import annotations
+
+from PyQt6.QtCore import QObject, Qt, QTimer, pyqtSignal
+from PyQt6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QPlainTextEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.processing.registry import ProcessorRegistry
+
+COLUMNS = ["On", "Live", "Processor", "Source", "Frames", "Mean ms", "p99 ms", "Errors"]
+ON, LIVE, NAME, SOURCE, FRAMES, MEAN, P99, ERRORS = range(len(COLUMNS))
+
+
+class _Bridge(QObject):
+    """The registry may change on any thread (a script reload); Qt queues this to ours."""
+
+    changed = pyqtSignal()
+
+
+class ProcessorsPanel(QWidget):
+    def __init__(self, registry: ProcessorRegistry, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.registry = registry
+        self._bridge = _Bridge()
+        self._bridge.changed.connect(self.rebuild)
+        registry.changed.connect(self._bridge.changed.emit)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.verticalHeader().hide()
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)
+        self.table.itemChanged.connect(self._item_changed)
+        self.table.itemSelectionChanged.connect(self._show_details)
+        self.details = QPlainTextEdit()
+        self.details.setReadOnly(True)
+        self.details.setPlaceholderText("Select a processor to see its last error.")
+        self.details.setMaximumHeight(120)
+        buttons = QHBoxLayout()
+        self.up_button, self.down_button = QPushButton("Move up"), QPushButton("Move down")
+        self.up_button.clicked.connect(lambda: self._move(-1))
+        self.down_button.clicked.connect(lambda: self._move(1))
+        buttons.addWidget(self.up_button)
+        buttons.addWidget(self.down_button)
+        buttons.addStretch()
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.table)
+        layout.addLayout(buttons)
+        layout.addWidget(self.details)
+        self._building = False
+        self.rebuild()
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self.refresh_stats)
+        self._timer.start(500)
+
+    def rebuild(self) -> None:
+        selected = self.selected_name()
+        self._building = True
+        try:
+            entries = list(self.registry)
+            self.table.setRowCount(len(entries))
+            for row, entry in enumerate(entries):
+                for column, checked in ((ON, entry.enabled), (LIVE, entry.live)):
+                    item = QTableWidgetItem()
+                    item.setFlags(
+                        Qt.ItemFlag.ItemIsUserCheckable
+                        | Qt.ItemFlag.ItemIsEnabled
+                        | Qt.ItemFlag.ItemIsSelectable
+                    )
+                    item.setCheckState(
+                        Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked
+                    )
+                    self.table.setItem(row, column, item)
+                name = QTableWidgetItem(
+                    entry.name + ("  ⚠" if entry.error or entry.stats.errors else "")
+                )
+                name.setData(Qt.ItemDataRole.UserRole, entry.name)
+                self.table.setItem(row, NAME, name)
+                self.table.setItem(row, SOURCE, QTableWidgetItem(entry.source))
+                for column in (FRAMES, MEAN, P99, ERRORS):
+                    self.table.setItem(row, column, QTableWidgetItem())
+                if entry.name == selected:
+                    self.table.selectRow(row)
+        finally:
+            self._building = False
+        self.refresh_stats()
+
+    def refresh_stats(self) -> None:
+        for row, entry in enumerate(list(self.registry)):
+            if row >= self.table.rowCount():
+                break
+            stats = entry.stats
+            values = {
+                FRAMES: str(stats.frames_in),
+                MEAN: f"{stats.mean_ms:.2f}",
+                P99: f"{stats.p99_ms:.2f}",
+                ERRORS: str(stats.errors),
+            }
+            for column, text in values.items():
+                item = self.table.item(row, column)
+                if item is not None and item.text() != text:
+                    item.setText(text)
+            checked = self.table.item(row, ON)
+            if (
+                checked is not None
+                and (checked.checkState() == Qt.CheckState.Checked) != entry.enabled
+            ):
+                self.rebuild()  # the pipeline disabled it after an error
+                return
+        self._show_details()
+
+    def selected_name(self) -> str | None:
+        rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
+        if not rows:
+            return None
+        item = self.table.item(rows[0].row(), NAME)
+        return item.data(Qt.ItemDataRole.UserRole) if item else None
+
+    def _item_changed(self, item: QTableWidgetItem) -> None:
+        if self._building or item.column() not in (ON, LIVE):
+            return
+        name = self.table.item(item.row(), NAME).data(Qt.ItemDataRole.UserRole)
+        checked = item.checkState() == Qt.CheckState.Checked
+        if item.column() == ON:
+            self.registry.set_enabled(name, checked)
+        else:
+            self.registry.set_live(name, checked)
+
+    def _move(self, step: int) -> None:
+        name = self.selected_name()
+        if name is None:
+            return
+        index = self.registry.names().index(name)
+        self.registry.move(name, max(0, index + step))
+
+    def _show_details(self) -> None:
+        name = self.selected_name()
+        if name is None or name not in self.registry:
+            return
+        entry = self.registry.get(name)
+        if entry.error:
+            text = f"{entry.name} could not be loaded:\n{entry.error}"
+        elif entry.stats.last_error:
+            text = f"{entry.name}: {entry.stats.last_error}\n\n{entry.stats.last_traceback or ''}"
+        else:
+            text = f"{entry.name}: no error. Source: {entry.source}."
+        if self.details.toPlainText() != text:
+            self.details.setPlainText(text)
