@@ -157,6 +157,7 @@ def test_skip_policy_drops_failing_frames_and_goes_on(core, tmp_path):
     assert processor.stats.errors == 1
     assert "ZeroDivisionError" in processor.stats.last_error
     assert "_broken_processor" in processor.stats.last_traceback
+    assert "pipeline.py" not in processor.stats.last_traceback  # the user's frames only
     assert acq.counts.failed == 1 and acq.counts.balanced()
 
 

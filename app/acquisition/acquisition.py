@@ -113,7 +113,7 @@ class Acquisition:
         self.debug = debug
         self.counts = FrameCounts()
         self.display = LatestFrameSlot()
-        self.errors: list[ProcessorFailure] = []
+        self._other_errors: list[ProcessorFailure] = []  # hooks, callbacks, engine, writer
         self.latency_to_processor_ns: list[int] = []
         self.latency_to_saved_ns: list[int] = []
         self._exception: BaseException | None = None
@@ -218,6 +218,11 @@ class Acquisition:
         return not self._flow.running.is_set()
 
     @property
+    def errors(self) -> list[ProcessorFailure]:
+        """Every error so far, processors' first, each with its traceback."""
+        return [*self.pipeline.failures, *self._other_errors]
+
+    @property
     def bytes_saved(self) -> int:
         return self._sink.bytes_written if self._sink is not None else 0
 
@@ -267,10 +272,8 @@ class Acquisition:
     def _handle_error(self, where: str, exc: BaseException, traceback_text: str) -> bool:
         """Record an error from a worker thread; return True if the acquisition stops."""
         if not any(f.exception is exc for f in self.pipeline.failures):
-            self.errors.append(ProcessorFailure(where, None, exc, traceback_text))
+            self._other_errors.append(ProcessorFailure(where, None, exc, traceback_text))
             logger.error("Error in %s:\n%s", where, traceback_text)
-        else:
-            self.errors.append(next(f for f in self.pipeline.failures if f.exception is exc))
         stops = self.pipeline.on_error is ErrorPolicy.ABORT or where in (
             "the acquisition engine",
             "the NDTiff writer",

@@ -7,6 +7,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -67,6 +68,19 @@ class ProcessorFailure:
 
     def __str__(self) -> str:
         return f"{self.where} raised {self.exception!r} on image {self.axes}"
+
+
+_PACKAGE_DIR = str(Path(__file__).resolve().parent.parent)
+
+
+def user_traceback(exc: BaseException) -> str:
+    """The traceback from the user's own code down: Scopeflow's frames above it are noise."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        if tb.tb_next is None:
+            break  # the error is in Scopeflow itself (e.g. a bad return value): keep it
+        tb = tb.tb_next
+    return "".join(traceback.format_exception(type(exc), exc, tb))
 
 
 def normalize_outputs(result: Any, processor: Processor) -> list[ImageAndMetadata]:
@@ -161,7 +175,7 @@ class ProcessorPipeline:
             outputs = normalize_outputs(processor(image, metadata, event_queue), processor)
         except Exception as exc:
             elapsed = time.perf_counter() - start
-            text = traceback.format_exc()
+            text = user_traceback(exc)
             where = f"image processor {describe_callable(processor.fn)}"
             processor.stats.record_error(elapsed, f"{type(exc).__name__}: {exc}", text)
             self.failures.append(ProcessorFailure(where, axes, exc, text))

@@ -86,7 +86,8 @@ class AcquisitionPanel(QWidget):
         self.channels.setHorizontalHeaderLabels(["Preset", "Exposure (ms)"])
         self.channels.horizontalHeader().setStretchLastSection(True)
         self.channels.verticalHeader().hide()
-        self.channels.setMaximumHeight(130)
+        self.channels.setMinimumHeight(140)
+        self.channels.setMaximumHeight(160)
         channel_layout.addWidget(self.channels)
         self.channel_box = channel_box
         layout.addWidget(channel_box)

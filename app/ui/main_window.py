@@ -103,6 +103,12 @@ class MainWindow(QMainWindow):
         self._add_dock("Log", self.log_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
         self.tabifyDockWidget(self.docks["Microscope"], self.docks["Acquisition"])
         self.docks["Microscope"].raise_()
+        self.resizeDocks(
+            [self.docks["Microscope"], self.docks["Processors"]],
+            [330, 420],
+            Qt.Orientation.Horizontal,
+        )
+        self.resizeDocks([self.docks["Log"]], [110], Qt.Orientation.Vertical)
         self._build_menus()
         self._build_status_bar()
         self._restore_settings()
@@ -235,6 +241,16 @@ class MainWindow(QMainWindow):
         self.microscope_panel.setEnabled(True)
         counts = acq.counts.snapshot() if acq else {}
         summary = f"{counts.get('saved', 0)} saved, {counts.get('lost', 0)} lost"
+        total = acq.events_submitted if acq else 0
+        self.acquisition_panel.progress.setMaximum(max(total, 1))
+        self.acquisition_panel.progress.setValue(min(counts.get("acquired", 0), total))
+        failures = [e for e in (acq.errors if acq else []) if e.exception is not None]
+        if failures and not error:
+            first = failures[0]
+            self.show_error_message(
+                f"{len(failures)} processor error(s); the processor was disabled and frames "
+                f"passed through it. First: {first.where}: {first.exception!r}"
+            )
         if error:
             self.acquisition_panel.progress_label.setText(f"Stopped on an error: {error}")
             self.show_error_message(f"The acquisition stopped: {error}")
@@ -332,6 +348,10 @@ class MainWindow(QMainWindow):
                 dock.setObjectName(f"view_{name}")
                 dock.setWidget(viewer)
                 self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+                # a window of its own, so the main image keeps its room
+                dock.setFloating(True)
+                dock.resize(520, 480)
+                dock.move(self.geometry().right() - 560, self.geometry().top() + 80)
                 self._view_docks[name] = (dock, viewer)
             item = image_views.slot(name).take()
             if item is not None:

@@ -17,7 +17,7 @@ from PyQt6.QtWidgets import (
 
 from app.processing.registry import ProcessorRegistry
 
-COLUMNS = ["On", "Live", "Processor", "Source", "Frames", "Mean ms", "p99 ms", "Errors"]
+COLUMNS = ["On", "Live", "Processor", "Source", "Frames", "ms", "p99", "Err"]
 ON, LIVE, NAME, SOURCE, FRAMES, MEAN, P99, ERRORS = range(len(COLUMNS))
 
 
@@ -42,7 +42,8 @@ class ProcessorsPanel(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(SOURCE, QHeaderView.ResizeMode.Stretch)
+        header.setToolTip("ms: mean time per frame; p99: 99th percentile; Err: errors")
         self.table.itemChanged.connect(self._item_changed)
         self.table.itemSelectionChanged.connect(self._show_details)
         self.details = QPlainTextEdit()
@@ -89,7 +90,9 @@ class ProcessorsPanel(QWidget):
                 )
                 name.setData(Qt.ItemDataRole.UserRole, entry.name)
                 self.table.setItem(row, NAME, name)
-                self.table.setItem(row, SOURCE, QTableWidgetItem(entry.source))
+                source = QTableWidgetItem(entry.source.replace("\\", "/").rsplit("/", 1)[-1])
+                source.setToolTip(entry.source)
+                self.table.setItem(row, SOURCE, source)
                 for column in (FRAMES, MEAN, P99, ERRORS):
                     self.table.setItem(row, column, QTableWidgetItem())
                 if entry.name == selected:
