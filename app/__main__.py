@@ -28,7 +28,29 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a Python acquisition script headless")
     run.add_argument("script", type=Path)
     run.add_argument("args", nargs=argparse.REMAINDER, help="arguments passed to the script")
+    bench = sub.add_parser("bench", help="measure speed (see README, Performance)")
+    bench.add_argument("scenario", choices=["display", "gui"])
+    bench.add_argument("--size", type=int, default=2048, help="frame width and height")
+    bench.add_argument("--frames", type=int, default=None)
+    bench.add_argument("--no-save", action="store_true", help="gui: acquire without saving")
+    bench.add_argument("--json", action="store_true", help="machine-readable output")
     return parser
+
+
+def _bench(args: argparse.Namespace) -> int:
+    import os
+
+    os.environ["SCOPEFLOW_BENCH_SIZE"] = str(args.size)
+    from app.bench import gui
+    from app.bench.report import print_table
+
+    if args.scenario == "display":
+        rows = gui.bench_display(frames=args.frames or 200)
+        print_table("Viewer: time to display one frame", rows, args.json)
+    else:
+        rows = gui.bench_gui(frames=args.frames or 1000, save=not args.no_save)
+        print_table("Window responsiveness while acquiring at full camera speed", rows, args.json)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if args.command == "bench":
+        return _bench(args)
     from app.microscope import MicroscopeConfigError, load_microscope, set_current_core
 
     try:

@@ -134,9 +134,9 @@ class MicroscopePanel(QWidget):
     def _show_positions(self) -> None:
         core = self.core
         try:
-            z = f"{core.getPosition():.2f} µm" if core.getFocusDevice() else "no focus stage"
+            z = f"{core.getPosition() + 0.0:.2f} µm" if core.getFocusDevice() else "no focus stage"
             xy = (
-                "{:.1f}, {:.1f} µm".format(*core.getXYPosition())
+                "{:.1f}, {:.1f} µm".format(*(v + 0.0 for v in core.getXYPosition()))
                 if core.getXYStageDevice()
                 else "no XY stage"
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 @dataclass
@@ -23,8 +24,11 @@ class RateMeter:
 
 
 def free_disk_text(folder: str) -> str:
+    path = Path(folder).expanduser()
+    while not path.exists() and path != path.parent:
+        path = path.parent  # the save folder may not exist until the first acquisition
     try:
-        free = shutil.disk_usage(folder).free
+        free = shutil.disk_usage(path).free
     except OSError:
         return "disk: ?"
     return f"disk free {free / 1e9:.1f} GB"

@@ -40,8 +40,12 @@ LOOKUP_TABLES: dict[str, pg.ColorMap] = {
 class ImageViewer(QWidget):
     """Shows one 2-D image at a time; ``set_image`` is cheap enough for every frame.
 
-    Contrast is automatic (a subsample's min and max, per frame) until the user drags
-    the histogram's levels; the Auto box turns it back on.
+    The camera's pixels are mapped to 8 bits with the current levels by a single
+    numpy pass into a reused buffer, and pyqtgraph draws those with a 256-entry
+    colour table: about half the cost of letting ImageItem rescale 16-bit data
+    itself. The histogram shows the original values and is refreshed at 2 Hz.
+    Contrast is automatic (a subsample's min and max) until the user drags the
+    histogram's levels; the Auto box turns it back on.
     """
 
     pixelHovered = pyqtSignal(int, int, float)
@@ -53,9 +57,9 @@ class ImageViewer(QWidget):
         self.view.setMenuEnabled(False)
         self.item = pg.ImageItem()
         self.view.addItem(self.item)
-        self.histogram = pg.HistogramLUTItem()
-        self.histogram.setImageItem(self.item)
+        self.histogram = pg.HistogramLUTItem()  # not linked: we feed it ourselves
         self.histogram.sigLevelsChanged.connect(self._levels_changed_by_user)
+        self.histogram.sigLookupTableChanged.connect(self._lookup_table_changed)
         self.graphics.addItem(self.histogram)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -77,49 +81,103 @@ class ImageViewer(QWidget):
             layout.addLayout(bar)
         layout.addWidget(self.graphics, 1)
         self.image: np.ndarray | None = None
+        self.levels: tuple[float, float] = (0.0, 1.0)
         self.auto_levels = True
         self._histogram_time = 0.0
         self._setting_levels = False
+        self._scaled = _ScaledBuffers()
+        self._drawn_stride = 1
+        self.view.sigRangeChanged.connect(self._view_changed)
         self.graphics.scene().sigMouseMoved.connect(self._mouse_moved)
         self.set_lookup_table("Grays")
 
     def set_image(self, image: np.ndarray) -> None:
         first = self.image is None or self.image.shape != image.shape
         self.image = image
-        levels = _robust_levels(image) if self.auto_levels or first else self.item.getLevels()
-        # Keep the histogram from recomputing on every frame: it follows the image at
-        # HISTOGRAM_INTERVAL_S, which is all the eye needs.
+        if self.auto_levels or first:
+            self._set_levels_quietly(_robust_levels(image))
+        self._render()
         now = time.perf_counter()
-        refresh_histogram = now - self._histogram_time > HISTOGRAM_INTERVAL_S
-        if not refresh_histogram:
-            self.item.sigImageChanged.disconnect(self.histogram.imageChanged)
-        try:
-            self._setting_levels = True
-            self.item.setImage(image, autoLevels=False, levels=levels)
-            self.histogram.setLevels(*levels)
-        finally:
-            self._setting_levels = False
-            if not refresh_histogram:
-                self.item.sigImageChanged.connect(self.histogram.imageChanged)
-        if refresh_histogram:
+        if first or now - self._histogram_time > HISTOGRAM_INTERVAL_S:
             self._histogram_time = now
+            self._update_histogram()
         if first:
             self.view.autoRange(padding=0)
 
+    def _render(self) -> None:
+        if self.image is None:
+            return
+        if self.image.ndim != 2:  # RGB from a processor's view: let pyqtgraph draw it
+            self.item.setImage(self.image, autoLevels=True)
+            return
+        # Zoomed out, the screen shows one image pixel in k: draw only those (Qt would
+        # pick the same ones when scaling down without smoothing), k*k times less work.
+        k = self._stride()
+        height, width = self.image.shape
+        scaled = self._scaled.to_uint8(self.image[::k, ::k], *self.levels)
+        self.item.setImage(scaled, autoLevels=False, levels=(0, 255))
+        self.item.setRect(0, 0, width, height)
+        self._drawn_stride = k
+
+    def _stride(self) -> int:
+        try:
+            pixel_w, pixel_h = self.view.viewPixelSize()  # image pixels per screen pixel
+        except Exception:  # not laid out yet
+            return 1
+        return max(1, int(min(pixel_w, pixel_h)))
+
+    def _view_changed(self) -> None:
+        if self.image is not None and self._stride() != self._drawn_stride:
+            self._render()
+
+    def _update_histogram(self) -> None:
+        image = self.image
+        if image is None or image.ndim != 2:
+            return
+        step = max(1, int(np.sqrt(image.size / 65536)))
+        sample = image[::step, ::step]
+        low, high = float(sample.min()), float(sample.max())
+        if high <= low:
+            high = low + 1
+        counts, edges = np.histogram(sample, bins=256, range=(low, high))
+        self.histogram.plot.setData((edges[:-1] + edges[1:]) / 2, counts)
+        self.histogram.setHistogramRange(min(low, self.levels[0]), max(high, self.levels[1]))
+
+    def _set_levels_quietly(self, levels: tuple[float, float]) -> None:
+        self.levels = levels
+        self._setting_levels = True
+        try:
+            self.histogram.setLevels(*levels)
+        finally:
+            self._setting_levels = False
+
     def set_lookup_table(self, name: str) -> None:
-        self.histogram.gradient.setColorMap(LOOKUP_TABLES[name])
         if self.lut_box.currentText() != name:
-            self.lut_box.setCurrentText(name)
+            self.lut_box.setCurrentText(name)  # comes back here through the signal
+            return
+        self.histogram.gradient.setColorMap(LOOKUP_TABLES[name])
+        self._lookup_table_changed()
+
+    def _lookup_table_changed(self) -> None:
+        # Grays needs no table: an 8-bit grayscale image draws fastest as it is.
+        grays = self.lut_box.currentText() == "Grays"
+        table = None if grays else self.histogram.gradient.getLookupTable(256, alpha=False)
+        self.item.setLookupTable(table)
 
     def set_levels(self, low: float, high: float) -> None:
         """Manual contrast: fixes the levels and turns automatic contrast off."""
         self.auto_box.setChecked(False)
-        self.histogram.setLevels(low, high)
-        self.item.setLevels((low, high))
+        self._set_levels_quietly((low, high))
+        self._render()
 
     def _levels_changed_by_user(self) -> None:
-        if not self._setting_levels and self.auto_levels:
+        if self._setting_levels:
+            return
+        low, high = self.histogram.getLevels()
+        self.levels = (low, high if high > low else low + 1)
+        if self.auto_levels:
             self.auto_box.setChecked(False)
+        self._render()
 
     def set_auto_levels(self, on: bool) -> None:
         self.auto_levels = on
@@ -135,6 +193,28 @@ class ImageViewer(QWidget):
         x, y = int(point.x()), int(point.y())
         if 0 <= y < self.image.shape[0] and 0 <= x < self.image.shape[1]:
             self.pixelHovered.emit(x, y, float(self.image[y, x]))
+
+
+class _ScaledBuffers:
+    """Reused buffers for mapping an image to 8 bits with levels, in place."""
+
+    def __init__(self) -> None:
+        self._work: np.ndarray | None = None
+        self._out: np.ndarray | None = None
+
+    def to_uint8(self, image: np.ndarray, low: float, high: float) -> np.ndarray:
+        if self._work is None or self._work.shape != image.shape or self._work.dtype != image.dtype:
+            self._work = np.empty(image.shape, image.dtype)
+            self._out = np.empty(image.shape, np.uint8)
+        info = np.iinfo(image.dtype) if image.dtype.kind in "ui" else None
+        if info is not None:
+            low = min(max(low, info.min), info.max)
+            high = min(max(high, low + 1), info.max)
+        work, out = self._work, self._out
+        np.clip(image, image.dtype.type(low), image.dtype.type(high), out=work)
+        np.subtract(work, image.dtype.type(low), out=work)
+        np.multiply(work, np.float32(255.0 / (high - low)), out=out, casting="unsafe")
+        return out
 
 
 def _robust_levels(image: np.ndarray) -> tuple[float, float]:

@@ -1,0 +1,1 @@
+"""Benchmarks: ``scopeflow bench SCENARIO``. Each reports medians and side-by-side ratios."""

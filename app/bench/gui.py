@@ -1,0 +1,133 @@
+"""How the window keeps up: display cost per frame, and the worst GUI-thread block
+while the simulated camera acquires as fast as it can.
+
+``scopeflow bench display``: milliseconds to draw one frame in the viewer (set the
+image with explicit levels, then paint), against copying the same frame in memory.
+``scopeflow bench gui``: the longest the GUI event loop went without running, while
+an acquisition started from the window runs at full camera speed (a 1 ms timer
+measures the gaps between its own ticks).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from typing import Any
+
+import numpy as np
+
+from app.bench.report import median, percentile
+
+
+def _app():
+    from app.microscope import SimulatedCameraSettings, load_microscope
+
+    camera = SimulatedCameraSettings(width=_size(), height=_size(), fast_image=True, exposure_ms=1)
+    core = load_microscope(camera=camera)
+    from PyQt6.QtWidgets import QApplication
+
+    return core, QApplication.instance() or QApplication(sys.argv)
+
+
+def _size() -> int:
+    return int(os.environ.get("SCOPEFLOW_BENCH_SIZE", "2048"))
+
+
+def bench_display(frames: int = 200, runs: int = 3) -> list[dict[str, Any]]:
+    _core, app = _app()
+    from app.ui.viewer import ImageViewer
+
+    viewer = ImageViewer()
+    viewer.resize(1000, 900)
+    viewer.show()
+    app.processEvents()
+    size = _size()
+    rng = np.random.default_rng(0)
+    images = [rng.integers(0, 4096, (size, size), dtype=np.uint16) for _ in range(2)]
+    rows = []
+    for run in range(runs):
+        draw_ms, copy_ms = [], []
+        for i in range(frames):
+            image = images[i % 2]
+            start = time.perf_counter()
+            viewer.set_image(image)
+            viewer.graphics.viewport().repaint()
+            draw_ms.append(1000 * (time.perf_counter() - start))
+            start = time.perf_counter()
+            image.copy()
+            copy_ms.append(1000 * (time.perf_counter() - start))
+        rows.append(
+            {
+                "run": run + 1,
+                "frame": f"{size}x{size} uint16",
+                "display median ms": median(draw_ms),
+                "display p99 ms": percentile(draw_ms, 99),
+                "memcpy median ms": median(copy_ms),
+                "display / memcpy": median(draw_ms) / median(copy_ms),
+            }
+        )
+    viewer.close()
+    return rows
+
+
+def bench_gui(frames: int = 1000, save: bool = True) -> list[dict[str, Any]]:
+    core, app = _app()
+    from PyQt6.QtCore import QElapsedTimer, QSettings, QTimer
+
+    from app.processing.registry import ProcessorRegistry
+    from app.ui.main_window import MainWindow
+
+    os.environ["SCOPEFLOW_NO_DIALOGS"] = "1"
+    folder = tempfile.mkdtemp(prefix="scopeflow-bench-")
+    settings = QSettings(os.path.join(folder, "s.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(core, ProcessorRegistry(), settings)
+    window.show()
+    panel = window.acquisition_panel
+    panel.time_box.setChecked(True)
+    panel.time_points.setValue(frames)
+    panel.interval.setValue(0)
+    panel.save_box.setChecked(save)
+    panel.directory.setText(folder)
+
+    gaps: list[float] = []
+    clock = QElapsedTimer()
+    ticker = QTimer()
+    ticker.setInterval(1)
+
+    def tick() -> None:
+        gaps.append(clock.nsecsElapsed() / 1e6)
+        clock.restart()
+
+    ticker.timeout.connect(tick)
+    done = {"t": 0.0}
+
+    def finished(_error: str) -> None:
+        done["t"] = time.perf_counter()
+        app.quit()
+
+    window.controller.finished.connect(finished)
+    QTimer.singleShot(300, panel.start_button.click)
+    QTimer.singleShot(300, lambda: (clock.start(), ticker.start()))
+    start = time.perf_counter()
+    displayed_before = window.displayed
+    app.exec()
+    ticker.stop()
+    acq = window.controller.acquisition
+    elapsed = done["t"] - start - 0.3
+    counts = acq.counts.snapshot()
+    window.close()
+    gaps = gaps[1:]  # the first tick measures from start()
+    return [
+        {
+            "frames": counts["acquired"],
+            "saving": save,
+            "camera fps": counts["acquired"] / elapsed,
+            "MB/s": counts["acquired"] * _size() ** 2 * 2 / 1e6 / elapsed,
+            "displayed fps": (window.displayed - displayed_before) / elapsed,
+            "worst GUI block ms": max(gaps) if gaps else float("nan"),
+            "p99 gap ms": percentile(gaps, 99),
+            "lost": counts["lost"],
+        }
+    ]
