@@ -59,7 +59,6 @@ class ImageViewer(QWidget):
         self.view.addItem(self.item)
         self.histogram = pg.HistogramLUTItem()  # not linked: we feed it ourselves
         self.histogram.sigLevelsChanged.connect(self._levels_changed_by_user)
-        self.histogram.sigLookupTableChanged.connect(self._lookup_table_changed)
         self.graphics.addItem(self.histogram)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -70,6 +69,7 @@ class ImageViewer(QWidget):
         self.lut_box = QComboBox()
         self.lut_box.addItems(list(LOOKUP_TABLES))
         self.lut_box.currentTextChanged.connect(self.set_lookup_table)
+        self.histogram.sigLookupTableChanged.connect(self._lookup_table_changed)
         self.title = QLabel()
         if toolbar:
             bar = QHBoxLayout()

@@ -1,0 +1,73 @@
+"""The viewer: contrast, lookup tables, zoomed-out drawing, pixel readout."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+
+from app.ui.viewer import ImageViewer
+
+
+def _viewer(qtbot) -> ImageViewer:
+    viewer = ImageViewer()
+    qtbot.addWidget(viewer)
+    viewer.resize(600, 500)
+    viewer.show()
+    return viewer
+
+
+def test_auto_contrast_maps_min_to_black_and_max_to_white(qtbot):
+    viewer = _viewer(qtbot)
+    image = np.zeros((64, 64), np.uint16)
+    image[:, 32:] = 1000
+    image[0, 0] = 100
+    viewer.set_image(image)
+    assert viewer.levels == (0.0, 1000.0)
+    drawn = viewer.item.image
+    assert drawn[10, 10] == 0 and drawn[10, 40] == 255
+
+
+def test_manual_levels_turn_auto_off_and_are_kept(qtbot):
+    viewer = _viewer(qtbot)
+    image = np.arange(64 * 64, dtype=np.uint16).reshape(64, 64)
+    viewer.set_image(image)
+    viewer.set_levels(100, 200)
+    assert not viewer.auto_box.isChecked()
+    viewer.set_image(image + 1)
+    assert viewer.levels == (100, 200)
+    assert viewer.item.image.max() == 255 and viewer.item.image.min() == 0
+    viewer.auto_box.setChecked(True)
+    assert viewer.levels[1] > 4000
+
+
+def test_lookup_table_choice(qtbot):
+    viewer = _viewer(qtbot)
+    viewer.set_image(np.arange(256, dtype=np.uint16).reshape(16, 16))
+    assert viewer.item.lut is None  # grays draw without a table
+    viewer.lut_box.setCurrentText("Green")
+    lut = viewer.item.lut
+    assert lut is not None and lut.shape[0] == 256
+    assert tuple(lut[-1][:3]) == (0, 255, 0)
+
+
+def test_zoomed_out_large_image_draws_fewer_pixels_at_full_coordinates(qtbot):
+    viewer = _viewer(qtbot)
+    image = np.random.default_rng(1).integers(0, 4000, (2048, 2048), dtype=np.uint16)
+    viewer.set_image(image)
+    qtbot.wait(50)
+    viewer.set_image(image)
+    assert viewer.item.image.shape[0] < 2048  # strided: the screen is smaller than the image
+    rect = viewer.item.boundingRect()
+    assert viewer.item.mapRectToParent(rect).width() == 2048
+
+
+def test_pixel_value_under_the_cursor(qtbot):
+    viewer = _viewer(qtbot)
+    image = np.zeros((32, 32), np.uint16)
+    image[5, 7] = 1234
+    viewer.set_image(image)
+    seen = []
+    viewer.pixelHovered.connect(lambda x, y, v: seen.append((x, y, v)))
+    scene_point = viewer.view.mapViewToScene(pg.Point(7.5, 5.5))
+    viewer._mouse_moved(scene_point)
+    assert seen == [(7, 5, 1234.0)]
