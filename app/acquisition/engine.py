@@ -26,7 +26,7 @@ from pymmcore_plus.mda._engine import SequencedEvent
 from app.acquisition.counts import FrameCounts
 from app.acquisition.events import EVENT_METADATA_KEY, normalize_event, to_useq
 from app.acquisition.flow import AcquisitionFlow
-from app.acquisition.frames import Frame, FrameMetadataFactory
+from app.acquisition.frames import Frame, FrameMetadataFactory, writable
 from app.acquisition.hooks import UserCallable
 from app.acquisition.mda_engine import ScopeflowMDAEngine
 from app.acquisition.notifications import AcqNotification
@@ -202,6 +202,7 @@ class EngineThread(threading.Thread):
                 self.counts.add(missing=1)
                 continue
             image, mda_event, meta = payload
+            image = writable(image)
             event = mda_event.metadata[EVENT_METADATA_KEY]
             frame = Frame(image, self.metadata.build(image, event, meta), time.perf_counter_ns())
             self.counts.add(acquired=1)

@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
+import ctypes
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from pymmcore_plus import CMMCorePlus
+
+
+def writable(image: np.ndarray) -> np.ndarray:
+    """The camera frame as a writable array over the same memory (no copy).
+
+    pymmcore-nano returns each frame as a fresh buffer of its own but marks it
+    read-only; pycro-manager's processors change pixels in place. The memory belongs
+    to that frame alone (``tests/test_frames.py`` checks a kept frame survives the
+    camera's buffer wrapping around), so a writable view over it is safe; the view
+    keeps the original array alive.
+    """
+    if image.flags.writeable:
+        return image
+    holder = (ctypes.c_char * image.nbytes).from_address(image.ctypes.data)
+    holder._owner = image  # type: ignore[attr-defined]  # keeps the frame's memory alive
+    view = np.frombuffer(holder, dtype=image.dtype).reshape(image.shape)
+    return view
 
 
 @dataclass(slots=True)

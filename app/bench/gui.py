@@ -96,8 +96,11 @@ def bench_gui(frames: int = 1000, save: bool = True) -> list[dict[str, Any]]:
     ticker = QTimer()
     ticker.setInterval(1)
 
+    times: list[float] = []
+
     def tick() -> None:
         gaps.append(clock.nsecsElapsed() / 1e6)
+        times.append(time.perf_counter())
         clock.restart()
 
     ticker.timeout.connect(tick)
@@ -119,6 +122,9 @@ def bench_gui(frames: int = 1000, save: bool = True) -> list[dict[str, Any]]:
     counts = acq.counts.snapshot()
     window.close()
     gaps = gaps[1:]  # the first tick measures from start()
+    if os.environ.get("SCOPEFLOW_BENCH_DEBUG") and gaps:
+        worst = max(range(len(gaps)), key=gaps.__getitem__)
+        print(f"worst gap ended {times[worst + 1] - start - 0.3:.3f} s after the start button")
     return [
         {
             "frames": counts["acquired"],

@@ -15,8 +15,8 @@ import os
 import weakref
 from pathlib import Path
 
-import pymmcore
 from pymmcore_plus import CMMCorePlus, find_micromanager
+from pymmcore_plus import _pymmcore as pymmcore
 
 from app.microscope.simulated import SimulatedCameraSettings, configure_simulated_camera
 

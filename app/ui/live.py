@@ -8,6 +8,7 @@ import time
 from pymmcore_plus import CMMCorePlus
 from PyQt6.QtCore import QThread, pyqtSignal
 
+from app.acquisition.frames import writable
 from app.processing.display import LatestFrameSlot
 from app.processing.errors import ErrorPolicy
 from app.processing.pipeline import ProcessorPipeline
@@ -43,7 +44,7 @@ class LiveWorker(QThread):
             core.startContinuousSequenceAcquisition(0)
             while self._running:
                 if core.getRemainingImageCount():
-                    image = core.getLastImage()
+                    image = writable(core.getLastImage())
                     core.clearCircularBuffer()
                     self.frames += 1
                     self._show(image, {"Axes": {}, "Exposure": core.getExposure()})
