@@ -11,6 +11,7 @@ measures the gaps between its own ticks).
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -121,6 +122,7 @@ def bench_gui(frames: int = 1000, save: bool = True) -> list[dict[str, Any]]:
     elapsed = done["t"] - start - 0.3
     counts = acq.counts.snapshot()
     window.close()
+    shutil.rmtree(folder, ignore_errors=True)  # gigabytes of frames: never leave them behind
     gaps = gaps[1:]  # the first tick measures from start()
     if os.environ.get("SCOPEFLOW_BENCH_DEBUG") and gaps:
         worst = max(range(len(gaps)), key=gaps.__getitem__)
@@ -135,5 +137,7 @@ def bench_gui(frames: int = 1000, save: bool = True) -> list[dict[str, Any]]:
             "worst GUI block ms": max(gaps) if gaps else float("nan"),
             "p99 gap ms": percentile(gaps, 99),
             "lost": counts["lost"],
+            "missing": counts["missing"],
+            "errors": "; ".join(str(e) for e in acq.errors) or "none",
         }
     ]

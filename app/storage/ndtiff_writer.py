@@ -27,6 +27,7 @@ _NDTIFF_MAGIC = 483729
 _SUMMARY_MD_HEADER = 2355492
 _MAX_FILE_SIZE = 4 * 1024**3  # TIFF offsets are 32-bit
 _FILE_MARGIN = 1024**2  # room left for the last IFD and metadata of a file
+_SYNC_EVERY_BYTES = 64 * 1024**2
 
 # TIFF tags written for each image, in ascending order as TIFF requires.
 _WIDTH, _HEIGHT, _BITS_PER_SAMPLE, _COMPRESSION, _PHOTOMETRIC = 256, 257, 258, 259, 262
@@ -87,6 +88,8 @@ class _TiffFile:
         self.file.write(header)
         self.file.write(summary_json)
         self.position = 28 + len(summary_json)
+        self._unsynced = 0
+        self._flushed_position = self.position
         # Where the previous IFD's "next IFD" offset lives; the header's on the first image.
         self._previous_next_ifd_field: int | None = None
 
@@ -143,6 +146,25 @@ class _TiffFile:
 
     def flush(self) -> None:
         self.file.flush()
+        self._unsynced += self.position - self._flushed_position
+        self._flushed_position = self.position
+        if self._unsynced >= _SYNC_EVERY_BYTES:
+            self._release_page_cache()
+
+    def _release_page_cache(self) -> None:
+        """Write what is written to disk, then let the OS forget it.
+
+        Without this, a fast acquisition fills gigabytes of page cache with dirty pages;
+        every other allocation in the process (the next camera frame, the display) then
+        waits while the kernel reclaims memory, which froze the window for hundreds of
+        milliseconds. Synced in steps, the cache stays small and the disk stays busy.
+        """
+        self._unsynced = 0
+        if not hasattr(os, "posix_fadvise"):
+            return  # Windows: its cache manager does not let dirty data pile up like this
+        fd = self.file.fileno()
+        os.fdatasync(fd)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
 
     def close(self) -> None:
         if not self.file.closed:
