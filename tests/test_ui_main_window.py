@@ -211,3 +211,19 @@ def test_layout_and_pipeline_are_remembered(qtbot, core, tmp_path):
     assert again.names() == ["b", "a"]
     assert again.get("a").enabled is False
     second.close()
+
+
+def test_processor_enabled_for_live_changes_the_live_image(qtbot, window):
+    def invert_marker(image, metadata):
+        image[:4, :4] = 999
+        return image, metadata
+
+    window.registry.register(invert_marker, "marker", source="test")
+    window.microscope_panel.live_button.setChecked(True)
+    qtbot.waitUntil(lambda: window.displayed >= 3, timeout=10000)
+    assert not (window.viewer.image[:4, :4] == 999).all()  # not enabled for Live yet
+    row = window.registry.names().index("marker")
+    window.processors_panel.table.item(row, 1).setCheckState(Qt.CheckState.Checked)
+    assert window.registry.get("marker").live
+    qtbot.waitUntil(lambda: (window.viewer.image[:4, :4] == 999).all(), timeout=10000)
+    window.microscope_panel.live_button.setChecked(False)
