@@ -20,6 +20,7 @@ from app.microscope import (
     set_current_core,
 )
 from app.processing import ErrorPolicy, Processor, ProcessorRegistry, show_image
+from app.scripting import processor, register, unregister
 from app.storage import open_dataset
 
 __version__ = "0.1.0"
@@ -39,6 +40,9 @@ __all__ = [
     "load_microscope",
     "multi_d_acquisition_events",
     "open_dataset",
+    "processor",
+    "register",
     "set_current_core",
     "show_image",
+    "unregister",
 ]

@@ -12,6 +12,7 @@ from typing import Any
 
 from pymmcore_plus import CMMCorePlus
 
+from app.acquisition import active
 from app.acquisition.counts import FrameCounts
 from app.acquisition.engine import EngineThread
 from app.acquisition.event_queue import EventQueue
@@ -20,6 +21,7 @@ from app.acquisition.flow import AcquisitionFlow
 from app.acquisition.futures import AcquisitionFuture
 from app.acquisition.hooks import UserCallable
 from app.acquisition.notifications import AcqNotification, NotificationDispatcher
+from app.acquisition.waiting import wait_for
 from app.acquisition.workers import ProcessingThread, SavingThread
 from app.processing.display import LatestFrameSlot
 from app.processing.errors import ErrorPolicy
@@ -172,6 +174,8 @@ class Acquisition:
                     self.latency_to_saved_ns,
                 )
             )
+        if show_display:
+            active.add(self)
         for thread in self._threads:
             thread.start()
         self._closer = threading.Thread(
@@ -241,7 +245,7 @@ class Acquisition:
 
     def await_completion(self, timeout: float | None = None) -> None:
         """Wait for the end; re-raise the first error of a processor, hook or callback."""
-        if not self._done.wait(timeout):
+        if not wait_for(self._done, timeout):
             raise TimeoutError(f"The acquisition did not finish within {timeout} s")
         if self._exception is not None:
             raise self._exception
@@ -263,7 +267,7 @@ class Acquisition:
     def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
         if exc is not None:
             self.abort()
-            self._done.wait()
+            wait_for(self._done)
             return  # the block's own exception propagates
         self.mark_finished()
         self.await_completion()
@@ -296,6 +300,7 @@ class Acquisition:
             thread.join()
         self._notifications.post(AcqNotification("global", AcqNotification.Global.ACQ_FINISHED))
         self._notifications.close()
+        active.remove(self)
         self._done.set()
         if self.counts.snapshot()["lost"]:
             logger.warning("Frames lost in this acquisition: %s", self.counts.snapshot())

@@ -27,6 +27,18 @@ class ProcessorRegistry:
         self._entries: list[Processor] = []
 
     # ------------------------------------------------------------ reading
+    def __repr__(self) -> str:
+        lines = [
+            f"  {i}. {p.name}{'' if p.enabled else ' (off)'}{' [live]' if p.live else ''}"
+            f"  <- {p.source}{'  ERROR' if p.error else ''}"
+            for i, p in enumerate(self)
+        ]
+        return "Processors, in pipeline order:\n" + ("\n".join(lines) or "  (none)")
+
+    def __getitem__(self, index: int) -> Processor:
+        with self._lock:
+            return self._entries[index]
+
     def __iter__(self) -> Iterator[Processor]:
         with self._lock:
             return iter(list(self._entries))

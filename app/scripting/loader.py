@@ -1,0 +1,77 @@
+"""Loading one script file: execute its text, then register what it defined.
+
+The source is compiled from the text just read, never from cached bytecode:
+``importlib.reload`` and ``.pyc`` checks compare mtime and size, and miss an edit
+that keeps the size and lands within the same second.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+import types
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.processing.registry import ProcessorRegistry
+from app.scripting.decorator import ScriptCollector, active_collector
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    processors: list[str]
+    error: str | None = None
+
+
+def load_script(path: Path, source_text: str, registry: ProcessorRegistry) -> LoadResult:
+    """Run ``source_text`` (the content of ``path``) and register its processors.
+
+    On success, the file's processors replace its previous ones (keeping their place
+    and switches) and those it no longer defines are removed. On any error, the
+    previous version stays registered and the error, with file and line, is returned.
+    """
+    source = str(path)
+    collector = ScriptCollector(source)
+    module = types.ModuleType(f"scopeflow_scripts.{path.stem}")
+    module.__file__ = source
+    token = active_collector.set(collector)
+    try:
+        code = compile(source_text, source, "exec", dont_inherit=True)
+        exec(code, module.__dict__)
+        if not collector.items and callable(module.__dict__.get("process")):
+            collector.add(module.__dict__["process"], path.stem, None)
+    except BaseException as exc:  # SystemExit too: a script must not end the app
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        message = _describe(exc, source)
+        for name in _names_from(registry, source):
+            registry.set_error(name, message)
+        logger.error("Could not load %s:\n%s", source, message)
+        return LoadResult(_names_from(registry, source), message)
+    finally:
+        active_collector.reset(token)
+
+    names = []
+    for fn, name, position in collector.items:
+        wanted = name or getattr(fn, "__name__", path.stem)
+        if wanted in registry and registry.get(wanted).source != source:
+            wanted = f"{path.stem}.{wanted}"  # another file or the console owns that name
+        registry.register(fn, wanted, position=position, source=source)
+        names.append(wanted)
+    registry.remove_source(source, keep=set(names))
+    return LoadResult(names)
+
+
+def _names_from(registry: ProcessorRegistry, source: str) -> list[str]:
+    return [p.name for p in registry if p.source == source]
+
+
+def _describe(exc: BaseException, source: str) -> str:
+    if isinstance(exc, SyntaxError):
+        return f"{source}, line {exc.lineno}: SyntaxError: {exc.msg}\n{(exc.text or '').rstrip()}"
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == source]
+    where = f"{source}, line {frames[-1].lineno}" if frames else source
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    return f"{where}: {type(exc).__name__}: {exc}\n\n{text}"
