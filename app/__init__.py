@@ -19,7 +19,7 @@ from app.microscope import (
     load_microscope,
     set_current_core,
 )
-from app.processing import ErrorPolicy, Processor, ProcessorRegistry, show_image
+from app.processing import ErrorPolicy, Processor, ProcessorRegistry, show_image, show_plot
 from app.scripting import processor, register, unregister
 from app.storage import open_dataset
 
@@ -44,5 +44,6 @@ __all__ = [
     "register",
     "set_current_core",
     "show_image",
+    "show_plot",
     "unregister",
 ]

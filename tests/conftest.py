@@ -44,7 +44,9 @@ def window(qtbot, core, tmp_path):
     from app.ui.main_window import MainWindow
 
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    win = MainWindow(core, ProcessorRegistry(), settings)
+    scripts = tmp_path / "scripts"
+    scripts.mkdir()
+    win = MainWindow(core, ProcessorRegistry(), settings, scripts_folder=scripts)
     win.acquisition_panel.directory.setText(str(tmp_path / "data"))
     qtbot.addWidget(win)
     win.show()

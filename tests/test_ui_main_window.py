@@ -195,7 +195,13 @@ def test_layout_and_pipeline_are_remembered(qtbot, core, tmp_path):
     registry = ProcessorRegistry()
     registry.register(_mark_corner, "a", source="test")
     registry.register(_mark_corner, "b", source="test")
-    first = MainWindow(core, registry, QSettings(settings_path, QSettings.Format.IniFormat))
+    first = MainWindow(
+        core,
+        registry,
+        QSettings(settings_path, QSettings.Format.IniFormat),
+        tmp_path,
+        console=False,
+    )
     qtbot.addWidget(first)
     first.docks["Log"].setFloating(True)
     registry.move("b", 0)
@@ -205,7 +211,9 @@ def test_layout_and_pipeline_are_remembered(qtbot, core, tmp_path):
     again = ProcessorRegistry()
     again.register(_mark_corner, "a", source="test")
     again.register(_mark_corner, "b", source="test")
-    second = MainWindow(core, again, QSettings(settings_path, QSettings.Format.IniFormat))
+    second = MainWindow(
+        core, again, QSettings(settings_path, QSettings.Format.IniFormat), tmp_path, console=False
+    )
     qtbot.addWidget(second)
     assert second.docks["Log"].isFloating()
     assert again.names() == ["b", "a"]

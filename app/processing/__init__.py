@@ -5,7 +5,7 @@ from app.processing.pipeline import Processor, ProcessorPipeline
 from app.processing.registry import ProcessorRegistry
 from app.processing.signature import callable_arity, describe_callable
 from app.processing.stats import ProcessorStats
-from app.processing.views import ImageViews, show_image, views
+from app.processing.views import ImageViews, show_image, show_plot, views
 
 __all__ = [
     "ErrorPolicy",
@@ -17,5 +17,6 @@ __all__ = [
     "callable_arity",
     "describe_callable",
     "show_image",
+    "show_plot",
     "views",
 ]

@@ -21,10 +21,12 @@ class ImageViews:
     """Latest image per view name."""
 
     added = Signal(str)  # a view name seen for the first time
+    plot_added = Signal(str)
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._slots: dict[str, LatestFrameSlot] = {}
+        self._plots: dict[str, LatestFrameSlot] = {}
 
     def show(self, name: str, image: np.ndarray, metadata: dict[str, Any] | None = None) -> None:
         if not isinstance(image, np.ndarray) or image.ndim not in (2, 3):
@@ -50,6 +52,28 @@ class ImageViews:
         item = self.slot(name).peek()
         return item[0] if item is not None else None
 
+    def show_plot(self, name: str, y: Any, x: Any = None) -> None:
+        y = np.asarray(y, dtype=float).ravel()
+        x = np.arange(len(y), dtype=float) if x is None else np.asarray(x, dtype=float).ravel()
+        if len(x) != len(y):
+            raise ValueError(f"show_plot: x has {len(x)} values but y has {len(y)}")
+        with self._lock:
+            slot = self._plots.get(name)
+            is_new = slot is None
+            if slot is None:
+                slot = self._plots[name] = LatestFrameSlot()
+        slot.put(np.vstack([x, y]), {})
+        if is_new:
+            self.plot_added.emit(name)
+
+    def plot_names(self) -> list[str]:
+        with self._lock:
+            return list(self._plots)
+
+    def plot_slot(self, name: str) -> LatestFrameSlot:
+        with self._lock:
+            return self._plots[name]
+
 
 views = ImageViews()
 
@@ -57,3 +81,8 @@ views = ImageViews()
 def show_image(name: str, image: np.ndarray, metadata: dict[str, Any] | None = None) -> None:
     """Show ``image`` in the view called ``name`` (created on first use)."""
     views.show(name, image, metadata)
+
+
+def show_plot(name: str, y: Any, x: Any = None) -> None:
+    """Plot ``y`` (against ``x``, or its index) in the plot view called ``name``."""
+    views.show_plot(name, y, x)

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pyqtgraph as pg
 from pymmcore_plus import CMMCorePlus
 from PyQt6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PyQt6.QtGui import QAction, QKeySequence
@@ -22,11 +23,17 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from app.acquisition import active
+from app.acquisition.waiting import set_wait_strategy
 from app.microscope.loading import MicroscopeConfigError, load_microscope, release_microscope
 from app.microscope.session import set_current_core
 from app.processing.display import LatestFrameSlot
 from app.processing.registry import ProcessorRegistry
 from app.processing.views import views as image_views
+from app.scripting.decorator import set_current_registry
+from app.scripting.locations import default_scripts_folder
+from app.scripting.namespace import BANNER, console_namespace
+from app.scripting.scripts_folder import ScriptsFolder
 from app.storage.opening import open_dataset
 from app.ui.acquisition_controller import AcquisitionController
 from app.ui.acquisition_panel import AcquisitionPanel
@@ -35,6 +42,8 @@ from app.ui.live import LiveWorker
 from app.ui.log_panel import LogPanel
 from app.ui.microscope_panel import MicroscopePanel
 from app.ui.processors_panel import ProcessorsPanel
+from app.ui.qt_waiting import wait_processing_events
+from app.ui.scripts_panel import ScriptsPanel
 from app.ui.status import RateMeter, free_disk_text
 from app.ui.viewer import ImageViewer
 
@@ -42,6 +51,7 @@ logger = logging.getLogger(__name__)
 
 DISPLAY_INTERVAL_MS = 16  # at most ~60 displayed frames per second
 STATUS_INTERVAL_MS = 500
+SCRIPTS_SCAN_MS = 200  # a saved script is live again within half a second
 
 
 def default_data_directory() -> Path:
@@ -57,11 +67,22 @@ class MainWindow(QMainWindow):
         core: CMMCorePlus,
         registry: ProcessorRegistry | None = None,
         settings: QSettings | None = None,
+        scripts_folder: str | os.PathLike[str] | None = None,
+        console: bool = True,
     ) -> None:
         super().__init__()
         self.core = core
         self.registry = registry or ProcessorRegistry()
+        set_current_registry(self.registry)  # @processor in the console and scripts
+        set_wait_strategy(wait_processing_events)
         self.settings = settings or QSettings("Scopeflow", "Scopeflow")
+        saved_folder = self.settings.value("scripts/folder")
+        if scripts_folder is None:
+            scripts_folder = (
+                saved_folder if isinstance(saved_folder, str) and saved_folder else None
+            )
+        self.scripts = ScriptsFolder(scripts_folder or default_scripts_folder(), self.registry)
+        self.scripts.scan()  # before the saved pipeline order is applied
         self.setWindowTitle("Scopeflow")
         self.resize(1400, 900)
 
@@ -95,20 +116,34 @@ class MainWindow(QMainWindow):
         self.acquisition_panel.pauseToggled.connect(self.controller.pause)
         self.acquisition_panel.abortRequested.connect(self.controller.abort)
         self.processors_panel = ProcessorsPanel(self.registry)
+        self.scripts_panel = ScriptsPanel(self.scripts)
+        self.scripts_panel.runRequested.connect(self.run_script)
+        self.scripts_panel.folderChosen.connect(self.use_scripts_folder)
         self.log_panel = LogPanel()
+        self.console = None
+        if console:
+            from app.ui.console import ConsoleWidget
+
+            self.console = ConsoleWidget(console_namespace(core, self.registry, self), BANNER)
         self.docks: dict[str, QDockWidget] = {}
         self._add_dock("Microscope", self.microscope_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
         self._add_dock("Acquisition", self.acquisition_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
         self._add_dock("Processors", self.processors_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        self._add_dock("Scripts", self.scripts_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self._add_dock("Log", self.log_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
+        if self.console is not None:
+            self._add_dock("Console", self.console, Qt.DockWidgetArea.BottomDockWidgetArea)
+            self.tabifyDockWidget(self.docks["Log"], self.docks["Console"])
         self.tabifyDockWidget(self.docks["Microscope"], self.docks["Acquisition"])
+        self.tabifyDockWidget(self.docks["Processors"], self.docks["Scripts"])
         self.docks["Microscope"].raise_()
+        self.docks["Processors"].raise_()
         self.resizeDocks(
             [self.docks["Microscope"], self.docks["Processors"]],
             [330, 420],
             Qt.Orientation.Horizontal,
         )
-        self.resizeDocks([self.docks["Log"]], [110], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["Log"]], [170], Qt.Orientation.Vertical)
         self._build_menus()
         self._build_status_bar()
         self._restore_settings()
@@ -119,6 +154,10 @@ class MainWindow(QMainWindow):
         self._status_timer = QTimer(self)
         self._status_timer.timeout.connect(self._status_tick)
         self._status_timer.start(STATUS_INTERVAL_MS)
+        self._scripts_timer = QTimer(self)
+        self._scripts_timer.timeout.connect(self.scripts.scan)
+        self._scripts_timer.start(SCRIPTS_SCAN_MS)
+        self._plot_docks: dict[str, tuple[QDockWidget, pg.PlotWidget]] = {}
 
     # ------------------------------------------------------------ layout
     def _add_dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -134,6 +173,7 @@ class MainWindow(QMainWindow):
         for text, slot, shortcut in (
             ("Open &configuration…", self.choose_configuration, None),
             ("Open &dataset…", self.choose_dataset, QKeySequence.StandardKey.Open),
+            ("&Process dataset…", self.choose_dataset_to_process, None),
             ("&Quit", self.close, QKeySequence.StandardKey.Quit),
         ):
             action = QAction(text, self)
@@ -178,6 +218,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("window/state", self.saveState())
         self.settings.setValue("processors/state", json.dumps(self.registry.state()))
         self.settings.setValue("acquisition/directory", self.acquisition_panel.directory.text())
+        self.settings.setValue("scripts/folder", str(self.scripts.path))
         self.settings.sync()
 
     # ------------------------------------------------------------ camera
@@ -292,6 +333,43 @@ class MainWindow(QMainWindow):
         except Exception as exc:  # a partial dataset may lack an image
             logger.warning("Could not read the image %s: %s", axes, exc)
 
+    # ------------------------------------------------------------ scripts
+    def run_script(self, path: str) -> None:
+        """Run a script in the console's namespace; its variables stay there."""
+        if self.console is None:
+            self.show_error_message("The console is not available to run scripts.")
+            return
+        self.docks["Console"].show()
+        self.docks["Console"].raise_()
+        logger.info("Running %s in the console", path)
+        self.console.run_file(path)
+
+    def use_scripts_folder(self, folder: str) -> None:
+        self.scripts.move_to(folder)
+        self.settings.setValue("scripts/folder", folder)
+        logger.info("Scripts folder: %s", folder)
+
+    def choose_dataset_to_process(self) -> None:
+        folder = QFileDialog.getExistingDirectory(
+            self, "Process a dataset with the enabled processors"
+        )
+        if folder:
+            self.process_dataset(folder)
+
+    def process_dataset(self, folder: str) -> str | None:
+        """Replay the enabled processors over a dataset into ``<name>_processed_N``."""
+        from app.ui.replay_dialog import run_replay
+
+        result = run_replay(self, folder, self.registry.for_acquisition())
+        if result.error:
+            self.show_error_message(f"Processing {folder} failed: {result.error}")
+            return None
+        logger.info("Processed %s into %s", folder, result.path)
+        self.statusBar().showMessage(f"Processed dataset written to {result.path}", 15000)
+        if result.path:
+            self.open_dataset(result.path)
+        return result.path
+
     # ------------------------------------------------------------ configuration
     def choose_configuration(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
@@ -326,8 +404,9 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------ display
     def _current_slot(self) -> LatestFrameSlot:
-        if self.controller.running and self.controller.acquisition is not None:
-            return self.controller.acquisition.display
+        shown = active.newest()  # from the panel, the console or a script
+        if shown is not None:
+            return shown.display
         return self.live_slot if self._live is not None else self.snap_slot
 
     def _display_tick(self) -> None:
@@ -356,13 +435,39 @@ class MainWindow(QMainWindow):
             item = image_views.slot(name).take()
             if item is not None:
                 self._view_docks[name][1].set_image(item[0])
+        for name in image_views.plot_names():
+            if name not in self._plot_docks:
+                plot = pg.PlotWidget()
+                plot.showGrid(x=True, y=True, alpha=0.3)
+                dock = QDockWidget(f"Plot: {name}", self)
+                dock.setObjectName(f"plot_{name}")
+                dock.setWidget(plot)
+                self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+                dock.setFloating(True)
+                dock.resize(480, 320)
+                self._plot_docks[name] = (dock, plot)
+            data = image_views.plot_slot(name).take()
+            if data is not None:
+                plot = self._plot_docks[name][1]
+                plot.plotItem.clear()
+                plot.plot(
+                    data[0][0],
+                    data[0][1],
+                    pen=pg.mkPen("#3aa0ff", width=2),
+                    symbol="o",
+                    symbolSize=4,
+                )
+
+    def plot_view(self, name: str) -> pg.PlotWidget | None:
+        entry = self._plot_docks.get(name)
+        return entry[1] if entry else None
 
     def named_view(self, name: str) -> ImageViewer | None:
         entry = self._view_docks.get(name)
         return entry[1] if entry else None
 
     def _status_tick(self) -> None:
-        acq = self.controller.acquisition if self.controller.running else None
+        acq = active.newest()
         parts = []
         if acq is not None:
             counts = acq.counts.snapshot()
@@ -374,10 +479,11 @@ class MainWindow(QMainWindow):
             parts.append(
                 f"lost {counts['lost']}  dropped by processors {counts['dropped_by_processors']}"
             )
-            self.acquisition_panel.show_progress(
-                camera_count, acq.events_submitted, self.controller.started_at, acq.paused
-            )
-            self._refresh_sliders()
+            if acq is self.controller.acquisition:
+                self.acquisition_panel.show_progress(
+                    camera_count, acq.events_submitted, self.controller.started_at, acq.paused
+                )
+                self._refresh_sliders()
         else:
             live_frames = self._live.frames if self._live is not None else 0
             parts.append(f"camera {self._camera_rate.rate(live_frames):.0f} fps")
@@ -407,4 +513,8 @@ class MainWindow(QMainWindow):
         self.log_panel.detach()
         self._display_timer.stop()
         self._status_timer.stop()
+        self._scripts_timer.stop()
+        if self.console is not None:
+            self.console.shutdown()
+        set_wait_strategy(None)
         super().closeEvent(event)

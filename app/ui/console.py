@@ -1,0 +1,45 @@
+"""The embedded IPython console: qtconsole on an in-process kernel (no network port)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # quiet debugger warnings
+
+from qtconsole.inprocess import QtInProcessKernelManager
+from qtconsole.rich_jupyter_widget import RichJupyterWidget
+
+
+class ConsoleWidget(RichJupyterWidget):
+    """An IPython console whose namespace is the app's. Code runs on the GUI thread."""
+
+    def __init__(self, namespace: dict[str, Any], banner: str) -> None:
+        super().__init__()
+        self.banner = banner
+        self.kernel_manager = QtInProcessKernelManager()
+        self.kernel_manager.start_kernel(show_banner=False)
+        self.kernel_manager.kernel.gui = "qt"
+        self.kernel_client = self.kernel_manager.client()
+        self.kernel_client.start_channels()
+        self.shell.push(namespace)
+
+    @property
+    def shell(self):
+        return self.kernel_manager.kernel.shell
+
+    @property
+    def namespace(self) -> dict[str, Any]:
+        return self.shell.user_ns
+
+    def run_file(self, path: str) -> None:
+        """Run a script in the console's namespace, as ``__main__``: its variables stay."""
+        self.execute(f"%run -i {_quote(path)}", hidden=False)
+
+    def shutdown(self) -> None:
+        self.kernel_client.stop_channels()
+        self.kernel_manager.shutdown_kernel()
+
+
+def _quote(path: str) -> str:
+    return '"' + path.replace("\\", "/").replace('"', '\\"') + '"'

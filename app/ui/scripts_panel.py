@@ -1,0 +1,146 @@
+"""The scripts panel: the files of the scripts folder, their state, and actions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PyQt6.QtCore import QObject, Qt, QUrl, pyqtSignal
+from PyQt6.QtGui import QDesktopServices
+from PyQt6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.scripting.scripts_folder import ScriptsFolder
+
+COLUMNS = ["File", "State", "Processors"]
+
+
+class _Bridge(QObject):
+    changed = pyqtSignal()
+
+
+class ScriptsPanel(QWidget):
+    """Lists the folder's files. Run executes a file in the console's namespace."""
+
+    runRequested = pyqtSignal(str)
+    folderChosen = pyqtSignal(str)
+
+    def __init__(self, folder: ScriptsFolder, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.folder = folder
+        self._bridge = _Bridge()
+        self._bridge.changed.connect(self.rebuild)
+        folder.changed.connect(self._bridge.changed.emit)
+        self.location = QLabel()
+        self.location.setWordWrap(True)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.verticalHeader().hide()
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.table.itemSelectionChanged.connect(self._show_details)
+        self.table.itemDoubleClicked.connect(lambda _item: self.open_selected())
+        self.details = QPlainTextEdit()
+        self.details.setReadOnly(True)
+        self.details.setMaximumHeight(110)
+        self.details.setPlaceholderText("Select a file to see its state.")
+        self.run_button = QPushButton("Run")
+        self.run_button.setToolTip("Run the file in the console's namespace (as __main__)")
+        self.run_button.clicked.connect(self._run_selected)
+        self.edit_button = QPushButton("Edit")
+        self.edit_button.setToolTip("Open the file in your editor; saving it reloads it")
+        self.edit_button.clicked.connect(self.open_selected)
+        folder_button = QPushButton("Folder…")
+        folder_button.setToolTip("Use another scripts folder")
+        folder_button.clicked.connect(self._choose_folder)
+        open_folder = QPushButton("Open folder")
+        open_folder.clicked.connect(
+            lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.folder.path)))
+        )
+        buttons = QHBoxLayout()
+        for button in (self.run_button, self.edit_button, open_folder, folder_button):
+            buttons.addWidget(button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.location)
+        layout.addWidget(self.table)
+        layout.addLayout(buttons)
+        layout.addWidget(self.details)
+        self.rebuild()
+
+    def rebuild(self) -> None:
+        selected = self.selected_path()
+        self.location.setText(f"Scripts folder: {self.folder.path}")
+        states = sorted(self.folder.states.values(), key=lambda s: s.path.name)
+        self.table.setRowCount(len(states))
+        for row, state in enumerate(states):
+            name = QTableWidgetItem(state.path.name)
+            name.setData(Qt.ItemDataRole.UserRole, str(state.path))
+            status = QTableWidgetItem(
+                {"error": "⚠ error", "loaded": "loaded"}.get(state.status, "script")
+            )
+            if state.error:
+                status.setForeground(Qt.GlobalColor.red)
+            self.table.setItem(row, 0, name)
+            self.table.setItem(row, 1, status)
+            self.table.setItem(row, 2, QTableWidgetItem(", ".join(state.processors)))
+            if str(state.path) == selected:
+                self.table.selectRow(row)
+        self._show_details()
+
+    def selected_path(self) -> str | None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            return None
+        return self.table.item(rows[0].row(), 0).data(Qt.ItemDataRole.UserRole)
+
+    def select(self, filename: str) -> None:
+        for row in range(self.table.rowCount()):
+            if self.table.item(row, 0).text() == filename:
+                self.table.selectRow(row)
+
+    def _show_details(self) -> None:
+        path = self.selected_path()
+        state = self.folder.states.get(Path(path)) if path else None
+        if state is None:
+            self.details.clear()
+            return
+        if state.error:
+            text = (
+                "The last edit could not be loaded; the last working version stays active.\n"
+                + state.error
+            )
+        elif state.processors:
+            text = f"Loaded: {', '.join(state.processors)}"
+        else:
+            text = "No processor: run it on demand with Run."
+        self.details.setPlainText(text)
+
+    def open_selected(self) -> None:
+        path = self.selected_path()
+        if path:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(path))
+
+    def _run_selected(self) -> None:
+        path = self.selected_path()
+        if path:
+            self.runRequested.emit(path)
+
+    def _choose_folder(self) -> None:
+        chosen = QFileDialog.getExistingDirectory(self, "Scripts folder", str(self.folder.path))
+        if chosen:
+            self.folderChosen.emit(chosen)

@@ -1,0 +1,147 @@
+"""The console and the scripts folder inside the app, driven as a user drives them."""
+
+from __future__ import annotations
+
+import textwrap
+
+import numpy as np
+import psutil
+from PyQt6.QtCore import Qt
+
+from app import open_dataset
+
+
+def _run_in_console(qtbot, window, code: str, done: str, timeout: int = 30000) -> None:
+    """Type ``code`` into the console; wait until the name ``done`` exists there."""
+    window.console.execute(textwrap.dedent(code) + f"\n{done} = True\n")
+    qtbot.waitUntil(lambda: window.console.namespace.get(done) is True, timeout=timeout)
+
+
+def test_console_namespace_and_banner(window, core):
+    namespace = window.console.namespace
+    for name in (
+        "core",
+        "mmc",
+        "window",
+        "viewer",
+        "Acquisition",
+        "multi_d_acquisition_events",
+        "np",
+        "processors",
+        "processor",
+        "register",
+        "unregister",
+        "show_image",
+    ):
+        assert name in namespace, name
+        assert name in window.console.banner or name in ("mmc",), name
+    assert namespace["core"] is core
+    assert namespace["processors"] is window.registry
+
+
+def test_console_opens_no_network_port(window):
+    assert psutil.Process().net_connections(kind="inet") == []
+
+
+def test_processor_defined_in_the_console_appears_and_applies(qtbot, window):
+    _run_in_console(
+        qtbot,
+        window,
+        """
+        @processor("from_console")
+        def from_console(image, metadata):
+            image[:3, :3] = 3333
+            return image, metadata
+        """,
+        "defined",
+    )
+    assert window.registry.names() == ["from_console"]
+    qtbot.waitUntil(lambda: window.processors_panel.table.rowCount() == 1, timeout=3000)
+    assert "from_console" in window.processors_panel.table.item(0, 2).text()
+    window.acquisition_panel.start_button.click()
+    qtbot.waitUntil(
+        lambda: not window.controller.running and window.controller.acquisition is not None,
+        timeout=30000,
+    )
+    image = open_dataset(window.controller.acquisition.dataset_path).read_image(time=0)
+    assert (image[:3, :3] == 3333).all()
+
+
+def test_acquisition_from_the_console_shows_in_the_viewer(qtbot, window, tmp_path):
+    shown_before = window.displayed
+    _run_in_console(
+        qtbot,
+        window,
+        f"""
+        with Acquisition(directory={str(tmp_path)!r}, name="console") as acq:
+            acq.acquire(multi_d_acquisition_events(num_time_points=40, time_interval_s=0.02))
+        """,
+        "finished",
+    )
+    acq = window.console.namespace["acq"]
+    assert acq.counts.saved == 40
+    assert window.displayed - shown_before >= 5  # the window kept drawing during the block
+
+
+def test_hot_reload_in_the_app(qtbot, window):
+    script = window.scripts.path / "brighten.py"
+    script.write_text(
+        "from app import processor\n\n@processor\ndef brighten(image, metadata):\n"
+        "    return image, metadata\n",
+        encoding="utf-8",
+    )
+    qtbot.waitUntil(lambda: "brighten" in window.registry, timeout=3000)
+    qtbot.waitUntil(lambda: window.scripts_panel.table.rowCount() == 1, timeout=3000)
+    assert window.scripts_panel.table.item(0, 1).text() == "loaded"
+    script.write_text(
+        "from app import processor\n\n@processor\ndef brighten(image, metadata)\n", encoding="utf-8"
+    )
+    qtbot.waitUntil(lambda: "error" in window.scripts_panel.table.item(0, 1).text(), timeout=3000)
+    window.scripts_panel.table.selectRow(0)
+    assert "brighten.py, line 4" in window.scripts_panel.details.toPlainText()
+    assert "brighten" in window.registry  # the last working version stays
+    row = window.registry.names().index("brighten")
+    assert "⚠" in window.processors_panel.table.item(row, 2).text()
+    script.unlink()
+    qtbot.waitUntil(lambda: "brighten" not in window.registry, timeout=3000)
+
+
+def test_run_button_executes_a_script_in_the_console_namespace(qtbot, window):
+    script = window.scripts.path / "acquire_three.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            from app import Acquisition, multi_d_acquisition_events
+
+            if __name__ == "__main__":
+                with Acquisition(show_display=True) as acq:
+                    acq.acquire(multi_d_acquisition_events(num_time_points=3))
+                result = acq.counts.acquired
+            """
+        ),
+        encoding="utf-8",
+    )
+    qtbot.waitUntil(lambda: window.scripts_panel.table.rowCount() == 1, timeout=3000)
+    assert window.scripts_panel.table.item(0, 1).text() == "script"  # no processor: on demand
+    window.scripts_panel.table.selectRow(0)
+    qtbot.mouseClick(window.scripts_panel.run_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: window.console.namespace.get("result") == 3, timeout=30000)
+
+
+def test_process_dataset_from_the_window(qtbot, window, core, tmp_path):
+    from app import Acquisition, multi_d_acquisition_events
+
+    with Acquisition(tmp_path, "raw") as acq:
+        acq.acquire(multi_d_acquisition_events(num_time_points=2))
+
+    def double(image, metadata):
+        image[:] = np.clip(image.astype(np.uint32) * 2, 0, 65535).astype(np.uint16)
+        return image, metadata
+
+    window.registry.register(double, "double", source="test")
+    out = window.process_dataset(acq.dataset_path)
+    assert out is not None and out.endswith("raw_1_processed_1")
+    raw, processed = open_dataset(acq.dataset_path), open_dataset(out)
+    assert np.array_equal(
+        processed.read_image(time=1), raw.read_image(time=1).astype(np.uint32).clip(0, 32767) * 2
+    )
