@@ -201,3 +201,14 @@ def test_acquisition_keeps_going_while_its_script_is_edited(core, tmp_path, fold
     assert acq.counts.saved == 30
     assert acq.errors == []
     assert _value_of(folder.registry) == 2
+
+
+def test_enabled_false_is_only_the_first_state(folder):
+    target = folder.path / "example.py"
+    _write(target, VALUE_SCRIPT.format(value=1).replace("@processor", "@processor(enabled=False)"))
+    folder.scan()
+    assert folder.registry.get("set_value").enabled is False
+    folder.registry.set_enabled("set_value", True)
+    _write(target, VALUE_SCRIPT.format(value=2).replace("@processor", "@processor(enabled=False)"))
+    folder.scan()
+    assert folder.registry.get("set_value").enabled is True  # the user's choice stays

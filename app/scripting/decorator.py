@@ -41,11 +41,15 @@ class ScriptCollector:
     """Collects what one script file registers while it is being executed."""
 
     source: str
-    items: list[tuple[Callable[..., Any], str | None, int | None]] = field(default_factory=list)
+    items: list[tuple[Callable[..., Any], str | None, int | None, bool]] = field(
+        default_factory=list
+    )
 
-    def add(self, fn: Callable[..., Any], name: str | None, position: int | None) -> None:
+    def add(
+        self, fn: Callable[..., Any], name: str | None, position: int | None, enabled: bool = True
+    ) -> None:
         Processor(fn, name=name or "")  # checks the signature now, in the script's own line
-        self.items.append((fn, name, position))
+        self.items.append((fn, name, position, enabled))
 
 
 active_collector: contextvars.ContextVar[ScriptCollector | None] = contextvars.ContextVar(
@@ -54,14 +58,25 @@ active_collector: contextvars.ContextVar[ScriptCollector | None] = contextvars.C
 
 
 def register(
-    fn: Callable[..., Any], name: str | None = None, position: int | None = None
+    fn: Callable[..., Any],
+    name: str | None = None,
+    position: int | None = None,
+    enabled: bool = True,
 ) -> Callable[..., Any]:
-    """Register ``fn`` as an image processor (at ``position`` in the pipeline, or last)."""
+    """Register ``fn`` as an image processor (at ``position`` in the pipeline, or last).
+
+    ``enabled`` is its state when it first appears; after that, the user's switch
+    (kept across reloads and restarts) wins.
+    """
     collector = active_collector.get()
     if collector is not None:
-        collector.add(fn, name, position)
+        collector.add(fn, name, position, enabled)
     else:
-        current_registry().register(fn, name, position=position, source="console")
+        registry = current_registry()
+        first = (name or getattr(fn, "__name__", "")) not in registry
+        registry.register(
+            fn, name, position=position, source="console", enabled=enabled if first else None
+        )
     return fn
 
 
@@ -74,18 +89,24 @@ def unregister(name: str) -> None:
 def processor(fn: Callable[..., Any], /) -> Callable[..., Any]: ...
 @overload
 def processor(
-    name: str | None = None, *, position: int | None = None
+    name: str | None = None, *, position: int | None = None, enabled: bool = True
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]: ...
 
 
-def processor(fn_or_name: Any = None, *, name: str | None = None, position: int | None = None):
+def processor(
+    fn_or_name: Any = None,
+    *,
+    name: str | None = None,
+    position: int | None = None,
+    enabled: bool = True,
+):
     """Register an image processor: ``@processor``, ``@processor("name")`` or
-    ``@processor(name="name", position=0)``. The function is returned unchanged."""
+    ``@processor(name="name", position=0, enabled=False)``. Returns the function."""
     if callable(fn_or_name):
-        return register(fn_or_name, name, position)
+        return register(fn_or_name, name, position, enabled)
     chosen = fn_or_name if isinstance(fn_or_name, str) else name
 
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
-        return register(fn, chosen, position)
+        return register(fn, chosen, position, enabled)
 
     return decorate

@@ -41,7 +41,7 @@ def load_script(path: Path, source_text: str, registry: ProcessorRegistry) -> Lo
         code = compile(source_text, source, "exec", dont_inherit=True)
         exec(code, module.__dict__)
         if not collector.items and callable(module.__dict__.get("process")):
-            collector.add(module.__dict__["process"], path.stem, None)
+            collector.add(module.__dict__["process"], path.stem, None, True)
     except BaseException as exc:  # SystemExit too: a script must not end the app
         if isinstance(exc, KeyboardInterrupt):
             raise
@@ -54,11 +54,14 @@ def load_script(path: Path, source_text: str, registry: ProcessorRegistry) -> Lo
         active_collector.reset(token)
 
     names = []
-    for fn, name, position in collector.items:
+    for fn, name, position, enabled in collector.items:
         wanted = name or getattr(fn, "__name__", path.stem)
         if wanted in registry and registry.get(wanted).source != source:
             wanted = f"{path.stem}.{wanted}"  # another file or the console owns that name
-        registry.register(fn, wanted, position=position, source=source)
+        first = wanted not in registry  # afterwards, the user's switch wins
+        registry.register(
+            fn, wanted, position=position, source=source, enabled=enabled if first else None
+        )
         names.append(wanted)
     registry.remove_source(source, keep=set(names))
     return LoadResult(names)
