@@ -6,6 +6,7 @@ Run under a display (Xvfb on a server): ``python tools/screenshots.py OUTDIR``.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -13,19 +14,9 @@ import numpy as np
 
 os.environ.setdefault("SCOPEFLOW_NO_DIALOGS", "1")
 
-from app.microscope import load_microscope  # noqa: E402  (pymmcore before Qt)
-from app.processing.registry import ProcessorRegistry  # noqa: E402
-from app.processing.views import show_image  # noqa: E402
-
-
-def subtract_background(image, metadata):
-    """Running background estimate, subtracted (a microscopist's everyday processor)."""
-    background = getattr(subtract_background, "background", None)
-    frame = image.astype(np.float32)
-    background = frame if background is None else 0.95 * background + 0.05 * frame
-    subtract_background.background = background
-    image[:] = np.clip(frame - 0.5 * background, 0, 65535).astype(image.dtype)
-    return image, metadata
+from app.microscope import load_microscope
+from app.processing.registry import ProcessorRegistry
+from app.processing.views import show_image
 
 
 def threshold_view(image, metadata):
@@ -48,10 +39,17 @@ def main(outdir: str) -> None:
     core = load_microscope()
     app = QApplication(sys.argv)
     registry = ProcessorRegistry()
-    registry.register(subtract_background, source="scripts/background.py")
     registry.register(threshold_view, source="console")
     settings = QSettings(str(out / "settings.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(core, registry, settings)
+    scripts = out / "scripts"
+    shutil.rmtree(scripts, ignore_errors=True)
+    shutil.copytree(Path(__file__).resolve().parent.parent / "scripts", scripts)
+    (scripts / "threshold_mask.py").write_text(
+        "from app import processor\n\n@processor\ndef threshold_mask(image, metadata)\n"
+        "    return image > 100, metadata\n",
+        encoding="utf-8",
+    )
+    window = MainWindow(core, registry, settings, scripts_folder=scripts)
     window.acquisition_panel.directory.setText(str(out / "data"))
     window.resize(1400, 900)
     window.show()
@@ -65,6 +63,7 @@ def main(outdir: str) -> None:
         return lambda: window.grab().save(str(out / f"{name}.png"))
 
     def start_acquisition():
+        window.registry.set_enabled("subtract_background", True)
         panel = window.acquisition_panel
         panel.time_box.setChecked(True)
         panel.time_points.setValue(200)
@@ -80,10 +79,44 @@ def main(outdir: str) -> None:
         window.acquisition_panel.start_button.click()
 
     def select_broken():
-        window.processors_panel.table.selectRow(2)
+        window.processors_panel.table.selectRow(
+            window.registry.names().index("broken_focus_metric")
+        )
 
     step(500, window.snap)
     step(800, shot("idle"))
+
+    def console_demo():
+        dock = window.docks["Console"]
+        dock.raise_()
+        dock.setFloating(True)
+        dock.resize(1000, 520)
+
+    def type_in_console(code):
+        return lambda: window.console.execute(code)
+
+    def scripts_demo():
+        window.docks["Scripts"].raise_()
+        window.scripts_panel.select("threshold_mask.py")
+
+    step(600, console_demo)
+    step(500, type_in_console("processors.set_enabled('focus_score', True)"))
+    step(500, type_in_console("processors"))
+    step(
+        500,
+        type_in_console(
+            "@processor('edges', position=0)\n"
+            "def edges(image, metadata):\n"
+            "    metadata['EdgeStrength'] = float(np.abs(np.diff(image, axis=1)).mean())\n"
+            "    return image, metadata\n"
+        ),
+    )
+    step(500, type_in_console("core.getProperty('Camera', 'Mode'), core.getImageWidth()"))
+    step(800, lambda: window.console.grab().save(str(out / "console.png")))
+    step(100, lambda: window.docks["Console"].setFloating(False))
+    step(100, scripts_demo)
+    step(600, shot("scripts"))
+    step(100, lambda: window.docks["Processors"].raise_())
     step(100, lambda: window.microscope_panel.live_button.setChecked(True))
     step(1500, shot("live"))
     step(100, lambda: window.microscope_panel.live_button.setChecked(False))

@@ -16,7 +16,8 @@ class ConsoleWidget(RichJupyterWidget):
 
     def __init__(self, namespace: dict[str, Any], banner: str) -> None:
         super().__init__()
-        self.banner = banner
+        self.banner = banner  # before the kernel connects, so it is the one shown
+        self.kernel_banner = ""
         self.kernel_manager = QtInProcessKernelManager()
         self.kernel_manager.start_kernel(show_banner=False)
         self.kernel_manager.kernel.gui = "qt"

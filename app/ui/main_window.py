@@ -76,6 +76,7 @@ class MainWindow(QMainWindow):
         set_current_registry(self.registry)  # @processor in the console and scripts
         set_wait_strategy(wait_processing_events)
         self.settings = settings or QSettings("Scopeflow", "Scopeflow")
+        self.log_panel = LogPanel()  # first, so that what loading the scripts says is shown
         saved_folder = self.settings.value("scripts/folder")
         if scripts_folder is None:
             scripts_folder = (
@@ -119,7 +120,6 @@ class MainWindow(QMainWindow):
         self.scripts_panel = ScriptsPanel(self.scripts)
         self.scripts_panel.runRequested.connect(self.run_script)
         self.scripts_panel.folderChosen.connect(self.use_scripts_folder)
-        self.log_panel = LogPanel()
         self.console = None
         if console:
             from app.ui.console import ConsoleWidget

@@ -119,11 +119,13 @@ class ScriptsPanel(QWidget):
         if state is None:
             self.details.clear()
             return
-        if state.error:
+        if state.error and state.processors:
             text = (
                 "The last edit could not be loaded; the last working version stays active.\n"
                 + state.error
             )
+        elif state.error:
+            text = "This file could not be loaded:\n" + state.error
         elif state.processors:
             text = f"Loaded: {', '.join(state.processors)}"
         else:
