@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import textwrap
 
 import numpy as np
@@ -145,3 +147,23 @@ def test_process_dataset_from_the_window(qtbot, window, core, tmp_path):
     assert np.array_equal(
         processed.read_image(time=1), raw.read_image(time=1).astype(np.uint32).clip(0, 32767) * 2
     )
+
+
+def test_matplotlib_inline_and_completion_in_the_console(qtbot, window):
+    _run_in_console(
+        qtbot,
+        window,
+        """
+        %matplotlib inline
+        import matplotlib.pyplot as plt
+        figure = plt.figure()
+        plt.plot([1, 3, 2])
+        plt.show()
+        """,
+        "plotted",
+    )
+    assert window.console.namespace["figure"] is not None
+    reply = window.console.kernel_manager.kernel.do_complete("multi_d", 7)  # what Tab asks
+    if inspect.isawaitable(reply):
+        reply = asyncio.new_event_loop().run_until_complete(reply)
+    assert "multi_d_acquisition_events" in reply["matches"]
