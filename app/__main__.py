@@ -29,7 +29,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("script", type=Path)
     run.add_argument("args", nargs=argparse.REMAINDER, help="arguments passed to the script")
     bench = sub.add_parser("bench", help="measure speed (see README, Performance)")
-    bench.add_argument("scenario", choices=["display", "gui"])
+    bench.add_argument("scenario", choices=["display", "gui", "reload"])
     bench.add_argument("--size", type=int, default=2048, help="frame width and height")
     bench.add_argument("--frames", type=int, default=None)
     bench.add_argument("--no-save", action="store_true", help="gui: acquire without saving")
@@ -47,6 +47,11 @@ def _bench(args: argparse.Namespace) -> int:
     if args.scenario == "display":
         rows = gui.bench_display(frames=args.frames or 200)
         print_table("Viewer: time to display one frame", rows, args.json)
+    elif args.scenario == "reload":
+        rows = gui.bench_reload()
+        print_table(
+            "Scripts folder: from saving a file to its processors registered", rows, args.json
+        )
     else:
         rows = gui.bench_gui(frames=args.frames or 1000, save=not args.no_save)
         print_table("Window responsiveness while acquiring at full camera speed", rows, args.json)

@@ -141,3 +141,48 @@ def bench_gui(frames: int = 1000, save: bool = True) -> list[dict[str, Any]]:
             "errors": "; ".join(str(e) for e in acq.errors) or "none",
         }
     ]
+
+
+def bench_reload(saves: int = 20) -> list[dict[str, Any]]:
+    """Milliseconds from saving a script to its new version being registered, in the app."""
+    import hashlib
+    from pathlib import Path
+
+    _core, app = _app()
+    from PyQt6.QtCore import QSettings
+
+    from app.processing.registry import ProcessorRegistry
+    from app.ui.main_window import MainWindow
+
+    folder = Path(tempfile.mkdtemp(prefix="scopeflow-bench-"))
+    scripts = folder / "scripts"
+    scripts.mkdir()
+    settings = QSettings(str(folder / "s.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(_core, ProcessorRegistry(), settings, scripts_folder=scripts, console=False)
+    window.show()
+    path = scripts / "bench_processor.py"
+    latencies = []
+    for i in range(saves):
+        text = f"from app import processor\n\n@processor\ndef p(image, metadata):  # {i:04d}\n"
+        text += "    return image, metadata\n"
+        digest = hashlib.sha1(text.encode()).hexdigest()
+        start = time.perf_counter()
+        path.write_text(text, encoding="utf-8")
+        while True:
+            app.processEvents()
+            state = window.scripts.states.get(path)
+            if state is not None and state.digest == digest and state.processors:
+                break
+            time.sleep(0.001)
+        latencies.append(1000 * (time.perf_counter() - start))
+        time.sleep(0.03)
+    window.close()
+    shutil.rmtree(folder, ignore_errors=True)
+    return [
+        {
+            "saves": saves,
+            "median ms": median(latencies),
+            "max ms": max(latencies),
+            "scan interval ms": 200,
+        }
+    ]
