@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import threading
+import time
 from typing import Any
 
 os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # quiet debugger warnings
@@ -39,7 +41,31 @@ class ConsoleWidget(RichJupyterWidget):
 
     def shutdown(self) -> None:
         self.kernel_client.stop_channels()
+        _stop_iopub_thread(self.kernel_manager.kernel)
         self.kernel_manager.shutdown_kernel()
+
+
+def _stop_iopub_thread(kernel: Any) -> None:
+    """Stop ipykernel's IOPub thread with its housekeeping task cancelled on its own loop.
+
+    ipykernel 7 cancels that task only after its loop stopped, so the task is left
+    pending and asyncio prints "Task was destroyed but it is pending!" at exit.
+    """
+    thread = getattr(kernel, "iopub_thread", None)
+    task = getattr(thread, "_event_pipe_gc_task", None)
+    if thread is None or not thread.thread.is_alive():
+        return
+    if task is not None:
+        done = threading.Event()
+
+        def cancel() -> None:
+            task.cancel()
+            done.set()
+
+        thread.io_loop.add_callback(cancel)
+        done.wait(1.0)
+        time.sleep(0.01)  # let the loop process the cancellation
+    thread.stop()
 
 
 def _quote(path: str) -> str:
