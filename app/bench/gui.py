@@ -10,6 +10,7 @@ measures the gaps between its own ticks).
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import sys
@@ -83,7 +84,12 @@ def bench_gui(frames: int = 1000, save: bool = True) -> list[dict[str, Any]]:
     os.environ["SCOPEFLOW_NO_DIALOGS"] = "1"
     folder = tempfile.mkdtemp(prefix="scopeflow-bench-")
     settings = QSettings(os.path.join(folder, "s.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(core, ProcessorRegistry(), settings)
+    window = MainWindow(
+        core,
+        ProcessorRegistry(),
+        settings,
+        console=not os.environ.get("SCOPEFLOW_BENCH_NO_CONSOLE"),
+    )
     window.show()
     panel = window.acquisition_panel
     panel.time_box.setChecked(True)
@@ -112,6 +118,7 @@ def bench_gui(frames: int = 1000, save: bool = True) -> list[dict[str, Any]]:
         app.quit()
 
     window.controller.finished.connect(finished)
+    gc.freeze()  # as the app does after start-up
     QTimer.singleShot(300, panel.start_button.click)
     QTimer.singleShot(300, lambda: (clock.start(), ticker.start()))
     start = time.perf_counter()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 
 from pymmcore_plus import CMMCorePlus
@@ -19,4 +20,7 @@ def run_app(core: CMMCorePlus, registry: ProcessorRegistry | None = None) -> int
     app.setOrganizationName("Scopeflow")
     window = MainWindow(core, registry or ProcessorRegistry())
     window.show()
+    # Everything made at start-up lives as long as the app: keep it out of the garbage
+    # collector's way, which shortens the collections that pause the GUI thread.
+    gc.freeze()
     return app.exec()
