@@ -29,10 +29,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("script", type=Path)
     run.add_argument("args", nargs=argparse.REMAINDER, help="arguments passed to the script")
     bench = sub.add_parser("bench", help="measure speed (see README, Performance)")
-    bench.add_argument("scenario", choices=["display", "gui", "reload"])
+    bench.add_argument("scenario", choices=["pipeline", "display", "gui", "reload"])
     bench.add_argument("--size", type=int, default=2048, help="frame width and height")
     bench.add_argument("--frames", type=int, default=None)
     bench.add_argument("--no-save", action="store_true", help="gui: acquire without saving")
+    bench.add_argument("--runs", type=int, default=3, help="pipeline: runs per scenario")
+    bench.add_argument("--folder", help="pipeline: where to save (default: the temp folder)")
+    bench.add_argument("--quick", action="store_true", help="small frames, few: a smoke test")
     bench.add_argument("--json", action="store_true", help="machine-readable output")
     return parser
 
@@ -44,7 +47,16 @@ def _bench(args: argparse.Namespace) -> int:
     from app.bench import gui
     from app.bench.report import print_table
 
-    if args.scenario == "display":
+    if args.scenario == "pipeline":
+        from app.bench.throughput import bench_pipeline
+
+        size, frames, runs = (
+            (256, 40, 1) if args.quick else (args.size, args.frames or 300, args.runs)
+        )
+        rows = bench_pipeline(size=size, frames=frames, runs=runs, folder=args.folder)
+        title = f"Frame path, {size}x{size} uint16, {frames} frames, median of {runs} run(s)"
+        print_table(title, rows, args.json)
+    elif args.scenario == "display":
         rows = gui.bench_display(frames=args.frames or 200)
         print_table("Viewer: time to display one frame", rows, args.json)
     elif args.scenario == "reload":
