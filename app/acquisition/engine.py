@@ -30,6 +30,7 @@ from app.acquisition.frames import Frame, FrameMetadataFactory, writable
 from app.acquisition.hooks import UserCallable
 from app.acquisition.mda_engine import ScopeflowMDAEngine
 from app.acquisition.notifications import AcqNotification
+from app.acquisition.priority import lower_current_thread_priority
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +86,7 @@ class EngineThread(threading.Thread):
 
     # ------------------------------------------------------------------ run
     def run(self) -> None:
+        lower_current_thread_priority()
         try:
             self.mda.setup_sequence(useq.MDASequence())
             self.notify(AcqNotification("global", AcqNotification.Global.ACQ_STARTED))

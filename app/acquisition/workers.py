@@ -16,6 +16,7 @@ from app.acquisition.flow import AcquisitionFlow
 from app.acquisition.frames import Frame
 from app.acquisition.hooks import UserCallable
 from app.acquisition.notifications import AcqNotification
+from app.acquisition.priority import lower_current_thread_priority
 from app.processing.display import LatestFrameSlot
 from app.processing.pipeline import ProcessorPipeline
 from app.storage.ndtiff_sink import NDTiffSink
@@ -58,6 +59,7 @@ class ProcessingThread(threading.Thread):
         self.stopped_on_error = False
 
     def run(self) -> None:
+        lower_current_thread_priority()
         try:
             while (frame := self.frames.get()) is not STOP:
                 try:
@@ -128,6 +130,7 @@ class SavingThread(threading.Thread):
         self.failed = False
 
     def run(self) -> None:
+        lower_current_thread_priority()
         try:
             while (item := self.to_save.get()) is not STOP:
                 try:

@@ -20,6 +20,8 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from app.acquisition import active
+
 logger = logging.getLogger(__name__)
 
 
@@ -96,8 +98,14 @@ class MicroscopePanel(QWidget):
         self.refresh()
         # Stages move in their own time: show where they are, a few times a second.
         self._position_timer = QTimer(self)
-        self._position_timer.timeout.connect(self._show_positions)
+        self._position_timer.timeout.connect(self._poll_positions)
         self._position_timer.start(250)
+
+    def _poll_positions(self) -> None:
+        # During an acquisition the core is busy with the camera and stages: asking it
+        # for positions would make the GUI thread wait for it (seen: 136 ms).
+        if self.isVisible() and self.isEnabled() and active.newest() is None:
+            self._show_positions()
 
     def refresh(self) -> None:
         """Read the hardware's state into the controls (after loading a configuration)."""

@@ -9,11 +9,9 @@ graphics item parented.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import pyqtSignal
+from PyQt6.QtCore import QTimer, pyqtSignal
 from PyQt6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 pg.setConfigOptions(imageAxisOrder="row-major")
@@ -83,10 +81,14 @@ class ImageViewer(QWidget):
         self.image: np.ndarray | None = None
         self.levels: tuple[float, float] = (0.0, 1.0)
         self.auto_levels = True
-        self._histogram_time = 0.0
         self._setting_levels = False
         self._scaled = _ScaledBuffers()
         self._drawn_stride = 1
+        self._histogram_stale = False
+        self._histogram_range: tuple[float, float] | None = None
+        self._histogram_timer = QTimer(self)
+        self._histogram_timer.timeout.connect(self._update_histogram)
+        self._histogram_timer.start(int(HISTOGRAM_INTERVAL_S * 1000))
         self.view.sigRangeChanged.connect(self._view_changed)
         self.graphics.scene().sigMouseMoved.connect(self._mouse_moved)
         self.set_lookup_table("Grays")
@@ -94,14 +96,12 @@ class ImageViewer(QWidget):
     def set_image(self, image: np.ndarray) -> None:
         first = self.image is None or self.image.shape != image.shape
         self.image = image
+        self._histogram_stale = True
         if self.auto_levels or first:
             self._set_levels_quietly(_robust_levels(image))
         self._render()
-        now = time.perf_counter()
-        if first or now - self._histogram_time > HISTOGRAM_INTERVAL_S:
-            self._histogram_time = now
-            self._update_histogram()
         if first:
+            self._update_histogram()
             self.view.autoRange(padding=0)
 
     def _render(self) -> None:
@@ -131,17 +131,25 @@ class ImageViewer(QWidget):
             self._render()
 
     def _update_histogram(self) -> None:
+        """Refresh the histogram from the current image (on its own slow timer, so it
+        never adds to the cost of drawing a frame)."""
         image = self.image
-        if image is None or image.ndim != 2:
+        if image is None or image.ndim != 2 or not self._histogram_stale:
             return
+        self._histogram_stale = False
         step = max(1, int(np.sqrt(image.size / 65536)))
         sample = image[::step, ::step]
         low, high = float(sample.min()), float(sample.max())
         if high <= low:
             high = low + 1
-        counts, edges = np.histogram(sample, bins=256, range=(low, high))
-        self.histogram.plot.setData((edges[:-1] + edges[1:]) / 2, counts)
-        self.histogram.setHistogramRange(min(low, self.levels[0]), max(high, self.levels[1]))
+        bins = np.minimum(((sample - low) * (255.0 / (high - low))).astype(np.intp), 255)
+        counts = np.bincount(bins.ravel(), minlength=256)
+        centres = low + (np.arange(256) + 0.5) * (high - low) / 256
+        self.histogram.plot.setData(centres, counts)
+        wanted = (min(low, self.levels[0]), max(high, self.levels[1]))
+        if wanted != self._histogram_range:
+            self._histogram_range = wanted
+            self.histogram.setHistogramRange(*wanted)
 
     def _set_levels_quietly(self, levels: tuple[float, float]) -> None:
         self.levels = levels
