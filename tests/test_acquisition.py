@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -449,3 +450,16 @@ def test_pause_holds_the_hardware_and_resume_continues(core, tmp_path):
     acq.mark_finished()
     acq.await_completion(timeout=30)
     assert acq.counts.saved == 5
+
+
+@pytest.mark.skipif(not hasattr(os, "getpriority"), reason="thread priorities via nice values")
+def test_worker_threads_run_below_the_callers_priority(core, tmp_path):
+    seen = []
+
+    def record_priority(image, metadata):
+        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        return image, metadata
+
+    with Acquisition(image_process_fn=record_priority) as acq:
+        acq.acquire({"axes": {"time": 0}})
+    assert seen and seen[0] > os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
