@@ -38,6 +38,7 @@ from app.storage.opening import open_dataset
 from app.ui.acquisition_controller import AcquisitionController
 from app.ui.acquisition_panel import AcquisitionPanel
 from app.ui.axis_sliders import AxisSliders
+from app.ui.frame_preparer import FramePreparer
 from app.ui.live import LiveWorker
 from app.ui.log_panel import LogPanel
 from app.ui.microscope_panel import MicroscopePanel
@@ -148,6 +149,8 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._restore_settings()
 
+        self.preparer = FramePreparer(self.viewer)
+        self.preparer.start()
         self._display_timer = QTimer(self)
         self._display_timer.timeout.connect(self._display_tick)
         self._display_timer.start(DISPLAY_INTERVAL_MS)
@@ -410,13 +413,15 @@ class MainWindow(QMainWindow):
         return self.live_slot if self._live is not None else self.snap_slot
 
     def _display_tick(self) -> None:
-        item = self._current_slot().take()
-        if item is not None and (self._dataset is None or self.sliders.follow.isChecked()):
-            image, metadata = item
-            self.viewer.set_image(image)
+        following = self._dataset is None or self.sliders.follow.isChecked()
+        self.preparer.source = self._current_slot() if following else None
+        item = self.preparer.prepared.take()
+        if item is not None and following:
+            frame = item[0]
+            self.viewer.show_prepared(frame)
             self.displayed += 1
             if self._dataset is not None:
-                self.sliders.show_axes(metadata.get("Axes") or {})
+                self.sliders.show_axes(frame.metadata.get("Axes") or {})
         self._show_named_views()
 
     def _show_named_views(self) -> None:
@@ -512,6 +517,7 @@ class MainWindow(QMainWindow):
         self.save_settings()
         self.log_panel.detach()
         self._display_timer.stop()
+        self.preparer.stop()
         self._status_timer.stop()
         self._scripts_timer.stop()
         if self.console is not None:

@@ -84,6 +84,7 @@ class ImageViewer(QWidget):
         self._setting_levels = False
         self._scaled = _ScaledBuffers()
         self._drawn_stride = 1
+        self.wanted_stride = 1
         self._histogram_stale = False
         self._histogram_range: tuple[float, float] | None = None
         self._histogram_timer = QTimer(self)
@@ -98,11 +99,31 @@ class ImageViewer(QWidget):
         self.image = image
         self._histogram_stale = True
         if self.auto_levels or first:
-            self._set_levels_quietly(_robust_levels(image))
+            self._set_levels_quietly(robust_levels(image))
         self._render()
         if first:
             self._update_histogram()
             self.view.autoRange(padding=0)
+
+    def show_prepared(self, frame) -> None:
+        """Show a frame mapped to 8 bits by a ``FramePreparer`` (the streaming path)."""
+        image = frame.image
+        if frame.display is None:
+            self.set_image(image)
+            return
+        first = self.image is None or self.image.shape != image.shape
+        self.image = image
+        self._histogram_stale = True
+        if self.auto_levels or first:
+            self._set_levels_quietly(frame.levels)
+        height, width = image.shape
+        self.item.setImage(frame.display, autoLevels=False, levels=(0, 255))
+        self.item.setRect(0, 0, width, height)
+        self._drawn_stride = frame.stride
+        if first:
+            self._update_histogram()
+            self.view.autoRange(padding=0)
+            self.wanted_stride = self._stride()
 
     def _render(self) -> None:
         if self.image is None:
@@ -127,7 +148,8 @@ class ImageViewer(QWidget):
         return max(1, int(min(pixel_w, pixel_h)))
 
     def _view_changed(self) -> None:
-        if self.image is not None and self._stride() != self._drawn_stride:
+        self.wanted_stride = self._stride()  # read by the frame preparer's thread
+        if self.image is not None and self.wanted_stride != self._drawn_stride:
             self._render()
 
     def _update_histogram(self) -> None:
@@ -225,9 +247,14 @@ class _ScaledBuffers:
         return out
 
 
-def _robust_levels(image: np.ndarray) -> tuple[float, float]:
+def robust_levels(image: np.ndarray) -> tuple[float, float]:
     """Min and max of a subsample: cheap at any size, and close enough for contrast."""
     step = max(1, int(np.sqrt(image.size / 65536)))
     sample = image[::step, ::step]
     low, high = float(sample.min()), float(sample.max())
     return (low, high if high > low else low + 1)
+
+
+def to_uint8(image: np.ndarray, low: float, high: float) -> np.ndarray:
+    """A new 8-bit image of ``image`` with ``low``..``high`` mapped to 0..255."""
+    return _ScaledBuffers().to_uint8(image, low, high)
