@@ -29,7 +29,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("script", type=Path)
     run.add_argument("args", nargs=argparse.REMAINDER, help="arguments passed to the script")
     bench = sub.add_parser("bench", help="measure speed (see README, Performance)")
-    bench.add_argument("scenario", choices=["pipeline", "display", "gui", "reload"])
+    bench.add_argument("scenario", choices=["pipeline", "memory", "display", "gui", "reload"])
     bench.add_argument("--size", type=int, default=2048, help="frame width and height")
     bench.add_argument("--frames", type=int, default=None)
     bench.add_argument("--no-save", action="store_true", help="gui: acquire without saving")
@@ -56,6 +56,13 @@ def _bench(args: argparse.Namespace) -> int:
         rows = bench_pipeline(size=size, frames=frames, runs=runs, folder=args.folder)
         title = f"Frame path, {size}x{size} uint16, {frames} frames, median of {runs} run(s)"
         print_table(title, rows, args.json)
+    elif args.scenario == "memory":
+        from app.bench.throughput import bench_memory
+
+        frames = 500 if args.quick else (args.frames or 10000)
+        size = 128 if args.quick else (args.size if args.size != 2048 else 512)
+        rows = bench_memory(frames=frames, size=size, folder=args.folder)
+        print_table("Resident memory along a long acquisition with saving", rows, args.json)
     elif args.scenario == "display":
         rows = gui.bench_display(frames=args.frames or 200)
         print_table("Viewer: time to display one frame", rows, args.json)

@@ -33,8 +33,37 @@ def test_pipeline_benchmark_quick_mode_reports_every_scenario(tmp_path):
         "real work (float32 background)",
         "saving (NDTiff)",
         "full (processor + saving)",
+        "saving (NDTiff)",  # beside pymmcore-plus's OME-TIFF writer
+        "saving (NDTiff)",  # beside pymmcore-plus's OME-Zarr writer
+        "per-frame overhead, engine->processor->saver (no camera, no disk)",
     ]
-    for row in report["results"]:
+    references = [row["reference"] for row in report["results"]]
+    assert "pymmcore-plus MDA + OME-TIFF" in references
+    for row in report["results"][:5]:
         assert row["lost"] == 0
         assert row["MB/s"] > 0 and row["ref MB/s"] > 0 and row["peak MB"] > 0
+    assert report["results"][-1]["frames/s"] > 0
     assert list(tmp_path.iterdir()) == []  # the benchmark cleans up after itself
+
+
+def test_memory_benchmark_quick_mode(tmp_path):
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "app",
+            "bench",
+            "memory",
+            "--quick",
+            "--json",
+            "--folder",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    row = json.loads(result.stdout)["results"][0]
+    assert row["frames"] == 500 and row["RSS at end (MB)"] > 0
+    assert list(tmp_path.iterdir()) == []

@@ -7,6 +7,7 @@ import logging
 import os
 import queue
 import threading
+from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -31,6 +32,7 @@ from app.storage.ndtiff_sink import NDTiffSink
 logger = logging.getLogger(__name__)
 
 ProcessorLike = Callable[..., Any] | Processor
+LATENCY_SAMPLES = 100_000
 
 
 class Acquisition:
@@ -116,8 +118,9 @@ class Acquisition:
         self.counts = FrameCounts()
         self.display = LatestFrameSlot()
         self._other_errors: list[ProcessorFailure] = []  # hooks, callbacks, engine, writer
-        self.latency_to_processor_ns: list[int] = []
-        self.latency_to_saved_ns: list[int] = []
+        # the most recent latencies (bounded: a 12-hour acquisition must not grow them)
+        self.latency_to_processor_ns: deque[int] = deque(maxlen=LATENCY_SAMPLES)
+        self.latency_to_saved_ns: deque[int] = deque(maxlen=LATENCY_SAMPLES)
         self._exception: BaseException | None = None
         self._lock = threading.Lock()
         self._futures: list[AcquisitionFuture] = []

@@ -33,7 +33,8 @@ class AcquisitionFuture:
         self._cond = threading.Condition()
         self._expected = {axes_key(e["axes"]) for e in events}
         self._reached: dict[frozenset[tuple[str, Any]], set[str]] = {}
-        self._saved_axes: list[dict[str, Any]] = []
+        self._saved_count = 0
+        self._last_saved: dict[str, Any] | None = None
         self._ended = False
 
     def _on_notification(self, note: AcqNotification) -> None:
@@ -45,9 +46,11 @@ class AcquisitionFuture:
                 self._ended = note.milestone == AcqNotification.Global.ACQ_FINISHED or self._ended
             elif isinstance(note.payload, dict):
                 key = axes_key(note.payload)
-                self._reached.setdefault(key, set()).add(note.milestone)
+                if key in self._expected:  # a long acquisition must not grow every future
+                    self._reached.setdefault(key, set()).add(note.milestone)
                 if note.milestone == AcqNotification.Image.IMAGE_SAVED:
-                    self._saved_axes.append(note.payload)
+                    self._saved_count += 1
+                    self._last_saved = note.payload
             self._cond.notify_all()
 
     def _wait(self, predicate: Any, what: str, timeout: float | None) -> None:
@@ -81,9 +84,9 @@ class AcquisitionFuture:
         """
         if axes is None:
             with self._cond:
-                seen = len(self._saved_axes)
-            self._wait(lambda: len(self._saved_axes) > seen, "the next image was saved", timeout)
-            axes_list, single = [self._saved_axes[seen]], True
+                seen = self._saved_count
+            self._wait(lambda: self._saved_count > seen, "the next image was saved", timeout)
+            axes_list, single = [self._last_saved], True
         else:
             single = isinstance(axes, dict)
             axes_list = [axes] if isinstance(axes, dict) else list(axes)

@@ -148,6 +148,115 @@ def _raw_write(folder: str, frame: np.ndarray, frames: int) -> float:
     return seconds
 
 
+def _peer_writer(core, frames: int, folder: str, suffix: str) -> tuple[float, int]:
+    """pymmcore-plus's MDA runner with its own ``output=`` writer; (seconds, bytes on disk).
+
+    Its runner has no back-pressure: a camera faster than the writer overflows the
+    circular buffer and the run fails. The buffer is enlarged to hold every frame,
+    so what is measured is the writer's own speed.
+    """
+    import useq
+
+    footprint = core.getCircularBufferMemoryFootprint()
+    needed_mb = frames * core.getImageBufferSize() // 1024**2 + 64
+    core.setCircularBufferMemoryFootprint(max(footprint, needed_mb))
+    try:
+        sequence = useq.MDASequence(time_plan={"interval": 0, "loops": frames})
+        start = time.perf_counter()
+        core.mda.run(sequence, output=os.path.join(folder, "peer" + suffix))
+        seconds = time.perf_counter() - start
+    finally:
+        core.setCircularBufferMemoryFootprint(footprint)
+    written = sum(
+        os.path.getsize(os.path.join(root, name))
+        for root, _dirs, names in os.walk(folder)
+        for name in names
+    )
+    return seconds, written
+
+
+class _NullSink:
+    """A sink that keeps nothing: the saving thread's own cost, without the disk."""
+
+    path = "(nowhere)"
+    dataset = None
+
+    def put(self, axes, image, metadata) -> None:
+        pass
+
+    def finish(self) -> None:
+        pass
+
+
+def _overhead(frames: int) -> dict[str, Any]:
+    """Per-frame cost of the path engine -> processing thread -> saving thread, with the
+    camera and the disk taken out: tiny frames are handed over as the engine does
+    (metadata built, counted, queued) and pass a processor and a saver that keeps none."""
+    import queue
+
+    from app.acquisition.counts import FrameCounts
+    from app.acquisition.engine import STOP
+    from app.acquisition.flow import AcquisitionFlow
+    from app.acquisition.frames import Frame
+    from app.acquisition.workers import ProcessingThread, SavingThread
+    from app.processing.display import LatestFrameSlot
+    from app.processing.pipeline import ProcessorPipeline
+
+    flow, counts = AcquisitionFlow(), FrameCounts()
+    to_process: queue.Queue[Any] = queue.Queue(maxsize=64)
+    to_save: queue.Queue[Any] = queue.Queue(maxsize=64)
+    ignore = lambda *args: False  # noqa: E731
+    processing = ProcessingThread(
+        to_process,
+        to_save,
+        ProcessorPipeline([passthrough]),
+        flow,
+        counts,
+        LatestFrameSlot(),
+        None,
+        ignore,
+        [],
+    )
+    saving = SavingThread(
+        to_save, _NullSink(), flow, counts, lambda note: None, ignore, None, None, []
+    )
+    image = np.zeros((16, 16), np.uint16)
+    processing.start()
+    saving.start()
+    start = time.perf_counter()
+    for i in range(frames):
+        metadata = {"Axes": {"time": i}, "Channel": "DAPI", "ImageNumber": i}
+        counts.add(acquired=1)
+        flow.add_in_flight()
+        to_process.put(Frame(image, metadata, time.perf_counter_ns()))
+    to_process.put(STOP)
+    saving.join()
+    seconds = time.perf_counter() - start
+    processing.join()
+    if counts.saved != frames:
+        raise RuntimeError(f"overhead harness saved {counts.saved} of {frames}")
+    return {"us_per_frame": 1e6 * seconds / frames}
+
+
+def _memory_over(core, frames: int, folder: str) -> list[float]:
+    """Resident memory (MB) sampled along one long acquisition with saving."""
+    from app import Acquisition, multi_d_acquisition_events
+
+    samples: list[float] = []
+    process = psutil.Process()
+
+    def sample(image, metadata):
+        if metadata["ImageNumber"] % max(1, frames // 10) == 0:
+            samples.append(process.memory_info().rss / 1e6)
+        return image, metadata
+
+    with Acquisition(
+        folder, "memory", image_process_fn=sample, core=core, show_display=False
+    ) as acq:
+        acq.acquire(multi_d_acquisition_events(num_time_points=frames))
+    return samples
+
+
 def bench_pipeline(
     size: int = 2048, frames: int = 300, runs: int = 3, folder: str | None = None
 ) -> list[dict[str, Any]]:
@@ -223,4 +332,77 @@ def bench_pipeline(
         "raw write() of the same bytes",
         lambda w: _raw_write(w, frame, frames),
     )
+    for suffix, label in ((".ome.tiff", "OME-TIFF"), (".ome.zarr", "OME-Zarr (tensorstore)")):
+        peers = []
+        for _ in range(runs):
+            work = tempfile.mkdtemp(prefix="scopeflow-bench-", dir=parent)
+            try:
+                peers.append(_peer_writer(core, frames, work, suffix))
+            except Exception as exc:  # a peer that fails is reported, not fatal
+                peers.append((float("nan"), 0))
+                print(f"pymmcore-plus {label} writer failed: {exc!r}")
+            finally:
+                shutil.rmtree(work, ignore_errors=True)
+        seconds = median([p[0] for p in peers])
+        written = min(p[1] for p in peers)
+        ours = next(r for r in rows if r["scenario"] == "saving (NDTiff)")
+        complete = written >= 0.9 * frames * frame.nbytes
+        rows.append(
+            {
+                "scenario": "saving (NDTiff)",
+                "MB/s": ours["MB/s"],
+                "frames/s": ours["frames/s"],
+                "reference": f"pymmcore-plus MDA + {label}"
+                + ("" if complete else f" (wrote only {written / 1e6:.0f} MB of pixels)"),
+                "ref MB/s": mb / seconds,
+                "ratio": (mb / seconds) and ours["MB/s"] / (mb / seconds),
+                "lost": ours["lost"],
+                "to processor ms (p50/p99)": ours["to processor ms (p50/p99)"],
+                "to saved ms (p50/p99)": ours["to saved ms (p50/p99)"],
+                "peak MB": ours["peak MB"],
+            }
+        )
+    overhead = median(
+        [_overhead(20000 if frames >= 100 else 2000)["us_per_frame"] for _ in range(runs)]
+    )
+    rows.append(
+        {
+            "scenario": "per-frame overhead, engine->processor->saver (no camera, no disk)",
+            "MB/s": float("nan"),
+            "frames/s": 1e6 / overhead,
+            "reference": "target: 100 us per frame",
+            "ref MB/s": float("nan"),
+            "ratio": 100 / overhead,
+            "lost": 0,
+            "to processor ms (p50/p99)": f"{overhead:.1f} us per frame",
+            "to saved ms (p50/p99)": "-",
+            "peak MB": float("nan"),
+        }
+    )
     return rows
+
+
+def bench_memory(
+    frames: int = 10000, size: int = 512, folder: str | None = None
+) -> list[dict[str, Any]]:
+    """Resident memory along a long acquisition with saving: it must stay flat."""
+    from app.microscope import SimulatedCameraSettings, load_microscope
+
+    core = load_microscope(
+        camera=SimulatedCameraSettings(width=size, height=size, fast_image=True, exposure_ms=1)
+    )
+    work = tempfile.mkdtemp(prefix="scopeflow-bench-", dir=folder or tempfile.gettempdir())
+    try:
+        samples = _memory_over(core, frames, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return [
+        {
+            "frames": frames,
+            "frame": f"{size}x{size} uint16",
+            "RSS at 10% (MB)": samples[1] if len(samples) > 1 else float("nan"),
+            "RSS at end (MB)": samples[-1],
+            "growth 10%->end (MB)": samples[-1] - samples[1] if len(samples) > 1 else float("nan"),
+            "samples (MB)": " ".join(f"{s:.0f}" for s in samples),
+        }
+    ]
