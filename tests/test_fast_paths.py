@@ -1,0 +1,60 @@
+"""The fast paths are correct: no copy where none is promised, and the bytes on disk are
+the frames acquired, in order, with their metadata."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import tifffile
+
+from app import Acquisition, SimulatedCameraSettings, multi_d_acquisition_events, open_dataset
+from app.microscope import configure_simulated_camera
+
+
+def test_frames_travel_without_copies(core):
+    addresses = []
+    objects = []
+
+    def first(image, metadata):
+        addresses.append(image.__array_interface__["data"][0])
+        objects.append(image)
+        return image, metadata
+
+    def second(image, metadata):
+        assert image is objects[-1]  # the same array object, not a copy
+        return image, metadata
+
+    with Acquisition(image_process_fn=[first, second]) as acq:
+        acq.acquire(multi_d_acquisition_events(num_time_points=5))
+    assert acq.display.peek()[0] is objects[-1]
+    assert len(set(addresses)) == 5  # each frame has memory of its own
+
+
+def test_bytes_on_disk_are_the_frames_in_order(core, tmp_path):
+    configure_simulated_camera(
+        core, SimulatedCameraSettings(width=64, height=48, mode="Noise", exposure_ms=1)
+    )
+    kept = []
+
+    def keep(image, metadata):
+        kept.append((image.copy(), metadata["ImageNumber"]))
+        return image, metadata
+
+    try:
+        with Acquisition(tmp_path, "order", image_process_fn=keep) as acq:
+            acq.acquire(multi_d_acquisition_events(num_time_points=20))
+    finally:
+        core.setProperty("Camera", "Mode", "Fluorescent Beads")
+    assert [number for _, number in kept] == list(range(20))
+    dataset = open_dataset(acq.dataset_path)
+    assert [dict(key)["time"] for key in dataset.index] == list(range(20))  # written in order
+    for t, (image, number) in enumerate(kept):
+        assert np.array_equal(dataset.read_image(time=t), image)
+        assert dataset.read_metadata(time=t)["ImageNumber"] == number
+    # any TIFF reader sees the same pixels, page after page
+    tiff = next(Path(acq.dataset_path).glob("*.tif"))
+    with tifffile.TiffFile(tiff) as f:
+        assert len(f.pages) == 20
+        for t, (image, _) in enumerate(kept):
+            assert np.array_equal(f.pages[t].asarray(), image)
