@@ -428,14 +428,7 @@ class MainWindow(QMainWindow):
         for name in image_views.names():
             if name not in self._view_docks:
                 viewer = ImageViewer()
-                dock = QDockWidget(f"View: {name}", self)
-                dock.setObjectName(f"view_{name}")
-                dock.setWidget(viewer)
-                self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-                # a window of its own, so the main image keeps its room
-                dock.setFloating(True)
-                dock.resize(520, 480)
-                dock.move(self.geometry().right() - 560, self.geometry().top() + 80)
+                dock = self._floating_dock(f"View: {name}", f"view_{name}", viewer, (520, 480))
                 self._view_docks[name] = (dock, viewer)
             item = image_views.slot(name).take()
             if item is not None:
@@ -444,12 +437,7 @@ class MainWindow(QMainWindow):
             if name not in self._plot_docks:
                 plot = pg.PlotWidget()
                 plot.showGrid(x=True, y=True, alpha=0.3)
-                dock = QDockWidget(f"Plot: {name}", self)
-                dock.setObjectName(f"plot_{name}")
-                dock.setWidget(plot)
-                self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-                dock.setFloating(True)
-                dock.resize(480, 320)
+                dock = self._floating_dock(f"Plot: {name}", f"plot_{name}", plot, (480, 320))
                 self._plot_docks[name] = (dock, plot)
             data = image_views.plot_slot(name).take()
             if data is not None:
@@ -462,6 +450,19 @@ class MainWindow(QMainWindow):
                     symbol="o",
                     symbolSize=4,
                 )
+
+    def _floating_dock(
+        self, title: str, object_name: str, widget: QWidget, size: tuple[int, int]
+    ) -> QDockWidget:
+        """A window of its own for a processor's view, so the main image keeps its room."""
+        dock = QDockWidget(title, self)
+        dock.setObjectName(object_name)
+        dock.setWidget(widget)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        dock.setFloating(True)
+        dock.resize(*size)
+        dock.move(self.geometry().right() - size[0] - 40, self.geometry().top() + 80)
+        return dock
 
     def plot_view(self, name: str) -> pg.PlotWidget | None:
         entry = self._plot_docks.get(name)

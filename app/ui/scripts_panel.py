@@ -4,29 +4,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PyQt6.QtCore import QObject, Qt, QUrl, pyqtSignal
+from PyQt6.QtCore import Qt, QUrl, pyqtSignal
 from PyQt6.QtGui import QDesktopServices
 from PyQt6.QtWidgets import (
-    QAbstractItemView,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPlainTextEdit,
     QPushButton,
-    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from app.scripting.scripts_folder import ScriptsFolder
+from app.ui.widgets import ChangeBridge, row_table
 
 COLUMNS = ["File", "State", "Processors"]
-
-
-class _Bridge(QObject):
-    changed = pyqtSignal()
 
 
 class ScriptsPanel(QWidget):
@@ -38,17 +33,12 @@ class ScriptsPanel(QWidget):
     def __init__(self, folder: ScriptsFolder, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.folder = folder
-        self._bridge = _Bridge()
+        self._bridge = ChangeBridge()
         self._bridge.changed.connect(self.rebuild)
         folder.changed.connect(self._bridge.changed.emit)
         self.location = QLabel()
         self.location.setWordWrap(True)
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.verticalHeader().hide()
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table = row_table(COLUMNS)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
