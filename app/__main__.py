@@ -29,7 +29,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("script", type=Path)
     run.add_argument("args", nargs=argparse.REMAINDER, help="arguments passed to the script")
     bench = sub.add_parser("bench", help="measure speed (see README, Performance)")
-    bench.add_argument("scenario", choices=["pipeline", "memory", "display", "gui", "reload"])
+    bench.add_argument(
+        "scenario",
+        nargs="?",
+        default="all",
+        choices=["all", "pipeline", "memory", "display", "gui", "reload"],
+        help="all (default) runs every scenario",
+    )
     bench.add_argument("--size", type=int, default=2048, help="frame width and height")
     bench.add_argument("--frames", type=int, default=None)
     bench.add_argument("--no-save", action="store_true", help="gui: acquire without saving")
@@ -44,6 +50,13 @@ def _bench(args: argparse.Namespace) -> int:
     import os
 
     os.environ["SCOPEFLOW_BENCH_SIZE"] = str(args.size)
+    if not os.environ.get("DISPLAY") and not os.environ.get("QT_QPA_PLATFORM"):
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"  # the window scenarios need no screen
+    if args.scenario == "all":
+        for scenario in ("pipeline", "memory", "display", "gui"):
+            args.scenario = scenario
+            _bench(args)
+        return 0
     from app.bench import gui
     from app.bench.report import print_table
 

@@ -49,6 +49,8 @@ class NDTiffSink:
     def put(self, axes: dict[str, Any], image: np.ndarray, metadata: dict[str, Any]) -> None:
         """Write one image; when this returns it can be read back from ``dataset``."""
         entry = self._writer.write(axes, image, metadata, bit_depth=metadata.get("BitDepth"))
+        # The entry object itself, not its bytes: parsing them back would keep a
+        # decoded copy of every image's axes in memory for the whole acquisition.
         self.dataset.add_index_entry(entry)
 
     def finish(self) -> None:

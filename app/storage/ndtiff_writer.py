@@ -175,8 +175,9 @@ class _TiffFile:
 class NDTiffWriter:
     """Writes one NDTiff dataset folder. Not thread-safe: one saving thread owns it.
 
-    ``write`` returns the serialised index entry of the image it wrote, after the
-    image's bytes were handed to the OS, so a reader can be told about it at once.
+    ``write`` returns the index entry of the image it wrote (already in
+    ``NDTiff.index``), after the image's bytes were handed to the OS, so a reader can be
+    told about it at once.
     """
 
     def __init__(self, path: str | os.PathLike[str], summary_metadata: dict[str, Any], prefix: str):
@@ -208,28 +209,24 @@ class NDTiffWriter:
         image: np.ndarray,
         metadata: dict[str, Any],
         bit_depth: int | None = None,
-    ) -> bytes:
+    ) -> NDTiffIndexEntry:
         check_storable(image)
         bits = _bit_depth(image, bit_depth)
         metadata_json = json.dumps(metadata, default=_json_default).encode()
         tiff = self._tiff_for(image.nbytes + len(metadata_json))
         pixels_at, metadata_at = tiff.append(image, metadata_json, _PIXEL_TYPES[bits], bits)
         tiff.flush()
-        entry = (
-            NDTiffIndexEntry(
-                frozenset(axes.items()),
-                _PIXEL_TYPES[bits],
-                pixels_at,
-                image.shape[1],
-                image.shape[0],
-                metadata_at,
-                len(metadata_json),
-                tiff.path.name,
-            )
-            .as_byte_buffer()
-            .getvalue()
+        entry = NDTiffIndexEntry(
+            frozenset(axes.items()),
+            _PIXEL_TYPES[bits],
+            pixels_at,
+            image.shape[1],
+            image.shape[0],
+            metadata_at,
+            len(metadata_json),
+            tiff.path.name,
         )
-        self._index.write(entry)
+        self._index.write(entry.as_byte_buffer().getvalue())
         self._index.flush()
         self.images_written += 1
         self.bytes_written += image.nbytes
