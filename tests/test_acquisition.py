@@ -463,3 +463,14 @@ def test_worker_threads_run_below_the_callers_priority(core, tmp_path):
     with Acquisition(image_process_fn=record_priority) as acq:
         acq.acquire({"axes": {"time": 0}})
     assert seen and seen[0] > os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+
+def test_default_queues_hold_a_bounded_amount_of_memory(core):
+    from app.acquisition.acquisition import default_queue_size
+
+    assert default_queue_size(2048 * 2048 * 2) == 32  # 256 MB of 8 MB frames
+    assert default_queue_size(512 * 512 * 2) == 64
+    assert default_queue_size(8192 * 8192 * 2) == 4
+    with Acquisition() as acq:
+        acq.acquire({"axes": {"time": 0}})
+    assert acq.queue_size == default_queue_size(core.getImageBufferSize())

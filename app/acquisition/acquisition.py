@@ -33,6 +33,12 @@ logger = logging.getLogger(__name__)
 
 ProcessorLike = Callable[..., Any] | Processor
 LATENCY_SAMPLES = 100_000
+QUEUE_BYTES = 256 * 1024**2
+
+
+def default_queue_size(frame_bytes: int) -> int:
+    """Frames per queue: what fits in ``QUEUE_BYTES``, at least 4 and at most 64."""
+    return max(4, min(64, QUEUE_BYTES // max(1, frame_bytes)))
 
 
 class Acquisition:
@@ -44,7 +50,8 @@ class Acquisition:
     ``on_error``       what a processor error does: ``"abort"`` (default: stop, and
                        re-raise from ``await_completion``), ``"skip"`` (drop the frame)
                        or ``"pass_through"`` (disable that processor).
-    ``queue_size``     frames that may wait between threads.
+    ``queue_size``     frames that may wait between two threads; by default as many as
+                       fit in 256 MB (4 to 64), so large frames cannot fill memory.
     ``full_queue``     ``"block"`` (default: the camera readout waits for processors)
                        or ``"drop"`` (the frame is dropped and counted as lost).
     ``hardware_sequencing`` merge events into camera bursts when the hardware allows.
@@ -69,7 +76,7 @@ class Acquisition:
         core: CMMCorePlus | None = None,
         *,
         on_error: ErrorPolicy | str = ErrorPolicy.ABORT,
-        queue_size: int = 64,
+        queue_size: int | None = None,
         full_queue: str = "block",
         hardware_sequencing: bool = True,
         debug: bool = False,
@@ -80,7 +87,7 @@ class Acquisition:
             )
         if full_queue not in ("block", "drop"):
             raise ValueError(f"full_queue must be 'block' or 'drop', got {full_queue!r}")
-        if queue_size < 1:
+        if queue_size is not None and queue_size < 1:
             raise ValueError("queue_size must be at least 1")
         if image_saved_fn is not None and directory is None:
             raise ValueError("image_saved_fn needs saving: give directory and name")
@@ -136,6 +143,9 @@ class Acquisition:
         self._sink = (
             NDTiffSink(directory, name, self._summary_metadata()) if directory is not None else None
         )
+        if queue_size is None:
+            queue_size = default_queue_size(core.getImageBufferSize())
+        self.queue_size = queue_size
         frames: queue.Queue[Any] = queue.Queue(maxsize=queue_size)
         to_save: queue.Queue[Any] | None = queue.Queue(maxsize=queue_size) if self._sink else None
         self._frames, self._to_save = frames, to_save
