@@ -302,6 +302,9 @@ class MainWindow(QMainWindow):
             where = f" in {acq.dataset_path}" if acq and acq.dataset_path else ""
             self.acquisition_panel.progress_label.setText(f"Finished: {summary}{where}")
         self._refresh_sliders()
+        last = acq.display.peek() if acq is not None else None
+        if last is not None and self.sliders.follow.isChecked():
+            self.sliders.show_axes(last[1].get("Axes") or {})  # where the viewer stopped
 
     # ------------------------------------------------------------ datasets
     def choose_dataset(self) -> None:
