@@ -92,6 +92,10 @@ class AxisSliders(QWidget):
             if values
         }
 
+    def knows(self, axes: dict[str, Any]) -> bool:
+        """Whether every value of ``axes`` already has a place on the sliders."""
+        return all(value in self._values.get(name, ()) for name, value in axes.items())
+
     def show_axes(self, axes: dict[str, Any]) -> None:
         """Move the sliders to ``axes`` without emitting (used when following)."""
         self._updating = True

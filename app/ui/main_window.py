@@ -92,6 +92,7 @@ class MainWindow(QMainWindow):
         self.live_slot = LatestFrameSlot()
         self._live: LiveWorker | None = None
         self._dataset: Any = None  # the dataset the sliders browse
+        self._last_shown_axes: dict[str, Any] = {}
         self.displayed = 0
         self.skipped = 0
         self._view_docks: dict[str, tuple[QDockWidget, ImageViewer]] = {}
@@ -302,9 +303,8 @@ class MainWindow(QMainWindow):
             where = f" in {acq.dataset_path}" if acq and acq.dataset_path else ""
             self.acquisition_panel.progress_label.setText(f"Finished: {summary}{where}")
         self._refresh_sliders()
-        last = acq.display.peek() if acq is not None else None
-        if last is not None and self.sliders.follow.isChecked():
-            self.sliders.show_axes(last[1].get("Axes") or {})  # where the viewer stopped
+        if self.sliders.follow.isChecked():
+            self.sliders.show_axes(self._last_shown_axes)  # where the viewer stopped
 
     # ------------------------------------------------------------ datasets
     def choose_dataset(self) -> None:
@@ -423,8 +423,11 @@ class MainWindow(QMainWindow):
             frame = item[0]
             self.viewer.show_prepared(frame)
             self.displayed += 1
+            self._last_shown_axes = frame.metadata.get("Axes") or {}
             if self._dataset is not None:
-                self.sliders.show_axes(frame.metadata.get("Axes") or {})
+                if not self.sliders.knows(self._last_shown_axes):
+                    self._refresh_sliders()  # a new time point or z: let the sliders reach it
+                self.sliders.show_axes(self._last_shown_axes)
         self._show_named_views()
 
     def _show_named_views(self) -> None:
