@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PyQt6.QtCore import QSettings, Qt
+from PyQt6.QtCore import QMimeData, QPointF, QSettings, Qt
+from PyQt6.QtGui import QDropEvent
 
 from app import open_dataset, show_image
 from app.processing.registry import ProcessorRegistry
@@ -235,3 +236,24 @@ def test_processor_enabled_for_live_changes_the_live_image(qtbot, window):
     assert window.registry.get("marker").live
     qtbot.waitUntil(lambda: (window.viewer.image[:4, :4] == 999).all(), timeout=10000)
     window.microscope_panel.live_button.setChecked(False)
+
+
+def test_processors_reorder_by_drag_and_buttons(qtbot, window):
+    for name in ("a", "b", "c"):
+        window.registry.register(_mark_corner, name, source="test")
+    panel = window.processors_panel
+    panel.table.selectRow(0)
+    row_2 = panel.table.visualItemRect(panel.table.item(2, 0)).center()
+    drop = QDropEvent(
+        QPointF(row_2),
+        Qt.DropAction.MoveAction,
+        QMimeData(),
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    panel.table.dropEvent(drop)  # row 0 dragged onto row 2
+    assert window.registry.names() == ["b", "c", "a"]
+    assert panel.selected_name() == "a"
+    panel.up_button.click()
+    assert window.registry.names() == ["b", "a", "c"]
+    assert [panel.table.item(r, 2).text() for r in range(3)] == ["b", "a", "c"]

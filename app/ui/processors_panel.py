@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from PyQt6.QtCore import Qt, QTimer
 from PyQt6.QtWidgets import (
+    QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QPlainTextEdit,
     QPushButton,
+    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -20,6 +22,34 @@ COLUMNS = ["On", "Live", "Processor", "Source", "Frames", "ms", "p99", "Err"]
 ON, LIVE, NAME, SOURCE, FRAMES, MEAN, P99, ERRORS = range(len(COLUMNS))
 
 
+class _PipelineTable(QTableWidget):
+    """Rows dragged to a new place move the processor in the pipeline (the registry
+    stays the one source of the order; the table is rebuilt from it)."""
+
+    def __init__(self, panel: ProcessorsPanel) -> None:
+        super().__init__(0, len(COLUMNS))
+        self._panel = panel
+        self.setDragEnabled(True)
+        self.setAcceptDrops(True)
+        self.viewport().setAcceptDrops(True)
+        self.setDragDropOverwriteMode(False)
+        self.setDropIndicatorShown(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
+
+    def dropEvent(self, event) -> None:
+        rows = self.selectionModel().selectedRows()
+        if not rows:
+            event.ignore()
+            return
+        source = rows[0].row()
+        target = self.rowAt(int(event.position().y()))
+        if target < 0:
+            target = self.rowCount() - 1
+        event.setDropAction(Qt.DropAction.IgnoreAction)  # the rebuild moves the row
+        event.accept()
+        self._panel.move_row(source, target)
+
+
 class ProcessorsPanel(QWidget):
     def __init__(self, registry: ProcessorRegistry, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -27,7 +57,7 @@ class ProcessorsPanel(QWidget):
         self._bridge = ChangeBridge()
         self._bridge.changed.connect(self.rebuild)
         registry.changed.connect(self._bridge.changed.emit)
-        self.table = row_table(COLUMNS)
+        self.table = row_table(COLUMNS, _PipelineTable(self))
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)
@@ -133,6 +163,12 @@ class ProcessorsPanel(QWidget):
             self.registry.set_enabled(name, checked)
         else:
             self.registry.set_live(name, checked)
+
+    def move_row(self, source: int, target: int) -> None:
+        names = self.registry.names()
+        if 0 <= source < len(names) and source != target:
+            self.registry.move(names[source], target)
+            self.table.selectRow(target)
 
     def _move(self, step: int) -> None:
         name = self.selected_name()

@@ -13,9 +13,9 @@ class ChangeBridge(QObject):
     changed = pyqtSignal()
 
 
-def row_table(columns: list[str]) -> QTableWidget:
+def row_table(columns: list[str], table: QTableWidget | None = None) -> QTableWidget:
     """A read-only table whose rows are selected one at a time."""
-    table = QTableWidget(0, len(columns))
+    table = table if table is not None else QTableWidget(0, len(columns))
     table.setHorizontalHeaderLabels(columns)
     table.verticalHeader().hide()
     table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
