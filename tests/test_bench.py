@@ -7,25 +7,18 @@ import subprocess
 import sys
 
 
-def test_pipeline_benchmark_quick_mode_reports_every_scenario(tmp_path):
+def _bench_json(scenario: str, folder) -> dict:
+    """Run ``scopeflow bench SCENARIO --quick --json`` as a user would; its report."""
+    command = [sys.executable, "-m", "app", "bench", scenario, "--quick", "--json"]
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "app",
-            "bench",
-            "pipeline",
-            "--quick",
-            "--json",
-            "--folder",
-            str(tmp_path),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
+        [*command, "--folder", str(folder)], capture_output=True, text=True, timeout=300
     )
     assert result.returncode == 0, result.stderr
-    report = json.loads(result.stdout)
+    return json.loads(result.stdout)
+
+
+def test_pipeline_benchmark_quick_mode_reports_every_scenario(tmp_path):
+    report = _bench_json("pipeline", tmp_path)
     scenarios = [row["scenario"] for row in report["results"]]
     assert scenarios == [
         "passthrough",
@@ -47,23 +40,6 @@ def test_pipeline_benchmark_quick_mode_reports_every_scenario(tmp_path):
 
 
 def test_memory_benchmark_quick_mode(tmp_path):
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "app",
-            "bench",
-            "memory",
-            "--quick",
-            "--json",
-            "--folder",
-            str(tmp_path),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr
-    row = json.loads(result.stdout)["results"][0]
+    row = _bench_json("memory", tmp_path)["results"][0]
     assert row["frames"] == 500 and row["RSS at end (MB)"] > 0
     assert list(tmp_path.iterdir()) == []

@@ -52,9 +52,7 @@ class AcquisitionPanel(QWidget):
         self.core = core
         layout = QVBoxLayout(self)
 
-        time_box = QGroupBox("Time points")
-        time_box.setCheckable(True)
-        time_box.setChecked(False)
+        time_box = _optional_group("Time points")
         form = QFormLayout(time_box)
         self.time_points = QSpinBox()
         self.time_points.setRange(1, 1_000_000)
@@ -65,9 +63,7 @@ class AcquisitionPanel(QWidget):
         self.time_box = time_box
         layout.addWidget(time_box)
 
-        z_box = QGroupBox("Z-stack (relative to the current Z)")
-        z_box.setCheckable(True)
-        z_box.setChecked(False)
+        z_box = _optional_group("Z-stack (relative to the current Z)")
         form = QFormLayout(z_box)
         self.z_start = _double(-10000, 10000, -2, " µm")
         self.z_end = _double(-10000, 10000, 2, " µm")
@@ -78,9 +74,7 @@ class AcquisitionPanel(QWidget):
         self.z_box = z_box
         layout.addWidget(z_box)
 
-        channel_box = QGroupBox("Channels")
-        channel_box.setCheckable(True)
-        channel_box.setChecked(False)
+        channel_box = _optional_group("Channels")
         channel_layout = QVBoxLayout(channel_box)
         self.channels = QTableWidget(0, 2)
         self.channels.setHorizontalHeaderLabels(["Preset", "Exposure (ms)"])
@@ -92,9 +86,7 @@ class AcquisitionPanel(QWidget):
         self.channel_box = channel_box
         layout.addWidget(channel_box)
 
-        position_box = QGroupBox("XY positions")
-        position_box.setCheckable(True)
-        position_box.setChecked(False)
+        position_box = _optional_group("XY positions")
         position_layout = QVBoxLayout(position_box)
         self.positions = QListWidget()
         self.positions.setMaximumHeight(90)
@@ -238,6 +230,14 @@ class AcquisitionPanel(QWidget):
             f"{state}: {done} / {total} frames   elapsed {_clock(elapsed)}"
             + (f"   remaining ~{_clock(remaining)}" if done else "")
         )
+
+
+def _optional_group(title: str) -> QGroupBox:
+    """A part of the acquisition the user switches on with the box in its title."""
+    group = QGroupBox(title)
+    group.setCheckable(True)
+    group.setChecked(False)
+    return group
 
 
 def _checked(on: bool):
