@@ -474,3 +474,28 @@ def test_default_queues_hold_a_bounded_amount_of_memory(core):
     with Acquisition() as acq:
         acq.acquire({"axes": {"time": 0}})
     assert acq.queue_size == default_queue_size(core.getImageBufferSize())
+
+
+def test_full_disk_stops_with_a_clear_error_and_keeps_what_was_saved(core, tmp_path, monkeypatch):
+    import errno
+
+    from app.storage.ndtiff_writer import NDTiffWriter
+
+    real_write = NDTiffWriter.write
+
+    def write_until_full(self, axes, image, metadata, bit_depth=None):
+        if self.images_written >= 3:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(self, axes, image, metadata, bit_depth)
+
+    monkeypatch.setattr(NDTiffWriter, "write", write_until_full)
+    with (
+        pytest.raises(OSError, match="No space left on device") as info,
+        Acquisition(tmp_path, "full") as acq,
+    ):
+        acq.acquire(multi_d_acquisition_events(num_time_points=10))
+    assert any("Could not save the image" in note for note in info.value.__notes__)
+    dataset = open_dataset(acq.dataset_path)
+    assert sorted(dataset.axes["time"]) == [0, 1, 2]
+    assert acq.counts.saved == 3
+    assert acq.counts.balanced()
