@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import QTimer, pyqtSignal
+from PyQt6.QtCore import Qt, QTimer, pyqtSignal
 from PyQt6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 pg.setConfigOptions(imageAxisOrder="row-major")
@@ -55,6 +55,12 @@ class ImageViewer(QWidget):
         self.view.setMenuEnabled(False)
         self.item = pg.ImageItem()
         self.view.addItem(self.item)
+        self.hint = QLabel(
+            "No image yet: press Snap or Live, start an acquisition,\n"
+            "or open a dataset (File > Open dataset...)."
+        )
+        self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.hint.setStyleSheet("color: #9aa; background: black; font-size: 14px;")
         self.histogram = pg.HistogramLUTItem()  # not linked: we feed it ourselves
         self.histogram.sigLevelsChanged.connect(self._levels_changed_by_user)
         self.graphics.addItem(self.histogram)
@@ -77,6 +83,7 @@ class ImageViewer(QWidget):
             bar.addWidget(QLabel("LUT"))
             bar.addWidget(self.lut_box)
             layout.addLayout(bar)
+        layout.addWidget(self.hint)
         layout.addWidget(self.graphics, 1)
         self.image: np.ndarray | None = None
         self.levels: tuple[float, float] = (0.0, 1.0)
@@ -95,6 +102,7 @@ class ImageViewer(QWidget):
         self.set_lookup_table("Grays")
 
     def set_image(self, image: np.ndarray) -> None:
+        self.hint.hide()
         first = self.image is None or self.image.shape != image.shape
         self.image = image
         self._histogram_stale = True
@@ -108,6 +116,7 @@ class ImageViewer(QWidget):
     def show_prepared(self, frame) -> None:
         """Show a frame mapped to 8 bits by a ``FramePreparer`` (the streaming path)."""
         image = frame.image
+        self.hint.hide()
         if frame.display is None:
             self.set_image(image)
             return
