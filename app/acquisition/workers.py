@@ -7,7 +7,7 @@ import queue
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, MutableSequence
 from typing import Any
 
 from app.acquisition.counts import FrameCounts
@@ -44,7 +44,7 @@ class ProcessingThread(threading.Thread):
         display: LatestFrameSlot,
         event_queue: Any,
         on_error: ErrorHandler,
-        latency_ns: list[int],
+        latency_ns: MutableSequence[int],
     ) -> None:
         super().__init__(name="scopeflow-processing", daemon=True)
         self.frames = frames
@@ -115,7 +115,7 @@ class SavingThread(threading.Thread):
         on_error: ErrorHandler,
         image_saved: UserCallable | None,
         event_queue: Any,
-        saved_latency_ns: list[int],
+        saved_latency_ns: MutableSequence[int],
     ) -> None:
         super().__init__(name="scopeflow-saving", daemon=True)
         self.to_save = to_save

@@ -90,7 +90,6 @@ def bench_gui(frames: int = 1000, save: bool = True) -> list[dict[str, Any]]:
         core,
         registry,
         settings,
-        console=not os.environ.get("SCOPEFLOW_BENCH_NO_CONSOLE"),
     )
     window.show()
     panel = window.acquisition_panel
@@ -105,11 +104,8 @@ def bench_gui(frames: int = 1000, save: bool = True) -> list[dict[str, Any]]:
     ticker = QTimer()
     ticker.setInterval(1)
 
-    times: list[float] = []
-
     def tick() -> None:
         gaps.append(clock.nsecsElapsed() / 1e6)
-        times.append(time.perf_counter())
         clock.restart()
 
     ticker.timeout.connect(tick)
@@ -136,9 +132,6 @@ def bench_gui(frames: int = 1000, save: bool = True) -> list[dict[str, Any]]:
     window.close()
     shutil.rmtree(folder, ignore_errors=True)  # gigabytes of frames: never leave them behind
     gaps = gaps[1:]  # the first tick measures from start()
-    if gaps:
-        worst = max(range(len(gaps)), key=gaps.__getitem__)
-        bench_gui.worst_gap = (times[worst + 1] - gaps[worst] / 1000, times[worst + 1])
     return [
         {
             "frames": counts["acquired"],

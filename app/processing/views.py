@@ -31,14 +31,18 @@ class ImageViews:
     def show(self, name: str, image: np.ndarray, metadata: dict[str, Any] | None = None) -> None:
         if not isinstance(image, np.ndarray) or image.ndim not in (2, 3):
             raise TypeError(f"show_image needs a 2-D (or RGB 3-D) numpy array, got {image!r:.80}")
+        self._slot_in(self._slots, name, self.added).put(image, metadata or {})
+
+    def _slot_in(self, table: dict[str, LatestFrameSlot], name: str, added: Any) -> LatestFrameSlot:
+        """The slot called ``name``, made on first use (then ``added`` is emitted)."""
         with self._lock:
-            slot = self._slots.get(name)
+            slot = table.get(name)
             is_new = slot is None
             if slot is None:
-                slot = self._slots[name] = LatestFrameSlot()
-        slot.put(image, metadata or {})
+                slot = table[name] = LatestFrameSlot()
         if is_new:
-            self.added.emit(name)
+            added.emit(name)
+        return slot
 
     def names(self) -> list[str]:
         with self._lock:
@@ -57,14 +61,7 @@ class ImageViews:
         x = np.arange(len(y), dtype=float) if x is None else np.asarray(x, dtype=float).ravel()
         if len(x) != len(y):
             raise ValueError(f"show_plot: x has {len(x)} values but y has {len(y)}")
-        with self._lock:
-            slot = self._plots.get(name)
-            is_new = slot is None
-            if slot is None:
-                slot = self._plots[name] = LatestFrameSlot()
-        slot.put(np.vstack([x, y]), {})
-        if is_new:
-            self.plot_added.emit(name)
+        self._slot_in(self._plots, name, self.plot_added).put(np.vstack([x, y]), {})
 
     def plot_names(self) -> list[str]:
         with self._lock:

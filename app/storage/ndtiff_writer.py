@@ -97,9 +97,7 @@ class _TiffFile:
     def fits(self, nbytes: int) -> bool:
         return self.position + nbytes + _FILE_MARGIN < _MAX_FILE_SIZE
 
-    def append(
-        self, image: np.ndarray, metadata_json: bytes, pixel_type: int, bits: int
-    ) -> tuple[int, int]:
+    def append(self, image: np.ndarray, metadata_json: bytes) -> tuple[int, int]:
         """Write one image; returns (pixel offset, metadata offset)."""
         if self.position % 2:
             self.file.write(b"\0")
@@ -220,7 +218,7 @@ class NDTiffWriter:
         bits = _bit_depth(image, bit_depth)
         metadata_json = json.dumps(metadata, default=_json_default).encode()
         tiff = self._tiff_for(image.nbytes + len(metadata_json))
-        pixels_at, metadata_at = tiff.append(image, metadata_json, _PIXEL_TYPES[bits], bits)
+        pixels_at, metadata_at = tiff.append(image, metadata_json)
         tiff.flush()
         entry = NDTiffIndexEntry(
             frozenset(axes.items()),

@@ -89,7 +89,6 @@ class ImageViewer(QWidget):
         self.levels: tuple[float, float] = (0.0, 1.0)
         self.auto_levels = True
         self._setting_levels = False
-        self._scaled = _ScaledBuffers()
         self._drawn_stride = 1
         self.wanted_stride = 1
         self._histogram_stale = False
@@ -144,7 +143,7 @@ class ImageViewer(QWidget):
         # pick the same ones when scaling down without smoothing), k*k times less work.
         k = self._stride()
         height, width = self.image.shape
-        scaled = self._scaled.to_uint8(self.image[::k, ::k], *self.levels)
+        scaled = to_uint8(self.image[::k, ::k], *self.levels)
         self.item.setImage(scaled, autoLevels=False, levels=(0, 255))
         self.item.setRect(0, 0, width, height)
         self._drawn_stride = k
@@ -234,28 +233,6 @@ class ImageViewer(QWidget):
             self.pixelHovered.emit(x, y, float(self.image[y, x]))
 
 
-class _ScaledBuffers:
-    """Reused buffers for mapping an image to 8 bits with levels, in place."""
-
-    def __init__(self) -> None:
-        self._work: np.ndarray | None = None
-        self._out: np.ndarray | None = None
-
-    def to_uint8(self, image: np.ndarray, low: float, high: float) -> np.ndarray:
-        if self._work is None or self._work.shape != image.shape or self._work.dtype != image.dtype:
-            self._work = np.empty(image.shape, image.dtype)
-            self._out = np.empty(image.shape, np.uint8)
-        info = np.iinfo(image.dtype) if image.dtype.kind in "ui" else None
-        if info is not None:
-            low = min(max(low, info.min), info.max)
-            high = min(max(high, low + 1), info.max)
-        work, out = self._work, self._out
-        np.clip(image, image.dtype.type(low), image.dtype.type(high), out=work)
-        np.subtract(work, image.dtype.type(low), out=work)
-        np.multiply(work, np.float32(255.0 / (high - low)), out=out, casting="unsafe")
-        return out
-
-
 def robust_levels(image: np.ndarray) -> tuple[float, float]:
     """Min and max of a subsample: cheap at any size, and close enough for contrast."""
     step = max(1, int(np.sqrt(image.size / 65536)))
@@ -265,5 +242,17 @@ def robust_levels(image: np.ndarray) -> tuple[float, float]:
 
 
 def to_uint8(image: np.ndarray, low: float, high: float) -> np.ndarray:
-    """A new 8-bit image of ``image`` with ``low``..``high`` mapped to 0..255."""
-    return _ScaledBuffers().to_uint8(image, low, high)
+    """A new 8-bit image of ``image`` with ``low``..``high`` mapped to 0..255.
+
+    Clip and shift in the image's own integer type, then one multiply straight into
+    the 8-bit result: about half the cost of pyqtgraph rescaling 16-bit data itself.
+    """
+    if image.dtype.kind in "ui":
+        info = np.iinfo(image.dtype)
+        low = min(max(low, info.min), info.max)
+        high = min(max(high, low + 1), info.max)
+    work = np.clip(image, image.dtype.type(low), image.dtype.type(high))
+    np.subtract(work, image.dtype.type(low), out=work)
+    out = np.empty(image.shape, np.uint8)
+    np.multiply(work, np.float32(255.0 / (high - low)), out=out, casting="unsafe")
+    return out
