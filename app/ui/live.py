@@ -36,6 +36,7 @@ class LiveWorker(QThread):
         self.registry = registry
         self.frames = 0
         self._running = False
+        self._pipeline: ProcessorPipeline | None = None
 
     def run(self) -> None:
         core = self.core
@@ -60,8 +61,10 @@ class LiveWorker(QThread):
     def _show(self, image, metadata) -> None:
         processors = self.registry.for_live() if self.registry is not None else []
         if processors:
-            pipeline = ProcessorPipeline(processors, on_error=ErrorPolicy.PASS_THROUGH)
-            outputs = pipeline.process(image, metadata, None)
+            if self._pipeline is None or self._pipeline.processors != processors:
+                # rebuilt only when the Live selection changes, not for every frame
+                self._pipeline = ProcessorPipeline(processors, on_error=ErrorPolicy.PASS_THROUGH)
+            outputs = self._pipeline.process(image, metadata, None)
             if not outputs:
                 return
             image, metadata = outputs[-1]
