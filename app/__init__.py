@@ -5,11 +5,14 @@ changing ``from pycromanager import ...`` to ``from app import ...``.
 """
 
 from app.acquisition import (
+    AcqAlreadyCompleteException,
     AcqNotification,
     Acquisition,
     AcquisitionEndedError,
     AcquisitionFuture,
+    ImageNotSavedError,
     InvalidEventError,
+    MilestoneUnreachableError,
     multi_d_acquisition_events,
 )
 from app.microscope import (
@@ -21,20 +24,25 @@ from app.microscope import (
 )
 from app.processing import ErrorPolicy, Processor, ProcessorRegistry, show_image, show_plot
 from app.scripting import processor, register, unregister
-from app.storage import open_dataset
+from app.storage import ImageSink, RAMDataset, StorageFullError, open_dataset
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AcqAlreadyCompleteException",
     "AcqNotification",
     "Acquisition",
     "AcquisitionEndedError",
     "AcquisitionFuture",
     "ErrorPolicy",
+    "ImageNotSavedError",
+    "ImageSink",
     "InvalidEventError",
     "MicroscopeConfigError",
+    "MilestoneUnreachableError",
     "Processor",
     "ProcessorRegistry",
+    "RAMDataset",
     "SimulatedCameraSettings",
     "current_core",
     "load_microscope",
@@ -45,5 +53,6 @@ __all__ = [
     "set_current_core",
     "show_image",
     "show_plot",
+    "StorageFullError",
     "unregister",
 ]

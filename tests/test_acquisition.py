@@ -12,6 +12,7 @@ import useq
 
 from app import (
     AcqNotification,
+    ImageNotSavedError,
     Acquisition,
     InvalidEventError,
     SimulatedCameraSettings,
@@ -123,7 +124,7 @@ def test_abort_leaves_a_readable_partial_dataset(core, tmp_path):
     assert len(dataset.index) == saved
     assert dataset.read_image(time=0).shape == (96, 128)
     assert acq.counts.balanced()
-    with pytest.raises(Exception, match="ended"):
+    with pytest.raises(ImageNotSavedError, match="aborted"):
         future.await_image_saved({"time": 1000}, timeout=5)
 
 

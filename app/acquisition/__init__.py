@@ -1,16 +1,24 @@
 """Events, the engine, Acquisition, hooks, notifications, futures."""
 
-from app.acquisition.acquisition import Acquisition
+from app.acquisition.acquisition import AcqAlreadyCompleteException, Acquisition
 from app.acquisition.events import InvalidEventError
-from app.acquisition.futures import AcquisitionEndedError, AcquisitionFuture
+from app.acquisition.futures import (
+    AcquisitionEndedError,
+    AcquisitionFuture,
+    ImageNotSavedError,
+    MilestoneUnreachableError,
+)
 from app.acquisition.multi_d import multi_d_acquisition_events
 from app.acquisition.notifications import AcqNotification
 
 __all__ = [
+    "AcqAlreadyCompleteException",
     "AcqNotification",
     "Acquisition",
     "AcquisitionEndedError",
     "AcquisitionFuture",
+    "ImageNotSavedError",
     "InvalidEventError",
+    "MilestoneUnreachableError",
     "multi_d_acquisition_events",
 ]

@@ -7,6 +7,7 @@ import logging
 import os
 import queue
 import threading
+import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -21,18 +22,28 @@ from app.acquisition.events import HardwareEventChecker
 from app.acquisition.flow import AcquisitionFlow
 from app.acquisition.futures import AcquisitionFuture
 from app.acquisition.hooks import UserCallable
-from app.acquisition.notifications import AcqNotification, NotificationDispatcher
+from app.acquisition.napari_display import raise_unless_napari
+from app.acquisition.notifications import (
+    AcqNotification,
+    AcquisitionMilestone,
+    ImageMilestone,
+    NotificationDispatcher,
+)
 from app.acquisition.waiting import wait_for
 from app.acquisition.workers import ProcessingThread, SavingThread
 from app.processing.display import LatestFrameSlot
 from app.processing.errors import ErrorPolicy
 from app.processing.pipeline import Processor, ProcessorFailure, ProcessorPipeline
+from app.storage.discard_sink import DiscardSink
 from app.storage.ndtiff_sink import NDTiffSink
+from app.storage.ram_sink import RAMSink
+from app.storage.sink import ImageSink
 
 logger = logging.getLogger(__name__)
 
 ProcessorLike = Callable[..., Any] | Processor
 LATENCY_SAMPLES = 100_000
+DEFAULT_NAME = "default_acq_name"  # pycro-manager's, with a directory or without
 QUEUE_BYTES = 256 * 1024**2
 
 
@@ -41,12 +52,24 @@ def default_queue_size(frame_bytes: int) -> int:
     return max(4, min(64, QUEUE_BYTES // max(1, frame_bytes)))
 
 
+class AcqAlreadyCompleteException(RuntimeError):
+    """Events were submitted to an acquisition that was marked finished (pycro-manager's name)."""
+
+
 class Acquisition:
-    """Acquire images, run them through processors, save them as NDTiff.
+    """Acquire images, run them through processors, store them (NDTiff, RAM, or not at all).
 
-    Arguments follow pycro-manager's ``Acquisition``; a script written for it runs
-    after changing the import. Scopeflow adds:
+    Arguments follow pycro-manager's ``Acquisition``, in its order; a script written
+    for it runs after changing the import. With a ``directory`` images are saved as
+    NDTiff in ``directory/name_N``; without one they are kept in memory and read back
+    from ``get_dataset()`` the same way. Scopeflow adds, as keywords:
 
+    ``storage``        ``"ndtiff"`` (the default with a directory), ``"ram"`` (the
+                       default without), ``"none"`` to keep nothing (processors that
+                       divert every frame, benchmarks), or any ``ImageSink``.
+    ``ram_limit_gb``   the most memory in-memory images may take; by default half the
+                       memory available at the start. Reaching it stops the acquisition
+                       with a clear error (``StorageFullError``); what was kept stays.
     ``on_error``       what a processor error does: ``"abort"`` (default: stop, and
                        re-raise from ``await_completion``), ``"skip"`` (drop the frame)
                        or ``"pass_through"`` (disable that processor).
@@ -55,6 +78,11 @@ class Acquisition:
     ``full_queue``     ``"block"`` (default: the camera readout waits for processors)
                        or ``"drop"`` (the frame is dropped and counted as lost).
     ``hardware_sequencing`` merge events into camera bursts when the hardware allows.
+    ``core``           the microscope (default: the current one).
+
+    pycro-manager's Java-bridge settings (``port``, ``timeout``, ``core_log_debug``)
+    are accepted and have no effect: there is no bridge; ``saving_queue_size`` sets
+    the saving queue's length.
 
     The acquisition starts at construction. It ends when it is marked finished (the
     end of a ``with`` block, ``mark_finished()``, or ``event_queue.put(None)``), no
@@ -64,33 +92,39 @@ class Acquisition:
     def __init__(
         self,
         directory: str | os.PathLike[str] | None = None,
-        name: str | None = None,
+        name: str = DEFAULT_NAME,
         image_process_fn: ProcessorLike | Sequence[ProcessorLike] | None = None,
         event_generation_hook_fn: Callable[..., Any] | None = None,
         pre_hardware_hook_fn: Callable[..., Any] | None = None,
         post_hardware_hook_fn: Callable[..., Any] | None = None,
         post_camera_hook_fn: Callable[..., Any] | None = None,
-        image_saved_fn: Callable[..., Any] | None = None,
         notification_callback_fn: Callable[..., Any] | None = None,
+        image_saved_fn: Callable[..., Any] | None = None,
+        napari_viewer: Any = None,
+        debug: bool = False,
         show_display: bool = True,
-        core: CMMCorePlus | None = None,
         *,
+        core: CMMCorePlus | None = None,
+        storage: str | ImageSink | None = None,
+        ram_limit_gb: float | None = None,
         on_error: ErrorPolicy | str = ErrorPolicy.ABORT,
         queue_size: int | None = None,
         full_queue: str = "block",
         hardware_sequencing: bool = True,
-        debug: bool = False,
+        saving_queue_size: int | None = None,
+        port: Any = None,
+        timeout: Any = None,
+        core_log_debug: Any = None,
     ) -> None:
-        if (directory is None) != (name is None):
-            raise ValueError(
-                "Give both directory and name to save, or neither to process without saving"
-            )
         if full_queue not in ("block", "drop"):
             raise ValueError(f"full_queue must be 'block' or 'drop', got {full_queue!r}")
-        if queue_size is not None and queue_size < 1:
-            raise ValueError("queue_size must be at least 1")
-        if image_saved_fn is not None and directory is None:
-            raise ValueError("image_saved_fn needs saving: give directory and name")
+        for label, size in (("queue_size", queue_size), ("saving_queue_size", saving_queue_size)):
+            if size is not None and size < 1:
+                raise ValueError(f"{label} must be at least 1")
+        if name is None:
+            name = DEFAULT_NAME
+        if napari_viewer is not None:
+            raise_unless_napari(napari_viewer)
         # Check every user callable now, so a wrong signature fails here, in the user's line.
         if image_process_fn is None:
             processors: list[ProcessorLike] = []
@@ -102,16 +136,13 @@ class Acquisition:
             [p if isinstance(p, Processor) else Processor(p, source="script") for p in processors],
             on_error=on_error,
         )
-        hooks = {
-            "event_generation_hook_fn": UserCallable.hook(
-                event_generation_hook_fn, "event_generation_hook_fn"
-            ),
-            "pre_hardware_hook_fn": UserCallable.hook(pre_hardware_hook_fn, "pre_hardware_hook_fn"),
-            "post_hardware_hook_fn": UserCallable.hook(
-                post_hardware_hook_fn, "post_hardware_hook_fn"
-            ),
-            "post_camera_hook_fn": UserCallable.hook(post_camera_hook_fn, "post_camera_hook_fn"),
+        hook_fns = {
+            "event_generation_hook_fn": event_generation_hook_fn,
+            "pre_hardware_hook_fn": pre_hardware_hook_fn,
+            "post_hardware_hook_fn": post_hardware_hook_fn,
+            "post_camera_hook_fn": post_camera_hook_fn,
         }
+        hooks = {role: UserCallable.hook(fn, role) for role, fn in hook_fns.items()}
         image_saved = UserCallable.image_saved(image_saved_fn)
         notification_fn = UserCallable.notification(notification_callback_fn)
 
@@ -120,8 +151,10 @@ class Acquisition:
 
             core = current_core()
         self.core = core
+        self.name = name
         self.show_display = show_display
         self.debug = debug
+        self.napari_viewer = napari_viewer
         self.counts = FrameCounts()
         self.display = LatestFrameSlot()
         self._other_errors: list[ProcessorFailure] = []  # hooks, callbacks, engine, writer
@@ -130,24 +163,39 @@ class Acquisition:
         self.latency_to_saved_ns: deque[int] = deque(maxlen=LATENCY_SAMPLES)
         self._exception: BaseException | None = None
         self._lock = threading.Lock()
-        self._futures: list[AcquisitionFuture] = []
+        self._futures: weakref.WeakSet[AcquisitionFuture] = weakref.WeakSet()
         self._done = threading.Event()
+
+        self._sink = self._make_sink(storage, directory, name, ram_limit_gb)
+        if image_saved is not None and not self._sink.stores_images:
+            raise ValueError("image_saved_fn needs images to be stored; not with storage='none'")
 
         self._notifications = NotificationDispatcher()
         self._notifications.connect(self._route_to_futures)
         if notification_fn is not None:
             self._notifications.connect(notification_fn)
+        if debug:
+            self._notifications.connect(_log_notification)
+            logger.setLevel(logging.DEBUG)
 
-        self._flow = AcquisitionFlow(check=HardwareEventChecker(core))
-        self.event_queue = EventQueue(self._flow)
-        self._sink = (
-            NDTiffSink(directory, name, self._summary_metadata()) if directory is not None else None
+        # Events are checked against the hardware when submitted, so that a typo fails
+        # in the caller's line. A pre-hardware or event-generation hook may rewrite or
+        # cancel events, so with one the check runs after it, before the hardware moves.
+        checker = HardwareEventChecker(core)
+        rewriting = pre_hardware_hook_fn is not None or event_generation_hook_fn is not None
+        self._flow = AcquisitionFlow(
+            check=None if rewriting else checker, on_discard=self._events_discarded
         )
+        self.event_queue = EventQueue(self._flow)
         if queue_size is None:
             queue_size = default_queue_size(core.getImageBufferSize())
         self.queue_size = queue_size
         frames: queue.Queue[Any] = queue.Queue(maxsize=queue_size)
-        to_save: queue.Queue[Any] | None = queue.Queue(maxsize=queue_size) if self._sink else None
+        to_save: queue.Queue[Any] | None = (
+            queue.Queue(maxsize=saving_queue_size or queue_size)
+            if self._sink.stores_images
+            else None
+        )
         self._frames, self._to_save = frames, to_save
         self._engine = EngineThread(
             core,
@@ -158,6 +206,7 @@ class Acquisition:
             self._handle_error,
             event_queue=self.event_queue,
             hooks=hooks,
+            check_event=checker if rewriting else None,
             drop_when_full=full_queue == "drop",
             hardware_sequencing=hardware_sequencing,
         )
@@ -169,11 +218,12 @@ class Acquisition:
             self.counts,
             self.display,
             self.event_queue,
+            self._notifications.post,
             self._handle_error,
             self.latency_to_processor_ns,
         )
         self._threads: list[threading.Thread] = [self._engine, self._processing]
-        if self._sink is not None and to_save is not None:
+        if to_save is not None:
             self._threads.append(
                 SavingThread(
                     to_save,
@@ -196,20 +246,54 @@ class Acquisition:
         )
         self._closer.start()
 
+    def _make_sink(
+        self,
+        storage: str | ImageSink | None,
+        directory: str | os.PathLike[str] | None,
+        name: str,
+        ram_limit_gb: float | None,
+    ) -> ImageSink:
+        if storage is not None and not isinstance(storage, str):
+            if directory is not None:
+                raise ValueError("Give a directory or a storage object, not both")
+            return storage
+        kind = storage or ("ndtiff" if directory is not None else "ram")
+        if kind == "ndtiff":
+            if directory is None:
+                raise ValueError("storage='ndtiff' needs a directory to save in")
+            return NDTiffSink(directory, name, self._summary_metadata())
+        if directory is not None:
+            raise ValueError(f"storage={kind!r} saves nothing to disk: remove directory=")
+        if kind == "ram":
+            limit = int(ram_limit_gb * 1e9) if ram_limit_gb is not None else None
+            return RAMSink(name, self._summary_metadata(), limit_bytes=limit)
+        if kind == "none":
+            return DiscardSink()
+        raise ValueError(f"storage must be 'ndtiff', 'ram', 'none' or an ImageSink, got {kind!r}")
+
     # ------------------------------------------------------------ public API
-    def acquire(self, events: Any) -> AcquisitionFuture:
+    def acquire(self, events: Any) -> AcquisitionFuture | None:
         """Queue events (a dict, a list, a generator, a useq sequence or event).
 
-        Returns at once, with a future to wait on. Invalid events raise
-        ``InvalidEventError`` here, and none of the events given is queued.
+        Returns at once, with a future to wait on. Invalid events (or none at all)
+        raise ``InvalidEventError`` here, and none of the events given is queued; after
+        ``mark_finished`` it raises ``AcqAlreadyCompleteException``. Only the events of
+        one call may be merged into a hardware sequence. ``acquire(None)`` ends the
+        acquisition once the events before it have run.
         """
-        if self._done.is_set():
-            raise RuntimeError("This acquisition has finished; create a new one")
-        future = AcquisitionFuture(self, [])
-        with self._lock:
-            self._futures.append(future)
+        if events is None:  # pycro-manager's way to end the acquisition
+            self.event_queue.put(None)
+            return None
+        if self._done.is_set() or self._flow.finish_requested:
+            raise AcqAlreadyCompleteException(
+                "Cannot submit more events: this acquisition was marked finished "
+                "(mark_finished, the end of its with block, or event_queue.put(None)); "
+                "create a new Acquisition"
+            )
         accepted = self._flow.submit(events)
-        future._expected = {frozenset(e["axes"].items()) for e in accepted}
+        future = AcquisitionFuture(accepted, self.get_dataset)
+        with self._lock:
+            self._futures.add(future)
         return future
 
     def mark_finished(self) -> None:
@@ -241,7 +325,12 @@ class Acquisition:
 
     @property
     def bytes_saved(self) -> int:
-        return self._sink.bytes_written if self._sink is not None else 0
+        return self._sink.bytes_written
+
+    @property
+    def sink(self) -> ImageSink:
+        """Where the images go (NDTiff, RAM, nowhere, or the sink given)."""
+        return self._sink
 
     @property
     def events_submitted(self) -> int:
@@ -267,12 +356,20 @@ class Acquisition:
         return self._done.is_set()
 
     def get_dataset(self):
-        """The ``ndtiff`` dataset being written (readable now and after), or None."""
-        return self._sink.dataset if self._sink is not None else None
+        """The dataset being written, readable now and after: an ``ndtiff`` dataset on
+        disk, a ``RAMDataset`` in memory; None with ``storage="none"``."""
+        return self._sink.dataset
+
+    def get_viewer(self):
+        """The window's viewer showing this acquisition, or None (headless, or
+        ``show_display=False``)."""
+        if not self.show_display:
+            return None
+        return active.viewer_for(self)
 
     @property
     def dataset_path(self) -> str | None:
-        return str(self._sink.path) if self._sink is not None else None
+        return str(self._sink.path) if self._sink.path is not None else None
 
     def __enter__(self) -> Acquisition:
         return self
@@ -286,19 +383,20 @@ class Acquisition:
         self.await_completion()
 
     # ------------------------------------------------------------ internals
-    def _handle_error(self, where: str, exc: BaseException, traceback_text: str) -> bool:
-        """Record an error from a worker thread; return True if the acquisition stops."""
+    def _handle_error(
+        self, where: str, exc: BaseException, traceback_text: str, fatal: bool = False
+    ) -> bool:
+        """Record an error from a worker thread; return True if the acquisition stops.
+
+        ``fatal`` errors (the hardware, the storage) always stop it; errors of user
+        code stop it under the ``"abort"`` policy.
+        """
         if not any(f.exception is exc for f in self.pipeline.failures):
             self._other_errors.append(ProcessorFailure(where, None, exc, traceback_text))
             logger.error("Error in %s:\n%s", where, traceback_text)
-        stops = self.pipeline.on_error is ErrorPolicy.ABORT or where in (
-            "the acquisition engine",
-            "the NDTiff writer",
-        )
+        stops = fatal or self.pipeline.on_error is ErrorPolicy.ABORT
         if stops:
-            self._notifications.post(
-                AcqNotification("global", AcqNotification.Global.ACQ_ERROR, where)
-            )
+            self._notifications.post(AcqNotification(AcquisitionMilestone.ACQ_ERROR, where))
             self.abort(exc)
         return stops
 
@@ -306,12 +404,18 @@ class Acquisition:
         with self._lock:
             futures = list(self._futures)
         for future in futures:
-            future._on_notification(note)
+            future.notify(note)
+
+    def _events_discarded(self, events: list[dict[str, Any]], why: str) -> None:
+        for event in events:
+            self._notifications.post(
+                AcqNotification(ImageMilestone.IMAGE_NOT_SAVED, dict(event["axes"]), why)
+            )
 
     def _close_when_done(self) -> None:
         for thread in self._threads:
             thread.join()
-        self._notifications.post(AcqNotification("global", AcqNotification.Global.ACQ_FINISHED))
+        self._notifications.post(AcqNotification(AcquisitionMilestone.ACQ_FINISHED))
         self._notifications.close()
         active.remove(self)
         self._done.set()
@@ -337,3 +441,7 @@ class Acquisition:
                 f"{device}-{prop}": value for device, prop, value in core.getSystemStateCache()
             },
         }
+
+
+def _log_notification(note: AcqNotification) -> None:
+    logger.debug("%s", note.to_json())

@@ -27,3 +27,17 @@ def remove(acquisition: Any) -> None:
 def newest() -> Any | None:
     with _lock:
         return _running[-1] if _running else None
+
+
+_viewer_for: Any = None  # set by the app's window: acquisition -> its viewer, or None
+
+
+def set_viewer_provider(provider: Any) -> None:
+    """The window tells which viewer shows an acquisition (``None`` when it closes)."""
+    global _viewer_for
+    _viewer_for = provider
+
+
+def viewer_for(acquisition: Any) -> Any | None:
+    provider = _viewer_for
+    return provider(acquisition) if provider is not None else None

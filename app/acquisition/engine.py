@@ -3,25 +3,31 @@
 Hardware control is pymmcore-plus's ``MDAEngine`` (``setup_event``, ``exec_event``,
 hardware sequencing through ``event_iterator``; see ``mda_engine``). This module is
 the runner around it, in the role of pymmcore-plus's ``MDARunner`` but built for a
-queue that processors keep feeding: pycro-manager's hooks, ``min_start_time`` waits,
-abort, and handing each frame to the processing thread through a bounded queue with
-an explicit full-queue policy.
+queue that processors keep feeding: pycro-manager's hooks and notifications,
+``min_start_time`` waits, abort, and handing each frame to the processing thread
+through a bounded queue with an explicit full-queue policy.
+
+The hooks see events as pycro-manager's do: the event-generation hook each event as
+it was submitted, before merging; the pre-hardware, post-hardware and post-camera
+hooks a *unit*: one event dict, or the list of event dicts that hardware sequencing
+merged into one camera burst.
 """
 
 from __future__ import annotations
 
+import copy
 import itertools
 import logging
 import queue
 import threading
 import time
 import traceback
+from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import useq
 from pymmcore_plus import CMMCorePlus
-from pymmcore_plus.mda._engine import SequencedEvent
 
 from app.acquisition.counts import FrameCounts
 from app.acquisition.events import EVENT_METADATA_KEY, normalize_event, to_useq
@@ -29,12 +35,21 @@ from app.acquisition.flow import AcquisitionFlow
 from app.acquisition.frames import Frame, FrameMetadataFactory, writable
 from app.acquisition.hooks import UserCallable
 from app.acquisition.mda_engine import ScopeflowMDAEngine
-from app.acquisition.notifications import AcqNotification
+from app.acquisition.notifications import (
+    AcqNotification,
+    AcquisitionMilestone,
+    CameraMilestone,
+    HardwareMilestone,
+    ImageMilestone,
+    Milestone,
+)
 from app.acquisition.priority import lower_current_thread_priority
 
 logger = logging.getLogger(__name__)
 
 STOP = object()  # travels down the queues after the last frame
+
+Event = dict[str, Any]
 
 
 class CameraBufferOverflowError(RuntimeError):
@@ -42,7 +57,20 @@ class CameraBufferOverflowError(RuntimeError):
 
 
 class HookError(RuntimeError):
-    """A hook returned something that is not an event or None."""
+    """A hook returned something that is not an event, a list of events, or None."""
+
+
+def unit_events(unit: useq.MDAEvent) -> list[Event]:
+    """The event dicts behind one unit: a single event, or a merged hardware sequence."""
+    members = getattr(unit, "events", None) or (unit,)
+    return [e.metadata[EVENT_METADATA_KEY] for e in members]
+
+
+def axes_payload(events: list[Event]) -> Any:
+    """A notification's payload: the event's axes, or a list of axes for a sequence."""
+    if len(events) == 1:
+        return dict(events[0]["axes"])
+    return [dict(e["axes"]) for e in events]
 
 
 class EngineThread(threading.Thread):
@@ -51,6 +79,8 @@ class EngineThread(threading.Thread):
     Contract: ``run`` returns after putting ``STOP`` on ``frames``, whatever
     happens; an exception from the hardware or a hook is passed to ``on_error``
     (which decides whether the acquisition aborts) and never escapes the thread.
+    Every submitted event ends in a frame handed on, or in an ``IMAGE_NOT_SAVED``
+    notification that says why not, so that no future waits for it forever.
     """
 
     def __init__(
@@ -60,10 +90,11 @@ class EngineThread(threading.Thread):
         frames: queue.Queue[Any],
         counts: FrameCounts,
         notify: Callable[[AcqNotification], None],
-        on_error: Callable[[str, BaseException, str], bool],
+        on_error: Callable[..., bool],
         *,
         event_queue: Any,
         hooks: dict[str, UserCallable | None],
+        check_event: Callable[[Event], None] | None = None,
         drop_when_full: bool = False,
         hardware_sequencing: bool = True,
     ) -> None:
@@ -76,6 +107,7 @@ class EngineThread(threading.Thread):
         self.on_error = on_error
         self.event_queue = event_queue
         self.hooks = hooks
+        self.check_event = check_event
         self.drop_when_full = drop_when_full
         self.mda = ScopeflowMDAEngine(core, use_hardware_sequencing=hardware_sequencing)
         group = core.getChannelGroup()
@@ -83,36 +115,75 @@ class EngineThread(threading.Thread):
             core, (core.getCurrentConfig(group) if group else "") or "Default"
         )
         self.start_time = time.perf_counter()
+        # events handed to the sequencer whose unit has not run yet (for accounting)
+        self._handed: deque[Event] = deque()
 
     # ------------------------------------------------------------------ run
     def run(self) -> None:
         lower_current_thread_priority()
         try:
             self.mda.setup_sequence(useq.MDASequence())
-            self.notify(AcqNotification("global", AcqNotification.Global.ACQ_STARTED))
+            self._post(AcquisitionMilestone.ACQ_STARTED)
             while (batch := self.flow.next_batch()) is not None:
                 self._run_batch(batch)
         except Exception as exc:
-            self.on_error("the acquisition engine", exc, traceback.format_exc())
+            self.on_error("the acquisition engine", exc, traceback.format_exc(), fatal=True)
         finally:
             try:
                 self.mda.teardown_sequence(useq.MDASequence())
             except Exception:
                 logger.exception("Error while tearing down the acquisition")
+            self._post(AcquisitionMilestone.ACQ_EVENTS_FINISHED)
             self.frames.put(STOP)
 
-    def _run_batch(self, batch: list[dict[str, Any]]) -> None:
-        events = self._prepared_events(batch)
-        limit = self._burst_limit()
-        # Lazily, so that hooks run as their event comes up, not a whole chunk ahead.
-        while (first := next(events, None)) is not None:
-            chunk = itertools.chain(
-                [first], itertools.islice(events, None if limit is None else limit - 1)
-            )
-            for unit in self.mda.event_iterator(chunk):
-                if self.flow.aborted.is_set():
-                    return
-                self._run_unit(unit)
+    def _post(self, milestone: Milestone, payload: Any = None, detail: str | None = None) -> None:
+        self.notify(AcqNotification(milestone, payload, detail))
+
+    def _not_saved(self, events: list[Event], why: str) -> None:
+        for event in events:
+            self._post(ImageMilestone.IMAGE_NOT_SAVED, dict(event["axes"]), why)
+
+    def _run_batch(self, batch: list[Event]) -> None:
+        """Run the events of one ``acquire`` call, merged into sequences where possible."""
+        waiting = deque(batch)
+        self._handed.clear()
+        try:
+            events = self._generated_events(waiting)
+            limit = self._burst_limit()
+            # Lazily, so that hooks run as their event comes up, not a whole chunk ahead.
+            while (first := next(events, None)) is not None:
+                chunk = itertools.chain(
+                    [first], itertools.islice(events, None if limit is None else limit - 1)
+                )
+                for unit in self.mda.event_iterator(chunk):
+                    if self.flow.aborted.is_set():
+                        return
+                    members = [self._handed.popleft() for _ in unit_events(unit)]
+                    self._run_unit(unit, members)
+        finally:
+            unrun = [*self._handed, *waiting]
+            self._handed.clear()
+            if unrun:
+                why = (
+                    "the acquisition was aborted"
+                    if self.flow.aborted.is_set()
+                    else ("the acquisition stopped on an error")
+                )
+                self._not_saved(unrun, f"{why} before the event ran")
+
+    def _generated_events(self, waiting: deque[Event]) -> Iterator[useq.MDAEvent]:
+        """Events after the event-generation hook, before merging; None skips one."""
+        while waiting:
+            if self.flow.aborted.is_set():
+                return
+            event = waiting.popleft()
+            generated = self._call_hook("event_generation_hook_fn", [event])
+            if generated is None:
+                self._not_saved([event], "event_generation_hook_fn skipped the event")
+                continue
+            for new in generated:
+                self._handed.append(new)
+                yield to_useq(new)
 
     def _burst_limit(self) -> int | None:
         """The longest camera burst that cannot overflow the camera's buffer.
@@ -129,90 +200,147 @@ class EngineThread(threading.Thread):
         capacity = core.getCircularBufferMemoryFootprint() * 1024 * 1024 // frame_bytes
         return max(1, capacity - 1)
 
-    def _prepared_events(self, batch: list[dict[str, Any]]) -> Iterator[useq.MDAEvent]:
-        """Events after the generation and pre-hardware hooks; a hook's None skips one."""
-        for event in batch:
-            if self.flow.aborted.is_set():
-                return
-            for name in ("event_generation_hook_fn", "pre_hardware_hook_fn"):
-                event = self._call_hook(name, event)
-                if event is None:
-                    break
-            else:
-                self.notify(
-                    AcqNotification(
-                        "hardware", AcqNotification.Hardware.PRE_HARDWARE, event["axes"]
-                    )
-                )
-                yield to_useq(event)
+    # ------------------------------------------------------------------ hooks
+    def _call_hook(self, name: str, events: list[Event]) -> list[Event] | None:
+        """Call a hook on a unit (a dict, or a list for a sequence); its events after.
 
-    def _call_hook(self, name: str, event: dict[str, Any]) -> dict[str, Any] | None:
+        Returns the events unchanged without a hook, None if the hook skipped the
+        unit, or the events it returned, checked.
+        """
         hook = self.hooks.get(name)
         if hook is None:
-            return event
-        result = hook(event, self.event_queue)
+            return events
+        sequenced = len(events) > 1
+        argument = copy.deepcopy(events if sequenced else events[0])
+        result = hook(argument, self.event_queue)
         if result is None:
-            logger.info("%s skipped the event %s", hook.where, event.get("axes"))
+            logger.info("%s skipped %s", hook.where, axes_payload(events))
             return None
-        if not isinstance(result, dict):
+        returned = result if isinstance(result, list) else [result]
+        if not all(isinstance(e, dict) for e in returned) or not returned:
             raise HookError(
                 f"{hook.where} returned {type(result).__name__}; a hook returns the event "
-                "(possibly changed) or None to skip it"
+                "(a dict, possibly changed), the list of events it was given for a hardware "
+                "sequence, or None to skip them"
             )
-        return normalize_event(result)
+        return [normalize_event(e) for e in returned]
 
-    def _run_unit(self, unit: useq.MDAEvent) -> None:
-        """Set up the hardware for one event or merged burst, then read its frames."""
-        events = _events_of(unit)
+    # ------------------------------------------------------------------ units
+    def _run_unit(self, unit: useq.MDAEvent, events: list[Event]) -> None:
+        """Pre-hardware hook, then run the unit (or what the hook made of it)."""
         self.flow.wait_while_paused()
         self._wait_until(unit.min_start_time)
         if self.flow.aborted.is_set():
+            self._not_saved(events, "the acquisition was aborted before the event ran")
             return
+        self._post(HardwareMilestone.PRE_HARDWARE, axes_payload(events))
+        changed = self._call_hook("pre_hardware_hook_fn", events)
+        if changed is None:
+            self._not_saved(events, "pre_hardware_hook_fn skipped the event")
+            return
+        if changed == events:
+            self._execute(unit, events)
+            return
+        # The hook changed the events: sequence what it returned afresh.
+        self._not_saved(
+            [e for e in events if all(e["axes"] != c["axes"] for c in changed)],
+            "pre_hardware_hook_fn replaced the event",
+        )
+        for new_unit in self.mda.event_iterator(to_useq(e) for e in changed):
+            if self.flow.aborted.is_set():
+                return
+            self._execute(new_unit, unit_events(new_unit))
+
+    def _execute(self, unit: useq.MDAEvent, events: list[Event]) -> None:
+        """Set the hardware up for one unit, then read its frames."""
+        if self.check_event is not None:
+            for event in events:
+                self.check_event(event)
+        payload = axes_payload(events)
+        self._post(HardwareMilestone.PRE_Z_DRIVE, payload)
         unit.metadata["runner_t0"] = self.start_time
         self.mda.setup_event(unit)
-        self._notify_each("hardware", AcqNotification.Hardware.POST_HARDWARE, events)
-        # For a burst, the post hooks see its first event; None cancels the whole burst.
-        for name in ("post_hardware_hook_fn", "post_camera_hook_fn"):
-            if self._call_hook(name, events[0]) is None:
-                self.mda.teardown_event(unit)
-                return
-        self._notify_each("camera", AcqNotification.Camera.PRE_SNAP, events)
+        self._post(HardwareMilestone.POST_HARDWARE, payload)
+        after = self._call_hook("post_hardware_hook_fn", events)
+        if after is None:
+            self.mda.teardown_event(unit)
+            self._not_saved(events, "post_hardware_hook_fn skipped the event")
+            return
+        # A hook that changed the events renames the images (same count, same order).
+        renamed = {
+            id(old): new
+            for old, new in zip(events, after if len(after) == len(events) else events, strict=True)
+            if new is not old
+        }
         try:
-            self._read_frames(unit)
+            self._read_frames(unit, events, renamed)
         finally:
             self.mda.teardown_event(unit)
 
-    def _notify_each(self, kind: str, milestone: str, events: list[dict[str, Any]]) -> None:
-        for event in events:
-            self.notify(AcqNotification(kind, milestone, event["axes"]))
+    def _post_camera(self, events: list[Event]) -> None:
+        """The post-camera hook: the camera has been started; its return is ignored,
+        as in pycro-manager (a frame cannot be un-taken)."""
+        if self.hooks.get("post_camera_hook_fn") is not None:
+            self._call_hook("post_camera_hook_fn", events)
 
-    def _read_frames(self, unit: useq.MDAEvent) -> None:
+    def _read_frames(
+        self, unit: useq.MDAEvent, events: list[Event], renamed: dict[int, Event]
+    ) -> None:
+        """Start the camera (snap or burst), hand each frame on, account for the rest."""
+        sequenced = getattr(unit, "events", None) is not None
+        payload = axes_payload([renamed.get(id(e), e) for e in events])
+        if sequenced:
+            self._post(CameraMilestone.PRE_SEQUENCE_STARTED, payload)
+            self.mda.on_sequence_started = lambda _unit: self._post_camera(events)
+        else:
+            self._post(CameraMilestone.PRE_SNAP, payload)
         payloads = self.mda.exec_event(unit)
         signal = None
-        while True:
-            try:
-                payload = payloads.send(signal)  # type: ignore[attr-defined]
-            except StopIteration:
-                return
-            except MemoryError as exc:
-                raise CameraBufferOverflowError(
-                    "The camera's circular buffer overflowed and frames were lost: the "
-                    "camera produced frames faster than they were read. Enlarge the buffer "
-                    "(core.setCircularBufferMemoryFootprint(MB)) or use full_queue='block'."
-                ) from exc
-            if payload is None:
-                self.counts.add(missing=1)
-                continue
-            image, mda_event, meta = payload
-            image = writable(image)
-            event = mda_event.metadata[EVENT_METADATA_KEY]
-            frame = Frame(image, self.metadata.build(image, event, meta), time.perf_counter_ns())
-            self.counts.add(acquired=1)
-            self.notify(
-                AcqNotification("camera", AcqNotification.Camera.POST_EXPOSURE, event["axes"])
-            )
-            self._hand_over(frame)
-            signal = "cancel" if self.flow.aborted.is_set() else None
+        delivered: set[int] = set()
+        first = True
+        try:
+            while True:
+                try:
+                    frame_payload = payloads.send(signal)  # type: ignore[attr-defined]
+                except StopIteration:
+                    break
+                except MemoryError as exc:
+                    raise CameraBufferOverflowError(
+                        "The camera's circular buffer overflowed and frames were lost: the "
+                        "camera produced frames faster than they were read. Enlarge the "
+                        "buffer (core.setCircularBufferMemoryFootprint(MB)) or use "
+                        "full_queue='block'."
+                    ) from exc
+                if first and not sequenced:
+                    self._post(CameraMilestone.POST_SNAP, payload)
+                    self._post_camera(events)
+                first = False
+                if frame_payload is None:
+                    continue  # a frame the camera did not deliver: accounted below
+                image, mda_event, meta = frame_payload
+                event = mda_event.metadata[EVENT_METADATA_KEY]
+                delivered.add(id(event))
+                event = renamed.get(id(event), event)
+                image = writable(image)
+                frame = Frame(
+                    image, self.metadata.build(image, event, meta), time.perf_counter_ns()
+                )
+                self.counts.add(acquired=1)
+                self._post(CameraMilestone.POST_EXPOSURE, dict(event["axes"]))
+                self._hand_over(frame)
+                signal = "cancel" if self.flow.aborted.is_set() else None
+        finally:
+            self.mda.on_sequence_started = None
+            missing = [renamed.get(id(e), e) for e in events if id(e) not in delivered]
+            if missing:
+                if self.flow.aborted.is_set():
+                    why = "the acquisition was aborted before its frame was acquired"
+                else:
+                    self.counts.add(missing=len(missing))
+                    why = "the camera did not deliver its frame"
+                self._not_saved(missing, why)
+            if sequenced:
+                self._post(CameraMilestone.POST_SEQUENCE_STOPPED, payload)
 
     def _hand_over(self, frame: Frame) -> None:
         """Put a frame on the processing queue, by the configured full-queue policy."""
@@ -221,8 +349,7 @@ class EngineThread(threading.Thread):
             try:
                 self.frames.put_nowait(frame)
             except queue.Full:
-                self.counts.add(lost=1)
-                self.flow.remove_in_flight()
+                self._lose(frame, "the processing queue was full (full_queue='drop')")
             return
         while True:  # block the camera readout, but never past an abort
             try:
@@ -230,9 +357,13 @@ class EngineThread(threading.Thread):
                 return
             except queue.Full:
                 if self.flow.aborted.is_set():
-                    self.counts.add(lost=1)
-                    self.flow.remove_in_flight()
+                    self._lose(frame, "the acquisition was aborted while it waited")
                     return
+
+    def _lose(self, frame: Frame, why: str) -> None:
+        self.counts.add(lost=1)
+        self.flow.remove_in_flight()
+        self._post(ImageMilestone.IMAGE_NOT_SAVED, dict(frame.metadata["Axes"]), why)
 
     def _wait_until(self, min_start_time: float | None) -> None:
         if not min_start_time:
@@ -241,8 +372,3 @@ class EngineThread(threading.Thread):
         while (remaining := deadline - time.perf_counter()) > 0:
             if self.flow.aborted.wait(min(remaining, 0.05)):
                 return
-
-
-def _events_of(unit: useq.MDAEvent) -> list[dict[str, Any]]:
-    events = unit.events if isinstance(unit, SequencedEvent) else (unit,)
-    return [e.metadata[EVENT_METADATA_KEY] for e in events]

@@ -14,6 +14,8 @@ An event is a dict describing one image: where the hardware goes and which
 ``camera``          the camera device to use for this image
 ``keep_shutter_open`` keep the shutter open after this image
 ``tags``            {str: value}, copied into the image's metadata
+``timeout_ms``      how long to wait for each frame of a hardware sequence (a
+                    camera waiting for an external trigger), instead of the default
 
 Events are checked when they are submitted, so a typo fails in the caller's line,
 not minutes later on the engine thread.
@@ -42,6 +44,7 @@ EVENT_KEYS = frozenset(
         "camera",
         "keep_shutter_open",
         "tags",
+        "timeout_ms",
     }
 )
 
@@ -87,7 +90,7 @@ def normalize_event(event: Any) -> dict[str, Any]:
             out["axes"][name] = value
         else:
             raise _fail(event, f"axis {name!r} must be an int or a str, got {value!r}")
-    for key in ("x", "y", "z", "exposure", "min_start_time"):
+    for key in ("x", "y", "z", "exposure", "min_start_time", "timeout_ms"):
         if key in event and event[key] is not None:
             if not _is_number(event[key]):
                 raise _fail(event, f"{key!r} must be a finite number, got {event[key]!r}")
@@ -96,6 +99,8 @@ def normalize_event(event: Any) -> dict[str, Any]:
         raise _fail(event, "'x' and 'y' must be given together")
     if out.get("exposure", 1.0) <= 0:
         raise _fail(event, f"'exposure' must be positive, got {out['exposure']}")
+    if out.get("timeout_ms", 1.0) <= 0:
+        raise _fail(event, f"'timeout_ms' must be positive, got {out['timeout_ms']}")
     if out.get("min_start_time", 0.0) < 0:
         raise _fail(event, "'min_start_time' must not be negative")
     if "config_group" in event:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import datetime
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -40,13 +41,20 @@ class Frame:
 class FrameMetadataFactory:
     """Builds pycro-manager-style image metadata from the event and pymmcore-plus's meta.
 
-    What does not change during an acquisition (camera size, pixel type, bit depth)
-    is read once, so the per-frame cost is a small dict.
+    The keys are those pycro-manager's acquisition engine writes (``Axes``,
+    ``Channel``, ``Exposure``, ``PixelSize_um``, ``ElapsedTime-ms``, ``Time``,
+    ``Width``, ``Height``, ``PixelType``, ``BitDepth``, ``Camera``, and for events that
+    set them ``XPosition_um_Intended``, ``YPosition_um_Intended``,
+    ``ZPosition_um_Intended``, ``<stage>Position_um_Intended`` and ``PositionName``),
+    plus the stage positions read back (``XPosition_um``...). What does not change
+    during an acquisition (bit depth, focus device) is read once, so the per-frame
+    cost is a small dict.
     """
 
     def __init__(self, core: CMMCorePlus, default_channel: str) -> None:
         self._default_channel = default_channel
         self._bit_depth = core.getImageBitDepth()
+        self._focus = core.getFocusDevice()
         self._core = core
         self._start_ns = time.perf_counter_ns()
         self._image_number = 0
@@ -58,13 +66,16 @@ class FrameMetadataFactory:
     def build(self, image: np.ndarray, event: dict[str, Any], meta: Any) -> dict[str, Any]:
         """The metadata dict for one frame; ``meta`` is pymmcore-plus's frame metadata."""
         channel = event["config_group"][1] if "config_group" in event else self._default_channel
+        pixel_size = meta.get("pixel_size_um")
         md: dict[str, Any] = {
             "Axes": dict(event["axes"]),
             "Channel": channel,
             "Exposure": meta.get("exposure_ms"),
-            "PixelSizeUm": meta.get("pixel_size_um"),
+            "PixelSize_um": pixel_size,
+            "PixelSizeUm": pixel_size,
             "Camera": meta.get("camera_device"),
             "ElapsedTime-ms": (time.perf_counter_ns() - self._start_ns) / 1e6,
+            "Time": datetime.datetime.now().strftime("%Y-%m-%d %H:%M:%S.%f")[:-3],
             "ImageNumber": self._image_number,
             "Width": int(image.shape[1]),
             "Height": int(image.shape[0]),
@@ -72,6 +83,18 @@ class FrameMetadataFactory:
             "BitDepth": 8 if image.dtype == np.uint8 else self._bit_depth,
         }
         self._image_number += 1
+        if "x" in event:
+            md["XPosition_um_Intended"] = event["x"]
+            md["YPosition_um_Intended"] = event["y"]
+        if "z" in event:
+            md["ZPosition_um_Intended"] = event["z"]
+        for stage, position in event.get("stage_positions", ()):
+            if stage == self._focus and "z" not in event:
+                md["ZPosition_um_Intended"] = position
+            elif stage != self._focus:
+                md[f"{stage}Position_um_Intended"] = position
+        if isinstance(event["axes"].get("position"), str):
+            md["PositionName"] = event["axes"]["position"]
         position = meta.get("position") or {}
         for key, source, fallback in (
             ("XPosition_um", "x", "x"),
@@ -85,6 +108,8 @@ class FrameMetadataFactory:
             md["ChannelGroup"] = event["config_group"][0]
         if "tags" in event:
             md["tags"] = dict(event["tags"])
+            if "PositionName" in event["tags"] and "PositionName" not in md:
+                md["PositionName"] = event["tags"]["PositionName"]  # from useq's pos_name
         if "hardware_triggered" in meta:
             md["HardwareTriggered"] = bool(meta["hardware_triggered"])
         return md

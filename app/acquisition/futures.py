@@ -1,74 +1,172 @@
-"""AcquisitionFuture: wait for one submitted event's milestones, or its saved image."""
+"""AcquisitionFuture: wait for submitted events' milestones, or their saved images."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable
+from typing import Any
 
-from app.acquisition.notifications import AcqNotification
+from app.acquisition.notifications import (
+    AcqNotification,
+    AcquisitionMilestone,
+    CameraMilestone,
+    HardwareMilestone,
+    ImageMilestone,
+)
 
-if TYPE_CHECKING:
-    from app.acquisition.acquisition import Acquisition
+AxesKey = frozenset[tuple[str, Any]]
+
+#: the milestones a future tracks for each of its events (as pycro-manager's)
+EVENT_MILESTONES = frozenset(
+    {
+        *HardwareMilestone,
+        CameraMilestone.PRE_SNAP,
+        CameraMilestone.POST_SNAP,
+        CameraMilestone.PRE_SEQUENCE_STARTED,
+        CameraMilestone.POST_SEQUENCE_STOPPED,
+        CameraMilestone.POST_EXPOSURE,
+        ImageMilestone.IMAGE_SAVED,
+    }
+)
+_SNAP = {CameraMilestone.PRE_SNAP, CameraMilestone.POST_SNAP}
+_SEQUENCE = {CameraMilestone.PRE_SEQUENCE_STARTED, CameraMilestone.POST_SEQUENCE_STOPPED}
 
 
-def axes_key(axes: dict[str, Any]) -> frozenset[tuple[str, Any]]:
+def axes_key(axes: dict[str, Any]) -> AxesKey:
     return frozenset(axes.items())
 
 
-class AcquisitionEndedError(RuntimeError):
+class MilestoneUnreachableError(RuntimeError):
+    """What a future waits for will never happen; the message says why."""
+
+
+class AcquisitionEndedError(MilestoneUnreachableError):
     """The acquisition ended before the milestone awaited was reached."""
+
+
+class ImageNotSavedError(MilestoneUnreachableError):
+    """The image awaited will never be saved: a hook skipped its event, a processor
+    returned no image with its axes, the camera did not deliver it, or the
+    acquisition was aborted or failed first."""
 
 
 class AcquisitionFuture:
     """Returned by ``Acquisition.acquire``; as pycro-manager's, but it never hangs.
 
-    Every wait ends: when the milestone is reached, when the acquisition ends without
-    reaching it (``AcquisitionEndedError``), or after ``timeout`` seconds
-    (``TimeoutError``).
+    Every wait ends: when the milestone is reached; at once when it cannot be reached
+    any more (``ImageNotSavedError``, ``AcquisitionEndedError``, both
+    ``MilestoneUnreachableError``); or after ``timeout`` seconds (``TimeoutError``).
+
+    ``read_dataset`` gives the dataset saved images are read from (None when the
+    acquisition keeps no images). ``notify`` is how the acquisition feeds it its
+    notifications, in order, on the notification thread.
     """
 
-    def __init__(self, acq: Acquisition, events: Iterable[dict[str, Any]]) -> None:
-        self._acq = acq
+    def __init__(
+        self, events: Iterable[dict[str, Any]], read_dataset: Callable[[], Any | None]
+    ) -> None:
+        self._read_dataset = read_dataset
         self._cond = threading.Condition()
-        self._expected = {axes_key(e["axes"]) for e in events}
-        self._reached: dict[frozenset[tuple[str, Any]], set[str]] = {}
+        self._expected: set[AxesKey] = {axes_key(e["axes"]) for e in events}
+        self._reached: dict[AxesKey, set[str]] = {}
+        self._not_saved: dict[AxesKey, str] = {}
         self._saved_count = 0
         self._last_saved: dict[str, Any] | None = None
         self._ended = False
 
-    def _on_notification(self, note: AcqNotification) -> None:
+    @property
+    def axes(self) -> list[dict[str, Any]]:
+        """The axes of the events this future follows."""
+        return [dict(key) for key in self._expected]
+
+    def notify(self, note: AcqNotification) -> None:
         with self._cond:
-            if note.milestone in (
-                AcqNotification.Global.ACQ_FINISHED,
-                AcqNotification.Image.DATA_SINK_FINISHED,
-            ):
-                self._ended = note.milestone == AcqNotification.Global.ACQ_FINISHED or self._ended
-            elif isinstance(note.payload, dict):
-                key = axes_key(note.payload)
-                if key in self._expected:  # a long acquisition must not grow every future
-                    self._reached.setdefault(key, set()).add(note.milestone)
-                if note.milestone == AcqNotification.Image.IMAGE_SAVED:
+            if note.milestone == AcquisitionMilestone.ACQ_FINISHED:
+                self._ended = True
+            elif isinstance(note.payload, dict | list):
+                payloads = note.payload if isinstance(note.payload, list) else [note.payload]
+                for axes in payloads:
+                    key = axes_key(axes)
+                    if key not in self._expected:  # a long acquisition must not grow every future
+                        continue
+                    if note.milestone == ImageMilestone.IMAGE_NOT_SAVED:
+                        self._not_saved.setdefault(key, note.detail or "it was not saved")
+                    else:
+                        self._reached.setdefault(key, set()).add(note.milestone)
+                if note.milestone == ImageMilestone.IMAGE_SAVED:
                     self._saved_count += 1
                     self._last_saved = note.payload
             self._cond.notify_all()
 
-    def _wait(self, predicate: Any, what: str, timeout: float | None) -> None:
+    # ------------------------------------------------------------ waiting
+    def _unreachable(self, key: AxesKey, milestone: str) -> str | None:
+        """Why ``milestone`` can no longer come for the event ``key`` (None: it may)."""
+        reached = self._reached.get(key, set())
+        if milestone in reached:
+            return None
+        if milestone in _SNAP and CameraMilestone.PRE_SEQUENCE_STARTED in reached:
+            return (
+                "the event ran in a hardware sequence (it has pre_sequence_started and "
+                "post_sequence_stopped, not pre_snap and post_snap)"
+            )
+        if milestone in _SEQUENCE and CameraMilestone.PRE_SNAP in reached:
+            return (
+                "the event was snapped alone (it has pre_snap and post_snap, not the "
+                "sequence milestones)"
+            )
+        why = self._not_saved.get(key)
+        if why is None:
+            return None
+        if milestone == CameraMilestone.POST_SEQUENCE_STOPPED and (
+            CameraMilestone.PRE_SEQUENCE_STARTED in reached
+        ):
+            return None  # its burst is still running
+        return why
+
+    def _wait(self, key: AxesKey, milestone: str, what: str, timeout: float | None) -> None:
+        def settled() -> bool:
+            return (
+                milestone in self._reached.get(key, ())
+                or self._unreachable(key, milestone) is not None
+                or self._ended
+            )
+
         with self._cond:
-            if not self._cond.wait_for(lambda: predicate() or self._ended, timeout):
+            if not self._cond.wait_for(settled, timeout):
                 raise TimeoutError(f"Timed out after {timeout} s waiting for {what}")
-            if not predicate():
-                raise AcquisitionEndedError(f"The acquisition ended before {what}")
+            if milestone in self._reached.get(key, ()):
+                return
+            why = self._unreachable(key, milestone)
+            if why is not None:
+                error = ImageNotSavedError if key in self._not_saved else MilestoneUnreachableError
+                raise error(f"{what} will not happen: {why}")
+            raise AcquisitionEndedError(f"The acquisition ended before {what}")
+
+    def _key_for(self, axes: dict[str, Any] | None) -> AxesKey:
+        if axes is None:
+            if len(self._expected) != 1:
+                raise ValueError("This future has several events: pass the axes to wait for")
+            return next(iter(self._expected))
+        key = axes_key(axes)
+        if key not in self._expected:
+            raise ValueError(
+                f"This future has no event with axes {axes}; its events have "
+                f"{sorted(map(str, self.axes))[:10]}"
+            )
+        return key
 
     def await_execution(
         self, milestone: str, axes: dict[str, Any] | None = None, timeout: float | None = None
     ) -> None:
         """Block until ``milestone`` (e.g. ``AcqNotification.Hardware.POST_HARDWARE``)
         was reached for the event with ``axes`` (the only event, if it had one)."""
+        if milestone not in EVENT_MILESTONES:
+            raise ValueError(
+                f"{milestone!r} is not a milestone of an event; use one of "
+                f"{sorted(map(str, EVENT_MILESTONES))}"
+            )
         key = self._key_for(axes)
-        self._wait(
-            lambda: milestone in self._reached.get(key, ()), f"{milestone} of {axes}", timeout
-        )
+        self._wait(key, milestone, f"{milestone} of the event {dict(key)}", timeout)
 
     def await_image_saved(
         self,
@@ -79,40 +177,37 @@ class AcquisitionFuture:
     ) -> Any:
         """Block until the image(s) with ``axes`` are saved, then read them back.
 
-        ``axes=None`` waits for the next image saved. Returns the image, the metadata,
-        or both as a tuple, per image (a list when ``axes`` is a list).
+        ``axes=None`` waits for the next image saved. Returns, per image, the image,
+        its metadata, both as a tuple ``(image, metadata)``, or None, as asked; a list
+        of those when ``axes`` is a list.
         """
+        if self._read_dataset() is None:
+            raise ImageNotSavedError(
+                "This acquisition keeps no images (storage='none'): nothing is ever saved"
+            )
         if axes is None:
             with self._cond:
                 seen = self._saved_count
-            self._wait(lambda: self._saved_count > seen, "the next image was saved", timeout)
-            axes_list, single = [self._last_saved], True
+                if not self._cond.wait_for(
+                    lambda: self._saved_count > seen or self._ended, timeout
+                ):
+                    raise TimeoutError(f"Timed out after {timeout} s waiting for the next image")
+                if self._saved_count == seen:
+                    raise AcquisitionEndedError("The acquisition ended before another image")
+                axes_list, single = [self._last_saved], True
         else:
             single = isinstance(axes, dict)
             axes_list = [axes] if isinstance(axes, dict) else list(axes)
-            for ax in axes_list:
-                key = axes_key(ax)
-                self._wait(
-                    lambda key=key: AcqNotification.Image.IMAGE_SAVED in self._reached.get(key, ()),
-                    f"the image {ax} was saved",
-                    timeout,
-                )
+            keys = [self._key_for(ax) for ax in axes_list]
+            for ax, key in zip(axes_list, keys, strict=True):
+                self._wait(key, ImageMilestone.IMAGE_SAVED, f"saving the image {ax}", timeout)
         results = [self._read(ax, return_image, return_metadata) for ax in axes_list]
         return results[0] if single else results
 
     def _read(self, axes: dict[str, Any], image: bool, metadata: bool) -> Any:
-        dataset = self._acq.get_dataset()
-        if dataset is None:
-            raise RuntimeError("This acquisition saves nothing (no directory and name)")
+        dataset = self._read_dataset()
         if image and metadata:
             return dataset.read_image(**axes), dataset.read_metadata(**axes)
         if metadata:
             return dataset.read_metadata(**axes)
         return dataset.read_image(**axes) if image else None
-
-    def _key_for(self, axes: dict[str, Any] | None) -> frozenset[tuple[str, Any]]:
-        if axes is not None:
-            return axes_key(axes)
-        if len(self._expected) != 1:
-            raise ValueError("This future has several events: pass the axes to wait for")
-        return next(iter(self._expected))

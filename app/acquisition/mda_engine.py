@@ -12,16 +12,26 @@ metadata, which Scopeflow does not use, to keep the per-frame cost low.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from pymmcore_plus.mda import MDAEngine
 from pymmcore_plus.mda._engine import SequencedEvent
 
+from app.acquisition.events import EVENT_METADATA_KEY
+
 LATE_FRAME_GRACE_S = 0.5
 
 
 class ScopeflowMDAEngine(MDAEngine):
+    #: called with the burst right after the camera sequence started (the runner's
+    #: post-camera hook goes here: external triggers must come after the start)
+    on_sequence_started: Callable[[SequencedEvent], None] | None = None
+
+    def post_sequence_started(self, event: SequencedEvent) -> None:
+        if self.on_sequence_started is not None:
+            self.on_sequence_started(event)
+
     def exec_sequenced_event(self, event: SequencedEvent) -> Iterator[Any]:  # type: ignore[override]
         core = self.mmcore
         if core.getNumberOfCameraChannels() != 1 or event.slm_image is not None:
@@ -33,8 +43,8 @@ class ScopeflowMDAEngine(MDAEngine):
         camera = core.getCameraDevice()
         core.startSequenceAcquisition(expected, 0, True)
         self.post_sequence_started(event)
-        frame_timeout = self._frame_timeout(event)
-        deadline = time.monotonic() + self._initial_timeout(event)
+        frame_timeout = _event_timeout_s(event) or self._frame_timeout(event)
+        deadline = time.monotonic() + max(self._initial_timeout(event), frame_timeout)
         stopped_at: float | None = None
         received = 0
         while received < expected:
@@ -70,3 +80,14 @@ class ScopeflowMDAEngine(MDAEngine):
             raise MemoryError("Buffer overflowed")
         for _ in range(expected - received):
             yield None
+
+
+def _event_timeout_s(event: SequencedEvent) -> float | None:
+    """The longest ``timeout_ms`` the burst's events ask for, in seconds (or None)."""
+    asked = [
+        e.metadata[EVENT_METADATA_KEY].get("timeout_ms")
+        for e in event.events
+        if EVENT_METADATA_KEY in e.metadata
+    ]
+    timeouts = [t for t in asked if t]
+    return max(timeouts) / 1000 if timeouts else None

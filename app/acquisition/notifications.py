@@ -1,4 +1,11 @@
-"""Acquisition milestones, delivered to the user's notification callback in order."""
+"""Acquisition milestones, shaped like pycro-manager's, delivered in order on their own thread.
+
+A notification has a ``type`` (the milestone's class: ``AcqNotification.Acquisition``,
+``.Hardware``, ``.Camera`` or ``.Image``), a ``milestone`` (a string enum member, so it
+compares equal to pycro-manager's strings) and a ``payload``: the event's axes for
+hardware and camera milestones (a list of axes when hardware sequencing merged
+several events), the image's axes for ``IMAGE_SAVED``, and ``None`` otherwise.
+"""
 
 from __future__ import annotations
 
@@ -7,44 +14,141 @@ import queue
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 logger = logging.getLogger(__name__)
 
 
+class AcquisitionMilestone(StrEnum):
+    """The acquisition as a whole (``type`` string ``"global"``, as pycro-manager)."""
+
+    ACQ_STARTED = "acq_started"
+    #: every event has run on the hardware (images may still be processed and saved)
+    ACQ_EVENTS_FINISHED = "acq_events_finished"
+    #: Scopeflow's: everything is done, images saved and callbacks returned
+    ACQ_FINISHED = "acq_finished"
+    #: Scopeflow's: an error stopped the acquisition (payload: where it happened)
+    ACQ_ERROR = "acq_error"
+
+    @staticmethod
+    def to_string() -> str:
+        return "global"
+
+
+class HardwareMilestone(StrEnum):
+    PRE_HARDWARE = "pre_hardware"
+    #: posted before the hardware (Z drive included) moves for the event
+    PRE_Z_DRIVE = "pre_z_drive"
+    POST_HARDWARE = "post_hardware"
+
+    @staticmethod
+    def to_string() -> str:
+        return "hardware"
+
+
+class CameraMilestone(StrEnum):
+    PRE_SEQUENCE_STARTED = "pre_sequence_started"
+    POST_SEQUENCE_STOPPED = "post_sequence_stopped"
+    PRE_SNAP = "pre_snap"
+    POST_SNAP = "post_snap"
+    #: Scopeflow's: one frame of the event arrived from the camera (snap or sequence)
+    POST_EXPOSURE = "post_exposure"
+
+    @staticmethod
+    def to_string() -> str:
+        return "camera"
+
+
+class ImageMilestone(StrEnum):
+    IMAGE_SAVED = "image_saved"
+    DATA_SINK_FINISHED = "data_sink_finished"
+    #: Scopeflow's: the event's image will never be saved (payload: its axes;
+    #: ``detail``: why: a hook skipped the event, a processor returned no image with
+    #: those axes, the camera did not deliver it, or the acquisition stopped first)
+    IMAGE_NOT_SAVED = "image_not_saved"
+
+    @staticmethod
+    def to_string() -> str:
+        return "image"
+
+
+Milestone = AcquisitionMilestone | HardwareMilestone | CameraMilestone | ImageMilestone
+_MILESTONE_TYPES: tuple[type[StrEnum], ...] = (
+    AcquisitionMilestone,
+    HardwareMilestone,
+    CameraMilestone,
+    ImageMilestone,
+)
+
+
+def _milestone(value: str) -> Milestone:
+    for kind in _MILESTONE_TYPES:
+        try:
+            return kind(value)  # type: ignore[return-value]
+        except ValueError:
+            continue
+    raise ValueError(f"Unknown acquisition milestone {value!r}")
+
+
 @dataclass(frozen=True)
 class AcqNotification:
-    """One milestone, shaped like pycro-manager's: a type, a milestone, a payload.
+    """One milestone: ``type``, ``milestone`` and ``payload``, as pycro-manager's.
 
-    ``notification_type`` is ``"global"``, ``"hardware"``, ``"camera"`` or ``"image"``;
-    ``payload`` is the event's axes for hardware and camera milestones, the image's
-    axes for ``image_saved``, and ``None`` for global ones.
+    ``AcqNotification.Acquisition.ACQ_STARTED`` and the other constants are string
+    enums, so ``notification.milestone == "acq_started"`` holds too.
     """
 
-    notification_type: str
-    milestone: str
+    milestone: Milestone
     payload: Any = None
-    timestamp: float = field(default=0.0, compare=False)
+    detail: str | None = field(default=None, compare=False)
 
-    class Global:
-        ACQ_STARTED = "acq_started"
-        ACQ_FINISHED = "acq_finished"
-        ACQ_ERROR = "acq_error"
+    Acquisition = AcquisitionMilestone
+    Hardware = HardwareMilestone
+    Camera = CameraMilestone
+    Image = ImageMilestone
+    Global = AcquisitionMilestone  # Scopeflow's earlier name, kept for its scripts
 
-    class Hardware:
-        PRE_HARDWARE = "pre_hardware"
-        POST_HARDWARE = "post_hardware"
+    @property
+    def type(self) -> type[StrEnum]:
+        """The milestone's class, e.g. ``AcqNotification.Hardware`` (pycro-manager's ``type``)."""
+        return type(self.milestone)
 
-    class Camera:
-        PRE_SEQUENCE_STARTED = "pre_sequence_started"
-        PRE_SNAP = "pre_snap"
-        POST_EXPOSURE = "post_exposure"
+    @property
+    def notification_type(self) -> str:
+        """``"global"``, ``"hardware"``, ``"camera"`` or ``"image"``."""
+        return self.milestone.to_string()  # type: ignore[union-attr]
 
-    class Image:
-        IMAGE_ACQUIRED = "image_acquired"
-        IMAGE_PROCESSED = "image_processed"
-        IMAGE_SAVED = "image_saved"
-        DATA_SINK_FINISHED = "data_sink_finished"
+    def is_acquisition_finished_notification(self) -> bool:
+        return self.milestone == AcquisitionMilestone.ACQ_EVENTS_FINISHED
+
+    def is_data_sink_finished_notification(self) -> bool:
+        return self.milestone == ImageMilestone.DATA_SINK_FINISHED
+
+    def is_image_saved_notification(self) -> bool:
+        return self.milestone == ImageMilestone.IMAGE_SAVED
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict: ``type`` and ``milestone`` as strings, ``payload`` if any.
+
+        (pycro-manager puts the type's class object under ``type``, which ``json``
+        cannot write; Scopeflow writes its string.)
+        """
+        out: dict[str, Any] = {"type": self.notification_type, "milestone": str(self.milestone)}
+        if self.payload:
+            out["payload"] = self.payload
+        if self.detail:
+            out["detail"] = self.detail
+        return out
+
+    @staticmethod
+    def from_json(data: dict[str, Any]) -> AcqNotification:
+        return AcqNotification(
+            _milestone(data["milestone"]), data.get("payload"), data.get("detail")
+        )
+
+    def __repr__(self) -> str:
+        return f"AcqNotification({self.to_json()})"
 
 
 class NotificationDispatcher:

@@ -97,6 +97,7 @@ def bench_gui(frames: int = 1000, save: bool = True) -> list[dict[str, Any]]:
     panel.time_points.setValue(frames)
     panel.interval.setValue(0)
     panel.save_box.setChecked(save)
+    window.controller.unsaved_storage = "none"  # without saving, keep nothing: no RAM growth
     panel.directory.setText(folder)
 
     gaps: list[float] = []

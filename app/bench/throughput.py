@@ -87,6 +87,8 @@ def _acquire(core, frames: int, processor: Callable | None, folder: str | None) 
         kwargs["image_process_fn"] = processor
     if folder is not None:
         kwargs.update(directory=folder, name="bench")
+    else:
+        kwargs.update(storage="none")
     with _PeakMemory() as memory:
         start = time.perf_counter()
         with Acquisition(**kwargs) as acq:
@@ -175,19 +177,6 @@ def _peer_writer(core, frames: int, folder: str, suffix: str) -> tuple[float, in
     return seconds, written
 
 
-class _NullSink:
-    """A sink that keeps nothing: the saving thread's own cost, without the disk."""
-
-    path = "(nowhere)"
-    dataset = None
-
-    def put(self, axes, image, metadata) -> None:
-        pass
-
-    def finish(self) -> None:
-        pass
-
-
 def _overhead(frames: int) -> dict[str, Any]:
     """Per-frame cost of the path engine -> processing thread -> saving thread, with the
     camera and the disk taken out: tiny frames are handed over as the engine does
@@ -201,6 +190,7 @@ def _overhead(frames: int) -> dict[str, Any]:
     from app.acquisition.workers import ProcessingThread, SavingThread
     from app.processing.display import LatestFrameSlot
     from app.processing.pipeline import ProcessorPipeline
+    from app.storage.discard_sink import DiscardSink
 
     flow, counts = AcquisitionFlow(), FrameCounts()
     to_process: queue.Queue[Any] = queue.Queue(maxsize=64)
@@ -214,11 +204,13 @@ def _overhead(frames: int) -> dict[str, Any]:
         counts,
         LatestFrameSlot(),
         None,
+        lambda note: None,
         ignore,
         [],
     )
+    # the saving thread's own cost, with a sink that keeps nothing instead of the disk
     saving = SavingThread(
-        to_save, _NullSink(), flow, counts, lambda note: None, ignore, None, None, []
+        to_save, DiscardSink(), flow, counts, lambda note: None, ignore, None, None, []
     )
     image = np.zeros((16, 16), np.uint16)
     processing.start()

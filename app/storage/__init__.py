@@ -1,7 +1,24 @@
-"""Saving images as NDTiff, and opening datasets."""
+"""Where images go: NDTiff on disk, memory, or nowhere; and opening datasets."""
 
+from app.storage.discard_sink import DiscardSink
 from app.storage.ndtiff_sink import NDTiffSink
 from app.storage.ndtiff_writer import NDTiffWriter, UnsupportedImageError, check_storable
 from app.storage.opening import open_dataset
+from app.storage.ram_dataset import ImageNotInDatasetError, RAMDataset
+from app.storage.ram_sink import RAMSink, default_ram_limit_bytes
+from app.storage.sink import ImageSink, StorageFullError
 
-__all__ = ["NDTiffSink", "NDTiffWriter", "UnsupportedImageError", "check_storable", "open_dataset"]
+__all__ = [
+    "DiscardSink",
+    "ImageNotInDatasetError",
+    "ImageSink",
+    "NDTiffSink",
+    "NDTiffWriter",
+    "RAMDataset",
+    "RAMSink",
+    "StorageFullError",
+    "UnsupportedImageError",
+    "check_storable",
+    "default_ram_limit_bytes",
+    "open_dataset",
+]

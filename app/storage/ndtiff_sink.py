@@ -16,7 +16,7 @@ logger = logging.getLogger(__name__)
 
 
 class NDTiffSink:
-    """Saves images to a new ``directory/name_N`` NDTiff dataset.
+    """Saves images to a new ``directory/name_N`` NDTiff dataset (an ``ImageSink``).
 
     The dataset object (``ndtiff.NDTiffDataset``, as pycro-manager hands out) is
     created in the mode the ndtiff package provides for data written by another
@@ -30,13 +30,24 @@ class NDTiffSink:
         name: str,
         summary_metadata: dict[str, Any],
     ) -> None:
-        self.path: Path = unique_dataset_dir(directory, name)
-        summary = {**summary_metadata, "Prefix": self.path.name, "Directory": str(directory)}
-        self._writer = NDTiffWriter(self.path, summary, prefix=name)
-        self.dataset = NDTiffDataset(
-            str(self.path), summary_metadata=summary, name=self.path.name, writable=False
+        self._path: Path = unique_dataset_dir(directory, name)
+        summary = {**summary_metadata, "Prefix": self._path.name, "Directory": str(directory)}
+        self._writer = NDTiffWriter(self._path, summary, prefix=name)
+        self._dataset = NDTiffDataset(
+            str(self._path), summary_metadata=summary, name=self._path.name, writable=False
         )
         self._finished = False
+
+    description = "the NDTiff writer"
+    stores_images = True
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    @property
+    def dataset(self) -> NDTiffDataset:
+        return self._dataset
 
     @property
     def images_written(self) -> int:
@@ -51,7 +62,7 @@ class NDTiffSink:
         entry = self._writer.write(axes, image, metadata, bit_depth=metadata.get("BitDepth"))
         # The entry object itself, not its bytes: parsing them back would keep a
         # decoded copy of every image's axes in memory for the whole acquisition.
-        self.dataset.add_index_entry(entry)
+        self._dataset.add_index_entry(entry)
 
     def finish(self) -> None:
         """Close the files; the dataset stays readable. Safe to call twice."""
@@ -62,4 +73,4 @@ class NDTiffSink:
             self._writer.close()
         finally:
             # the view's own finish() expects writer state it does not have in this mode
-            self.dataset._finished_event.set()
+            self._dataset._finished_event.set()

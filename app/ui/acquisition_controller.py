@@ -52,6 +52,9 @@ class AcquisitionController(QObject):
         self.core = core
         self.registry = registry
         self.acquisition: Acquisition | None = None
+        #: where images go when the panel does not save them: kept in memory (browsable
+        #: in the viewer afterwards, as pycro-manager does), or "none" (benchmarks)
+        self.unsaved_storage = "ram"
         self.started_at = 0.0
         self._waiter: _CompletionWaiter | None = None
 
@@ -64,12 +67,13 @@ class AcquisitionController(QObject):
     ) -> Acquisition:
         if self.running:
             raise RuntimeError("An acquisition is already running")
-        directory, name = save_target if save_target else (None, None)
+        directory, name = save_target if save_target else (None, "acquisition")
         acq = Acquisition(
             directory,
             name,
             image_process_fn=self.registry.for_acquisition(),
             core=self.core,
+            storage=None if save_target else self.unsaved_storage,
             on_error=ErrorPolicy.PASS_THROUGH,
         )
         acq.acquire(events)

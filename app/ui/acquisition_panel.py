@@ -105,6 +105,10 @@ class AcquisitionPanel(QWidget):
         save_box = QGroupBox("Save as NDTiff")
         save_box.setCheckable(True)
         save_box.setChecked(True)
+        save_box.setToolTip(
+            "Unchecked, the images are kept in memory: browse them with the sliders, "
+            "or save them from the console with acq.get_dataset().save_as_ndtiff(folder)"
+        )
         form = QFormLayout(save_box)
         directory_row = QHBoxLayout()
         self.directory = QLineEdit(str(default_directory))

@@ -1,0 +1,59 @@
+"""The storage seam: what the saving thread puts images into.
+
+NDTiff on disk (``NDTiffSink``), memory (``RAMSink``) and nowhere (``DiscardSink``)
+implement it; a test or a user can hand ``Acquisition(storage=...)`` any object that
+does. Callbacks, futures and frame accounting are the same whatever the sink.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+
+@runtime_checkable
+class ImageSink(Protocol):
+    """Contract:
+
+    - ``put`` is called on one thread (the saving thread), image after image, in the
+      order the processors returned them. The sink owns the array from then on: nothing
+      upstream changes its pixels. When ``put`` returns, the image can be read back
+      from ``dataset``. ``put`` raises on failure (a full disk, the RAM budget); any
+      exception from it stops the acquisition, and what was stored stays readable.
+    - ``finish`` is called once when the acquisition ends, whatever happened, on the
+      saving thread (or the caller's, for a sink that was never started). It must be
+      safe to call twice. ``dataset`` stays readable afterwards.
+    - ``stores_images`` is False for a sink that keeps nothing: the processing thread
+      then skips the saving thread altogether (and counts its outputs as unsaved).
+    """
+
+    #: for messages: "the NDTiff writer", "RAM storage", ...
+    description: str
+    stores_images: bool
+
+    @property
+    def dataset(self) -> Any | None:
+        """The dataset users read (``read_image``, ``read_metadata``, ``axes``...)."""
+        ...
+
+    @property
+    def path(self) -> Path | None:
+        """Where the data is on disk, or None for a sink that writes no files."""
+        ...
+
+    @property
+    def images_written(self) -> int: ...
+
+    @property
+    def bytes_written(self) -> int: ...
+
+    def put(self, axes: dict[str, Any], image: np.ndarray, metadata: dict[str, Any]) -> None: ...
+
+    def finish(self) -> None: ...
+
+
+class StorageFullError(RuntimeError):
+    """The storage has no room for another image (RAM budget, disk); the message says
+    what the limit is and how to raise it."""
