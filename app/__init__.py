@@ -44,6 +44,7 @@ __all__ = [
     "ProcessorRegistry",
     "RAMDataset",
     "SimulatedCameraSettings",
+    "StorageFullError",
     "current_core",
     "load_microscope",
     "multi_d_acquisition_events",
@@ -53,6 +54,5 @@ __all__ = [
     "set_current_core",
     "show_image",
     "show_plot",
-    "StorageFullError",
     "unregister",
 ]

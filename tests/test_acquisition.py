@@ -12,8 +12,8 @@ import useq
 
 from app import (
     AcqNotification,
-    ImageNotSavedError,
     Acquisition,
+    ImageNotSavedError,
     InvalidEventError,
     SimulatedCameraSettings,
     multi_d_acquisition_events,
