@@ -16,6 +16,7 @@ from app.acquisition import (
     multi_d_acquisition_events,
 )
 from app.microscope import (
+    Core,
     MicroscopeConfigError,
     SimulatedCameraSettings,
     current_core,
@@ -34,6 +35,7 @@ __all__ = [
     "Acquisition",
     "AcquisitionEndedError",
     "AcquisitionFuture",
+    "Core",
     "ErrorPolicy",
     "ImageNotSavedError",
     "ImageSink",

@@ -1,4 +1,8 @@
-"""Return two images: the frame, and a copy saved under a new channel."""
+"""Return two images: the frame, and an inverted copy, saved as two channels.
+
+Each image is named by its axes: setting ``metadata["Axes"]["channel"]`` on both
+keeps them apart in the dataset even when the events had no channel axis.
+"""
 
 import copy
 
@@ -11,5 +15,6 @@ from app import processor
 def with_inverted_channel(image, metadata):
     inverted = np.iinfo(image.dtype).max - image  # a new array; the original is kept
     metadata_2 = copy.deepcopy(metadata)
-    metadata_2["Channel"] = metadata["Channel"] + "-inverted"
+    metadata["Axes"]["channel"] = metadata["Channel"]
+    metadata_2["Axes"]["channel"] = metadata_2["Channel"] = metadata["Channel"] + "-inverted"
     return [(image, metadata), (inverted, metadata_2)]

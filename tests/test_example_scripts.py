@@ -66,7 +66,7 @@ def test_zstack_volume_and_focus_score(core, tmp_path, examples):
     registry = examples.registry
     events = multi_d_acquisition_events(z_start=0, z_end=40, z_step=10)  # 5 planes
     _, ds = _run(tmp_path, registry.get("zstack_volume"), events, "volume")
-    assert set(ds.get_channel_names()) == {"DAPI", "DAPI-best-focus"}
+    assert set(ds.get_channel_names()) == {"DAPI-best-focus"}  # the planes keep their axes
     assert ds.read_metadata(z=4, channel="DAPI-best-focus")["BestFocusPlane"] == 0  # focus at z=0
     assert views.latest("z max projection").shape == (96, 128)
     _, ds = _run(tmp_path, registry.get("focus_score"), events, "focus")

@@ -33,6 +33,8 @@ def multi_d_acquisition_events(
     xyz_positions: Sequence[Sequence[float]] | None = None,
     position_labels: Sequence[str] | None = None,
     order: str = "tpcz",
+    keep_shutter_open_between_channels: bool = False,
+    keep_shutter_open_between_z_steps: bool = False,
 ) -> list[dict[str, Any]]:
     """Events for time points x positions x channels x z-slices, in ``order``.
 
@@ -40,7 +42,13 @@ def multi_d_acquisition_events(
     holds ``time``, ``position`` (index or label), ``channel`` (the preset name) and
     ``z``; events carry ``x``/``y``/``z`` in µm, ``config_group``, ``exposure`` and
     ``min_start_time``. With ``xyz_positions``, the Z-stack is relative to each
-    position's Z. A list ``time_interval_s`` gives the interval before each point.
+    position's Z (without a stack, each position's Z is slice ``z=0``). A list
+    ``time_interval_s`` gives the interval before each point. The keep-shutter flags
+    set ``keep_shutter_open`` on channel or z events.
+
+    Unlike pycro-manager's, the number of Z slices is counted, not accumulated with
+    ``np.arange``, so ``z_end`` is the last slice exactly (a float step can make
+    ``np.arange`` add a slice past it).
     """
     order = order.lower()
     if set(order) - set("tpcz") or len(set(order)) != len(order):
@@ -58,6 +66,8 @@ def multi_d_acquisition_events(
         channels is None or len(channel_exposures_ms) != len(channels)
     ):
         raise ValueError("channel_exposures_ms must have one exposure per channel")
+    if isinstance(time_interval_s, Sequence) and len(time_interval_s) != (num_time_points or 0):
+        raise ValueError("A list time_interval_s must have one interval per time point")
 
     xy: list[tuple[float, float]] | None = None
     centre_z: list[float] | None = None
@@ -83,10 +93,10 @@ def multi_d_acquisition_events(
         starts = None
 
     def z_values(event: dict[str, Any]) -> list[float] | None:
-        if centre_z is None or offsets is None:
+        if centre_z is None or "position" not in event["axes"]:
             return offsets
         centre = centre_z[labels.index(event["axes"]["position"])]
-        return [centre + o for o in offsets]
+        return [centre + o for o in offsets] if offsets is not None else [centre]
 
     def expand(event: dict[str, Any], rest: str) -> Iterator[dict[str, Any]]:
         if not rest:
@@ -107,8 +117,8 @@ def multi_d_acquisition_events(
                 new = copy.deepcopy(event)
                 new["axes"]["position"] = label
                 new["x"], new["y"] = x, y
-                if centre_z is not None and offsets is None:
-                    new["z"] = centre_z[i]
+                if centre_z is not None and "z" not in order:
+                    new["z"] = centre_z[i]  # pycro-manager would drop the position's Z here
                 yield from expand(new, rest)
         elif axis == "c" and channels is not None:
             for i, name in enumerate(channels):
@@ -117,12 +127,16 @@ def multi_d_acquisition_events(
                 new["config_group"] = [channel_group, name]
                 if channel_exposures_ms is not None:
                     new["exposure"] = float(channel_exposures_ms[i])
+                if keep_shutter_open_between_channels:
+                    new["keep_shutter_open"] = True
                 yield from expand(new, rest)
         elif axis == "z" and (zs := z_values(event)) is not None:
             for i, z in enumerate(zs):
                 new = copy.deepcopy(event)
                 new["axes"]["z"] = i
                 new["z"] = z
+                if keep_shutter_open_between_z_steps:
+                    new["keep_shutter_open"] = True
                 yield from expand(new, rest)
         else:
             yield from expand(event, rest)

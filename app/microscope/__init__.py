@@ -5,16 +5,17 @@ from app.microscope.loading import (
     load_microscope,
     release_microscope,
 )
+from app.microscope.session import current_core, set_current_core
 from app.microscope.simulated import SimulatedCameraSettings, configure_simulated_camera
+from app.microscope.snake_case_core import Core
 
 __all__ = [
+    "Core",
     "MicroscopeConfigError",
     "SimulatedCameraSettings",
     "configure_simulated_camera",
+    "current_core",
     "load_microscope",
     "release_microscope",
+    "set_current_core",
 ]
-
-from app.microscope.session import current_core, set_current_core
-
-__all__ += ["current_core", "set_current_core"]

@@ -112,23 +112,23 @@ def _short(item: Any) -> str:
     return text if len(text) < 80 else text[:77] + "..."
 
 
-def _follow_channel_changes(input_channel: Any, outputs: list[ImageAndMetadata]) -> None:
-    """Store each output under its ``Channel`` when a processor changed any of them.
+def _follow_channel_changes(
+    input_channel: Any, input_axes: dict[str, Any], outputs: list[ImageAndMetadata]
+) -> None:
+    """Store an output under its new ``Channel`` where the processor changed only that.
 
-    pycro-manager identifies a new image by a changed ``metadata['Channel']``; the
-    dataset's ``channel`` axis is what distinguishes it. So when one output's channel
-    differs from the input's, every output of that call gets a ``channel`` axis.
+    A processor names a new image either by its axes (``metadata["Axes"]["channel"]``,
+    pycro-manager's "returning multiple images" example) or by a changed
+    ``metadata["Channel"]``. The axes win: ``Channel`` sets the channel axis only of an
+    output whose ``Channel`` changed and whose channel axis did not.
     """
-    changed = any(md.get("Channel", input_channel) != input_channel for _, md in outputs)
     for _, md in outputs:
         axes = md.get("Axes")
-        if not isinstance(axes, dict):
+        if not isinstance(axes, dict) or "Channel" not in md:
             continue
-        if (
-            (changed or "channel" in axes)
-            and "Channel" in md
-            and axes.get("channel") != md["Channel"]
-        ):
+        if axes.get("channel") != input_axes.get("channel"):
+            continue  # the processor set the axis itself
+        if md["Channel"] != input_channel:
             md["Axes"] = {**axes, "channel": md["Channel"]}
 
 
@@ -189,5 +189,5 @@ class ProcessorPipeline:
                 return [item]
             return []
         processor.stats.record(time.perf_counter() - start, len(outputs))
-        _follow_channel_changes(input_channel, outputs)
+        _follow_channel_changes(input_channel, axes, outputs)
         return outputs

@@ -99,6 +99,7 @@ class MainWindow(QMainWindow):
 
         self.viewer = ImageViewer()
         self.viewer.pixelHovered.connect(self._show_pixel)
+        active.set_viewer_provider(self._viewer_for)  # acq.get_viewer() in scripts
         self.sliders = AxisSliders()
         self.sliders.axesChosen.connect(self._show_dataset_image)
         centre = QWidget()
@@ -516,7 +517,12 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, "Scopeflow", message)
 
     # ------------------------------------------------------------ closing
+    def _viewer_for(self, acquisition: Any) -> ImageViewer:
+        """The viewer that shows ``acquisition`` (the window shows every displayed one)."""
+        return self.viewer
+
     def closeEvent(self, event) -> None:
+        active.set_viewer_provider(None)
         self.set_live(False)
         if self.controller.running:
             self.controller.abort()
