@@ -16,7 +16,6 @@ merged into one camera burst.
 from __future__ import annotations
 
 import copy
-import itertools
 import logging
 import queue
 import threading
@@ -30,7 +29,12 @@ import useq
 from pymmcore_plus import CMMCorePlus
 
 from app.acquisition.counts import FrameCounts
-from app.acquisition.events import EVENT_METADATA_KEY, normalize_event, to_useq
+from app.acquisition.events import (
+    EVENT_METADATA_KEY,
+    InvalidEventError,
+    normalize_event,
+    to_useq,
+)
 from app.acquisition.flow import AcquisitionFlow
 from app.acquisition.frames import Frame, FrameMetadataFactory, writable
 from app.acquisition.hooks import UserCallable
@@ -115,8 +119,10 @@ class EngineThread(threading.Thread):
             core, (core.getCurrentConfig(group) if group else "") or "Default"
         )
         self.start_time = time.perf_counter()
-        # events handed to the sequencer whose unit has not run yet (for accounting)
+        # events handed to the sequencer whose unit has not run yet, and events the
+        # event-generation hook made that wait their turn (for accounting)
         self._handed: deque[Event] = deque()
+        self._generated: deque[Event] = deque()
 
     # ------------------------------------------------------------------ run
     def run(self) -> None:
@@ -147,22 +153,24 @@ class EngineThread(threading.Thread):
         """Run the events of one ``acquire`` call, merged into sequences where possible."""
         waiting = deque(batch)
         self._handed.clear()
+        self._generated.clear()
+        limit = self._burst_limit()
+        alone: list[Event] = []
         try:
-            events = self._generated_events(waiting)
-            limit = self._burst_limit()
-            # Lazily, so that hooks run as their event comes up, not a whole chunk ahead.
-            while (first := next(events, None)) is not None:
-                chunk = itertools.chain(
-                    [first], itertools.islice(events, None if limit is None else limit - 1)
-                )
+            while (waiting or self._generated) and not self.flow.aborted.is_set():
+                chunk = self._mergeable_chunk(waiting, limit, alone)
                 for unit in self.mda.event_iterator(chunk):
                     if self.flow.aborted.is_set():
                         return
                     members = [self._handed.popleft() for _ in unit_events(unit)]
                     self._run_unit(unit, members)
+                while alone and not self.flow.aborted.is_set():
+                    event = alone.pop(0)
+                    self._run_unit(to_useq(event), [event])
         finally:
-            unrun = [*self._handed, *waiting]
+            unrun = [*self._handed, *alone, *self._generated, *waiting]
             self._handed.clear()
+            self._generated.clear()
             if unrun:
                 why = (
                     "the acquisition was aborted"
@@ -171,19 +179,43 @@ class EngineThread(threading.Thread):
                 )
                 self._not_saved(unrun, f"{why} before the event ran")
 
-    def _generated_events(self, waiting: deque[Event]) -> Iterator[useq.MDAEvent]:
-        """Events after the event-generation hook, before merging; None skips one."""
-        while waiting:
+    def _mergeable_chunk(
+        self, waiting: deque[Event], limit: int | None, alone: list[Event]
+    ) -> Iterator[useq.MDAEvent]:
+        """The next events that may be merged into sequences, after the event-generation
+        hook, lazily (a hook runs as its event comes up, not a whole chunk ahead).
+
+        The chunk ends after ``limit`` events, or before an event the hardware check
+        refuses: that one goes to ``alone``, to run unmerged (its pre-hardware hook may
+        still fix or cancel it; otherwise it fails with the check's error).
+        """
+        count = 0
+        while limit is None or count < limit:
             if self.flow.aborted.is_set():
                 return
-            event = waiting.popleft()
-            generated = self._call_hook("event_generation_hook_fn", [event])
-            if generated is None:
-                self._not_saved([event], "event_generation_hook_fn skipped the event")
-                continue
-            for new in generated:
-                self._handed.append(new)
-                yield to_useq(new)
+            if not self._generated:
+                if not waiting:
+                    return
+                event = waiting.popleft()
+                generated = self._call_hook("event_generation_hook_fn", [event])
+                if generated is None:
+                    self._not_saved([event], "event_generation_hook_fn skipped the event")
+                    continue
+                self._generated.extend(generated)
+            event = self._generated.popleft()
+            if self.check_event is not None and not self._passes_check(event):
+                alone.append(event)
+                return
+            self._handed.append(event)
+            count += 1
+            yield to_useq(event)
+
+    def _passes_check(self, event: Event) -> bool:
+        try:
+            self.check_event(event)  # type: ignore[misc]
+        except InvalidEventError:
+            return False
+        return True
 
     def _burst_limit(self) -> int | None:
         """The longest camera burst that cannot overflow the camera's buffer.
@@ -241,6 +273,9 @@ class EngineThread(threading.Thread):
         if changed == events:
             self._execute(unit, events)
             return
+        if self.check_event is not None:
+            for event in changed:  # before sequencing: the sequencer reads the presets
+                self.check_event(event)
         # The hook changed the events: sequence what it returned afresh.
         self._not_saved(
             [e for e in events if all(e["axes"] != c["axes"] for c in changed)],
