@@ -37,7 +37,10 @@ def test_await_several_images(directory, interval):
         images = future.await_image_saved(axes, return_image=True, timeout=WAIT)
     dataset = acq.get_dataset()
     assert len(images) == 3
-    assert all(np.array_equal(dataset.read_image(time=t), im) for t, im in zip([5, 6, 7], images))
+    assert all(
+        np.array_equal(dataset.read_image(time=t), im)
+        for t, im in zip([5, 6, 7], images, strict=True)
+    )
 
 
 def test_image_metadata_or_both(directory):

@@ -34,7 +34,7 @@ def test_names_and_values_are_pycro_managers():
 
 
 def test_an_acquisition_starts_saves_and_finishes(directory):
-    acq, notes = collect(directory, multi_d_acquisition_events(num_time_points=2))
+    _, notes = collect(directory, multi_d_acquisition_events(num_time_points=2))
     names = milestones(notes)
     assert names[0] == AcqNotification.Acquisition.ACQ_STARTED
     assert names.count(AcqNotification.Image.IMAGE_SAVED) == 2
