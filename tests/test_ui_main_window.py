@@ -80,6 +80,30 @@ def test_acquisition_from_the_panel_saves_a_dataset(qtbot, window):
     assert np.array_equal(shown, dataset.read_image(**window.sliders.current_axes()))
 
 
+def test_acquisition_kept_in_memory_is_browsed_and_saved_later(qtbot, window, tmp_path):
+    panel = window.acquisition_panel
+    panel.time_box.setChecked(True)
+    panel.time_points.setValue(3)
+    panel.z_box.setChecked(True)
+    panel.z_start.setValue(-1)
+    panel.z_end.setValue(1)
+    panel.z_step.setValue(1)
+    panel.save_box.setChecked(False)  # keep the images in memory
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: _finished(window), timeout=30000)
+    acq = window.controller.acquisition
+    assert acq.dataset_path is None
+    ram = acq.get_dataset()
+    assert "Finished: 9 saved, 0 lost in memory" in panel.progress_label.text()
+    window.sliders.slider("time").setValue(1)
+    window.sliders.slider("z").setValue(2)
+    assert np.array_equal(window.viewer.image, ram.read_image(time=1, z=2))
+    saved_to = window.save_memory_dataset(str(tmp_path / "later"))
+    on_disk = open_dataset(saved_to)
+    assert len(on_disk.index) == 9
+    assert np.array_equal(on_disk.read_image(time=1, z=2), ram.read_image(time=1, z=2))
+
+
 def _mark_corner(image, metadata):
     image[:8, :8] = 4242
     return image, metadata

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -274,17 +274,25 @@ class RAMDataset:
             self._metadata.clear()
             self.bytes = 0
 
-    def save_as_ndtiff(self, directory: str | os.PathLike[str], name: str | None = None) -> Path:
+    def save_as_ndtiff(
+        self,
+        directory: str | os.PathLike[str],
+        name: str | None = None,
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> Path:
         """Write every image, in the order acquired, to a new NDTiff dataset
-        ``directory/name_N``; returns its folder (open it with ``open_dataset``)."""
+        ``directory/name_N``; returns its folder (open it with ``open_dataset``).
+        ``on_progress(done, total)`` is called after each image."""
         from app.storage.ndtiff_sink import NDTiffSink
 
         with self._lock:
             items = [(dict(key), self._images[key], self._metadata[key]) for key in self._images]
         sink = NDTiffSink(directory, name or self.name, self.summary_metadata)
         try:
-            for axes, image, metadata in items:
+            for done, (axes, image, metadata) in enumerate(items, start=1):
                 sink.put(axes, image, metadata)
+                if on_progress is not None:
+                    on_progress(done, len(items))
         finally:
             sink.finish()
         return sink.path

@@ -35,6 +35,7 @@ from app.scripting.locations import default_scripts_folder
 from app.scripting.namespace import BANNER, console_namespace
 from app.scripting.scripts_folder import ScriptsFolder
 from app.storage.opening import open_dataset
+from app.storage.ram_dataset import RAMDataset
 from app.ui.acquisition_controller import AcquisitionController
 from app.ui.acquisition_panel import AcquisitionPanel
 from app.ui.axis_sliders import AxisSliders
@@ -179,6 +180,7 @@ class MainWindow(QMainWindow):
             ("Open &configuration…", self.choose_configuration, None),
             ("Open &dataset…", self.choose_dataset, QKeySequence.StandardKey.Open),
             ("&Process dataset…", self.choose_dataset_to_process, None),
+            ("&Save acquisition as NDTiff…", self.choose_folder_to_save_memory_dataset, None),
             ("&Quit", self.close, QKeySequence.StandardKey.Quit),
         ):
             action = QAction(text, self)
@@ -301,7 +303,11 @@ class MainWindow(QMainWindow):
             self.acquisition_panel.progress_label.setText(f"Stopped on an error: {error}")
             self.show_error_message(f"The acquisition stopped: {error}")
         else:
-            where = f" in {acq.dataset_path}" if acq and acq.dataset_path else ""
+            where = (
+                f" in {acq.dataset_path}"
+                if acq and acq.dataset_path
+                else (" in memory (File > Save acquisition as NDTiff… writes them to disk)")
+            )
             self.acquisition_panel.progress_label.setText(f"Finished: {summary}{where}")
         self._refresh_sliders()
         if self.sliders.follow.isChecked():
@@ -371,11 +377,41 @@ class MainWindow(QMainWindow):
         if result.error:
             self.show_error_message(f"Processing {folder} failed: {result.error}")
             return None
-        logger.info("Processed %s into %s", folder, result.path)
-        self.statusBar().showMessage(f"Processed dataset written to {result.path}", 15000)
-        if result.path:
-            self.open_dataset(result.path)
-        return result.path
+        logger.info("Processed %s into %s", folder, result.value)
+        self.statusBar().showMessage(f"Processed dataset written to {result.value}", 15000)
+        if result.value:
+            self.open_dataset(result.value)
+        return result.value
+
+    def choose_folder_to_save_memory_dataset(self) -> None:
+        if not isinstance(self._dataset, RAMDataset):
+            self.show_error_message(
+                "The images shown are already on disk: only an acquisition kept in memory "
+                "(Save as NDTiff unchecked) needs saving."
+            )
+            return
+        folder = QFileDialog.getExistingDirectory(self, "Save the acquisition as NDTiff in")
+        if folder:
+            self.save_memory_dataset(folder)
+
+    def save_memory_dataset(self, folder: str) -> str | None:
+        """Write the acquisition kept in memory to ``folder/<name>_N`` and open it there."""
+        from app.ui.progress_task import run_with_progress
+
+        dataset = self._dataset
+        if not isinstance(dataset, RAMDataset):
+            return None
+
+        def work(on_progress, should_stop) -> str:
+            return str(dataset.save_as_ndtiff(folder, on_progress=on_progress))
+
+        result = run_with_progress(self, "Save as NDTiff", f"Saving to {folder}…", work)
+        if result.error:
+            self.show_error_message(f"Saving to {folder} failed: {result.error}")
+            return None
+        logger.info("Saved the acquisition kept in memory to %s", result.value)
+        self.statusBar().showMessage(f"Saved to {result.value}", 15000)
+        return result.value
 
     # ------------------------------------------------------------ configuration
     def choose_configuration(self) -> None:

@@ -1,0 +1,62 @@
+"""Long work on a worker thread behind a modal progress dialog (Cancel keeps what was done)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from PyQt6.QtCore import QThread, pyqtSignal
+from PyQt6.QtWidgets import QProgressDialog, QWidget
+
+from app.ui.qt_waiting import wait_processing_events
+
+#: ``work(on_progress(done, total), should_stop() -> bool) -> result``
+Work = Callable[[Callable[[int, int], None], Callable[[], bool]], Any]
+
+
+@dataclass
+class TaskResult:
+    value: Any
+    error: str | None
+
+
+class _TaskThread(QThread):
+    progress = pyqtSignal(int, int)
+
+    def __init__(self, work: Work) -> None:
+        super().__init__()
+        self.work = work
+        self.cancelled = False
+        self.result = TaskResult(None, None)
+
+    def run(self) -> None:
+        try:
+            value = self.work(self.progress.emit, lambda: self.cancelled)
+            self.result = TaskResult(value, None)
+        except Exception as exc:
+            self.result = TaskResult(None, f"{type(exc).__name__}: {exc}")
+
+
+def run_with_progress(parent: QWidget, title: str, label: str, work: Work) -> TaskResult:
+    """Run ``work`` on a worker thread; the window keeps drawing while it runs."""
+    dialog = QProgressDialog(label, "Cancel", 0, 100, parent)
+    dialog.setWindowTitle(title)
+    dialog.setMinimumDuration(300)
+    thread = _TaskThread(work)
+
+    def show(done: int, total: int) -> None:
+        dialog.setMaximum(total)
+        dialog.setValue(done)
+
+    finished = threading.Event()
+    thread.progress.connect(show)
+    thread.finished.connect(finished.set)
+    dialog.canceled.connect(lambda: setattr(thread, "cancelled", True))
+    thread.finished.connect(dialog.reset)
+    thread.start()
+    wait_processing_events(finished, None)
+    thread.wait()
+    dialog.close()
+    return thread.result
