@@ -22,7 +22,7 @@ from app.acquisition.events import HardwareEventChecker
 from app.acquisition.flow import AcquisitionFlow
 from app.acquisition.futures import AcquisitionFuture
 from app.acquisition.hooks import UserCallable
-from app.acquisition.napari_display import raise_unless_napari
+from app.acquisition.napari_display import check_napari_viewer, show_in_napari
 from app.acquisition.notifications import (
     AcqNotification,
     AcquisitionMilestone,
@@ -124,7 +124,7 @@ class Acquisition:
         if name is None:
             name = DEFAULT_NAME
         if napari_viewer is not None:
-            raise_unless_napari(napari_viewer)
+            check_napari_viewer(napari_viewer)
         # Check every user callable now, so a wrong signature fails here, in the user's line.
         if image_process_fn is None:
             processors: list[ProcessorLike] = []
@@ -245,6 +245,9 @@ class Acquisition:
             target=self._close_when_done, name="scopeflow-closer", daemon=True
         )
         self._closer.start()
+        self._napari_worker = (
+            show_in_napari(napari_viewer, self) if napari_viewer is not None else None
+        )
 
     def _make_sink(
         self,
@@ -361,8 +364,10 @@ class Acquisition:
         return self._sink.dataset
 
     def get_viewer(self):
-        """The window's viewer showing this acquisition, or None (headless, or
-        ``show_display=False``)."""
+        """The napari viewer given, else the window's viewer showing this acquisition,
+        or None (headless, or ``show_display=False``)."""
+        if self.napari_viewer is not None:
+            return self.napari_viewer
         if not self.show_display:
             return None
         return active.viewer_for(self)

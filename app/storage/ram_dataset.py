@@ -306,3 +306,8 @@ class RAMDataset:
 
 def _rank(axis: str) -> int:
     return _AXIS_RANK.get(axis, _OTHER_AXIS_RANK)
+
+
+def conventional_axis_order(names: Iterable[str]) -> list[str]:
+    """Axis names outermost first (row, column, position, time, channel, others, z)."""
+    return sorted(names, key=_rank)

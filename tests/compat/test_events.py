@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import inspect
 
 import pycromanager
@@ -214,9 +213,3 @@ def test_debug_is_accepted(core):
     with Acquisition(debug=True, show_display=False) as acq:
         acq.acquire({"axes": {"time": 0}})
     assert acq.counts.saved == 1
-
-
-@pytest.mark.skipif(importlib.util.find_spec("napari") is not None, reason="napari installed")
-def test_napari_viewer_without_napari_says_so(core):
-    with pytest.raises(ImportError, match="pip install napari"):
-        Acquisition(napari_viewer=object(), show_display=False)
