@@ -44,7 +44,7 @@ def test_without_storage_the_newest_frame_is_shown(qtbot, core):
 
 
 def test_a_viewer_that_is_not_napari_is_refused(core):
-    with pytest.raises(TypeError, match="napari.Viewer"):
+    with pytest.raises(TypeError, match=r"napari\.Viewer"):
         Acquisition(napari_viewer=object(), show_display=False)
 
 
