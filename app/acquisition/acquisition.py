@@ -197,6 +197,7 @@ class Acquisition:
             else None
         )
         self._frames, self._to_save = frames, to_save
+        self.saving_queue_size = to_save.maxsize if to_save is not None else 0
         self._engine = EngineThread(
             core,
             self._flow,

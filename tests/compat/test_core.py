@@ -51,6 +51,10 @@ def test_pycro_manager_test_suite_calls(core):
     assert mmc.get_xy_position() == pytest.approx((10.0, 20.0), abs=0.1)
 
 
+def test_pymmcore_plus_methods_work_too(core):
+    assert "Exposure" in {prop.name for prop in Core().iterProperties(device_label="Camera")}
+
+
 def test_connection_settings_are_accepted(core):
     assert Core(port=4827, timeout=1000, debug=False).core is core
 

@@ -213,3 +213,12 @@ def test_debug_is_accepted(core):
     with Acquisition(debug=True, show_display=False) as acq:
         acq.acquire({"axes": {"time": 0}})
     assert acq.counts.saved == 1
+
+
+def test_java_bridge_settings_are_accepted(directory):
+    acq = Acquisition(
+        directory, "acq", port=4827, timeout=500, core_log_debug=True, saving_queue_size=3
+    )
+    with acq:
+        acq.acquire(multi_d_acquisition_events(num_time_points=5))
+    assert acq.saving_queue_size == 3 and acq.counts.saved == 5

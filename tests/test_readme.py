@@ -1,0 +1,73 @@
+"""The README's Python examples, run as a reader would run them."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from app import open_dataset, processor, unregister
+from app.processing.registry import ProcessorRegistry
+from app.scripting.decorator import current_registry, set_current_registry
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+
+
+def _block(start: str) -> str:
+    (found,) = [b for b in BLOCKS if b.lstrip().startswith(start)]
+    return found
+
+
+@pytest.fixture
+def registry():
+    previous = current_registry()
+    fresh = ProcessorRegistry()
+    set_current_registry(fresh)
+    yield fresh
+    set_current_registry(previous)
+
+
+def test_every_example_is_run_here():
+    assert len(BLOCKS) == 4
+
+
+def test_console_processor_example(registry):
+    namespace = {"np": np, "processor": processor, "unregister": unregister}
+    code = _block('@processor("edges"')
+    exec(code.replace('unregister("edges")', ""), namespace)
+    edges = registry.get("edges")
+    _, metadata = edges.fn(np.arange(12, dtype=np.uint16).reshape(3, 4), {})
+    assert metadata["EdgeStrength"] == 1.0
+    exec('unregister("edges")', namespace)
+    assert "edges" not in registry
+
+
+def test_scripts_folder_example(registry):
+    exec(_block("from app import processor"), {})
+    assert not registry.get("subtract_background").enabled
+
+
+def test_image_processor_example(core, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    exec(_block("from app import Acquisition"), namespace)
+    acq = namespace["acq"]
+    dataset = open_dataset(acq.dataset_path)
+    assert len(dataset.index) == 10 * 13 * 2
+    assert not dataset.read_image(time=9, channel="DAPI", z=12)[:100, :100].any()
+    assert dataset.read_metadata(time=0, channel="FITC", z=0)["a_new_metadata_key"] == "a new value"
+    assert "(96, 128)" in capsys.readouterr().out
+
+
+def test_feedback_example(core, tmp_path, monkeypatch):
+    from app import Acquisition
+
+    monkeypatch.chdir(tmp_path)
+    namespace = {"Acquisition": Acquisition}
+    exec(_block("def img_process_fn(image, metadata, event_queue)"), namespace)
+    acq = namespace["acq"]
+    times = sorted(acq.get_dataset().axes["time"])
+    assert times == list(range(len(times))) and 1 <= len(times) <= 100
