@@ -94,7 +94,7 @@ def test_acquisition_kept_in_memory_is_browsed_and_saved_later(qtbot, window, tm
     acq = window.controller.acquisition
     assert acq.dataset_path is None
     ram = acq.get_dataset()
-    assert "Finished: 9 saved, 0 lost in memory" in panel.progress_label.text()
+    assert "Finished: 9 kept in memory, 0 lost" in panel.progress_label.text()
     window.sliders.slider("time").setValue(1)
     window.sliders.slider("z").setValue(2)
     assert np.array_equal(window.viewer.image, ram.read_image(time=1, z=2))

@@ -126,6 +126,17 @@ def main(outdir: str) -> None:
     step(1500, add_broken)
     step(2000, select_broken)
     step(800, shot("error"))
+
+    def in_memory():
+        registry.unregister("broken_focus_metric")
+        panel = window.acquisition_panel
+        panel.save_box.setChecked(False)
+        panel.time_points.setValue(8)
+        window.docks["Acquisition"].raise_()
+        panel.start_button.click()
+
+    step(100, in_memory)
+    step(3000, shot("in-memory"))
     step(100, app.quit)
 
     elapsed = 0

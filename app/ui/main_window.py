@@ -303,12 +303,16 @@ class MainWindow(QMainWindow):
             self.acquisition_panel.progress_label.setText(f"Stopped on an error: {error}")
             self.show_error_message(f"The acquisition stopped: {error}")
         else:
-            where = (
-                f" in {acq.dataset_path}"
-                if acq and acq.dataset_path
-                else (" in memory (File > Save acquisition as NDTiff… writes them to disk)")
-            )
-            self.acquisition_panel.progress_label.setText(f"Finished: {summary}{where}")
+            if acq is not None and acq.dataset_path is None and acq.sink.stores_images:
+                text = (
+                    f"Finished: {counts.get('saved', 0)} kept in memory, "
+                    f"{counts.get('lost', 0)} lost. File > Save acquisition as NDTiff… "
+                    "writes them to disk"
+                )
+            else:
+                where = f" in {acq.dataset_path}" if acq and acq.dataset_path else ""
+                text = f"Finished: {summary}{where}"
+            self.acquisition_panel.progress_label.setText(text)
         self._refresh_sliders()
         if self.sliders.follow.isChecked():
             self.sliders.show_axes(self._last_shown_axes)  # where the viewer stopped
