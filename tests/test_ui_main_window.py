@@ -92,7 +92,7 @@ def test_acquisition_kept_in_memory_is_browsed_and_saved_later(qtbot, window, tm
     qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: _finished(window), timeout=30000)
     acq = window.controller.acquisition
-    assert acq.dataset_path is None
+    assert acq.dataset_path is None and acq.get_viewer() is window.viewer
     ram = acq.get_dataset()
     assert "Finished: 9 kept in memory, 0 lost" in panel.progress_label.text()
     window.sliders.slider("time").setValue(1)

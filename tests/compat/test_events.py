@@ -222,3 +222,9 @@ def test_java_bridge_settings_are_accepted(directory):
     with acq:
         acq.acquire(multi_d_acquisition_events(num_time_points=5))
     assert acq.saving_queue_size == 3 and acq.counts.saved == 5
+
+
+def test_get_viewer_is_none_headless(directory):
+    with Acquisition(directory, "acq") as acq:
+        acq.acquire({"axes": {"time": 0}})
+    assert acq.get_viewer() is None
