@@ -22,10 +22,15 @@ from app.microscope import (
     current_core,
     load_microscope,
     set_current_core,
+    start_headless,
+    stop_headless,
 )
 from app.processing import ErrorPolicy, Processor, ProcessorRegistry, show_image, show_plot
 from app.scripting import processor, register, unregister
 from app.storage import ImageSink, RAMDataset, StorageFullError, open_dataset
+
+#: pycro-manager's earlier name for opening a saved dataset
+Dataset = open_dataset
 
 __version__ = "0.1.0"
 
@@ -36,6 +41,7 @@ __all__ = [
     "AcquisitionEndedError",
     "AcquisitionFuture",
     "Core",
+    "Dataset",
     "ErrorPolicy",
     "ImageNotSavedError",
     "ImageSink",
@@ -56,5 +62,7 @@ __all__ = [
     "set_current_core",
     "show_image",
     "show_plot",
+    "start_headless",
+    "stop_headless",
     "unregister",
 ]

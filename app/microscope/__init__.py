@@ -1,5 +1,6 @@
 """The microscope: loading a Micro-Manager configuration or the simulated microscope."""
 
+from app.microscope.headless import start_headless, stop_headless
 from app.microscope.loading import (
     MicroscopeConfigError,
     load_microscope,
@@ -18,4 +19,6 @@ __all__ = [
     "load_microscope",
     "release_microscope",
     "set_current_core",
+    "start_headless",
+    "stop_headless",
 ]

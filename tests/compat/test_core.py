@@ -63,3 +63,32 @@ def test_an_unknown_name_says_so(core):
     with pytest.raises(AttributeError, match="no method 'set_exposur'"):
         Core().set_exposur(1)
     assert "set_exposure" in dir(Core())
+
+
+def test_start_headless_loads_a_configuration_for_the_script(core):
+    import mm_test_adapters
+
+    from app import start_headless, stop_headless
+    from app.microscope import set_current_core
+
+    adapters = mm_test_adapters.device_adapter_path()
+    try:
+        loaded = start_headless(adapters, f"{adapters}/MMConfig_demo.cfg", buffer_size_mb=64)
+        assert loaded is not core and Core().core is loaded
+        assert loaded.getCircularBufferMemoryFootprint() == 64
+        assert "Camera" in loaded.getLoadedDevices()
+        with Acquisition(show_display=False) as acq:  # on the microscope just loaded
+            acq.acquire({"axes": {"time": 0}})
+        assert acq.core is loaded and acq.counts.saved == 1
+        stop_headless()
+        assert "Camera" not in loaded.getLoadedDevices()
+    finally:
+        set_current_core(core)
+
+
+def test_start_headless_with_a_missing_configuration_says_so(core, tmp_path):
+    from app import MicroscopeConfigError, start_headless
+
+    with pytest.raises(MicroscopeConfigError, match="not found"):
+        start_headless(tmp_path, tmp_path / "missing.cfg")
+    assert Core().core is core
