@@ -9,10 +9,10 @@ import pytest
 
 from app import (
     Acquisition,
+    Dataset,
     RAMDataset,
     StorageFullError,
     multi_d_acquisition_events,
-    open_dataset,
 )
 
 EVENTS = multi_d_acquisition_events(
@@ -116,7 +116,7 @@ def test_written_to_ndtiff_afterwards(core, tmp_path):
     ram = acq.get_dataset()
     path = ram.save_as_ndtiff(tmp_path, "from_ram")
     assert path.name == "from_ram_1"
-    disk = open_dataset(path)
+    disk = Dataset(path)  # pycro-manager's name for open_dataset
     assert len(disk.index) == 12 and set(disk.get_channel_names()) == {"DAPI", "FITC"}
     for event in EVENTS:
         axes = event["axes"]
