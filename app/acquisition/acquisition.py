@@ -238,6 +238,15 @@ class Acquisition:
                     self.latency_to_saved_ns,
                 )
             )
+        try:
+            self._napari_worker = (
+                show_in_napari(napari_viewer, self) if napari_viewer is not None else None
+            )
+        except BaseException:
+            # nothing started yet: close what was opened, so no file or thread is left
+            self._notifications.close()
+            self._sink.finish()
+            raise
         if show_display:
             active.add(self)
         for thread in self._threads:
@@ -246,9 +255,6 @@ class Acquisition:
             target=self._close_when_done, name="scopeflow-closer", daemon=True
         )
         self._closer.start()
-        self._napari_worker = (
-            show_in_napari(napari_viewer, self) if napari_viewer is not None else None
-        )
 
     def _make_sink(
         self,
@@ -280,7 +286,8 @@ class Acquisition:
         """Queue events (a dict, a list, a generator, a useq sequence or event).
 
         Returns at once, with a future to wait on. Invalid events (or none at all)
-        raise ``InvalidEventError`` here, and none of the events given is queued; after
+        raise ``InvalidEventError`` here, and none of the events given is queued; a
+        generator is read as the acquisition reaches it (each event checked then); after
         ``mark_finished`` it raises ``AcqAlreadyCompleteException``. Only the events of
         one call may be merged into a hardware sequence. ``acquire(None)`` ends the
         acquisition once the events before it have run.
@@ -294,10 +301,17 @@ class Acquisition:
                 "(mark_finished, the end of its with block, or event_queue.put(None)); "
                 "create a new Acquisition"
             )
-        accepted = self._flow.submit(events)
-        future = AcquisitionFuture(accepted, self.get_dataset)
+        # The future exists before its events are queued, so it sees all their milestones.
+        batch = self._flow.prepare(events)
+        if batch.lazy:
+            future = AcquisitionFuture([], self.get_dataset, from_generator=True)
+            batch.on_pull = lambda event: (future.expect(event["axes"]), self._flow.count(1))
+            batch.on_exhausted = future.generator_done
+        else:
+            future = AcquisitionFuture(batch.pending_events(), self.get_dataset)
         with self._lock:
             self._futures.add(future)
+        self._flow.enqueue(batch)
         return future
 
     def mark_finished(self) -> None:

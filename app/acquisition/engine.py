@@ -28,6 +28,7 @@ from typing import Any
 import useq
 from pymmcore_plus import CMMCorePlus
 
+from app.acquisition.batches import EventBatch
 from app.acquisition.counts import FrameCounts
 from app.acquisition.events import (
     EVENT_METADATA_KEY,
@@ -119,10 +120,13 @@ class EngineThread(threading.Thread):
             core, (core.getCurrentConfig(group) if group else "") or "Default"
         )
         self.start_time = time.perf_counter()
-        # events handed to the sequencer whose unit has not run yet, and events the
-        # event-generation hook made that wait their turn (for accounting)
+        # For accounting: events handed to the sequencer whose unit has not started,
+        # events the event-generation hook made that wait their turn, and events of the
+        # running unit whose outcome is still to come (by id: dicts are not hashable).
         self._handed: deque[Event] = deque()
         self._generated: deque[Event] = deque()
+        self._open_events: dict[int, Event] = {}
+        self._failed_in: str | None = None  # the hook running, for error reports
 
     # ------------------------------------------------------------------ run
     def run(self) -> None:
@@ -132,8 +136,14 @@ class EngineThread(threading.Thread):
             self._post(AcquisitionMilestone.ACQ_STARTED)
             while (batch := self.flow.next_batch()) is not None:
                 self._run_batch(batch)
+                if batch.error is not None:
+                    self._failed_in = "the generator given to acquire()"
+                    raise batch.error
+                if batch.ends_acquisition:
+                    self.flow.end_now()
         except Exception as exc:
-            self.on_error("the acquisition engine", exc, traceback.format_exc(), fatal=True)
+            where = self._failed_in or "the acquisition engine"
+            self.on_error(where, exc, traceback.format_exc(), fatal=True)
         finally:
             try:
                 self.mda.teardown_sequence(useq.MDASequence())
@@ -145,42 +155,63 @@ class EngineThread(threading.Thread):
     def _post(self, milestone: Milestone, payload: Any = None, detail: str | None = None) -> None:
         self.notify(AcqNotification(milestone, payload, detail))
 
+    # ---- accounting: every event ends in a frame handed on or an IMAGE_NOT_SAVED ----
+    def _open(self, events: list[Event]) -> None:
+        """Events whose outcome (a frame, or IMAGE_NOT_SAVED) is still to come."""
+        for event in events:
+            self._open_events[id(event)] = event
+
+    def _settle(self, event: Event) -> None:
+        self._open_events.pop(id(event), None)
+
     def _not_saved(self, events: list[Event], why: str) -> None:
         for event in events:
+            self._settle(event)
             self._post(ImageMilestone.IMAGE_NOT_SAVED, dict(event["axes"]), why)
 
-    def _run_batch(self, batch: list[Event]) -> None:
+    def _run_batch(self, batch: EventBatch) -> None:
         """Run the events of one ``acquire`` call, merged into sequences where possible."""
-        waiting = deque(batch)
         self._handed.clear()
         self._generated.clear()
+        self._open_events.clear()
         limit = self._burst_limit()
         alone: list[Event] = []
         try:
-            while (waiting or self._generated) and not self.flow.aborted.is_set():
-                chunk = self._mergeable_chunk(waiting, limit, alone)
+            while not self.flow.aborted.is_set():
+                chunk = self._mergeable_chunk(batch, limit, alone)
                 for unit in self.mda.event_iterator(chunk):
                     if self.flow.aborted.is_set():
                         return
                     members = [self._handed.popleft() for _ in unit_events(unit)]
+                    self._open(members)
                     self._run_unit(unit, members)
                 while alone and not self.flow.aborted.is_set():
                     event = alone.pop(0)
+                    self._open([event])
                     self._run_unit(to_useq(event), [event])
+                if batch.exhausted and not self._generated and not len(batch):
+                    return
         finally:
-            unrun = [*self._handed, *alone, *self._generated, *waiting]
+            unrun = [
+                *self._open_events.values(),
+                *self._handed,
+                *alone,
+                *self._generated,
+                *batch.unread(),
+            ]
             self._handed.clear()
             self._generated.clear()
+            self._open_events.clear()
             if unrun:
                 why = (
                     "the acquisition was aborted"
                     if self.flow.aborted.is_set()
-                    else ("the acquisition stopped on an error")
+                    else "the acquisition stopped on an error"
                 )
                 self._not_saved(unrun, f"{why} before the event ran")
 
     def _mergeable_chunk(
-        self, waiting: deque[Event], limit: int | None, alone: list[Event]
+        self, batch: EventBatch, limit: int | None, alone: list[Event]
     ) -> Iterator[useq.MDAEvent]:
         """The next events that may be merged into sequences, after the event-generation
         hook, lazily (a hook runs as its event comes up, not a whole chunk ahead).
@@ -194,13 +225,15 @@ class EngineThread(threading.Thread):
             if self.flow.aborted.is_set():
                 return
             if not self._generated:
-                if not waiting:
+                event = batch.pull()
+                if event is None:
                     return
-                event = waiting.popleft()
                 generated = self._call_hook("event_generation_hook_fn", [event])
                 if generated is None:
                     self._not_saved([event], "event_generation_hook_fn skipped the event")
                     continue
+                if all(g["axes"] != event["axes"] for g in generated):
+                    self._not_saved([event], "event_generation_hook_fn replaced the event")
                 self._generated.extend(generated)
             event = self._generated.popleft()
             if self.check_event is not None and not self._passes_check(event):
@@ -237,15 +270,18 @@ class EngineThread(threading.Thread):
         """Call a hook on a unit (a dict, or a list for a sequence); its events after.
 
         Returns the events unchanged without a hook, None if the hook skipped the
-        unit, or the events it returned, checked.
+        unit, or the events it returned, checked. An exception from the hook stops
+        the acquisition, reported as the hook's.
         """
         hook = self.hooks.get(name)
         if hook is None:
             return events
         sequenced = len(events) > 1
         argument = copy.deepcopy(events if sequenced else events[0])
+        self._failed_in = hook.where
         result = hook(argument, self.event_queue)
         if result is None:
+            self._failed_in = None
             logger.info("%s skipped %s", hook.where, axes_payload(events))
             return None
         returned = result if isinstance(result, list) else [result]
@@ -255,7 +291,9 @@ class EngineThread(threading.Thread):
                 "(a dict, possibly changed), the list of events it was given for a hardware "
                 "sequence, or None to skip them"
             )
-        return [normalize_event(e) for e in returned]
+        normalized = [normalize_event(e) for e in returned]
+        self._failed_in = None
+        return normalized
 
     # ------------------------------------------------------------------ units
     def _run_unit(self, unit: useq.MDAEvent, events: list[Event]) -> None:
@@ -263,8 +301,7 @@ class EngineThread(threading.Thread):
         self.flow.wait_while_paused()
         self._wait_until(unit.min_start_time)
         if self.flow.aborted.is_set():
-            self._not_saved(events, "the acquisition was aborted before the event ran")
-            return
+            return  # the open events are reported by the batch
         self._post(HardwareMilestone.PRE_HARDWARE, axes_payload(events))
         changed = self._call_hook("pre_hardware_hook_fn", events)
         if changed is None:
@@ -273,14 +310,17 @@ class EngineThread(threading.Thread):
         if changed == events:
             self._execute(unit, events)
             return
+        # The hook changed the events: sequence what it returned afresh.
+        kept = [c["axes"] for c in changed]
+        self._not_saved(
+            [e for e in events if e["axes"] not in kept], "pre_hardware_hook_fn replaced the event"
+        )
+        for event in events:
+            self._settle(event)  # the events returned carry the rest
+        self._open(changed)
         if self.check_event is not None:
             for event in changed:  # before sequencing: the sequencer reads the presets
                 self.check_event(event)
-        # The hook changed the events: sequence what it returned afresh.
-        self._not_saved(
-            [e for e in events if all(e["axes"] != c["axes"] for c in changed)],
-            "pre_hardware_hook_fn replaced the event",
-        )
         for new_unit in self.mda.event_iterator(to_useq(e) for e in changed):
             if self.flow.aborted.is_set():
                 return
@@ -301,16 +341,33 @@ class EngineThread(threading.Thread):
             self.mda.teardown_event(unit)
             self._not_saved(events, "post_hardware_hook_fn skipped the event")
             return
+        if len(after) != len(events):
+            self.mda.teardown_event(unit)
+            self._failed_in = self.hooks["post_hardware_hook_fn"].where  # type: ignore[union-attr]
+            raise HookError(
+                f"post_hardware_hook_fn returned {len(after)} events for a hardware sequence "
+                f"of {len(events)}: once the hardware is set, a hook may rename the events "
+                "(the same number, in order) or skip them all (None); change a sequence in "
+                "pre_hardware_hook_fn"
+            )
         # A hook that changed the events renames the images (same count, same order).
-        renamed = {
-            id(old): new
-            for old, new in zip(events, after if len(after) == len(events) else events, strict=True)
-            if new is not old
-        }
+        renamed = {id(old): new for old, new in zip(events, after, strict=True) if new != old}
+        self._not_saved_renamed(events, renamed)
         try:
             self._read_frames(unit, events, renamed)
         finally:
             self.mda.teardown_event(unit)
+
+    def _not_saved_renamed(self, events: list[Event], renamed: dict[int, Event]) -> None:
+        """Tell whoever waits for an event's image that it comes under other axes."""
+        for event in events:
+            new = renamed.get(id(event))
+            if new is not None and new["axes"] != event["axes"]:
+                self._post(
+                    ImageMilestone.IMAGE_NOT_SAVED,
+                    dict(event["axes"]),
+                    f"post_hardware_hook_fn renamed the event to {new['axes']}",
+                )
 
     def _post_camera(self, events: list[Event]) -> None:
         """The post-camera hook: the camera has been started; its return is ignored,
@@ -353,9 +410,10 @@ class EngineThread(threading.Thread):
                 if frame_payload is None:
                     continue  # a frame the camera did not deliver: accounted below
                 image, mda_event, meta = frame_payload
-                event = mda_event.metadata[EVENT_METADATA_KEY]
-                delivered.add(id(event))
-                event = renamed.get(id(event), event)
+                original = mda_event.metadata[EVENT_METADATA_KEY]
+                delivered.add(id(original))
+                self._settle(original)
+                event = renamed.get(id(original), original)
                 image = writable(image)
                 frame = Frame(
                     image, self.metadata.build(image, event, meta), time.perf_counter_ns()
@@ -367,6 +425,9 @@ class EngineThread(threading.Thread):
         finally:
             self.mda.on_sequence_started = None
             missing = [renamed.get(id(e), e) for e in events if id(e) not in delivered]
+            for event in events:
+                if id(event) not in delivered:
+                    self._settle(event)
             if missing:
                 if self.flow.aborted.is_set():
                     why = "the acquisition was aborted before its frame was acquired"

@@ -16,17 +16,22 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from app.acquisition.batches import Event, EventBatch, EventCheck
 from app.acquisition.events import InvalidEventError, iter_events, normalize_event
 
 logger = logging.getLogger(__name__)
 
 _END = object()  # the marker event_queue.put(None) leaves in the queue
 
-EventCheck = Callable[[dict[str, Any]], None]
-DiscardListener = Callable[[list[dict[str, Any]], str], None]
+DiscardListener = Callable[[list[Event], str], None]
+
+
+def is_lazy(events: Any) -> bool:
+    """A generator or iterator is read as the engine reaches it; anything else now."""
+    return isinstance(events, Iterator) and not isinstance(events, Mapping)
 
 
 class AcquisitionFlow:
@@ -43,8 +48,7 @@ class AcquisitionFlow:
         self._check = check
         self._on_discard = on_discard
         self._cond = threading.Condition()
-        self._pending: deque[Any] = deque()  # batches (lists of events) and _END markers
-        self._pending_events = 0
+        self._pending: deque[Any] = deque()  # EventBatch and _END markers
         self._in_flight = 0
         self._finish_requested = False
         self._end_reached = False
@@ -55,14 +59,16 @@ class AcquisitionFlow:
         self.submitted_events = 0
 
     # ---- submitting events (any thread) ----
-    def submit(self, events: Any) -> list[dict[str, Any]]:
-        """Check and queue one batch of events; ``None`` among them ends the acquisition
-        after them. Returns the events accepted.
+    def prepare(self, events: Any) -> EventBatch:
+        """A batch of ``events``, checked now unless they come from a generator.
 
-        Raises ``InvalidEventError`` before queueing anything if one event is invalid.
+        ``None`` among them ends the acquisition after them. Raises
+        ``InvalidEventError`` if one event is invalid, or if there is none.
         """
-        batch: list[dict[str, Any]] = []
-        after_end: list[dict[str, Any]] = []  # would never run: reported, not queued
+        if is_lazy(events):
+            return EventBatch(source=events, check=self._check)
+        batch: list[Event] = []
+        after_end: list[Event] = []  # would never run: reported, not queued
         ends = False
         for event in iter_events(events):
             if event is None:
@@ -78,22 +84,30 @@ class AcquisitionFlow:
                 "or a non-empty list of them"
             )
         self._discard(after_end, "they came after None (the end of the acquisition)")
-        discarded: list[dict[str, Any]] = []
+        return EventBatch(batch, ends_acquisition=ends)
+
+    def enqueue(self, batch: EventBatch) -> None:
+        """Queue a prepared batch for the engine (dropped, and reported, if it is over)."""
         with self._cond:
             if self._end_reached or self.aborted.is_set():
-                discarded = batch
-                batch = []
+                dropped = batch.unread()
             else:
-                if batch:
+                dropped = []
+                if len(batch) or batch.lazy:
                     self._pending.append(batch)
-                    self._pending_events += len(batch)
                     self.submitted_events += len(batch)
-                if ends:
+                if batch.ends_acquisition:
                     self._pending.append(_END)
                 self._cond.notify_all()
-        if discarded:
-            self._discard(discarded, "it was submitted after the acquisition ended")
-        return batch
+        self._discard(dropped, "it was submitted after the acquisition ended")
+
+    def submit(self, events: Any) -> None:
+        self.enqueue(self.prepare(events))
+
+    def count(self, events: int) -> None:
+        """Events read from a generator: counted as submitted once they are known."""
+        with self._cond:
+            self.submitted_events += events
 
     @property
     def finish_requested(self) -> bool:
@@ -119,14 +133,21 @@ class AcquisitionFlow:
             self._cond.notify_all()
         self._discard(dropped, "the acquisition was aborted")
 
-    def _take_pending(self) -> list[dict[str, Any]]:
+    def end_now(self) -> None:
+        """A generator yielded None: nothing queued after it runs."""
+        with self._cond:
+            self._end_reached = True
+            dropped = self._take_pending()
+            self._cond.notify_all()
+        self._discard(dropped, "they were queued after the end of the acquisition")
+
+    def _take_pending(self) -> list[Event]:
         """Empty the queue (caller holds the lock); the events that were waiting."""
-        dropped = [e for item in self._pending if item is not _END for e in item]
+        dropped = [e for item in self._pending if item is not _END for e in item.unread()]
         self._pending.clear()
-        self._pending_events = 0
         return dropped
 
-    def _discard(self, events: list[dict[str, Any]], why: str) -> None:
+    def _discard(self, events: list[Event], why: str) -> None:
         if not events:
             return
         self.discarded_events += len(events)
@@ -151,12 +172,12 @@ class AcquisitionFlow:
 
     @property
     def pending(self) -> int:
-        return self._pending_events
+        return sum(len(item) for item in list(self._pending) if item is not _END)
 
     # ---- the engine's side ----
-    def next_batch(self, timeout: float | None = None) -> list[dict[str, Any]] | None:
+    def next_batch(self, timeout: float | None = None) -> EventBatch | None:
         """Wait for the next batch (the events of one ``acquire`` call); ``None`` once
-        the acquisition is over, ``[]`` after ``timeout`` seconds without one."""
+        the acquisition is over, an empty batch after ``timeout`` seconds without one."""
         with self._cond:
             while True:
                 if self.aborted.is_set() or self._end_reached:
@@ -167,12 +188,11 @@ class AcquisitionFlow:
                         self._end_reached = True
                         dropped = self._take_pending()
                         break
-                    self._pending_events -= len(item)
                     return item
                 if self._finish_requested and self._in_flight <= 0:
                     self._end_reached = True
                     return None
                 if not self._cond.wait(timeout) and timeout is not None:
-                    return []
+                    return EventBatch()
         self._discard(dropped, "they were queued after event_queue.put(None)")
         return None

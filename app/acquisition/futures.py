@@ -63,11 +63,17 @@ class AcquisitionFuture:
     """
 
     def __init__(
-        self, events: Iterable[dict[str, Any]], read_dataset: Callable[[], Any | None]
+        self,
+        events: Iterable[dict[str, Any]],
+        read_dataset: Callable[[], Any | None],
+        *,
+        from_generator: bool = False,
     ) -> None:
         self._read_dataset = read_dataset
         self._cond = threading.Condition()
         self._expected: set[AxesKey] = {axes_key(e["axes"]) for e in events}
+        # events from a generator become known as the engine reads them
+        self._growing = from_generator
         self._reached: dict[AxesKey, set[str]] = {}
         self._not_saved: dict[AxesKey, str] = {}
         self._saved_count = 0
@@ -78,6 +84,18 @@ class AcquisitionFuture:
     def axes(self) -> list[dict[str, Any]]:
         """The axes of the events this future follows."""
         return [dict(key) for key in self._expected]
+
+    def expect(self, axes: dict[str, Any]) -> None:
+        """An event read from the generator this future was made for: follow it too."""
+        with self._cond:
+            self._expected.add(axes_key(axes))
+            self._cond.notify_all()
+
+    def generator_done(self) -> None:
+        """The generator has no more events: axes it never produced will not come."""
+        with self._cond:
+            self._growing = False
+            self._cond.notify_all()
 
     def notify(self, note: AcqNotification) -> None:
         with self._cond:
@@ -93,9 +111,10 @@ class AcquisitionFuture:
                         self._not_saved.setdefault(key, note.detail or "it was not saved")
                     else:
                         self._reached.setdefault(key, set()).add(note.milestone)
-                if note.milestone == ImageMilestone.IMAGE_SAVED:
-                    self._saved_count += 1
-                    self._last_saved = note.payload
+                    if note.milestone == ImageMilestone.IMAGE_SAVED:
+                        self._not_saved.pop(key, None)  # saved after all (a processor held it)
+                        self._saved_count += 1
+                        self._last_saved = note.payload
             self._cond.notify_all()
 
     # ------------------------------------------------------------ waiting
@@ -125,6 +144,8 @@ class AcquisitionFuture:
 
     def _wait(self, key: AxesKey, milestone: str, what: str, timeout: float | None) -> None:
         def settled() -> bool:
+            if key not in self._expected:
+                return not self._growing or self._ended
             return (
                 milestone in self._reached.get(key, ())
                 or self._unreachable(key, milestone) is not None
@@ -134,6 +155,11 @@ class AcquisitionFuture:
         with self._cond:
             if not self._cond.wait_for(settled, timeout):
                 raise TimeoutError(f"Timed out after {timeout} s waiting for {what}")
+            if key not in self._expected:
+                raise MilestoneUnreachableError(
+                    f"{what} will not happen: the generator given to acquire() produced no "
+                    f"event with axes {dict(key)}"
+                )
             if milestone in self._reached.get(key, ()):
                 return
             why = self._unreachable(key, milestone)
@@ -148,7 +174,7 @@ class AcquisitionFuture:
                 raise ValueError("This future has several events: pass the axes to wait for")
             return next(iter(self._expected))
         key = axes_key(axes)
-        if key not in self._expected:
+        if key not in self._expected and not self._growing:
             raise ValueError(
                 f"This future has no event with axes {axes}; its events have "
                 f"{sorted(map(str, self.axes))[:10]}"

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import copy
+import math
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 
 def _z_offsets(z_start: float, z_end: float, z_step: float) -> list[float]:
-    # Count the slices instead of accumulating steps, so that z_end is reached exactly
-    # (np.arange with a float step can add or drop the last slice).
+    """The slices of ``np.arange(z_start, z_end + z_step, z_step)``, as pycro-manager's,
+    without the extra slice its floating point adds when the range is a whole number of
+    steps (``0, 1.1, 0.1`` gives 12 slices here, 13 there)."""
     if z_step == 0:
         raise ValueError("z_step must not be 0")
-    count = round((z_end - z_start) / z_step) + 1
+    count = math.ceil((z_end - z_start) / z_step + 1 - 1e-9)
     if count < 1:
         raise ValueError(
             f"z_step {z_step} does not go from z_start {z_start} towards z_end {z_end}"
@@ -46,9 +48,9 @@ def multi_d_acquisition_events(
     ``time_interval_s`` gives the interval before each point. The keep-shutter flags
     set ``keep_shutter_open`` on channel or z events.
 
-    Unlike pycro-manager's, the number of Z slices is counted, not accumulated with
-    ``np.arange``, so ``z_end`` is the last slice exactly (a float step can make
-    ``np.arange`` add a slice past it).
+    The Z slices are pycro-manager's (``np.arange(z_start, z_end + z_step, z_step)``:
+    the last one may pass ``z_end`` when the range is not a whole number of steps),
+    without the extra slice floating point adds to ``np.arange`` when it is.
     """
     order = order.lower()
     if set(order) - set("tpcz") or len(set(order)) != len(order):

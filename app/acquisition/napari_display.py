@@ -39,6 +39,7 @@ def check_napari_viewer(viewer: Any) -> None:
             "own viewer (show_display=True)."
         )
     from napari.components import ViewerModel
+    from napari.qt.threading import thread_worker  # noqa: F401  (needs a Qt binding: fail here)
 
     if not isinstance(viewer, ViewerModel):
         raise TypeError(f"napari_viewer must be a napari.Viewer, got {type(viewer).__name__}")

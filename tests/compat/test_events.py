@@ -20,6 +20,9 @@ CASES = {
     "interval": {"num_time_points": 3, "time_interval_s": 2.5},
     "interval list": {"num_time_points": 3, "time_interval_s": [0, 1.5, 4]},
     "z": {"z_start": -2, "z_end": 2, "z_step": 0.5},
+    "z not whole steps": {"z_start": 0, "z_end": 1, "z_step": 0.4},
+    "z not whole steps 2": {"z_start": 0, "z_end": 1, "z_step": 0.6},
+    "z downwards": {"z_start": 3, "z_end": 0, "z_step": -1},
     "channels": {"channel_group": "Channel", "channels": ["DAPI", "FITC"]},
     "exposures": {
         "channel_group": "Channel",
@@ -101,10 +104,12 @@ def test_keep_shutter_open_flags():
     ]
 
 
-def test_z_end_is_the_last_slice_exactly():
-    # np.arange(0, 0.3 + 0.1, 0.1) has a fourth value just above 0.3; slices are counted here
-    zs = [e["z"] for e in multi_d_acquisition_events(z_start=0, z_end=0.3, z_step=0.1)]
-    assert len(zs) == 4 and zs[-1] == pytest.approx(0.3)
+def test_no_extra_slice_from_floating_point():
+    # np.arange(0, 1.1 + 0.1, 0.1) has a 13th value, 1.2, past z_end; not here
+    zs = [e["z"] for e in multi_d_acquisition_events(z_start=0, z_end=1.1, z_step=0.1)]
+    assert len(zs) == 12 and zs[-1] == pytest.approx(1.1)
+    theirs = pycromanager.multi_d_acquisition_events(z_start=0, z_end=1.1, z_step=0.1)
+    assert len(theirs) == 13
 
 
 def test_constructor_order_is_pycro_managers():
