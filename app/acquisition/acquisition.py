@@ -306,7 +306,7 @@ class Acquisition:
         if batch.lazy:
             future = AcquisitionFuture([], self.get_dataset, from_generator=True)
             batch.on_pull = lambda event: (future.expect(event["axes"]), self._flow.count(1))
-            batch.on_exhausted = future.generator_done
+            batch.on_exhausted = future.generator_done  # with why, when cut short
         else:
             future = AcquisitionFuture(batch.pending_events(), self.get_dataset)
         with self._lock:

@@ -28,7 +28,7 @@ from typing import Any
 import useq
 from pymmcore_plus import CMMCorePlus
 
-from app.acquisition.batches import EventBatch
+from app.acquisition.batches import NOT_READY, EventBatch
 from app.acquisition.counts import FrameCounts
 from app.acquisition.events import (
     EVENT_METADATA_KEY,
@@ -174,7 +174,7 @@ class EngineThread(threading.Thread):
         self._handed.clear()
         self._generated.clear()
         self._open_events.clear()
-        limit = self._burst_limit()
+        limit = self._burst_limit(batch.lazy)
         alone: list[Event] = []
         try:
             while not self.flow.aborted.is_set():
@@ -192,22 +192,22 @@ class EngineThread(threading.Thread):
                 if batch.exhausted and not self._generated and not len(batch):
                     return
         finally:
+            why = (
+                "the acquisition was aborted"
+                if self.flow.aborted.is_set()
+                else "the acquisition stopped on an error"
+            )
             unrun = [
                 *self._open_events.values(),
                 *self._handed,
                 *alone,
                 *self._generated,
-                *batch.unread(),
+                *batch.unread(f"{why} before its events were read"),
             ]
             self._handed.clear()
             self._generated.clear()
             self._open_events.clear()
             if unrun:
-                why = (
-                    "the acquisition was aborted"
-                    if self.flow.aborted.is_set()
-                    else "the acquisition stopped on an error"
-                )
                 self._not_saved(unrun, f"{why} before the event ran")
 
     def _mergeable_chunk(
@@ -226,9 +226,18 @@ class EngineThread(threading.Thread):
                 return
             if not self._generated:
                 event = batch.pull()
+                if event is NOT_READY:
+                    if count:
+                        return  # run what was read rather than wait for more to merge
+                    continue
                 if event is None:
                     return
-                generated = self._call_hook("event_generation_hook_fn", [event])
+                assert isinstance(event, dict)
+                try:
+                    generated = self._call_hook("event_generation_hook_fn", [event])
+                except Exception:
+                    self._not_saved([event], "event_generation_hook_fn raised on it")
+                    raise
                 if generated is None:
                     self._not_saved([event], "event_generation_hook_fn skipped the event")
                     continue
@@ -250,15 +259,17 @@ class EngineThread(threading.Thread):
             return False
         return True
 
-    def _burst_limit(self) -> int | None:
+    def _burst_limit(self, lazy: bool = False) -> int | None:
         """The longest camera burst that cannot overflow the camera's buffer.
 
         Under the block policy a slow consumer must slow the camera down, but a
         camera in a hardware sequence runs freely until the sequence ends: a burst
         longer than the circular buffer would overflow it and lose frames. So bursts
-        are cut to the buffer's size; between them the engine waits for room.
+        are cut to the buffer's size; between them the engine waits for room. Events
+        from a generator are cut the same way under either policy: an endless one
+        would otherwise be read for ever before its first frame.
         """
-        if self.drop_when_full:
+        if self.drop_when_full and not lazy:
             return None
         core = self.core
         frame_bytes = (core.getImageWidth() * core.getImageHeight() * core.getBytesPerPixel()) or 1
@@ -319,8 +330,10 @@ class EngineThread(threading.Thread):
             self._settle(event)  # the events returned carry the rest
         self._open(changed)
         if self.check_event is not None:
+            self._failed_in = self.hooks["pre_hardware_hook_fn"].where  # type: ignore[union-attr]
             for event in changed:  # before sequencing: the sequencer reads the presets
                 self.check_event(event)
+            self._failed_in = None
         for new_unit in self.mda.event_iterator(to_useq(e) for e in changed):
             if self.flow.aborted.is_set():
                 return
@@ -390,6 +403,7 @@ class EngineThread(threading.Thread):
         signal = None
         delivered: set[int] = set()
         first = True
+        hook_raised = False
         try:
             while True:
                 try:
@@ -405,7 +419,9 @@ class EngineThread(threading.Thread):
                     ) from exc
                 if first and not sequenced:
                     self._post(CameraMilestone.POST_SNAP, payload)
+                    hook_raised = True
                     self._post_camera(events)
+                    hook_raised = False
                 first = False
                 if frame_payload is None:
                     continue  # a frame the camera did not deliver: accounted below
@@ -429,7 +445,9 @@ class EngineThread(threading.Thread):
                 if id(event) not in delivered:
                     self._settle(event)
             if missing:
-                if self.flow.aborted.is_set():
+                if hook_raised:
+                    why = "post_camera_hook_fn raised before its frame was read"
+                elif self.flow.aborted.is_set():
                     why = "the acquisition was aborted before its frame was acquired"
                 else:
                     self.counts.add(missing=len(missing))

@@ -90,7 +90,7 @@ class AcquisitionFlow:
         """Queue a prepared batch for the engine (dropped, and reported, if it is over)."""
         with self._cond:
             if self._end_reached or self.aborted.is_set():
-                dropped = batch.unread()
+                dropped = batch.unread("the acquisition had ended when it was submitted")
             else:
                 dropped = []
                 if len(batch) or batch.lazy:
@@ -129,7 +129,7 @@ class AcquisitionFlow:
         with self._cond:
             self.aborted.set()
             self.running.set()
-            dropped = self._take_pending()
+            dropped = self._take_pending("the acquisition was aborted")
             self._cond.notify_all()
         self._discard(dropped, "the acquisition was aborted")
 
@@ -137,20 +137,21 @@ class AcquisitionFlow:
         """A generator yielded None: nothing queued after it runs."""
         with self._cond:
             self._end_reached = True
-            dropped = self._take_pending()
+            dropped = self._take_pending("it was queued after the end of the acquisition")
             self._cond.notify_all()
         self._discard(dropped, "they were queued after the end of the acquisition")
 
-    def _take_pending(self) -> list[Event]:
+    def _take_pending(self, why: str) -> list[Event]:
         """Empty the queue (caller holds the lock); the events that were waiting."""
-        dropped = [e for item in self._pending if item is not _END for e in item.unread()]
+        dropped = [e for item in self._pending if item is not _END for e in item.unread(why)]
         self._pending.clear()
         return dropped
 
     def _discard(self, events: list[Event], why: str) -> None:
         if not events:
             return
-        self.discarded_events += len(events)
+        with self._cond:
+            self.discarded_events += len(events)
         logger.warning("%d event(s) will not run: %s", len(events), why)
         if self._on_discard is not None:
             self._on_discard(events, why)
@@ -186,7 +187,7 @@ class AcquisitionFlow:
                     item = self._pending.popleft()
                     if item is _END:
                         self._end_reached = True
-                        dropped = self._take_pending()
+                        dropped = self._take_pending("it was queued after event_queue.put(None)")
                         break
                     return item
                 if self._finish_requested and self._in_flight <= 0:

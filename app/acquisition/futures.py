@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -71,9 +72,16 @@ class AcquisitionFuture:
     ) -> None:
         self._read_dataset = read_dataset
         self._cond = threading.Condition()
-        self._expected: set[AxesKey] = {axes_key(e["axes"]) for e in events}
+        self._expected: set[AxesKey] = set()
+        # events with each axes whose outcome is still to come (axes may repeat)
+        self._outstanding: Counter[AxesKey] = Counter()
+        for event in events:
+            key = axes_key(event["axes"])
+            self._expected.add(key)
+            self._outstanding[key] += 1
         # events from a generator become known as the engine reads them
         self._growing = from_generator
+        self._cut_short: str | None = None
         self._reached: dict[AxesKey, set[str]] = {}
         self._not_saved: dict[AxesKey, str] = {}
         self._saved_count = 0
@@ -83,18 +91,23 @@ class AcquisitionFuture:
     @property
     def axes(self) -> list[dict[str, Any]]:
         """The axes of the events this future follows."""
-        return [dict(key) for key in self._expected]
+        with self._cond:
+            return [dict(key) for key in self._expected]
 
     def expect(self, axes: dict[str, Any]) -> None:
         """An event read from the generator this future was made for: follow it too."""
+        key = axes_key(axes)
         with self._cond:
-            self._expected.add(axes_key(axes))
+            self._expected.add(key)
+            self._outstanding[key] += 1
             self._cond.notify_all()
 
-    def generator_done(self) -> None:
-        """The generator has no more events: axes it never produced will not come."""
+    def generator_done(self, why: str | None = None) -> None:
+        """The generator has no more events: axes it never produced will not come.
+        ``why``: the reason it was cut short (None when it ended by itself)."""
         with self._cond:
             self._growing = False
+            self._cut_short = why
             self._cond.notify_all()
 
     def notify(self, note: AcqNotification) -> None:
@@ -108,6 +121,7 @@ class AcquisitionFuture:
                     if key not in self._expected:  # a long acquisition must not grow every future
                         continue
                     if note.milestone == ImageMilestone.IMAGE_NOT_SAVED:
+                        self._outstanding[key] -= 1
                         self._not_saved.setdefault(key, note.detail or "it was not saved")
                     else:
                         self._reached.setdefault(key, set()).add(note.milestone)
@@ -134,8 +148,8 @@ class AcquisitionFuture:
                 "sequence milestones)"
             )
         why = self._not_saved.get(key)
-        if why is None:
-            return None
+        if why is None or self._outstanding[key] > 0:
+            return None  # another event with these axes may still bring the image
         if milestone == CameraMilestone.POST_SEQUENCE_STOPPED and (
             CameraMilestone.PRE_SEQUENCE_STARTED in reached
         ):
@@ -156,6 +170,8 @@ class AcquisitionFuture:
             if not self._cond.wait_for(settled, timeout):
                 raise TimeoutError(f"Timed out after {timeout} s waiting for {what}")
             if key not in self._expected:
+                if self._cut_short is not None:
+                    raise ImageNotSavedError(f"{what} will not happen: {self._cut_short}")
                 raise MilestoneUnreachableError(
                     f"{what} will not happen: the generator given to acquire() produced no "
                     f"event with axes {dict(key)}"
@@ -170,11 +186,18 @@ class AcquisitionFuture:
 
     def _key_for(self, axes: dict[str, Any] | None) -> AxesKey:
         if axes is None:
+            if self._growing or self._cut_short is not None:
+                raise ValueError("This future follows a generator: pass the axes to wait for")
             if len(self._expected) != 1:
                 raise ValueError("This future has several events: pass the axes to wait for")
             return next(iter(self._expected))
         key = axes_key(axes)
-        if key not in self._expected and not self._growing:
+        with self._cond:
+            known = key in self._expected or self._growing
+            cut_short = self._cut_short
+        if not known and cut_short is not None:
+            raise ImageNotSavedError(f"The event {axes} will not run: {cut_short}")
+        if not known:
             raise ValueError(
                 f"This future has no event with axes {axes}; its events have "
                 f"{sorted(map(str, self.axes))[:10]}"

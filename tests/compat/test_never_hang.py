@@ -207,3 +207,130 @@ def test_an_invalid_event_from_a_generator_stops_with_its_error(directory):
     with pytest.raises(ValueError, match="exposur"):
         acq.await_completion(timeout=WAIT)
     assert acq.get_dataset().has_image(time=0)
+
+
+def test_an_endless_generator_acquires_under_the_drop_policy(directory):
+    acq = Acquisition(directory, "acq", full_queue="drop")
+    future = acq.acquire({"axes": {"time": t}} for t in itertools.count())
+    assert future.await_image_saved({"time": 0}, timeout=WAIT).shape == (96, 128)
+    acq.abort()
+    acq.await_completion(timeout=WAIT)
+
+
+def test_abort_is_seen_while_the_generator_blocks(directory):
+    blocked = threading.Event()
+    release = threading.Event()
+
+    def waits_for_the_user():
+        yield {"axes": {"time": 0}}
+        blocked.set()
+        release.wait(60)  # e.g. a prompt nobody answers
+        yield {"axes": {"time": 1}}
+
+    acq = Acquisition(directory, "acq")
+    future = acq.acquire(waits_for_the_user())
+    future.await_image_saved({"time": 0}, timeout=WAIT)
+    assert blocked.wait(WAIT)
+    acq.abort()
+    acq.await_completion(timeout=5)  # not held by the generator
+    with pytest.raises(ImageNotSavedError, match="aborted"):
+        future.await_image_saved({"time": 1}, timeout=5)
+    release.set()
+
+
+def test_a_generator_fed_by_its_own_images(directory):
+    # each event is produced only once the previous image is saved: the events read so
+    # far run instead of waiting for the next one to merge with (hardware sequencing on)
+    saved = []
+    acq = Acquisition(directory, "acq", image_saved_fn=lambda axes, ds: saved.append(axes))
+
+    def feedback():
+        for t in range(4):
+            yield {"axes": {"time": t}}
+            deadline = threading.Event()
+            while len(saved) <= t and not deadline.wait(0.01):
+                pass
+
+    future = acq.acquire(feedback())
+    future.await_image_saved({"time": 3}, timeout=WAIT)
+    acq.mark_finished()
+    acq.await_completion(timeout=WAIT)
+    assert saved == [{"time": t} for t in range(4)]
+
+
+def test_a_queued_generator_dropped_by_abort_says_so(directory):
+    release = threading.Event()
+
+    def hold(image, metadata):
+        release.wait(WAIT)
+        return image, metadata
+
+    acq = Acquisition(directory, "acq", image_process_fn=hold)
+    acq.acquire({"axes": {"time": 0}})
+    queued = acq.acquire({"axes": {"time": t}} for t in range(1, 5))
+    acq.abort()
+    release.set()
+    with pytest.raises(ImageNotSavedError, match="aborted"):
+        queued.await_image_saved({"time": 2}, timeout=WAIT)
+    acq.await_completion(timeout=WAIT)
+
+
+def test_two_events_with_the_same_axes(directory):
+    skipped = []
+
+    def skip_the_first(event):
+        if not skipped:
+            skipped.append(event)
+            return None
+        return event
+
+    with Acquisition(directory, "acq", pre_hardware_hook_fn=skip_the_first) as acq:
+        future = acq.acquire([{"axes": {"time": 0}}, {"axes": {"time": 0}, "exposure": 2.0}])
+        image = future.await_image_saved({"time": 0}, timeout=WAIT)
+    assert image.shape == (96, 128) and len(skipped) == 1
+
+
+def test_an_event_generation_hook_that_raises(directory):
+    def broken_on_one(event):
+        if event["axes"]["time"] == 1:
+            raise KeyError("the user's bug")
+        return event
+
+    acq = Acquisition(
+        directory, "acq", event_generation_hook_fn=broken_on_one, hardware_sequencing=False
+    )
+    future = acq.acquire(multi_d_acquisition_events(num_time_points=3, time_interval_s=0.01))
+    acq.mark_finished()
+    for t, why in ((1, "event_generation_hook_fn raised"), (2, "stopped on an error")):
+        with pytest.raises(ImageNotSavedError, match=why):
+            future.await_image_saved({"time": t}, timeout=WAIT)
+    with pytest.raises(KeyError):
+        acq.await_completion(timeout=WAIT)
+    assert "event_generation_hook_fn" in acq.errors[0].where
+
+
+def test_a_post_camera_hook_that_raises_loses_no_count(directory):
+    def broken(event):
+        raise RuntimeError("the trigger box is off")
+
+    acq = Acquisition(directory, "acq", post_camera_hook_fn=broken)
+    future = acq.acquire({"axes": {"time": 0}})
+    acq.mark_finished()
+    with pytest.raises(ImageNotSavedError, match="post_camera_hook_fn raised"):
+        future.await_image_saved({"time": 0}, timeout=WAIT)
+    with pytest.raises(RuntimeError, match="trigger box"):
+        acq.await_completion(timeout=WAIT)
+    assert acq.counts.missing == 0 and acq.counts.balanced()
+    assert "post_camera_hook_fn" in acq.errors[0].where
+
+
+def test_a_replacement_the_hardware_refuses_names_the_hook(directory):
+    def to_a_missing_preset(event):
+        return [{**event, "config_group": ["Channel", "NoSuchPreset"]}]
+
+    acq = Acquisition(directory, "acq", pre_hardware_hook_fn=to_a_missing_preset)
+    acq.acquire({"axes": {"time": 0}})
+    acq.mark_finished()
+    with pytest.raises(ValueError, match="NoSuchPreset"):
+        acq.await_completion(timeout=WAIT)
+    assert "pre_hardware_hook_fn" in acq.errors[0].where
