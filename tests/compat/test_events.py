@@ -233,3 +233,9 @@ def test_get_viewer_is_none_headless(directory):
     with Acquisition(directory, "acq") as acq:
         acq.acquire({"axes": {"time": 0}})
     assert acq.get_viewer() is None
+
+
+@pytest.mark.parametrize("key", ["row", "col", "slm_pattern", "stage"])
+def test_keys_scopeflow_does_not_take_are_named(directory, key):
+    with Acquisition(directory, "acq") as acq, pytest.raises(InvalidEventError, match="valid keys"):
+        acq.acquire({"axes": {"time": 0}, key: 1})

@@ -241,3 +241,17 @@ def test_hooks_with_the_event_queue(directory):
     acq.mark_finished()  # events the hook queues while event 0 runs still run
     acq.await_completion()
     assert sorted(acq.get_dataset().axes["time"]) == [0, 1]
+
+
+def test_a_burst_longer_than_the_camera_buffer_is_cut(core, directory):
+    footprint = core.getCircularBufferMemoryFootprint()
+    core.setCircularBufferMemoryFootprint(1)  # about 40 frames of 128x96 16-bit
+    try:
+        hook = recorder()
+        acq, _ = run(
+            directory, multi_d_acquisition_events(num_time_points=100), pre_hardware_hook_fn=hook
+        )
+    finally:
+        core.setCircularBufferMemoryFootprint(footprint)
+    assert len(hook.calls) > 1 and sum(hook.calls) == 100 and max(hook.calls) < 100
+    assert acq.counts.saved == 100

@@ -102,3 +102,19 @@ def test_a_slow_or_failing_listener_does_not_stop_the_acquisition(directory):
     ) as acq:
         acq.acquire(multi_d_acquisition_events(num_time_points=3))
     assert acq.counts.saved == 3
+
+
+def test_an_error_is_announced(directory):
+    def broken(image, metadata):
+        raise ValueError("broken")
+
+    notes = []
+    acq = Acquisition(
+        directory, "acq", image_process_fn=broken, notification_callback_fn=notes.append
+    )
+    acq.acquire({"axes": {"time": 0}})
+    acq.mark_finished()
+    with pytest.raises(ValueError):
+        acq.await_completion(timeout=20)
+    errors = [n for n in notes if n.milestone == AcqNotification.Acquisition.ACQ_ERROR]
+    assert len(errors) == 1 and "image processor" in errors[0].payload
