@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime
 import logging
 import os
-import queue
 import threading
+import time
 import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -15,12 +15,15 @@ from typing import Any
 from pymmcore_plus import CMMCorePlus
 
 from app.acquisition import active
+from app.acquisition.context import ErrorSource, WorkerContext
 from app.acquisition.counts import FrameCounts
-from app.acquisition.engine import EngineThread
+from app.acquisition.engine import EngineWorker
 from app.acquisition.event_queue import EventQueue
 from app.acquisition.events import HardwareEventChecker
 from app.acquisition.flow import AcquisitionFlow
+from app.acquisition.frames import Frame
 from app.acquisition.futures import AcquisitionFuture
+from app.acquisition.handoff import HandoffQueue
 from app.acquisition.hooks import UserCallable
 from app.acquisition.napari_display import check_napari_viewer, show_in_napari
 from app.acquisition.notifications import (
@@ -29,8 +32,10 @@ from app.acquisition.notifications import (
     ImageMilestone,
     NotificationDispatcher,
 )
+from app.acquisition.state import AcquisitionStatus, FinishReason
+from app.acquisition.threads import PythonThreads, ThreadFactory, Worker, WorkerHandle
 from app.acquisition.waiting import wait_for
-from app.acquisition.workers import ProcessingThread, SavingThread
+from app.acquisition.workers import ProcessingWorker, SaveItem, SavingWorker
 from app.processing.display import LatestFrameSlot
 from app.processing.errors import ErrorPolicy
 from app.processing.pipeline import Processor, ProcessorFailure, ProcessorPipeline
@@ -79,6 +84,8 @@ class Acquisition:
                        or ``"drop"`` (the frame is dropped and counted as lost).
     ``hardware_sequencing`` merge events into camera bursts when the hardware allows.
     ``core``           the microscope (default: the current one).
+    ``threads``        where the workers run (a ``ThreadFactory``): plain threads by
+                       default; the window passes one that makes QThreads.
 
     pycro-manager's Java-bridge settings (``port``, ``timeout``, ``core_log_debug``)
     are accepted and have no effect: there is no bridge; ``saving_queue_size`` sets
@@ -112,46 +119,40 @@ class Acquisition:
         full_queue: str = "block",
         hardware_sequencing: bool = True,
         saving_queue_size: int | None = None,
+        threads: ThreadFactory | None = None,
         port: Any = None,
         timeout: Any = None,
         core_log_debug: Any = None,
     ) -> None:
+        # 1. Check everything the caller gave, so a mistake fails in the caller's line.
         if full_queue not in ("block", "drop"):
             raise ValueError(f"full_queue must be 'block' or 'drop', got {full_queue!r}")
         for label, size in (("queue_size", queue_size), ("saving_queue_size", saving_queue_size)):
             if size is not None and size < 1:
                 raise ValueError(f"{label} must be at least 1")
-        if name is None:
-            name = DEFAULT_NAME
         if napari_viewer is not None:
             check_napari_viewer(napari_viewer)
-        # Check every user callable now, so a wrong signature fails here, in the user's line.
-        if image_process_fn is None:
-            processors: list[ProcessorLike] = []
-        elif isinstance(image_process_fn, Sequence):
-            processors = list(image_process_fn)
-        else:
-            processors = [image_process_fn]
-        self.pipeline = ProcessorPipeline(
-            [p if isinstance(p, Processor) else Processor(p, source="script") for p in processors],
-            on_error=on_error,
-        )
-        hook_fns = {
-            "event_generation_hook_fn": event_generation_hook_fn,
-            "pre_hardware_hook_fn": pre_hardware_hook_fn,
-            "post_hardware_hook_fn": post_hardware_hook_fn,
-            "post_camera_hook_fn": post_camera_hook_fn,
+        self.pipeline = _pipeline_of(image_process_fn, on_error)
+        hooks = {
+            "event_generation_hook_fn": UserCallable.hook(
+                event_generation_hook_fn, "event_generation_hook_fn"
+            ),
+            "pre_hardware_hook_fn": UserCallable.hook(pre_hardware_hook_fn, "pre_hardware_hook_fn"),
+            "post_hardware_hook_fn": UserCallable.hook(
+                post_hardware_hook_fn, "post_hardware_hook_fn"
+            ),
+            "post_camera_hook_fn": UserCallable.hook(post_camera_hook_fn, "post_camera_hook_fn"),
         }
-        hooks = {role: UserCallable.hook(fn, role) for role, fn in hook_fns.items()}
         image_saved = UserCallable.image_saved(image_saved_fn)
         notification_fn = UserCallable.notification(notification_callback_fn)
 
+        # 2. Build: the state, the storage, the queues and the workers; nothing runs yet.
         if core is None:
             from app.microscope.session import current_core
 
             core = current_core()
         self.core = core
-        self.name = name
+        self.name = name if name is not None else DEFAULT_NAME
         self.show_display = show_display
         self.debug = debug
         self.napari_viewer = napari_viewer
@@ -165,19 +166,12 @@ class Acquisition:
         self._lock = threading.Lock()
         self._futures: weakref.WeakSet[AcquisitionFuture] = weakref.WeakSet()
         self._done = threading.Event()
-
-        self._sink = self._make_sink(storage, directory, name, ram_limit_gb)
+        self._started_at = time.perf_counter()
+        self._ended_at: float | None = None
+        self._sink = self._make_sink(storage, directory, self.name, ram_limit_gb)
         if image_saved is not None and not self._sink.stores_images:
             raise ValueError("image_saved_fn needs images to be stored; not with storage='none'")
-
-        self._notifications = NotificationDispatcher()
-        self._notifications.connect(self._route_to_futures)
-        if notification_fn is not None:
-            self._notifications.connect(notification_fn)
-        if debug:
-            self._notifications.connect(_log_notification)
-            logger.setLevel(logging.DEBUG)
-
+        self._notifications = self._make_notifications(notification_fn, debug)
         # Events are checked against the hardware when submitted, so that a typo fails
         # in the caller's line. A pre-hardware or event-generation hook may rewrite or
         # cancel events, so with one the check runs after it, before the hardware moves.
@@ -187,55 +181,40 @@ class Acquisition:
             check=None if rewriting else checker, on_discard=self._events_discarded
         )
         self.event_queue = EventQueue(self._flow)
-        if queue_size is None:
-            queue_size = default_queue_size(core.getImageBufferSize())
-        self.queue_size = queue_size
-        frames: queue.Queue[Any] = queue.Queue(maxsize=queue_size)
-        to_save: queue.Queue[Any] | None = (
-            queue.Queue(maxsize=saving_queue_size or queue_size)
+        context = WorkerContext(
+            self._flow, self.counts, self._notifications.post, self._report_error, self.event_queue
+        )
+        self.queue_size = queue_size or default_queue_size(core.getImageBufferSize())
+        self._frames: HandoffQueue[Frame] = HandoffQueue(self._flow, self.queue_size)
+        self._to_save: HandoffQueue[SaveItem] | None = (
+            HandoffQueue(self._flow, saving_queue_size or self.queue_size)
             if self._sink.stores_images
             else None
         )
-        self._frames, self._to_save = frames, to_save
-        self.saving_queue_size = to_save.maxsize if to_save is not None else 0
-        self._engine = EngineThread(
-            core,
-            self._flow,
-            frames,
-            self.counts,
-            self._notifications.post,
-            self._handle_error,
-            event_queue=self.event_queue,
-            hooks=hooks,
-            check_event=checker if rewriting else None,
-            drop_when_full=full_queue == "drop",
-            hardware_sequencing=hardware_sequencing,
-        )
-        self._processing = ProcessingThread(
-            frames,
-            to_save,
-            self.pipeline,
-            self._flow,
-            self.counts,
-            self.display,
-            self.event_queue,
-            self._notifications.post,
-            self._handle_error,
-            self.latency_to_processor_ns,
-        )
-        self._threads: list[threading.Thread] = [self._engine, self._processing]
-        if to_save is not None:
-            self._threads.append(
-                SavingThread(
-                    to_save,
-                    self._sink,
-                    self._flow,
-                    self.counts,
-                    self._notifications.post,
-                    self._handle_error,
-                    image_saved,
-                    self.event_queue,
-                    self.latency_to_saved_ns,
+        self.saving_queue_size = self._to_save.maxsize if self._to_save is not None else 0
+        self._workers: list[Worker] = [
+            EngineWorker(
+                context,
+                core,
+                self._frames,
+                hooks=hooks,
+                check_event=checker if rewriting else None,
+                drop_when_full=full_queue == "drop",
+                hardware_sequencing=hardware_sequencing,
+            ),
+            ProcessingWorker(
+                context,
+                self._frames,
+                self._to_save,
+                self.pipeline,
+                self.display,
+                self.latency_to_processor_ns,
+            ),
+        ]
+        if self._to_save is not None:
+            self._workers.append(
+                SavingWorker(
+                    context, self._to_save, self._sink, image_saved, self.latency_to_saved_ns
                 )
             )
         try:
@@ -247,10 +226,26 @@ class Acquisition:
             self._notifications.close()
             self._sink.finish()
             raise
-        if show_display:
+
+        # 3. Start.
+        self._start(threads or PythonThreads())
+
+    def _make_notifications(
+        self, listener: UserCallable | None, debug: bool
+    ) -> NotificationDispatcher:
+        notifications = NotificationDispatcher()
+        notifications.connect(self._route_to_futures)
+        if listener is not None:
+            notifications.connect(listener)
+        if debug:
+            notifications.connect(_log_notification)
+            logger.setLevel(logging.DEBUG)
+        return notifications
+
+    def _start(self, threads: ThreadFactory) -> None:
+        if self.show_display:
             active.add(self)
-        for thread in self._threads:
-            thread.start()
+        self._handles: list[WorkerHandle] = [threads.start(w) for w in self._workers]
         self._closer = threading.Thread(
             target=self._close_when_done, name="scopeflow-closer", daemon=True
         )
@@ -319,22 +314,44 @@ class Acquisition:
         self._flow.request_finish()
 
     def abort(self, exception: BaseException | None = None) -> None:
-        """Stop as soon as possible. Frames already acquired are still processed and saved."""
+        """Stop as soon as possible. Frames already acquired are still processed and saved.
+
+        ``exception``: the error that is the reason (then the acquisition *failed*, and
+        ``await_completion`` raises it)."""
         if exception is not None:
             with self._lock:
                 self._exception = self._exception or exception
-        self._flow.abort()
+            self._flow.abort(FinishReason.FAILED, f"failed: {exception!r}")
+        else:
+            self._flow.abort(FinishReason.ABORTED, "aborted by the user")
 
     def pause(self) -> None:
         """Hold the hardware before the next event (a running camera burst finishes)."""
-        self._flow.running.clear()
+        self._flow.pause()
 
     def resume(self) -> None:
-        self._flow.running.set()
+        self._flow.resume()
 
     @property
     def paused(self) -> bool:
-        return not self._flow.running.is_set()
+        return self._flow.paused
+
+    @property
+    def status(self) -> AcquisitionStatus:
+        """An immutable snapshot: state, why it ended, counts, progress, queues."""
+        flow = self._flow
+        end = self._ended_at if self._ended_at is not None else time.perf_counter()
+        return AcquisitionStatus(
+            state=flow.state,
+            finish_reason=flow.finish_reason,
+            reason=flow.reason,
+            counts=self.counts.snapshot(),
+            events_submitted=flow.submitted_events,
+            events_pending=flow.pending,
+            queue_depths=self.queue_depths(),
+            error=self._exception,
+            elapsed_s=end - self._started_at,
+        )
 
     @property
     def errors(self) -> list[ProcessorFailure]:
@@ -403,18 +420,18 @@ class Acquisition:
         self.await_completion()
 
     # ------------------------------------------------------------ internals
-    def _handle_error(
-        self, where: str, exc: BaseException, traceback_text: str, fatal: bool = False
+    def _report_error(
+        self, source: ErrorSource, where: str, exc: BaseException, traceback_text: str
     ) -> bool:
         """Record an error from a worker thread; return True if the acquisition stops.
 
-        ``fatal`` errors (the hardware, the storage) always stop it; errors of user
-        code stop it under the ``"abort"`` policy.
+        The hardware, the storage and hooks always stop it; processors and image-saved
+        callbacks under the ``"abort"`` policy (see ``ErrorSource``).
         """
         if not any(f.exception is exc for f in self.pipeline.failures):
             self._other_errors.append(ProcessorFailure(where, None, exc, traceback_text))
             logger.error("Error in %s:\n%s", where, traceback_text)
-        stops = fatal or self.pipeline.on_error is ErrorPolicy.ABORT
+        stops = source.always_stops or self.pipeline.on_error is ErrorPolicy.ABORT
         if stops:
             self._notifications.post(AcqNotification(AcquisitionMilestone.ACQ_ERROR, where))
             self.abort(exc)
@@ -433,8 +450,10 @@ class Acquisition:
             )
 
     def _close_when_done(self) -> None:
-        for thread in self._threads:
-            thread.join()
+        for handle in self._handles:
+            handle.join()
+        self._flow.close()
+        self._ended_at = time.perf_counter()
         self._notifications.post(AcqNotification(AcquisitionMilestone.ACQ_FINISHED))
         self._notifications.close()
         active.remove(self)
@@ -465,3 +484,19 @@ class Acquisition:
 
 def _log_notification(note: AcqNotification) -> None:
     logger.debug("%s", note.to_json())
+
+
+def _pipeline_of(
+    image_process_fn: ProcessorLike | Sequence[ProcessorLike] | None, on_error: ErrorPolicy | str
+) -> ProcessorPipeline:
+    """The processors in order, each checked now (a wrong signature fails here)."""
+    if image_process_fn is None:
+        processors: list[ProcessorLike] = []
+    elif isinstance(image_process_fn, Sequence):
+        processors = list(image_process_fn)
+    else:
+        processors = [image_process_fn]
+    return ProcessorPipeline(
+        [p if isinstance(p, Processor) else Processor(p, source="script") for p in processors],
+        on_error=on_error,
+    )

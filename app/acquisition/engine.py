@@ -18,7 +18,6 @@ from __future__ import annotations
 import copy
 import logging
 import queue
-import threading
 import time
 import traceback
 from collections import deque
@@ -29,16 +28,17 @@ import useq
 from pymmcore_plus import CMMCorePlus
 
 from app.acquisition.batches import NOT_READY, EventBatch
-from app.acquisition.counts import FrameCounts
+from app.acquisition.context import ErrorSource, WorkerContext
 from app.acquisition.events import (
     EVENT_METADATA_KEY,
     InvalidEventError,
     normalize_event,
     to_useq,
 )
-from app.acquisition.flow import AcquisitionFlow
 from app.acquisition.frames import Frame, FrameMetadataFactory, writable
+from app.acquisition.handoff import HandoffQueue
 from app.acquisition.hooks import UserCallable
+from app.acquisition.markers import STOP
 from app.acquisition.mda_engine import ScopeflowMDAEngine
 from app.acquisition.notifications import (
     AcqNotification,
@@ -51,8 +51,6 @@ from app.acquisition.notifications import (
 from app.acquisition.priority import lower_current_thread_priority
 
 logger = logging.getLogger(__name__)
-
-STOP = object()  # travels down the queues after the last frame
 
 Event = dict[str, Any]
 
@@ -78,39 +76,36 @@ def axes_payload(events: list[Event]) -> Any:
     return [dict(e["axes"]) for e in events]
 
 
-class EngineThread(threading.Thread):
-    """Runs the acquisition's events on the hardware, on a thread of its own.
+class EngineWorker:
+    """Runs the acquisition's events on the hardware, on a worker thread of its own.
 
     Contract: ``run`` returns after putting ``STOP`` on ``frames``, whatever
-    happens; an exception from the hardware or a hook is passed to ``on_error``
+    happens; an exception from the hardware or a hook is reported through the context
     (which decides whether the acquisition aborts) and never escapes the thread.
     Every submitted event ends in a frame handed on, or in an ``IMAGE_NOT_SAVED``
     notification that says why not, so that no future waits for it forever.
     """
 
+    name = "scopeflow-engine"
+
     def __init__(
         self,
+        context: WorkerContext,
         core: CMMCorePlus,
-        flow: AcquisitionFlow,
-        frames: queue.Queue[Any],
-        counts: FrameCounts,
-        notify: Callable[[AcqNotification], None],
-        on_error: Callable[..., bool],
+        frames: HandoffQueue[Frame],
         *,
-        event_queue: Any,
         hooks: dict[str, UserCallable | None],
         check_event: Callable[[Event], None] | None = None,
         drop_when_full: bool = False,
         hardware_sequencing: bool = True,
     ) -> None:
-        super().__init__(name="scopeflow-engine", daemon=True)
         self.core = core
-        self.flow = flow
+        self.flow = context.flow
         self.frames = frames
-        self.counts = counts
-        self.notify = notify
-        self.on_error = on_error
-        self.event_queue = event_queue
+        self.counts = context.counts
+        self.notify = context.notify
+        self.report_error = context.report_error
+        self.event_queue = context.event_queue
         self.hooks = hooks
         self.check_event = check_event
         self.drop_when_full = drop_when_full
@@ -142,15 +137,18 @@ class EngineThread(threading.Thread):
                 if batch.ends_acquisition:
                     self.flow.end_now()
         except Exception as exc:
-            where = self._failed_in or "the acquisition engine"
-            self.on_error(where, exc, traceback.format_exc(), fatal=True)
+            if self._failed_in is not None:
+                self.report_error(ErrorSource.HOOK, self._failed_in, exc, traceback.format_exc())
+            else:
+                where = "the acquisition engine"
+                self.report_error(ErrorSource.HARDWARE, where, exc, traceback.format_exc())
         finally:
             try:
                 self.mda.teardown_sequence(useq.MDASequence())
             except Exception:
                 logger.exception("Error while tearing down the acquisition")
             self._post(AcquisitionMilestone.ACQ_EVENTS_FINISHED)
-            self.frames.put(STOP)
+            self.frames.put_marker(STOP)
 
     def _post(self, milestone: Milestone, payload: Any = None, detail: str | None = None) -> None:
         self.notify(AcqNotification(milestone, payload, detail))
@@ -177,15 +175,15 @@ class EngineThread(threading.Thread):
         limit = self._burst_limit(batch.lazy)
         alone: list[Event] = []
         try:
-            while not self.flow.aborted.is_set():
+            while not self.flow.stopping:
                 chunk = self._mergeable_chunk(batch, limit, alone)
                 for unit in self.mda.event_iterator(chunk):
-                    if self.flow.aborted.is_set():
+                    if self.flow.stopping:
                         return
                     members = [self._handed.popleft() for _ in unit_events(unit)]
                     self._open(members)
                     self._run_unit(unit, members)
-                while alone and not self.flow.aborted.is_set():
+                while alone and not self.flow.stopping:
                     event = alone.pop(0)
                     self._open([event])
                     self._run_unit(to_useq(event), [event])
@@ -194,7 +192,7 @@ class EngineThread(threading.Thread):
         finally:
             why = (
                 "the acquisition was aborted"
-                if self.flow.aborted.is_set()
+                if self.flow.stopping
                 else "the acquisition stopped on an error"
             )
             unrun = [
@@ -222,7 +220,7 @@ class EngineThread(threading.Thread):
         """
         count = 0
         while limit is None or count < limit:
-            if self.flow.aborted.is_set():
+            if self.flow.stopping:
                 return
             if not self._generated:
                 event = batch.pull()
@@ -311,7 +309,7 @@ class EngineThread(threading.Thread):
         """Pre-hardware hook, then run the unit (or what the hook made of it)."""
         self.flow.wait_while_paused()
         self._wait_until(unit.min_start_time)
-        if self.flow.aborted.is_set():
+        if self.flow.stopping:
             return  # the open events are reported by the batch
         self._post(HardwareMilestone.PRE_HARDWARE, axes_payload(events))
         changed = self._call_hook("pre_hardware_hook_fn", events)
@@ -335,7 +333,7 @@ class EngineThread(threading.Thread):
                 self.check_event(event)
             self._failed_in = None
         for new_unit in self.mda.event_iterator(to_useq(e) for e in changed):
-            if self.flow.aborted.is_set():
+            if self.flow.stopping:
                 return
             self._execute(new_unit, unit_events(new_unit))
 
@@ -437,7 +435,7 @@ class EngineThread(threading.Thread):
                 self.counts.add(acquired=1)
                 self._post(CameraMilestone.POST_EXPOSURE, dict(event["axes"]))
                 self._hand_over(frame)
-                signal = "cancel" if self.flow.aborted.is_set() else None
+                signal = "cancel" if self.flow.stopping else None
         finally:
             self.mda.on_sequence_started = None
             missing = [renamed.get(id(e), e) for e in events if id(e) not in delivered]
@@ -447,7 +445,7 @@ class EngineThread(threading.Thread):
             if missing:
                 if hook_raised:
                     why = "post_camera_hook_fn raised before its frame was read"
-                elif self.flow.aborted.is_set():
+                elif self.flow.stopping:
                     why = "the acquisition was aborted before its frame was acquired"
                 else:
                     self.counts.add(missing=len(missing))
@@ -458,7 +456,6 @@ class EngineThread(threading.Thread):
 
     def _hand_over(self, frame: Frame) -> None:
         """Put a frame on the processing queue, by the configured full-queue policy."""
-        self.flow.add_in_flight()
         if self.drop_when_full:
             try:
                 self.frames.put_nowait(frame)
@@ -470,13 +467,12 @@ class EngineThread(threading.Thread):
                 self.frames.put(frame, timeout=0.1)
                 return
             except queue.Full:
-                if self.flow.aborted.is_set():
+                if self.flow.stopping:
                     self._lose(frame, "the acquisition was aborted while it waited")
                     return
 
     def _lose(self, frame: Frame, why: str) -> None:
         self.counts.add(lost=1)
-        self.flow.remove_in_flight()
         self._post(ImageMilestone.IMAGE_NOT_SAVED, dict(frame.metadata["Axes"]), why)
 
     def _wait_until(self, min_start_time: float | None) -> None:
@@ -484,5 +480,5 @@ class EngineThread(threading.Thread):
             return
         deadline = self.start_time + min_start_time
         while (remaining := deadline - time.perf_counter()) > 0:
-            if self.flow.aborted.wait(min(remaining, 0.05)):
+            if self.flow.wait_for_stop(min(remaining, 0.05)):
                 return

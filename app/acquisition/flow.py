@@ -21,6 +21,7 @@ from typing import Any
 
 from app.acquisition.batches import Event, EventBatch, EventCheck
 from app.acquisition.events import InvalidEventError, iter_events, normalize_event
+from app.acquisition.state import FinishReason, RunState
 
 logger = logging.getLogger(__name__)
 
@@ -50,11 +51,13 @@ class AcquisitionFlow:
         self._cond = threading.Condition()
         self._pending: deque[Any] = deque()  # EventBatch and _END markers
         self._in_flight = 0
-        self._finish_requested = False
-        self._end_reached = False
-        self.aborted = threading.Event()
-        self.running = threading.Event()  # cleared while paused
-        self.running.set()
+        self._state = RunState.RUNNING
+        self._reason = "running"
+        self._finish_reason: FinishReason | None = None
+        self._finish_after_pause = False
+        # the queue reached its end marker (or mark_finished with nothing left): the
+        # engine takes no more batches
+        self._queue_closed = False
         self.discarded_events = 0
         self.submitted_events = 0
 
@@ -89,7 +92,7 @@ class AcquisitionFlow:
     def enqueue(self, batch: EventBatch) -> None:
         """Queue a prepared batch for the engine (dropped, and reported, if it is over)."""
         with self._cond:
-            if self._end_reached or self.aborted.is_set():
+            if self._queue_closed or self._state.is_stopping:
                 dropped = batch.unread("the acquisition had ended when it was submitted")
             else:
                 dropped = []
@@ -109,34 +112,102 @@ class AcquisitionFlow:
         with self._cond:
             self.submitted_events += events
 
+    # ---- the run state (any thread) ----
+    @property
+    def state(self) -> RunState:
+        return self._state
+
+    @property
+    def reason(self) -> str:
+        return self._reason
+
+    @property
+    def finish_reason(self) -> FinishReason | None:
+        return self._finish_reason
+
+    @property
+    def stopping(self) -> bool:
+        """Aborted (by the user or an error): no event may start any more."""
+        return self._state.is_stopping
+
     @property
     def finish_requested(self) -> bool:
-        """``mark_finished`` was called or the end marker was queued."""
-        return self._finish_requested or self._end_reached or _END in self._pending
+        """``mark_finished`` was called, or the end marker was queued or reached."""
+        live = self._state is RunState.RUNNING or (
+            self._state is RunState.PAUSING and not self._finish_after_pause
+        )
+        return not live or self._queue_closed or _END in self._pending
+
+    def _move(self, state: RunState, reason: str) -> None:
+        """Change state (caller holds the lock) and wake every waiter."""
+        self._state = state
+        self._reason = reason
+        self._cond.notify_all()
+
+    def pause(self) -> None:
+        with self._cond:
+            if self._state is RunState.RUNNING:
+                self._move(RunState.PAUSING, "paused")
+            elif self._state is RunState.FINISHING:
+                self._finish_after_pause = True
+                self._move(RunState.PAUSING, "paused")
+
+    def resume(self) -> None:
+        with self._cond:
+            if self._state is RunState.PAUSING:
+                if self._finish_after_pause:
+                    self._move(RunState.FINISHING, "finishing: the pending events run")
+                else:
+                    self._move(RunState.RUNNING, "running")
+
+    @property
+    def paused(self) -> bool:
+        return self._state is RunState.PAUSING
 
     def request_finish(self) -> None:
         with self._cond:
-            self._finish_requested = True
-            self._cond.notify_all()
+            if self._state is RunState.RUNNING:
+                self._move(RunState.FINISHING, "finishing: the pending events run")
+            elif self._state is RunState.PAUSING:
+                self._finish_after_pause = True
 
     def wait_while_paused(self) -> None:
         """Called by the engine between events: returns when resumed or aborted."""
-        while not self.running.wait(0.05):
-            if self.aborted.is_set():
-                return
-
-    def abort(self) -> None:
         with self._cond:
-            self.aborted.set()
-            self.running.set()
+            self._cond.wait_for(lambda: self._state is not RunState.PAUSING)
+
+    def wait_for_stop(self, timeout: float) -> bool:
+        """Sleep up to ``timeout`` seconds; True at once if the acquisition is stopping."""
+        with self._cond:
+            return self._cond.wait_for(lambda: self._state.is_stopping, timeout)
+
+    def abort(self, reason: FinishReason = FinishReason.ABORTED, why: str = "") -> None:
+        """Stop: no event starts any more; frames acquired still drain. The first
+        reason given is kept (an error that then aborts stays the reason)."""
+        with self._cond:
+            if not self._state.is_stopping and not self._state.is_over:
+                self._finish_reason = reason
+                self._move(RunState.ABORTING, why or "aborting")
             dropped = self._take_pending("the acquisition was aborted")
-            self._cond.notify_all()
         self._discard(dropped, "the acquisition was aborted")
+
+    def close(self) -> RunState:
+        """Everything is done (called once the workers have ended): the final state."""
+        with self._cond:
+            if self._state is RunState.ABORTING:
+                failed = self._finish_reason is FinishReason.FAILED
+                self._move(RunState.FAILED if failed else RunState.ABORTED, self._reason)
+            elif not self._state.is_over:
+                self._finish_reason = FinishReason.COMPLETED
+                self._move(RunState.FINISHED, "completed")
+            return self._state
 
     def end_now(self) -> None:
         """A generator yielded None: nothing queued after it runs."""
         with self._cond:
-            self._end_reached = True
+            self._queue_closed = True
+            if self._state is RunState.RUNNING:
+                self._move(RunState.FINISHING, "finishing: the pending events run")
             dropped = self._take_pending("it was queued after the end of the acquisition")
             self._cond.notify_all()
         self._discard(dropped, "they were queued after the end of the acquisition")
@@ -181,17 +252,22 @@ class AcquisitionFlow:
         the acquisition is over, an empty batch after ``timeout`` seconds without one."""
         with self._cond:
             while True:
-                if self.aborted.is_set() or self._end_reached:
+                if self._state.is_stopping or self._queue_closed:
                     return None
                 if self._pending:
                     item = self._pending.popleft()
                     if item is _END:
-                        self._end_reached = True
+                        self._queue_closed = True
+                        if self._state is RunState.RUNNING:
+                            self._move(RunState.FINISHING, "finishing: the pending events run")
                         dropped = self._take_pending("it was queued after event_queue.put(None)")
                         break
                     return item
-                if self._finish_requested and self._in_flight <= 0:
-                    self._end_reached = True
+                finishing = self._state is RunState.FINISHING or (
+                    self._state is RunState.PAUSING and self._finish_after_pause
+                )
+                if finishing and self._in_flight <= 0:
+                    self._queue_closed = True
                     return None
                 if not self._cond.wait(timeout) and timeout is not None:
                     return EventBatch()

@@ -181,50 +181,41 @@ def _overhead(frames: int) -> dict[str, Any]:
     """Per-frame cost of the path engine -> processing thread -> saving thread, with the
     camera and the disk taken out: tiny frames are handed over as the engine does
     (metadata built, counted, queued) and pass a processor and a saver that keeps none."""
-    import queue
-
+    from app.acquisition.context import WorkerContext
     from app.acquisition.counts import FrameCounts
-    from app.acquisition.engine import STOP
+    from app.acquisition.event_queue import EventQueue
     from app.acquisition.flow import AcquisitionFlow
     from app.acquisition.frames import Frame
-    from app.acquisition.workers import ProcessingThread, SavingThread
+    from app.acquisition.handoff import HandoffQueue
+    from app.acquisition.markers import STOP
+    from app.acquisition.threads import PythonThreads
+    from app.acquisition.workers import ProcessingWorker, SavingWorker
     from app.processing.display import LatestFrameSlot
     from app.processing.pipeline import ProcessorPipeline
     from app.storage.discard_sink import DiscardSink
 
     flow, counts = AcquisitionFlow(), FrameCounts()
-    to_process: queue.Queue[Any] = queue.Queue(maxsize=64)
-    to_save: queue.Queue[Any] = queue.Queue(maxsize=64)
-    ignore = lambda *args: False  # noqa: E731
-    processing = ProcessingThread(
-        to_process,
-        to_save,
-        ProcessorPipeline([passthrough]),
-        flow,
-        counts,
-        LatestFrameSlot(),
-        None,
-        lambda note: None,
-        ignore,
-        [],
+    context = WorkerContext(flow, counts, lambda note: None, lambda *args: False, EventQueue(flow))
+    to_process: HandoffQueue[Any] = HandoffQueue(flow, 64)
+    to_save: HandoffQueue[Any] = HandoffQueue(flow, 64)
+    processing = ProcessingWorker(
+        context, to_process, to_save, ProcessorPipeline([passthrough]), LatestFrameSlot(), []
     )
-    # the saving thread's own cost, with a sink that keeps nothing instead of the disk
-    saving = SavingThread(
-        to_save, DiscardSink(), flow, counts, lambda note: None, ignore, None, None, []
-    )
+    # the saving worker's own cost, with a sink that keeps nothing instead of the disk
+    saving = SavingWorker(context, to_save, DiscardSink(), None, [])
     image = np.zeros((16, 16), np.uint16)
-    processing.start()
-    saving.start()
+    threads = PythonThreads()
+    processing_thread = threads.start(processing)
+    saving_thread = threads.start(saving)
     start = time.perf_counter()
     for i in range(frames):
         metadata = {"Axes": {"time": i}, "Channel": "DAPI", "ImageNumber": i}
         counts.add(acquired=1)
-        flow.add_in_flight()
         to_process.put(Frame(image, metadata, time.perf_counter_ns()))
-    to_process.put(STOP)
-    saving.join()
+    to_process.put_marker(STOP)
+    saving_thread.join()
     seconds = time.perf_counter() - start
-    processing.join()
+    processing_thread.join()
     if counts.saved != frames:
         raise RuntimeError(f"overhead harness saved {counts.saved} of {frames}")
     return {"us_per_frame": 1e6 * seconds / frames}

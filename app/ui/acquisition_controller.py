@@ -17,6 +17,7 @@ from PyQt6.QtCore import QObject, QThread, pyqtSignal
 from app.acquisition.acquisition import Acquisition
 from app.processing.errors import ErrorPolicy
 from app.processing.registry import ProcessorRegistry
+from app.ui.qt_threads import QtThreads
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +76,7 @@ class AcquisitionController(QObject):
             core=self.core,
             storage=None if save_target else self.unsaved_storage,
             on_error=ErrorPolicy.PASS_THROUGH,
+            threads=QtThreads(),
         )
         acq.acquire(events)
         acq.mark_finished()
