@@ -154,6 +154,7 @@ def test_abort_stops_a_long_acquisition(qtbot, window):
     saved = window.controller.acquisition.counts.saved
     assert 2 <= saved < 10000
     assert len(open_dataset(window.controller.acquisition.dataset_path).index) == saved
+    assert panel.progress_label.text().startswith(f"Aborted: {saved} saved, 0 lost")
 
 
 def test_pause_and_resume_from_the_panel(qtbot, window):

@@ -24,6 +24,7 @@ from PyQt6.QtWidgets import (
 )
 
 from app.acquisition import active
+from app.acquisition.state import RunState
 from app.acquisition.waiting import set_wait_strategy
 from app.microscope.loading import MicroscopeConfigError, load_microscope, release_microscope
 from app.microscope.session import set_current_core
@@ -287,12 +288,14 @@ class MainWindow(QMainWindow):
         acq = self.controller.acquisition
         self.acquisition_panel.set_running(False)
         self.microscope_panel.setEnabled(True)
-        counts = acq.counts.snapshot() if acq else {}
-        summary = f"{counts.get('saved', 0)} saved, {counts.get('lost', 0)} lost"
-        total = acq.events_submitted if acq else 0
+        if acq is None:
+            return
+        status = acq.status
+        counts = status.counts
+        total = status.events_submitted
         self.acquisition_panel.progress.setMaximum(max(total, 1))
         self.acquisition_panel.progress.setValue(min(counts.get("acquired", 0), total))
-        failures = [e for e in (acq.errors if acq else []) if e.exception is not None]
+        failures = [e for e in acq.errors if e.exception is not None]
         if failures and not error:
             first = failures[0]
             self.show_error_message(
@@ -303,15 +306,16 @@ class MainWindow(QMainWindow):
             self.acquisition_panel.progress_label.setText(f"Stopped on an error: {error}")
             self.show_error_message(f"The acquisition stopped: {error}")
         else:
-            if acq is not None and acq.dataset_path is None and acq.sink.stores_images:
+            verb = "Aborted" if status.state is RunState.ABORTED else "Finished"
+            saved, lost = counts.get("saved", 0), counts.get("lost", 0)
+            if acq.dataset_path is None and acq.sink.stores_images:
                 text = (
-                    f"Finished: {counts.get('saved', 0)} kept in memory, "
-                    f"{counts.get('lost', 0)} lost. File > Save acquisition as NDTiff… "
-                    "writes them to disk"
+                    f"{verb}: {saved} kept in memory, {lost} lost. File > Save acquisition "
+                    "as NDTiff… writes them to disk"
                 )
             else:
-                where = f" in {acq.dataset_path}" if acq and acq.dataset_path else ""
-                text = f"Finished: {summary}{where}"
+                where = f" in {acq.dataset_path}" if acq.dataset_path else ""
+                text = f"{verb}: {saved} saved, {lost} lost{where}"
             self.acquisition_panel.progress_label.setText(text)
         self._refresh_sliders()
         if self.sliders.follow.isChecked():
@@ -523,18 +527,22 @@ class MainWindow(QMainWindow):
         acq = active.newest()
         parts = []
         if acq is not None:
-            counts = acq.counts.snapshot()
+            status = acq.status
+            counts = status.counts
             camera_count = counts["acquired"]
             parts.append(f"camera {self._camera_rate.rate(camera_count):.0f} fps")
             parts.append(f"{self._bytes_rate.rate(acq.bytes_saved) / 1e6:.0f} MB/s saved")
-            depths = acq.queue_depths()
+            depths = status.queue_depths
             parts.append(f"queues: processing {depths['processing']}, saving {depths['saving']}")
             parts.append(
                 f"lost {counts['lost']}  dropped by processors {counts['dropped_by_processors']}"
             )
             if acq is self.controller.acquisition:
                 self.acquisition_panel.show_progress(
-                    camera_count, acq.events_submitted, self.controller.started_at, acq.paused
+                    camera_count,
+                    status.events_submitted,
+                    self.controller.started_at,
+                    status.state is RunState.PAUSING,
                 )
                 self._refresh_sliders()
         else:
