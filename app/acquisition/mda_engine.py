@@ -11,14 +11,17 @@ metadata, which Scopeflow does not use, to keep the per-frame cost low.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from pymmcore_plus.core import SequencedEvent
 from pymmcore_plus.mda import MDAEngine
-from pymmcore_plus.mda._engine import SequencedEvent
 
 from app.acquisition.events import EVENT_METADATA_KEY
+
+logger = logging.getLogger(__name__)
 
 LATE_FRAME_GRACE_S = 0.5
 
@@ -27,6 +30,23 @@ class ScopeflowMDAEngine(MDAEngine):
     #: called with the burst right after the camera sequence started (the runner's
     #: post-camera hook goes here: external triggers must come after the start)
     on_sequence_started: Callable[[SequencedEvent], None] | None = None
+
+    def frame_timeout_s(self, event: SequencedEvent) -> float:
+        """How long to wait for each frame of a burst: pymmcore-plus's public settings
+        (``timeout_base``, ``timeout_multiplier`` times the exposure)."""
+        exposure_s = (event.exposure or 0.0) / 1000.0
+        return max(self.timeout_base, exposure_s * self.timeout_multiplier)
+
+    def sequence_timed_out(self, timeout: float) -> None:
+        """Stop the camera; raise or warn as ``timeout_action`` says."""
+        self.mmcore.stopSequenceAcquisition()
+        message = (
+            f"The camera delivered no frame for {timeout:.1f} s during a hardware sequence "
+            "(waiting for an external trigger? give the events a longer 'timeout_ms')"
+        )
+        if self.timeout_action == "raise":
+            raise TimeoutError(message)
+        logger.warning(message)
 
     def post_sequence_started(self, event: SequencedEvent) -> None:
         if self.on_sequence_started is not None:
@@ -43,8 +63,9 @@ class ScopeflowMDAEngine(MDAEngine):
         camera = core.getCameraDevice()
         core.startSequenceAcquisition(expected, 0, True)
         self.post_sequence_started(event)
-        frame_timeout = _event_timeout_s(event) or self._frame_timeout(event)
-        deadline = time.monotonic() + max(self._initial_timeout(event), frame_timeout)
+        frame_timeout = _event_timeout_s(event) or self.frame_timeout_s(event)
+        first_frame = self.timeout_first_frame or frame_timeout
+        deadline = time.monotonic() + max(first_frame, frame_timeout)
         stopped_at: float | None = None
         received = 0
         while received < expected:
@@ -66,7 +87,7 @@ class ScopeflowMDAEngine(MDAEngine):
                     return
             elif core.isSequenceRunning():
                 if time.monotonic() > deadline:
-                    self._handle_timeout(frame_timeout)
+                    self.sequence_timed_out(frame_timeout)
                     break
                 time.sleep(0.0005)
             else:

@@ -16,7 +16,6 @@ import weakref
 from pathlib import Path
 
 from pymmcore_plus import CMMCorePlus, find_micromanager
-from pymmcore_plus import _pymmcore as pymmcore
 
 from app.microscope.simulated import SimulatedCameraSettings, configure_simulated_camera
 
@@ -103,7 +102,8 @@ def release_microscope(core: CMMCorePlus) -> None:
     except Exception:  # best effort at shutdown; the next step matters more
         logger.exception("Error while unloading devices")
     try:
-        pymmcore.CMMCore.registerCallback(core, None)
+        # CMMCorePlus forbids registerCallback; its base class (the binding) has it
+        super(CMMCorePlus, core).registerCallback(None)
     except Exception:
         logger.exception("Error while detaching the core callback")
     _cores_to_release.discard(core)

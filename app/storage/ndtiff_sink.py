@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from ndtiff import NDTiffDataset
 
+from app.storage.ndtiff_datasets import LiveNDTiffDataset
 from app.storage.ndtiff_writer import NDTiffWriter, unique_dataset_dir
 
 logger = logging.getLogger(__name__)
@@ -33,9 +33,7 @@ class NDTiffSink:
         self._path: Path = unique_dataset_dir(directory, name)
         summary = {**summary_metadata, "Prefix": self._path.name, "Directory": str(directory)}
         self._writer = NDTiffWriter(self._path, summary, prefix=name)
-        self._dataset = NDTiffDataset(
-            str(self._path), summary_metadata=summary, name=self._path.name, writable=False
-        )
+        self._dataset = LiveNDTiffDataset(str(self._path), summary, self._path.name)
         self._finished = False
 
     description = "the NDTiff writer"
@@ -46,7 +44,7 @@ class NDTiffSink:
         return self._path
 
     @property
-    def dataset(self) -> NDTiffDataset:
+    def dataset(self) -> LiveNDTiffDataset:
         return self._dataset
 
     @property
@@ -72,5 +70,4 @@ class NDTiffSink:
         try:
             self._writer.close()
         finally:
-            # the view's own finish() expects writer state it does not have in this mode
-            self._dataset._finished_event.set()
+            self._dataset.mark_finished()
