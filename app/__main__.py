@@ -57,8 +57,8 @@ def _bench(args: argparse.Namespace) -> int:
             args.scenario = scenario
             _bench(args)
         return 0
-    from app.bench import gui
     from app.bench.report import print_table
+    from app.ui import benchmarks as gui
 
     if args.scenario == "pipeline":
         from app.bench.throughput import bench_pipeline

@@ -32,7 +32,7 @@ import psutil
 from app.bench.report import median, percentile
 
 
-class _PeakMemory:
+class PeakMemory:
     """Samples this process's resident memory on a thread; the peak, in MB."""
 
     def __init__(self) -> None:
@@ -40,7 +40,7 @@ class _PeakMemory:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def __enter__(self) -> _PeakMemory:
+    def __enter__(self) -> PeakMemory:
         self._thread.start()
         return self
 
@@ -89,7 +89,7 @@ def _acquire(core, frames: int, processor: Callable | None, folder: str | None) 
         kwargs.update(directory=folder, name="bench")
     else:
         kwargs.update(storage="none")
-    with _PeakMemory() as memory:
+    with PeakMemory() as memory:
         start = time.perf_counter()
         with Acquisition(**kwargs) as acq:
             acq.acquire(multi_d_acquisition_events(num_time_points=frames))

@@ -122,9 +122,9 @@ def bench_gui(frames: int = 1000, save: bool = True) -> list[dict[str, Any]]:
     QTimer.singleShot(300, lambda: (clock.start(), ticker.start()))
     start = time.perf_counter()
     displayed_before = window.displayed
-    from app.bench.throughput import _PeakMemory
+    from app.bench.throughput import PeakMemory
 
-    with _PeakMemory() as memory:
+    with PeakMemory() as memory:
         app.exec()
     ticker.stop()
     acq = window.controller.acquisition
