@@ -12,6 +12,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
 from pymmcore_plus import CMMCorePlus
 
 from app.acquisition import active
@@ -42,7 +43,7 @@ from app.processing.pipeline import Processor, ProcessorFailure, ProcessorPipeli
 from app.storage.discard_sink import DiscardSink
 from app.storage.ndtiff_sink import NDTiffSink
 from app.storage.ram_sink import RAMSink
-from app.storage.sink import ImageSink
+from app.storage.sink import ImageSink, ReadableDataset
 
 logger = logging.getLogger(__name__)
 
@@ -157,7 +158,7 @@ class Acquisition:
         self.debug = debug
         self.napari_viewer = napari_viewer
         self.counts = FrameCounts()
-        self.display = LatestFrameSlot()
+        self.display: LatestFrameSlot[np.ndarray] = LatestFrameSlot()
         self._other_errors: list[ProcessorFailure] = []  # hooks, callbacks, engine, writer
         # the most recent latencies (bounded: a 12-hour acquisition must not grow them)
         self.latency_to_processor_ns: deque[int] = deque(maxlen=LATENCY_SAMPLES)
@@ -300,7 +301,13 @@ class Acquisition:
         batch = self._flow.prepare(events)
         if batch.lazy:
             future = AcquisitionFuture([], self.get_dataset, from_generator=True)
-            batch.on_pull = lambda event: (future.expect(event["axes"]), self._flow.count(1))
+            flow = self._flow
+
+            def follow(event: dict[str, Any]) -> None:
+                future.expect(event["axes"])
+                flow.count(1)
+
+            batch.on_pull = follow
             batch.on_exhausted = future.generator_done  # with why, when cut short
         else:
             future = AcquisitionFuture(batch.pending_events(), self.get_dataset)
@@ -390,12 +397,12 @@ class Acquisition:
     def is_finished(self) -> bool:
         return self._done.is_set()
 
-    def get_dataset(self):
+    def get_dataset(self) -> ReadableDataset | None:
         """The dataset being written, readable now and after: an ``ndtiff`` dataset on
         disk, a ``RAMDataset`` in memory; None with ``storage="none"``."""
         return self._sink.dataset
 
-    def get_viewer(self):
+    def get_viewer(self) -> Any:
         """The napari viewer given, else the window's viewer showing this acquisition,
         or None (headless, or ``show_display=False``)."""
         if self.napari_viewer is not None:
@@ -421,20 +428,20 @@ class Acquisition:
 
     # ------------------------------------------------------------ internals
     def _report_error(
-        self, source: ErrorSource, where: str, exc: BaseException, traceback_text: str
+        self, source: ErrorSource, where: str, exception: BaseException, traceback_text: str
     ) -> bool:
         """Record an error from a worker thread; return True if the acquisition stops.
 
         The hardware, the storage and hooks always stop it; processors and image-saved
         callbacks under the ``"abort"`` policy (see ``ErrorSource``).
         """
-        if not any(f.exception is exc for f in self.pipeline.failures):
-            self._other_errors.append(ProcessorFailure(where, None, exc, traceback_text))
+        if not any(f.exception is exception for f in self.pipeline.failures):
+            self._other_errors.append(ProcessorFailure(where, None, exception, traceback_text))
             logger.error("Error in %s:\n%s", where, traceback_text)
         stops = source.always_stops or self.pipeline.on_error is ErrorPolicy.ABORT
         if stops:
             self._notifications.post(AcqNotification(AcquisitionMilestone.ACQ_ERROR, where))
-            self.abort(exc)
+            self.abort(exception)
         return stops
 
     def _route_to_futures(self, note: AcqNotification) -> None:

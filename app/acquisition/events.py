@@ -204,22 +204,21 @@ def to_useq(event: dict[str, Any]) -> useq.MDAEvent:
         properties.append((stage, "Position", position))
     if "camera" in event:
         properties.append(("Core", "Camera", event["camera"]))
-    channel = None
+    fields: dict[str, Any] = {
+        "index": index,
+        "exposure": event.get("exposure"),
+        "x_pos": event.get("x"),
+        "y_pos": event.get("y"),
+        "z_pos": event.get("z"),
+        "min_start_time": event.get("min_start_time"),
+        "properties": properties or None,
+        "keep_shutter_open": event.get("keep_shutter_open", False),
+        "metadata": {EVENT_METADATA_KEY: event},
+    }
     if "config_group" in event:
         group, preset = event["config_group"]
-        channel = {"config": preset, "group": group}
-    return useq.MDAEvent(
-        index=index,
-        channel=channel,
-        exposure=event.get("exposure"),
-        x_pos=event.get("x"),
-        y_pos=event.get("y"),
-        z_pos=event.get("z"),
-        min_start_time=event.get("min_start_time"),
-        properties=properties or None,
-        keep_shutter_open=event.get("keep_shutter_open", False),
-        metadata={EVENT_METADATA_KEY: event},
-    )
+        fields["channel"] = {"config": preset, "group": group}
+    return useq.MDAEvent.model_validate(fields)
 
 
 class HardwareEventChecker:

@@ -262,7 +262,8 @@ class AcquisitionFlow:
                             self._move(RunState.FINISHING, "finishing: the pending events run")
                         dropped = self._take_pending("it was queued after event_queue.put(None)")
                         break
-                    return item
+                    batch: EventBatch = item
+                    return batch
                 finishing = self._state is RunState.FINISHING or (
                     self._state is RunState.PAUSING and self._finish_after_pause
                 )

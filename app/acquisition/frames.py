@@ -25,8 +25,8 @@ def writable(image: np.ndarray) -> np.ndarray:
         return image
     holder = (ctypes.c_char * image.nbytes).from_address(image.ctypes.data)
     holder._owner = image  # type: ignore[attr-defined]  # keeps the frame's memory alive
-    view = np.frombuffer(holder, dtype=image.dtype).reshape(image.shape)
-    return view
+    view: np.ndarray = np.frombuffer(memoryview(holder), dtype=image.dtype)
+    return view.reshape(image.shape)
 
 
 @dataclass(slots=True)

@@ -14,6 +14,7 @@ from app.acquisition.notifications import (
     HardwareMilestone,
     ImageMilestone,
 )
+from app.storage.sink import ReadableDataset
 
 AxesKey = frozenset[tuple[str, Any]]
 
@@ -66,7 +67,7 @@ class AcquisitionFuture:
     def __init__(
         self,
         events: Iterable[dict[str, Any]],
-        read_dataset: Callable[[], Any | None],
+        read_dataset: Callable[[], ReadableDataset | None],
         *,
         from_generator: bool = False,
     ) -> None:
@@ -128,7 +129,7 @@ class AcquisitionFuture:
                     if note.milestone == ImageMilestone.IMAGE_SAVED:
                         self._not_saved.pop(key, None)  # saved after all (a processor held it)
                         self._saved_count += 1
-                        self._last_saved = note.payload
+                        self._last_saved = dict(axes)
             self._cond.notify_all()
 
     # ------------------------------------------------------------ waiting
@@ -243,6 +244,7 @@ class AcquisitionFuture:
                     raise TimeoutError(f"Timed out after {timeout} s waiting for the next image")
                 if self._saved_count == seen:
                     raise AcquisitionEndedError("The acquisition ended before another image")
+                assert self._last_saved is not None
                 axes_list, single = [self._last_saved], True
         else:
             single = isinstance(axes, dict)
@@ -255,6 +257,8 @@ class AcquisitionFuture:
 
     def _read(self, axes: dict[str, Any], image: bool, metadata: bool) -> Any:
         dataset = self._read_dataset()
+        if dataset is None:  # checked on entry; a sink's dataset does not go away
+            raise ImageNotSavedError("This acquisition keeps no images")
         if image and metadata:
             return dataset.read_image(**axes), dataset.read_metadata(**axes)
         if metadata:

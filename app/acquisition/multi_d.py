@@ -111,7 +111,7 @@ def multi_d_acquisition_events(
                 new["axes"]["time"] = t
                 if starts is not None:
                     new["min_start_time"] = starts[t]
-                elif time_interval_s:
+                elif isinstance(time_interval_s, int | float) and time_interval_s:
                     new["min_start_time"] = t * float(time_interval_s)
                 yield from expand(new, rest)
         elif axis == "p" and xy is not None:

@@ -117,7 +117,7 @@ class AcqNotification:
     @property
     def notification_type(self) -> str:
         """``"global"``, ``"hardware"``, ``"camera"`` or ``"image"``."""
-        return self.milestone.to_string()  # type: ignore[union-attr]
+        return self.milestone.to_string()
 
     def is_acquisition_finished_notification(self) -> bool:
         return self.milestone == AcquisitionMilestone.ACQ_EVENTS_FINISHED

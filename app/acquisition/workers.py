@@ -8,6 +8,8 @@ import traceback
 from collections.abc import MutableSequence
 from typing import Any
 
+import numpy as np
+
 from app.acquisition.context import ErrorSource, WorkerContext
 from app.acquisition.frames import Frame
 from app.acquisition.handoff import HandoffQueue
@@ -41,7 +43,7 @@ class ProcessingWorker:
         frames: HandoffQueue[Frame],
         to_save: HandoffQueue[SaveItem] | None,
         pipeline: ProcessorPipeline,
-        display: LatestFrameSlot,
+        display: LatestFrameSlot[np.ndarray],
         latency_ns: MutableSequence[int],
     ) -> None:
         self.context = context

@@ -18,6 +18,7 @@ and to the image-saved callback (median and p99), and the peak resident memory.
 
 from __future__ import annotations
 
+import datetime
 import os
 import shutil
 import tempfile
@@ -62,13 +63,16 @@ def passthrough(image, metadata):
     return image, metadata
 
 
+_BACKGROUND: dict[str, np.ndarray] = {}  # the running estimate of subtract_background
+
+
 def subtract_background(image, metadata):
-    background = getattr(subtract_background, "background", None)
+    background = _BACKGROUND.get("estimate")
     frame = image.astype(np.float32)
     if background is None or background.shape != frame.shape:
         background = frame.copy()
     background += 0.05 * (frame - background)
-    subtract_background.background = background
+    _BACKGROUND["estimate"] = background
     np.clip(frame - 0.5 * background, 0, 65535, out=frame)
     image[:] = frame.astype(image.dtype)
     return image, metadata
@@ -113,7 +117,9 @@ def _bare_mda(core, frames: int) -> float:
     received = []
     core.mda.events.frameReady.connect(lambda *_: received.append(1))
     try:
-        sequence = useq.MDASequence(time_plan={"interval": 0, "loops": frames})
+        sequence = useq.MDASequence(
+            time_plan=useq.TIntervalLoops(interval=datetime.timedelta(0), loops=frames)
+        )
         start = time.perf_counter()
         core.mda.run(sequence)
         seconds = time.perf_counter() - start
@@ -144,7 +150,7 @@ def _raw_write(folder: str, frame: np.ndarray, frames: int) -> float:
     start = time.perf_counter()
     with open(path, "wb") as f:
         for _ in range(frames):
-            f.write(frame)
+            f.write(frame.data)
     seconds = time.perf_counter() - start
     os.remove(path)
     return seconds
@@ -163,7 +169,9 @@ def _peer_writer(core, frames: int, folder: str, suffix: str) -> tuple[float, in
     needed_mb = frames * core.getImageBufferSize() // 1024**2 + 64
     core.setCircularBufferMemoryFootprint(max(footprint, needed_mb))
     try:
-        sequence = useq.MDASequence(time_plan={"interval": 0, "loops": frames})
+        sequence = useq.MDASequence(
+            time_plan=useq.TIntervalLoops(interval=datetime.timedelta(0), loops=frames)
+        )
         start = time.perf_counter()
         core.mda.run(sequence, output=os.path.join(folder, "peer" + suffix))
         seconds = time.perf_counter() - start

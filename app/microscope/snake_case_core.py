@@ -9,7 +9,6 @@ and pymmcore-plus's own methods keep working on it too.
 
 from __future__ import annotations
 
-import functools
 import re
 from typing import Any
 
@@ -24,14 +23,18 @@ def snake_case(name: str) -> str:
     return _LOWER_UPPER.sub(r"\1_\2", _WORD_BOUNDARY.sub(r"\1_\2", name)).lower()
 
 
-@functools.cache
+_NAMES_BY_TYPE: dict[type, dict[str, str]] = {}
+
+
 def _camel_names(core_type: type) -> dict[str, str]:
     """snake_case name -> the core's camelCase name, for every public method."""
-    names: dict[str, str] = {}
-    for name in dir(core_type):
-        if name.startswith("_") or name.islower():
-            continue
-        names.setdefault(snake_case(name), name)
+    names = _NAMES_BY_TYPE.get(core_type)
+    if names is None:
+        names = {}
+        for name in dir(core_type):
+            if not name.startswith("_") and not name.islower():
+                names.setdefault(snake_case(name), name)
+        _NAMES_BY_TYPE[core_type] = names
     return names
 
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-import numpy as np
+ImageT = TypeVar("ImageT")
 
 
-class LatestFrameSlot:
+class LatestFrameSlot(Generic[ImageT]):
     """Holds only the newest (image, metadata); a slow reader skips frames.
 
     ``put`` is called by the processing thread and returns whether it replaced a
@@ -19,21 +19,21 @@ class LatestFrameSlot:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._item: tuple[np.ndarray, dict[str, Any]] | None = None
+        self._item: tuple[ImageT, dict[str, Any]] | None = None
         self.version = 0
 
-    def put(self, image: np.ndarray, metadata: dict[str, Any]) -> bool:
+    def put(self, image: ImageT, metadata: dict[str, Any]) -> bool:
         with self._lock:
             replaced = self._item is not None
             self._item = (image, metadata)
             self.version += 1
             return replaced
 
-    def take(self) -> tuple[np.ndarray, dict[str, Any]] | None:
+    def take(self) -> tuple[ImageT, dict[str, Any]] | None:
         with self._lock:
             item, self._item = self._item, None
             return item
 
-    def peek(self) -> tuple[np.ndarray, dict[str, Any]] | None:
+    def peek(self) -> tuple[ImageT, dict[str, Any]] | None:
         with self._lock:
             return self._item

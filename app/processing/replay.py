@@ -46,7 +46,7 @@ def process_dataset(
     dataset's folder. A processor error stops it (``on_error="abort"``) and is raised;
     what was written stays readable."""
     dataset = open_dataset(source)
-    coordinates = [dict(key) for key in dataset.index]
+    coordinates = dataset.get_image_coordinates_list()  # in the order saved
     summary = dict(getattr(dataset, "summary_metadata", {}) or {})
     summary["ProcessedFrom"] = str(source)
     summary["Processors"] = [p.name for p in processors if p.enabled]

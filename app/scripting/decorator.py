@@ -86,20 +86,26 @@ def unregister(name: str) -> None:
 
 
 @overload
-def processor(fn: Callable[..., Any], /) -> Callable[..., Any]: ...
+def processor(fn_or_name: Callable[..., Any], /) -> Callable[..., Any]: ...
 @overload
 def processor(
-    name: str | None = None, *, position: int | None = None, enabled: bool = True
+    fn_or_name: str | None = None,
+    /,
+    *,
+    name: str | None = None,
+    position: int | None = None,
+    enabled: bool = True,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]: ...
 
 
 def processor(
     fn_or_name: Any = None,
+    /,
     *,
     name: str | None = None,
     position: int | None = None,
     enabled: bool = True,
-):
+) -> Any:
     """Register an image processor: ``@processor``, ``@processor("name")`` or
     ``@processor(name="name", position=0, enabled=False)``. Returns the function."""
     if callable(fn_or_name):

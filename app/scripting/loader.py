@@ -54,8 +54,8 @@ def load_script(path: Path, source_text: str, registry: ProcessorRegistry) -> Lo
         active_collector.reset(token)
 
     names = []
-    for fn, name, position, enabled in collector.items:
-        wanted = name or getattr(fn, "__name__", path.stem)
+    for fn, given_name, position, enabled in collector.items:
+        wanted: str = given_name or str(getattr(fn, "__name__", path.stem))
         if wanted in registry and registry.get(wanted).source != source:
             wanted = f"{path.stem}.{wanted}"  # another file or the console owns that name
         first = wanted not in registry  # afterwards, the user's switch wins

@@ -16,6 +16,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+import numpy as np
 from ndtiff import NDTiffDataset
 
 
@@ -66,23 +67,25 @@ class SavedNDTiffDataset(NDTiffDataset):
             named[axis] = value
         return named
 
-    def has_image(
-        self, channel=None, z=None, time=None, position=None, row=None, column=None, **kw
-    ):
-        axes = _given(channel, z, time, position, row, column, kw)
-        return super().has_image(**self._named(axes))
+    def has_image(self, channel: Any = None, z: Any = None, time: Any = None,
+                  position: Any = None, row: Any = None, column: Any = None,
+                  **others: Any) -> bool:  # fmt: skip
+        axes = _given(channel, z, time, position, row, column, others)
+        return bool(super().has_image(**self._named(axes)))
 
-    def read_image(
-        self, channel=None, z=None, time=None, position=None, row=None, column=None, **kw
-    ):
-        axes = _given(channel, z, time, position, row, column, kw)
-        return super().read_image(**self._named(axes))
+    def read_image(self, channel: Any = None, z: Any = None, time: Any = None,
+                   position: Any = None, row: Any = None, column: Any = None,
+                   **others: Any) -> np.ndarray:  # fmt: skip
+        axes = _given(channel, z, time, position, row, column, others)
+        image: np.ndarray = super().read_image(**self._named(axes))
+        return image
 
-    def read_metadata(
-        self, channel=None, z=None, time=None, position=None, row=None, column=None, **kw
-    ):
-        axes = _given(channel, z, time, position, row, column, kw)
-        return super().read_metadata(**self._named(axes))
+    def read_metadata(self, channel: Any = None, z: Any = None, time: Any = None,
+                      position: Any = None, row: Any = None, column: Any = None,
+                      **others: Any) -> dict[str, Any]:  # fmt: skip
+        axes = _given(channel, z, time, position, row, column, others)
+        metadata: dict[str, Any] = super().read_metadata(**self._named(axes))
+        return metadata
 
 
 def _given(*standard: Any) -> dict[str, Any]:

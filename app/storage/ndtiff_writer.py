@@ -129,7 +129,7 @@ class _TiffFile:
         # next-IFD offset stays 0: this is the last image until another is appended
         struct.pack_into("<IIII", ifd, _IFD_SIZE - 16, 1, 1, 1, 1)
         self.file.write(ifd)
-        self.file.write(memoryview(np.ascontiguousarray(image)).cast("B"))
+        self.file.write(np.ascontiguousarray(image).data.cast("B"))
         self.file.write(metadata_json)
         self.position = metadata_at + len(metadata_json)
         self._link_previous_ifd(ifd_offset)

@@ -10,9 +10,10 @@ from pathlib import Path
 from ndtiff import Dataset
 
 from app.storage.ndtiff_datasets import SavedNDTiffDataset
+from app.storage.sink import ReadableDataset
 
 
-def open_dataset(path: str | os.PathLike[str]):
+def open_dataset(path: str | os.PathLike[str]) -> ReadableDataset:
     """Open a finished (or partial) NDTiff dataset folder for reading.
 
     NDTiff v3 datasets (what Scopeflow and Micro-Manager 2 write) open as a
@@ -30,4 +31,5 @@ def open_dataset(path: str | os.PathLike[str]):
     with contextlib.redirect_stdout(io.StringIO()):
         if (folder / "NDTiff.index").is_file():
             return SavedNDTiffDataset(str(folder))
-        return Dataset(str(folder))
+        opened: ReadableDataset = Dataset(str(folder))
+        return opened

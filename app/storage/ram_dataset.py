@@ -43,7 +43,9 @@ class RAMDataset:
     copied) and returned read-only, so a reader cannot change what was acquired.
     """
 
-    def __init__(self, name: str = "default_acq_name", summary_metadata: dict | None = None):
+    def __init__(
+        self, name: str = "default_acq_name", summary_metadata: dict[str, Any] | None = None
+    ) -> None:
         self.name = name
         self.summary_metadata: dict[str, Any] = dict(summary_metadata or {})
         self._lock = threading.RLock()
@@ -61,7 +63,9 @@ class RAMDataset:
         self.bytes = 0
 
     # ------------------------------------------------------------ writing
-    def add_image(self, axes: dict[str, AxisValue], image: np.ndarray, metadata: dict) -> int:
+    def add_image(
+        self, axes: dict[str, AxisValue], image: np.ndarray, metadata: dict[str, Any]
+    ) -> int:
         """Store one image; returns the bytes it adds (less any image it replaces)."""
         key = frozenset(axes.items())
         with self._lock:
@@ -219,7 +223,9 @@ class RAMDataset:
                 axes[name] = value
         return axes
 
-    def as_array(self, axes: Iterable[str] | None = None, stitched: bool = False, **kwargs: Any):
+    def as_array(
+        self, axes: Iterable[str] | None = None, stitched: bool = False, **kwargs: Any
+    ) -> da.Array:
         """One dask array over the images: the stacked axes first, then (y, x).
 
         ``axes`` names the axes to stack (all, outermost first, by default); keyword
@@ -238,14 +244,14 @@ class RAMDataset:
             dtype = self.dtype
             images = dict(self._images)
 
-        def block(position: dict[str, AxisValue]):
+        def block(position: dict[str, AxisValue]) -> da.Array:
             key = frozenset({**position, **fixed}.items())
             image = images.get(key)
             if image is None:
                 return da.zeros(shape, dtype=dtype, chunks=shape)
             return da.from_array(image, chunks=shape)
 
-        def stack(level: int, position: dict[str, AxisValue]):
+        def stack(level: int, position: dict[str, AxisValue]) -> da.Array:
             if level == len(stacked):
                 return block(position)
             name, values = stacked[level]

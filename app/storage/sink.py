@@ -7,10 +7,33 @@ does. Callbacks, futures and frame accounting are the same whatever the sink.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
+
+
+class ReadableDataset(Protocol):
+    """What users read images back from, on disk or in memory: the reading API of an
+    ``ndtiff`` dataset (``RAMDataset`` has the same)."""
+
+    @property
+    def axes(self) -> Mapping[str, Any]:
+        """Each axis name and its values, outermost axis first."""
+        ...
+
+    def has_image(self, **axes: Any) -> bool: ...
+
+    def read_image(self, **axes: Any) -> np.ndarray: ...
+
+    def read_metadata(self, **axes: Any) -> dict[str, Any]: ...
+
+    def get_channel_names(self) -> list[str]: ...
+
+    def get_image_coordinates_list(self) -> list[dict[str, Any]]: ...
+
+    def close(self) -> None: ...
 
 
 @runtime_checkable
@@ -34,8 +57,8 @@ class ImageSink(Protocol):
     stores_images: bool
 
     @property
-    def dataset(self) -> Any | None:
-        """The dataset users read (``read_image``, ``read_metadata``, ``axes``...)."""
+    def dataset(self) -> ReadableDataset | None:
+        """The dataset users read (None for a sink that keeps nothing)."""
         ...
 
     @property

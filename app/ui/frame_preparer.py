@@ -37,7 +37,7 @@ class FramePreparer(QThread):
         super().__init__()
         self.viewer = viewer
         self.source: LatestFrameSlot | None = None
-        self.prepared = LatestFrameSlot()
+        self.prepared: LatestFrameSlot[PreparedFrame] = LatestFrameSlot()
         self._running = True
 
     def run(self) -> None:
@@ -50,14 +50,14 @@ class FramePreparer(QThread):
                 continue
             image, metadata = item
             if image.ndim != 2:  # RGB: the viewer draws it as it is
-                self.prepared.put(PreparedFrame(None, image, (0, 255), 1, metadata), metadata)  # type: ignore[arg-type]
+                self.prepared.put(PreparedFrame(None, image, (0, 255), 1, metadata), metadata)
                 continue
             viewer = self.viewer
             levels = robust_levels(image) if viewer.auto_levels else viewer.levels
             stride = max(1, viewer.wanted_stride)
             display = to_uint8(image[::stride, ::stride], *levels)
             frame = PreparedFrame(display, image, levels, stride, metadata)
-            self.prepared.put(frame, metadata)  # type: ignore[arg-type]
+            self.prepared.put(frame, metadata)
 
     def stop(self) -> None:
         self._running = False

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyqtgraph as pg
 from pymmcore_plus import CMMCorePlus
 from PyQt6.QtCore import QByteArray, QSettings, Qt, QTimer
@@ -85,13 +86,15 @@ class MainWindow(QMainWindow):
             scripts_folder = (
                 saved_folder if isinstance(saved_folder, str) and saved_folder else None
             )
-        self.scripts = ScriptsFolder(scripts_folder or default_scripts_folder(), self.registry)
+        self.scripts = ScriptsFolder(
+            Path(scripts_folder or default_scripts_folder()), self.registry
+        )
         self.scripts.scan()  # before the saved pipeline order is applied
         self.setWindowTitle("Scopeflow")
         self.resize(1400, 900)
 
-        self.snap_slot = LatestFrameSlot()
-        self.live_slot = LatestFrameSlot()
+        self.snap_slot: LatestFrameSlot[np.ndarray] = LatestFrameSlot()
+        self.live_slot: LatestFrameSlot[np.ndarray] = LatestFrameSlot()
         self._live: LiveWorker | None = None
         self._dataset: Any = None  # the dataset the sliders browse
         self._last_shown_axes: dict[str, Any] = {}
