@@ -22,6 +22,7 @@ from app.microscope.simulated import SimulatedCameraSettings, configure_simulate
 logger = logging.getLogger(__name__)
 
 _cores_to_release: weakref.WeakSet[CMMCorePlus] = weakref.WeakSet()
+_release_registered: list[bool] = []  # the atexit handler is registered on first use
 
 
 class MicroscopeConfigError(RuntimeError):
@@ -89,6 +90,9 @@ def _new_core(adapter_paths: list[str] | None) -> CMMCorePlus:
     # on the GUI thread, and tied to the QApplication's lifetime). The UI bridges them.
     os.environ.setdefault("PYMM_SIGNALS_BACKEND", "psygnal")
     core = CMMCorePlus(adapter_paths=adapter_paths) if adapter_paths else CMMCorePlus()
+    if not _cores_to_release and not _release_registered:
+        atexit.register(_release_all_at_exit)  # once, when the first core is made
+        _release_registered.append(True)
     _cores_to_release.add(core)
     return core
 
@@ -109,7 +113,6 @@ def release_microscope(core: CMMCorePlus) -> None:
     _cores_to_release.discard(core)
 
 
-@atexit.register
 def _release_all_at_exit() -> None:
     for core in list(_cores_to_release):
         release_microscope(core)

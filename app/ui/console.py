@@ -7,8 +7,6 @@ import threading
 import time
 from typing import Any
 
-os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # quiet debugger warnings
-
 from qtconsole.inprocess import QtInProcessKernelManager
 from qtconsole.rich_jupyter_widget import RichJupyterWidget
 
@@ -17,6 +15,7 @@ class ConsoleWidget(RichJupyterWidget):
     """An IPython console whose namespace is the app's. Code runs on the GUI thread."""
 
     def __init__(self, namespace: dict[str, Any], banner: str) -> None:
+        os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # quiet debugger warnings
         super().__init__()
         self.banner = banner  # before the kernel connects, so it is the one shown
         self.kernel_banner = ""

@@ -14,8 +14,6 @@ import pyqtgraph as pg
 from PyQt6.QtCore import Qt, QTimer, pyqtSignal
 from PyQt6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-pg.setConfigOptions(imageAxisOrder="row-major")
-
 HISTOGRAM_INTERVAL_S = 0.5
 
 
@@ -49,6 +47,7 @@ class ImageViewer(QWidget):
     pixelHovered = pyqtSignal(int, int, float)
 
     def __init__(self, parent: QWidget | None = None, *, toolbar: bool = True) -> None:
+        pg.setConfigOptions(imageAxisOrder="row-major")  # numpy's (y, x), as frames are
         super().__init__(parent)
         self.graphics = pg.GraphicsLayoutWidget()
         self.view = self.graphics.addViewBox(lockAspect=True, invertY=True)
