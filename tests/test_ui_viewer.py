@@ -71,3 +71,37 @@ def test_pixel_value_under_the_cursor(qtbot):
     scene_point = viewer.view.mapViewToScene(pg.Point(7.5, 5.5))
     viewer._mouse_moved(scene_point)
     assert seen == [(7, 5, 1234.0)]
+
+
+def test_the_widgets_follow_the_display_model(qtbot):
+    from app.ui.viewer import ImageViewer
+
+    viewer = ImageViewer()
+    qtbot.addWidget(viewer)
+    viewer.settings.lookup_table = "Green"
+    assert viewer.lut_box.currentText() == "Green"
+    viewer.settings.auto_levels = False
+    assert not viewer.auto_box.isChecked()
+    viewer.auto_box.setChecked(True)
+    assert viewer.settings.auto_levels
+
+
+def test_frames_are_prepared_from_the_model_not_the_widget(qtbot):
+    import numpy as np
+
+    from app.processing.display import DisplaySettings, LatestFrameSlot
+    from app.ui.frame_preparer import FramePreparer
+
+    settings = DisplaySettings(levels=(100.0, 200.0), auto_levels=False, stride=2)
+    preparer = FramePreparer(settings)
+    source: LatestFrameSlot[np.ndarray] = LatestFrameSlot()
+    preparer.source = source
+    preparer.start()
+    try:
+        source.put(np.full((8, 8), 150, np.uint16), {"Axes": {}})
+        qtbot.waitUntil(lambda: preparer.prepared.peek() is not None, timeout=5000)
+    finally:
+        preparer.stop()
+    frame, _ = preparer.prepared.take()
+    assert frame.levels == (100.0, 200.0) and frame.stride == 2
+    assert frame.display.shape == (4, 4) and int(frame.display[0, 0]) == 127

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import threading
-from typing import Any, Generic, TypeVar
+from dataclasses import dataclass
+from typing import Any, ClassVar, Generic, TypeVar
+
+from psygnal import SignalGroup, evented
 
 ImageT = TypeVar("ImageT")
 
@@ -37,3 +40,28 @@ class LatestFrameSlot(Generic[ImageT]):
     def peek(self) -> tuple[ImageT, dict[str, Any]] | None:
         with self._lock:
             return self._item
+
+
+@evented
+@dataclass
+class DisplaySettings:
+    """How a viewer maps frames to the screen: a Qt-free model (psygnal events), as
+    napari keeps its layers' state.
+
+    The viewer widget changes it and follows it (``settings.events.levels`` and so
+    on); the thread that prepares frames for drawing reads it. Each field is replaced
+    whole, never changed in place, so a reader on another thread sees the old value
+    or the new one, never a mix.
+    """
+
+    #: one signal per field, made by psygnal's ``evented`` (declared for type checkers)
+    events: ClassVar[SignalGroup]
+
+    #: the pixel values shown as black and as full brightness
+    levels: tuple[float, float] = (0.0, 1.0)
+    #: levels follow each frame (a subsample's min and max) until the user sets them
+    auto_levels: bool = True
+    #: the name of the colour table
+    lookup_table: str = "Grays"
+    #: draw one image pixel in ``stride`` (zoomed out, the screen cannot show more)
+    stride: int = 1

@@ -17,8 +17,8 @@ import numpy as np
 from PyQt6.QtCore import QThread
 
 from app.acquisition.priority import lower_current_thread_priority
-from app.processing.display import LatestFrameSlot
-from app.ui.viewer import ImageViewer, robust_levels, to_uint8
+from app.processing.contrast import robust_levels, to_uint8
+from app.processing.display import DisplaySettings, LatestFrameSlot
 
 
 @dataclass(frozen=True)
@@ -33,9 +33,9 @@ class PreparedFrame:
 class FramePreparer(QThread):
     """Reads ``source`` (set by the GUI thread) and fills ``prepared``."""
 
-    def __init__(self, viewer: ImageViewer) -> None:
+    def __init__(self, settings: DisplaySettings) -> None:
         super().__init__()
-        self.viewer = viewer
+        self.settings = settings
         self.source: LatestFrameSlot | None = None
         self.prepared: LatestFrameSlot[PreparedFrame] = LatestFrameSlot()
         self._running = True
@@ -52,9 +52,9 @@ class FramePreparer(QThread):
             if image.ndim != 2:  # RGB: the viewer draws it as it is
                 self.prepared.put(PreparedFrame(None, image, (0, 255), 1, metadata), metadata)
                 continue
-            viewer = self.viewer
-            levels = robust_levels(image) if viewer.auto_levels else viewer.levels
-            stride = max(1, viewer.wanted_stride)
+            settings = self.settings
+            levels = robust_levels(image) if settings.auto_levels else settings.levels
+            stride = max(1, settings.stride)
             display = to_uint8(image[::stride, ::stride], *levels)
             frame = PreparedFrame(display, image, levels, stride, metadata)
             self.prepared.put(frame, metadata)

@@ -156,7 +156,7 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._restore_settings()
 
-        self.preparer = FramePreparer(self.viewer)
+        self.preparer = FramePreparer(self.viewer.settings)
         self.preparer.start()
         self._display_timer = QTimer(self)
         self._display_timer.timeout.connect(self._display_tick)

@@ -14,6 +14,9 @@ import pyqtgraph as pg
 from PyQt6.QtCore import Qt, QTimer, pyqtSignal
 from PyQt6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from app.processing.contrast import robust_levels, to_uint8
+from app.processing.display import DisplaySettings
+
 HISTOGRAM_INTERVAL_S = 0.5
 
 
@@ -42,6 +45,10 @@ class ImageViewer(QWidget):
     itself. The histogram shows the original values and is refreshed at 2 Hz.
     Contrast is automatic (a subsample's min and max) until the user drags the
     histogram's levels; the Auto box turns it back on.
+
+    The display state (levels, automatic contrast, lookup table, stride) lives in
+    ``settings``, a Qt-free ``DisplaySettings``: the widgets follow it, and the thread
+    that prepares frames reads it instead of this widget.
     """
 
     pixelHovered = pyqtSignal(int, int, float)
@@ -85,11 +92,11 @@ class ImageViewer(QWidget):
         layout.addWidget(self.hint)
         layout.addWidget(self.graphics, 1)
         self.image: np.ndarray | None = None
-        self.levels: tuple[float, float] = (0.0, 1.0)
-        self.auto_levels = True
+        self.settings = DisplaySettings()
+        self.settings.events.auto_levels.connect(self._auto_levels_changed)
+        self.settings.events.lookup_table.connect(self._show_lookup_table)
         self._setting_levels = False
         self._drawn_stride = 1
-        self.wanted_stride = 1
         self._histogram_stale = False
         self._histogram_range: tuple[float, float] | None = None
         self._histogram_timer = QTimer(self)
@@ -97,7 +104,15 @@ class ImageViewer(QWidget):
         self._histogram_timer.start(int(HISTOGRAM_INTERVAL_S * 1000))
         self.view.sigRangeChanged.connect(self._view_changed)
         self.graphics.scene().sigMouseMoved.connect(self._mouse_moved)
-        self.set_lookup_table("Grays")
+        self._show_lookup_table(self.settings.lookup_table)
+
+    @property
+    def levels(self) -> tuple[float, float]:
+        return self.settings.levels
+
+    @property
+    def auto_levels(self) -> bool:
+        return self.settings.auto_levels
 
     def set_image(self, image: np.ndarray) -> None:
         self.hint.hide()
@@ -130,7 +145,7 @@ class ImageViewer(QWidget):
         if first:
             self._update_histogram()
             self.view.autoRange(padding=0)
-            self.wanted_stride = self._stride()
+            self.settings.stride = self._stride()
 
     def _render(self) -> None:
         if self.image is None:
@@ -155,8 +170,8 @@ class ImageViewer(QWidget):
         return max(1, int(min(pixel_w, pixel_h)))
 
     def _view_changed(self) -> None:
-        self.wanted_stride = self._stride()  # read by the frame preparer's thread
-        if self.image is not None and self.wanted_stride != self._drawn_stride:
+        self.settings.stride = self._stride()  # read by the frame preparer's thread
+        if self.image is not None and self.settings.stride != self._drawn_stride:
             self._render()
 
     def _update_histogram(self) -> None:
@@ -181,7 +196,7 @@ class ImageViewer(QWidget):
             self.histogram.setHistogramRange(*wanted)
 
     def _set_levels_quietly(self, levels: tuple[float, float]) -> None:
-        self.levels = levels
+        self.settings.levels = levels
         self._setting_levels = True
         try:
             self.histogram.setLevels(*levels)
@@ -189,21 +204,26 @@ class ImageViewer(QWidget):
             self._setting_levels = False
 
     def set_lookup_table(self, name: str) -> None:
+        if name not in LOOKUP_TABLES:
+            raise ValueError(f"No lookup table {name!r}; there are {list(LOOKUP_TABLES)}")
+        self.settings.lookup_table = name
+
+    def _show_lookup_table(self, name: str) -> None:
+        """The model's table, in the box, the histogram and the image."""
         if self.lut_box.currentText() != name:
-            self.lut_box.setCurrentText(name)  # comes back here through the signal
-            return
+            self.lut_box.setCurrentText(name)
         self.histogram.gradient.setColorMap(LOOKUP_TABLES[name])
         self._lookup_table_changed()
 
     def _lookup_table_changed(self) -> None:
         # Grays needs no table: an 8-bit grayscale image draws fastest as it is.
-        grays = self.lut_box.currentText() == "Grays"
+        grays = self.settings.lookup_table == "Grays"
         table = None if grays else self.histogram.gradient.getLookupTable(256, alpha=False)
         self.item.setLookupTable(table)
 
     def set_levels(self, low: float, high: float) -> None:
         """Manual contrast: fixes the levels and turns automatic contrast off."""
-        self.auto_box.setChecked(False)
+        self.settings.auto_levels = False
         self._set_levels_quietly((low, high))
         self._render()
 
@@ -211,13 +231,14 @@ class ImageViewer(QWidget):
         if self._setting_levels:
             return
         low, high = self.histogram.getLevels()
-        self.levels = (low, high if high > low else low + 1)
-        if self.auto_levels:
-            self.auto_box.setChecked(False)
+        self.settings.levels = (low, high if high > low else low + 1)
+        self.settings.auto_levels = False
         self._render()
 
     def set_auto_levels(self, on: bool) -> None:
-        self.auto_levels = on
+        self.settings.auto_levels = on
+
+    def _auto_levels_changed(self, on: bool) -> None:
         if self.auto_box.isChecked() != on:
             self.auto_box.setChecked(on)
         if on and self.image is not None:
@@ -230,28 +251,3 @@ class ImageViewer(QWidget):
         x, y = int(point.x()), int(point.y())
         if 0 <= y < self.image.shape[0] and 0 <= x < self.image.shape[1]:
             self.pixelHovered.emit(x, y, float(self.image[y, x]))
-
-
-def robust_levels(image: np.ndarray) -> tuple[float, float]:
-    """Min and max of a subsample: cheap at any size, and close enough for contrast."""
-    step = max(1, int(np.sqrt(image.size / 65536)))
-    sample = image[::step, ::step]
-    low, high = float(sample.min()), float(sample.max())
-    return (low, high if high > low else low + 1)
-
-
-def to_uint8(image: np.ndarray, low: float, high: float) -> np.ndarray:
-    """A new 8-bit image of ``image`` with ``low``..``high`` mapped to 0..255.
-
-    Clip and shift in the image's own integer type, then one multiply straight into
-    the 8-bit result: about half the cost of pyqtgraph rescaling 16-bit data itself.
-    """
-    if image.dtype.kind in "ui":
-        info = np.iinfo(image.dtype)
-        low = min(max(low, info.min), info.max)
-        high = min(max(high, low + 1), info.max)
-    work = np.clip(image, image.dtype.type(low), image.dtype.type(high))
-    np.subtract(work, image.dtype.type(low), out=work)
-    out = np.empty(image.shape, np.uint8)
-    np.multiply(work, np.float32(255.0 / (high - low)), out=out, casting="unsafe")
-    return out
