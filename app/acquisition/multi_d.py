@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import copy
+import itertools
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -52,14 +54,88 @@ def multi_d_acquisition_events(
     the last one may pass ``z_end`` when the range is not a whole number of steps),
     without the extra slice floating point adds to ``np.arange`` when it is.
     """
+    order = _checked_order(order)
+    _check_arguments(
+        num_time_points,
+        time_interval_s,
+        (z_start, z_end, z_step),
+        channel_group,
+        channels,
+        channel_exposures_ms,
+        xy_positions,
+        xyz_positions,
+    )
+    positions = _positions(xy_positions, xyz_positions, position_labels)
+    steps: dict[str, list[_Step] | None] = {
+        "t": _time_steps(num_time_points, time_interval_s),
+        "p": _position_steps(positions, keep_z="z" not in order),
+        "c": _channel_steps(
+            channel_group, channels, channel_exposures_ms, keep_shutter_open_between_channels
+        ),
+    }
+    offsets = (
+        _z_offsets(z_start, z_end, z_step)
+        if z_start is not None and z_end is not None and z_step is not None
+        else None
+    )
+
+    def z_steps(event: Event) -> list[_Step] | None:
+        """The slices for this event: relative to its position's Z, if it has one."""
+        centre = 0.0
+        if positions is not None and positions[0].z is not None and "position" in event["axes"]:
+            by_label = {p.label: p for p in positions}
+            centre = by_label[event["axes"]["position"]].z or 0.0
+            zs = [centre + o for o in offsets] if offsets is not None else [centre]
+        elif offsets is None:
+            return None
+        else:
+            zs = offsets
+        extra = {"keep_shutter_open": True} if keep_shutter_open_between_z_steps else {}
+        return [_Step({"z": i}, {"z": z, **extra}) for i, z in enumerate(zs)]
+
+    return list(_expand({"axes": {}}, order, steps, z_steps))
+
+
+Event = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class _Step:
+    """One value along an axis: what it adds to an event's axes and to its fields."""
+
+    axes: dict[str, int | str]
+    fields: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class _Position:
+    label: int | str
+    x: float
+    y: float
+    z: float | None
+
+
+def _checked_order(order: str) -> str:
     order = order.lower()
     if set(order) - set("tpcz") or len(set(order)) != len(order):
         raise ValueError(f"order must use each of the letters t, p, c, z at most once: {order!r}")
-    if xy_positions is not None and xyz_positions is not None:
-        raise ValueError("xy_positions and xyz_positions cannot both be given")
     if "p" in order and "z" in order and order.index("p") > order.index("z"):
         raise ValueError("the position must come before z in order")
-    z_args = (z_start, z_end, z_step)
+    return order
+
+
+def _check_arguments(
+    num_time_points: int | None,
+    time_interval_s: float | Sequence[float],
+    z_args: tuple[float | None, float | None, float | None],
+    channel_group: str | None,
+    channels: Sequence[str] | None,
+    channel_exposures_ms: Sequence[float] | None,
+    xy_positions: Sequence[Sequence[float]] | None,
+    xyz_positions: Sequence[Sequence[float]] | None,
+) -> None:
+    if xy_positions is not None and xyz_positions is not None:
+        raise ValueError("xy_positions and xyz_positions cannot both be given")
     if any(v is not None for v in z_args) and any(v is None for v in z_args):
         raise ValueError("z_start, z_end and z_step must be given together")
     if channels is not None and channel_group is None:
@@ -71,76 +147,92 @@ def multi_d_acquisition_events(
     if isinstance(time_interval_s, Sequence) and len(time_interval_s) != (num_time_points or 0):
         raise ValueError("A list time_interval_s must have one interval per time point")
 
-    xy: list[tuple[float, float]] | None = None
-    centre_z: list[float] | None = None
-    if xy_positions is not None:
-        xy = [(float(p[0]), float(p[1])) for p in xy_positions]
-    elif xyz_positions is not None:
-        xy = [(float(p[0]), float(p[1])) for p in xyz_positions]
-        centre_z = [float(p[2]) for p in xyz_positions]
-    if position_labels is not None:
-        if xy is None or len(position_labels) != len(xy):
+
+def _positions(
+    xy_positions: Sequence[Sequence[float]] | None,
+    xyz_positions: Sequence[Sequence[float]] | None,
+    labels: Sequence[str] | None,
+) -> list[_Position] | None:
+    points = xy_positions if xy_positions is not None else xyz_positions
+    if points is None:
+        if labels is not None:
             raise ValueError("position_labels must have one label per position")
-        labels: list[int | str] = list(position_labels)
-    else:
-        labels = list(range(len(xy))) if xy is not None else []
-    offsets = _z_offsets(*z_args) if z_start is not None else None  # type: ignore[arg-type]
+        return None
+    if labels is not None and len(labels) != len(points):
+        raise ValueError("position_labels must have one label per position")
+    names: list[int | str] = list(labels) if labels is not None else list(range(len(points)))
+    return [
+        _Position(
+            name, float(p[0]), float(p[1]), float(p[2]) if xyz_positions is not None else None
+        )
+        for name, p in zip(names, points, strict=True)
+    ]
 
-    if isinstance(time_interval_s, Sequence):
-        starts, total = [], 0.0
-        for interval in time_interval_s:
-            total += float(interval)
-            starts.append(total)
-    else:
-        starts = None
 
-    def z_values(event: dict[str, Any]) -> list[float] | None:
-        if centre_z is None or "position" not in event["axes"]:
-            return offsets
-        centre = centre_z[labels.index(event["axes"]["position"])]
-        return [centre + o for o in offsets] if offsets is not None else [centre]
+def _time_steps(
+    num_time_points: int | None, time_interval_s: float | Sequence[float]
+) -> list[_Step] | None:
+    if not num_time_points:
+        return None
+    if isinstance(time_interval_s, Sequence):  # the interval before each point
+        starts = list(itertools.accumulate(float(i) for i in time_interval_s))
+        return [_Step({"time": t}, {"min_start_time": starts[t]}) for t in range(num_time_points)]
+    if time_interval_s:
+        interval = float(time_interval_s)
+        return [
+            _Step({"time": t}, {"min_start_time": t * interval}) for t in range(num_time_points)
+        ]
+    return [_Step({"time": t}, {}) for t in range(num_time_points)]
 
-    def expand(event: dict[str, Any], rest: str) -> Iterator[dict[str, Any]]:
-        if not rest:
-            yield event
-            return
-        axis, rest = rest[0], rest[1:]
-        if axis == "t" and num_time_points:
-            for t in range(num_time_points):
-                new = copy.deepcopy(event)
-                new["axes"]["time"] = t
-                if starts is not None:
-                    new["min_start_time"] = starts[t]
-                elif isinstance(time_interval_s, int | float) and time_interval_s:
-                    new["min_start_time"] = t * float(time_interval_s)
-                yield from expand(new, rest)
-        elif axis == "p" and xy is not None:
-            for i, (label, (x, y)) in enumerate(zip(labels, xy, strict=True)):
-                new = copy.deepcopy(event)
-                new["axes"]["position"] = label
-                new["x"], new["y"] = x, y
-                if centre_z is not None and "z" not in order:
-                    new["z"] = centre_z[i]  # pycro-manager would drop the position's Z here
-                yield from expand(new, rest)
-        elif axis == "c" and channels is not None:
-            for i, name in enumerate(channels):
-                new = copy.deepcopy(event)
-                new["axes"]["channel"] = name
-                new["config_group"] = [channel_group, name]
-                if channel_exposures_ms is not None:
-                    new["exposure"] = float(channel_exposures_ms[i])
-                if keep_shutter_open_between_channels:
-                    new["keep_shutter_open"] = True
-                yield from expand(new, rest)
-        elif axis == "z" and (zs := z_values(event)) is not None:
-            for i, z in enumerate(zs):
-                new = copy.deepcopy(event)
-                new["axes"]["z"] = i
-                new["z"] = z
-                if keep_shutter_open_between_z_steps:
-                    new["keep_shutter_open"] = True
-                yield from expand(new, rest)
-        else:
-            yield from expand(event, rest)
 
-    return list(expand({"axes": {}}, order))
+def _position_steps(positions: list[_Position] | None, keep_z: bool) -> list[_Step] | None:
+    if positions is None:
+        return None
+    steps = []
+    for p in positions:
+        fields: dict[str, Any] = {"x": p.x, "y": p.y}
+        if keep_z and p.z is not None:
+            fields["z"] = p.z  # pycro-manager would drop the position's Z here
+        steps.append(_Step({"position": p.label}, fields))
+    return steps
+
+
+def _channel_steps(
+    group: str | None,
+    channels: Sequence[str] | None,
+    exposures_ms: Sequence[float] | None,
+    keep_shutter_open: bool,
+) -> list[_Step] | None:
+    if channels is None:
+        return None
+    steps = []
+    for i, name in enumerate(channels):
+        fields: dict[str, Any] = {"config_group": [group, name]}
+        if exposures_ms is not None:
+            fields["exposure"] = float(exposures_ms[i])
+        if keep_shutter_open:
+            fields["keep_shutter_open"] = True
+        steps.append(_Step({"channel": name}, fields))
+    return steps
+
+
+def _expand(
+    event: Event,
+    order: str,
+    steps: dict[str, list[_Step] | None],
+    z_steps: Callable[[Event], list[_Step] | None],
+) -> Iterator[Event]:
+    """Every combination of the axes' steps, the first letter of ``order`` outermost."""
+    if not order:
+        yield event
+        return
+    axis, rest = order[0], order[1:]
+    along = z_steps(event) if axis == "z" else steps[axis]
+    if along is None:  # an axis not asked for
+        yield from _expand(event, rest, steps, z_steps)
+        return
+    for step in along:
+        new = copy.deepcopy(event)
+        new["axes"].update(step.axes)
+        new.update(copy.deepcopy(step.fields))
+        yield from _expand(new, rest, steps, z_steps)
