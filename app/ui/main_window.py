@@ -31,7 +31,6 @@ from app.microscope.loading import MicroscopeConfigError, load_microscope, relea
 from app.microscope.session import set_current_core
 from app.processing.display import LatestFrameSlot
 from app.processing.registry import ProcessorRegistry
-from app.processing.views import views as image_views
 from app.scripting.decorator import set_current_registry
 from app.scripting.locations import default_scripts_folder
 from app.scripting.namespace import BANNER, console_namespace
@@ -45,6 +44,7 @@ from app.ui.frame_preparer import FramePreparer
 from app.ui.live import LiveWorker
 from app.ui.log_panel import LogPanel
 from app.ui.microscope_panel import MicroscopePanel
+from app.ui.named_views import NamedViewDocks
 from app.ui.processors_panel import ProcessorsPanel
 from app.ui.qt_waiting import wait_processing_events
 from app.ui.scripts_panel import ScriptsPanel
@@ -100,7 +100,7 @@ class MainWindow(QMainWindow):
         self._last_shown_axes: dict[str, Any] = {}
         self.displayed = 0
         self.skipped = 0
-        self._view_docks: dict[str, tuple[QDockWidget, ImageViewer]] = {}
+        self.named_views = NamedViewDocks(self)
 
         self.viewer = ImageViewer()
         self.viewer.pixelHovered.connect(self._show_pixel)
@@ -167,7 +167,6 @@ class MainWindow(QMainWindow):
         self._scripts_timer = QTimer(self)
         self._scripts_timer.timeout.connect(self.scripts.scan)
         self._scripts_timer.start(SCRIPTS_SCAN_MS)
-        self._plot_docks: dict[str, tuple[QDockWidget, pg.PlotWidget]] = {}
 
     # ------------------------------------------------------------ layout
     def _add_dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -476,55 +475,13 @@ class MainWindow(QMainWindow):
                 if not self.sliders.knows(self._last_shown_axes):
                     self._refresh_sliders()  # a new time point or z: let the sliders reach it
                 self.sliders.show_axes(self._last_shown_axes)
-        self._show_named_views()
-
-    def _show_named_views(self) -> None:
-        for name in image_views.names():
-            if name not in self._view_docks:
-                viewer = ImageViewer()
-                dock = self._floating_dock(f"View: {name}", f"view_{name}", viewer, (520, 480))
-                self._view_docks[name] = (dock, viewer)
-            item = image_views.slot(name).take()
-            if item is not None:
-                self._view_docks[name][1].set_image(item[0])
-        for name in image_views.plot_names():
-            if name not in self._plot_docks:
-                plot = pg.PlotWidget()
-                plot.showGrid(x=True, y=True, alpha=0.3)
-                dock = self._floating_dock(f"Plot: {name}", f"plot_{name}", plot, (480, 320))
-                self._plot_docks[name] = (dock, plot)
-            data = image_views.plot_slot(name).take()
-            if data is not None:
-                plot = self._plot_docks[name][1]
-                plot.plotItem.clear()
-                plot.plot(
-                    data[0][0],
-                    data[0][1],
-                    pen=pg.mkPen("#3aa0ff", width=2),
-                    symbol="o",
-                    symbolSize=4,
-                )
-
-    def _floating_dock(
-        self, title: str, object_name: str, widget: QWidget, size: tuple[int, int]
-    ) -> QDockWidget:
-        """A window of its own for a processor's view, so the main image keeps its room."""
-        dock = QDockWidget(title, self)
-        dock.setObjectName(object_name)
-        dock.setWidget(widget)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-        dock.setFloating(True)
-        dock.resize(*size)
-        dock.move(self.geometry().right() - size[0] - 40, self.geometry().top() + 80)
-        return dock
+        self.named_views.show_pending()
 
     def plot_view(self, name: str) -> pg.PlotWidget | None:
-        entry = self._plot_docks.get(name)
-        return entry[1] if entry else None
+        return self.named_views.plot(name)
 
     def named_view(self, name: str) -> ImageViewer | None:
-        entry = self._view_docks.get(name)
-        return entry[1] if entry else None
+        return self.named_views.view(name)
 
     def _status_tick(self) -> None:
         acq = active.newest()
