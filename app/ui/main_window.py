@@ -40,6 +40,7 @@ from app.storage.ram_dataset import RAMDataset
 from app.ui.acquisition_controller import AcquisitionController
 from app.ui.acquisition_panel import AcquisitionPanel
 from app.ui.axis_sliders import AxisSliders
+from app.ui.dataset_browser import DatasetBrowser
 from app.ui.frame_preparer import FramePreparer
 from app.ui.live import LiveWorker
 from app.ui.log_panel import LogPanel
@@ -96,8 +97,6 @@ class MainWindow(QMainWindow):
         self.snap_slot: LatestFrameSlot[np.ndarray] = LatestFrameSlot()
         self.live_slot: LatestFrameSlot[np.ndarray] = LatestFrameSlot()
         self._live: LiveWorker | None = None
-        self._dataset: Any = None  # the dataset the sliders browse
-        self._last_shown_axes: dict[str, Any] = {}
         self.displayed = 0
         self.skipped = 0
         self.named_views = NamedViewDocks(self)
@@ -106,7 +105,7 @@ class MainWindow(QMainWindow):
         self.viewer.pixelHovered.connect(self._show_pixel)
         active.set_viewer_provider(self._viewer_for)  # acq.get_viewer() in scripts
         self.sliders = AxisSliders()
-        self.sliders.axesChosen.connect(self._show_dataset_image)
+        self.browser = DatasetBrowser(self.viewer, self.sliders)
         centre = QWidget()
         centre_layout = QVBoxLayout(centre)
         centre_layout.setContentsMargins(0, 0, 0, 0)
@@ -241,8 +240,7 @@ class MainWindow(QMainWindow):
         except Exception as exc:
             self.show_error_message(f"Snap failed: {exc}")
             return
-        self._dataset = None
-        self.sliders.clear()
+        self.browser.browse(None, follow=True)
         self.snap_slot.put(image, {"Axes": {}})
 
     def set_live(self, on: bool) -> None:
@@ -250,8 +248,7 @@ class MainWindow(QMainWindow):
             if self.controller.running:
                 self.microscope_panel.live_button.setChecked(False)
                 return
-            self._dataset = None
-            self.sliders.clear()
+            self.browser.browse(None, follow=True)
             self._live = LiveWorker(self.core, self.live_slot, self.registry)
             self._live.failed.connect(self._live_failed)
             self._live.start()
@@ -275,9 +272,7 @@ class MainWindow(QMainWindow):
         except Exception as exc:
             self.show_error_message(f"Could not start the acquisition: {exc}")
             return
-        self._dataset = acq.get_dataset()
-        self.sliders.clear()
-        self.sliders.follow.setChecked(True)
+        self.browser.browse(acq.get_dataset(), follow=True)
         self.acquisition_panel.set_running(True)
         self.microscope_panel.setEnabled(False)
         logger.info(
@@ -319,9 +314,7 @@ class MainWindow(QMainWindow):
                 where = f" in {acq.dataset_path}" if acq.dataset_path else ""
                 text = f"{verb}: {saved} saved, {lost} lost{where}"
             self.acquisition_panel.progress_label.setText(text)
-        self._refresh_sliders()
-        if self.sliders.follow.isChecked():
-            self.sliders.show_axes(self._last_shown_axes)  # where the viewer stopped
+        self.browser.acquisition_ended()
 
     # ------------------------------------------------------------ datasets
     def choose_dataset(self) -> None:
@@ -336,25 +329,8 @@ class MainWindow(QMainWindow):
             self.show_error_message(f"Could not open {folder}: {exc}")
             return
         self.set_live(False)
-        self._dataset = dataset
-        self.sliders.clear()
-        self.sliders.follow.setChecked(False)
-        self._refresh_sliders()
-        self._show_dataset_image(self.sliders.current_axes())
+        self.browser.browse(dataset, follow=False)
         self.viewer.title.setText(str(folder))
-
-    def _refresh_sliders(self) -> None:
-        if self._dataset is not None and getattr(self._dataset, "axes", None):
-            self.sliders.set_axes({k: list(v) for k, v in self._dataset.axes.items()})
-
-    def _show_dataset_image(self, axes: dict[str, Any]) -> None:
-        if self._dataset is None or not axes:
-            return
-        try:
-            if self._dataset.has_image(**axes):
-                self.viewer.set_image(self._dataset.read_image(**axes))
-        except Exception as exc:  # a partial dataset may lack an image
-            logger.warning("Could not read the image %s: %s", axes, exc)
 
     # ------------------------------------------------------------ scripts
     def run_script(self, path: str) -> None:
@@ -394,7 +370,7 @@ class MainWindow(QMainWindow):
         return result.value
 
     def choose_folder_to_save_memory_dataset(self) -> None:
-        if not isinstance(self._dataset, RAMDataset):
+        if not isinstance(self.browser.dataset, RAMDataset):
             self.show_error_message(
                 "The images shown are already on disk: only an acquisition kept in memory "
                 "(Save as NDTiff unchecked) needs saving."
@@ -408,7 +384,7 @@ class MainWindow(QMainWindow):
         """Write the acquisition kept in memory to ``folder/<name>_N`` and open it there."""
         from app.ui.progress_task import run_with_progress
 
-        dataset = self._dataset
+        dataset = self.browser.dataset
         if not isinstance(dataset, RAMDataset):
             return None
 
@@ -463,18 +439,14 @@ class MainWindow(QMainWindow):
         return self.live_slot if self._live is not None else self.snap_slot
 
     def _display_tick(self) -> None:
-        following = self._dataset is None or self.sliders.follow.isChecked()
+        following = self.browser.following
         self.preparer.source = self._current_slot() if following else None
         item = self.preparer.prepared.take()
         if item is not None and following:
             frame = item[0]
             self.viewer.show_prepared(frame)
             self.displayed += 1
-            self._last_shown_axes = frame.metadata.get("Axes") or {}
-            if self._dataset is not None:
-                if not self.sliders.knows(self._last_shown_axes):
-                    self._refresh_sliders()  # a new time point or z: let the sliders reach it
-                self.sliders.show_axes(self._last_shown_axes)
+            self.browser.frame_shown(frame.metadata.get("Axes") or {})
         self.named_views.show_pending()
 
     def plot_view(self, name: str) -> pg.PlotWidget | None:
@@ -504,7 +476,7 @@ class MainWindow(QMainWindow):
                     self.controller.started_at,
                     status.state is RunState.PAUSING,
                 )
-                self._refresh_sliders()
+                self.browser.refresh()
         else:
             live_frames = self._live.frames if self._live is not None else 0
             parts.append(f"camera {self._camera_rate.rate(live_frames):.0f} fps")
