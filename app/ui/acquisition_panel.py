@@ -144,6 +144,25 @@ class AcquisitionPanel(QWidget):
         self.set_running(False)
 
     # ------------------------------------------------------------ building events
+    def set_core(self, core: CMMCorePlus) -> None:
+        """Plan for another microscope (a configuration was loaded): its channels."""
+        self.core = core
+        self.refresh_channels()
+
+    @property
+    def data_directory(self) -> str:
+        return self.directory.text().strip()
+
+    @data_directory.setter
+    def data_directory(self, folder: str) -> None:
+        self.directory.setText(folder)
+
+    def show_result(self, text: str, acquired: int, total: int) -> None:
+        """How the last acquisition ended: its progress bar and a sentence."""
+        self.progress.setMaximum(max(total, 1))
+        self.progress.setValue(min(acquired, total))
+        self.progress_label.setText(text)
+
     def refresh_channels(self) -> None:
         group = self.core.getChannelGroup()
         presets = self.core.getAvailableConfigs(group) if group else ()

@@ -220,13 +220,13 @@ class MainWindow(QMainWindow):
                 logger.warning("Ignored an unreadable saved pipeline: %r", pipeline)
         directory = self.settings.value("acquisition/directory")
         if isinstance(directory, str) and directory:
-            self.acquisition_panel.directory.setText(directory)
+            self.acquisition_panel.data_directory = directory
 
     def save_settings(self) -> None:
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         self.settings.setValue("processors/state", json.dumps(self.registry.state()))
-        self.settings.setValue("acquisition/directory", self.acquisition_panel.directory.text())
+        self.settings.setValue("acquisition/directory", self.acquisition_panel.data_directory)
         self.settings.setValue("scripts/folder", str(self.scripts.path))
         self.settings.sync()
 
@@ -246,7 +246,7 @@ class MainWindow(QMainWindow):
     def set_live(self, on: bool) -> None:
         if on and self._live is None:
             if self.controller.running:
-                self.microscope_panel.live_button.setChecked(False)
+                self.microscope_panel.show_live(False)
                 return
             self.browser.browse(None, follow=True)
             self._live = LiveWorker(self.core, self.live_slot, self.registry)
@@ -255,8 +255,7 @@ class MainWindow(QMainWindow):
         elif not on and self._live is not None:
             self._live.stop()
             self._live = None
-        self.microscope_panel.live_button.setChecked(self._live is not None)
-        self.microscope_panel.snap_button.setEnabled(self._live is None)
+        self.microscope_panel.show_live(self._live is not None)
 
     def _live_failed(self, message: str) -> None:
         self.set_live(False)
@@ -290,8 +289,6 @@ class MainWindow(QMainWindow):
         status = acq.status
         counts = status.counts
         total = status.events_submitted
-        self.acquisition_panel.progress.setMaximum(max(total, 1))
-        self.acquisition_panel.progress.setValue(min(counts.get("acquired", 0), total))
         failures = [e for e in acq.errors if e.exception is not None]
         if failures and not error:
             first = failures[0]
@@ -300,7 +297,7 @@ class MainWindow(QMainWindow):
                 f"passed through it. First: {first.where}: {first.exception!r}"
             )
         if error:
-            self.acquisition_panel.progress_label.setText(f"Stopped on an error: {error}")
+            text = f"Stopped on an error: {error}"
             self.show_error_message(f"The acquisition stopped: {error}")
         else:
             verb = "Aborted" if status.state is RunState.ABORTED else "Finished"
@@ -313,7 +310,8 @@ class MainWindow(QMainWindow):
             else:
                 where = f" in {acq.dataset_path}" if acq.dataset_path else ""
                 text = f"{verb}: {saved} saved, {lost} lost{where}"
-            self.acquisition_panel.progress_label.setText(text)
+        self.acquisition_panel.show_result(text, counts.get("acquired", 0), total)
+
         self.browser.acquisition_ended()
 
     # ------------------------------------------------------------ datasets
@@ -330,7 +328,7 @@ class MainWindow(QMainWindow):
             return
         self.set_live(False)
         self.browser.browse(dataset, follow=False)
-        self.viewer.title.setText(str(folder))
+        self.viewer.set_title(str(folder))
 
     # ------------------------------------------------------------ scripts
     def run_script(self, path: str) -> None:
@@ -423,10 +421,8 @@ class MainWindow(QMainWindow):
         old, self.core = self.core, core
         set_current_core(core)
         self.controller.core = core
-        for panel in (self.microscope_panel, self.acquisition_panel):
-            panel.core = core
-        self.microscope_panel.refresh()
-        self.acquisition_panel.refresh_channels()
+        self.microscope_panel.set_core(core)
+        self.acquisition_panel.set_core(core)
         release_microscope(old)
         logger.info("Loaded the configuration %s", path)
         return True
@@ -481,7 +477,7 @@ class MainWindow(QMainWindow):
             live_frames = self._live.frames if self._live is not None else 0
             parts.append(f"camera {self._camera_rate.rate(live_frames):.0f} fps")
         parts.append(f"displayed {self._display_rate.rate(self.displayed):.0f} fps")
-        parts.append(free_disk_text(self.acquisition_panel.directory.text() or str(Path.home())))
+        parts.append(free_disk_text(self.acquisition_panel.data_directory or str(Path.home())))
         image = self.viewer.image
         if image is not None:
             parts.insert(0, f"{image.shape[1]}×{image.shape[0]} {image.dtype}")

@@ -107,6 +107,16 @@ class MicroscopePanel(QWidget):
         if self.isVisible() and self.isEnabled() and active.newest() is None:
             self._show_positions()
 
+    def set_core(self, core: CMMCorePlus) -> None:
+        """Drive another microscope (a configuration was loaded): show its state."""
+        self.core = core
+        self.refresh()
+
+    def show_live(self, on: bool) -> None:
+        """Live's state: the Live button down, Snap unavailable while it runs."""
+        self.live_button.setChecked(on)
+        self.snap_button.setEnabled(not on)
+
     def refresh(self) -> None:
         """Read the hardware's state into the controls (after loading a configuration)."""
         core = self.core

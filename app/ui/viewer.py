@@ -106,6 +106,10 @@ class ImageViewer(QWidget):
         self.graphics.scene().sigMouseMoved.connect(self._mouse_moved)
         self._show_lookup_table(self.settings.lookup_table)
 
+    def set_title(self, text: str) -> None:
+        """What is shown (a dataset's folder), above the image."""
+        self.title.setText(text)
+
     @property
     def levels(self) -> tuple[float, float]:
         return self.settings.levels
