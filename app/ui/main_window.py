@@ -17,7 +17,6 @@ from PyQt6.QtWidgets import (
     QApplication,
     QDockWidget,
     QFileDialog,
-    QLabel,
     QMainWindow,
     QMessageBox,
     QVBoxLayout,
@@ -49,7 +48,7 @@ from app.ui.named_views import NamedViewDocks
 from app.ui.processors_panel import ProcessorsPanel
 from app.ui.qt_waiting import wait_processing_events
 from app.ui.scripts_panel import ScriptsPanel
-from app.ui.status import RateMeter, free_disk_text
+from app.ui.status import StatusLine
 from app.ui.viewer import ImageViewer
 
 logger = logging.getLogger(__name__)
@@ -102,7 +101,6 @@ class MainWindow(QMainWindow):
         self.named_views = NamedViewDocks(self)
 
         self.viewer = ImageViewer()
-        self.viewer.pixelHovered.connect(self._show_pixel)
         active.set_viewer_provider(self._viewer_for)  # acq.get_viewer() in scripts
         self.sliders = AxisSliders()
         self.browser = DatasetBrowser(self.viewer, self.sliders)
@@ -152,7 +150,8 @@ class MainWindow(QMainWindow):
         )
         self.resizeDocks([self.docks["Log"]], [170], Qt.Orientation.Vertical)
         self._build_menus()
-        self._build_status_bar()
+        self.status_line = StatusLine(self.statusBar())
+        self.viewer.pixelHovered.connect(self.status_line.show_pixel)
         self._restore_settings()
 
         self.preparer = FramePreparer(self.viewer.settings)
@@ -193,17 +192,6 @@ class MainWindow(QMainWindow):
         view_menu = self.menuBar().addMenu("&View")
         for dock in self.docks.values():
             view_menu.addAction(dock.toggleViewAction())
-
-    def _build_status_bar(self) -> None:
-        self.status_text = QLabel()
-        self.pixel_text = QLabel()
-        self.statusBar().addWidget(self.status_text, 1)
-        self.statusBar().addPermanentWidget(self.pixel_text)
-        self._camera_rate, self._display_rate, self._bytes_rate = (
-            RateMeter(),
-            RateMeter(),
-            RateMeter(),
-        )
 
     def _restore_settings(self) -> None:
         geometry = self.settings.value("window/geometry")
@@ -453,38 +441,22 @@ class MainWindow(QMainWindow):
 
     def _status_tick(self) -> None:
         acq = active.newest()
-        parts = []
-        if acq is not None:
+        if acq is not None and acq is self.controller.acquisition:
             status = acq.status
-            counts = status.counts
-            camera_count = counts["acquired"]
-            parts.append(f"camera {self._camera_rate.rate(camera_count):.0f} fps")
-            parts.append(f"{self._bytes_rate.rate(acq.bytes_saved) / 1e6:.0f} MB/s saved")
-            depths = status.queue_depths
-            parts.append(f"queues: processing {depths['processing']}, saving {depths['saving']}")
-            parts.append(
-                f"lost {counts['lost']}  dropped by processors {counts['dropped_by_processors']}"
+            self.acquisition_panel.show_progress(
+                status.counts["acquired"],
+                status.events_submitted,
+                self.controller.started_at,
+                status.state is RunState.PAUSING,
             )
-            if acq is self.controller.acquisition:
-                self.acquisition_panel.show_progress(
-                    camera_count,
-                    status.events_submitted,
-                    self.controller.started_at,
-                    status.state is RunState.PAUSING,
-                )
-                self.browser.refresh()
-        else:
-            live_frames = self._live.frames if self._live is not None else 0
-            parts.append(f"camera {self._camera_rate.rate(live_frames):.0f} fps")
-        parts.append(f"displayed {self._display_rate.rate(self.displayed):.0f} fps")
-        parts.append(free_disk_text(self.acquisition_panel.data_directory or str(Path.home())))
-        image = self.viewer.image
-        if image is not None:
-            parts.insert(0, f"{image.shape[1]}×{image.shape[0]} {image.dtype}")
-        self.status_text.setText("   ".join(parts))
-
-    def _show_pixel(self, x: int, y: int, value: float) -> None:
-        self.pixel_text.setText(f"x {x}  y {y}  value {value:g}")
+            self.browser.refresh()
+        self.status_line.update(
+            acq,
+            self._live.frames if self._live is not None else 0,
+            self.displayed,
+            self.viewer.image,
+            self.acquisition_panel.data_directory,
+        )
 
     def show_error_message(self, message: str) -> None:
         logger.error(message)
