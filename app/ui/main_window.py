@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from pymmcore_plus import CMMCorePlus
-from PyQt6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PyQt6.QtCore import QSettings, Qt, QTimer
 from PyQt6.QtGui import QAction, QKeySequence
 from PyQt6.QtWidgets import (
     QApplication,
@@ -50,6 +49,7 @@ from app.ui.qt_waiting import wait_processing_events
 from app.ui.scripts_panel import ScriptsPanel
 from app.ui.status import StatusLine
 from app.ui.viewer import ImageViewer
+from app.ui.window_settings import WindowSettings
 
 logger = logging.getLogger(__name__)
 
@@ -80,12 +80,10 @@ class MainWindow(QMainWindow):
         set_current_registry(self.registry)  # @processor in the console and scripts
         set_wait_strategy(wait_processing_events)
         self.settings = settings or QSettings("Scopeflow", "Scopeflow")
+        self.remembered = WindowSettings(self.settings)
         self.log_panel = LogPanel()  # first, so that what loading the scripts says is shown
-        saved_folder = self.settings.value("scripts/folder")
         if scripts_folder is None:
-            scripts_folder = (
-                saved_folder if isinstance(saved_folder, str) and saved_folder else None
-            )
+            scripts_folder = self.remembered.scripts_folder()
         self.scripts = ScriptsFolder(
             Path(scripts_folder or default_scripts_folder()), self.registry
         )
@@ -194,29 +192,15 @@ class MainWindow(QMainWindow):
             view_menu.addAction(dock.toggleViewAction())
 
     def _restore_settings(self) -> None:
-        geometry = self.settings.value("window/geometry")
-        state = self.settings.value("window/state")
-        if isinstance(geometry, QByteArray):
-            self.restoreGeometry(geometry)
-        if isinstance(state, QByteArray):
-            self.restoreState(state)
-        pipeline = self.settings.value("processors/state")
-        if isinstance(pipeline, str):
-            try:
-                self.registry.restore_state(json.loads(pipeline))
-            except (ValueError, TypeError):
-                logger.warning("Ignored an unreadable saved pipeline: %r", pipeline)
-        directory = self.settings.value("acquisition/directory")
-        if isinstance(directory, str) and directory:
+        self.remembered.restore(self, self.registry)
+        directory = self.remembered.data_directory()
+        if directory:
             self.acquisition_panel.data_directory = directory
 
     def save_settings(self) -> None:
-        self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("window/state", self.saveState())
-        self.settings.setValue("processors/state", json.dumps(self.registry.state()))
-        self.settings.setValue("acquisition/directory", self.acquisition_panel.data_directory)
-        self.settings.setValue("scripts/folder", str(self.scripts.path))
-        self.settings.sync()
+        self.remembered.save(
+            self, self.registry, self.acquisition_panel.data_directory, self.scripts.path
+        )
 
     # ------------------------------------------------------------ camera
     def snap(self) -> None:
@@ -331,7 +315,7 @@ class MainWindow(QMainWindow):
 
     def use_scripts_folder(self, folder: str) -> None:
         self.scripts.move_to(folder)
-        self.settings.setValue("scripts/folder", folder)
+        self.remembered.remember_scripts_folder(folder)
         logger.info("Scripts folder: %s", folder)
 
     def choose_dataset_to_process(self) -> None:
