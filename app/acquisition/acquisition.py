@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import datetime
 import logging
 import os
+import sys
 import threading
 import time
 import weakref
@@ -244,6 +246,7 @@ class Acquisition:
         return notifications
 
     def _start(self, threads: ThreadFactory) -> None:
+        _finish_at_exit.follow(self)
         if self.show_display:
             active.add(self)
         self._handles: list[WorkerHandle] = [threads.start(w) for w in self._workers]
@@ -315,6 +318,9 @@ class Acquisition:
             self._futures.add(future)
         self._flow.enqueue(batch)
         return future
+
+    #: the name some of pycro-manager's documentation uses for ``acquire``
+    submit = acquire
 
     def mark_finished(self) -> None:
         """No more events will come from the caller; end once the pending ones are done."""
@@ -487,6 +493,54 @@ class Acquisition:
                 f"{device}-{prop}": value for device, prop, value in core.getSystemStateCache()
             },
         }
+
+
+class _FinishAtExit:
+    """A script that ends without waiting for its acquisitions must not lose them
+    (their workers are daemon threads, killed at exit): at exit, each one still running
+    is marked finished, so its pending events run and its images are stored, and the
+    interpreter waits for it. Ctrl+C aborts them instead (what was stored stays)."""
+
+    def __init__(self) -> None:
+        self._running: weakref.WeakSet[Acquisition] = weakref.WeakSet()
+        self._registered = False
+
+    def follow(self, acquisition: Acquisition) -> None:
+        if not self._registered:  # on the first acquisition, not at import
+            atexit.register(self.finish)
+            self._registered = True
+        self._running.add(acquisition)
+
+    def finish(self) -> None:
+        running = [a for a in list(self._running) if not a.is_finished()]
+        if not running:
+            return
+        print(
+            f"scopeflow: the script ended with {len(running)} acquisition(s) still running: "
+            "finishing them (their pending events run and their images are stored). "
+            "Ctrl+C aborts them.",
+            file=sys.stderr,
+        )
+        try:
+            for acquisition in running:
+                acquisition.mark_finished()
+            for acquisition in running:
+                self._wait(acquisition)
+        except KeyboardInterrupt:
+            for acquisition in running:
+                acquisition.abort()
+            for acquisition in running:
+                self._wait(acquisition)
+
+    @staticmethod
+    def _wait(acquisition: Acquisition) -> None:
+        try:
+            acquisition.await_completion()
+        except Exception as exc:
+            print(f"scopeflow: an acquisition ended on an error: {exc!r}", file=sys.stderr)
+
+
+_finish_at_exit = _FinishAtExit()
 
 
 def _log_notification(note: AcqNotification) -> None:

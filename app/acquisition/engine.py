@@ -40,6 +40,7 @@ from app.acquisition.handoff import HandoffQueue
 from app.acquisition.hooks import UserCallable
 from app.acquisition.markers import STOP
 from app.acquisition.mda_engine import ScopeflowMDAEngine
+from app.acquisition.microscope_lock import acquire_microscope, lock_for
 from app.acquisition.notifications import (
     AcqNotification,
     AcquisitionMilestone,
@@ -126,6 +127,22 @@ class EngineWorker:
     # ------------------------------------------------------------------ run
     def run(self) -> None:
         lower_current_thread_priority()
+        if not acquire_microscope(self.core, lambda: self.flow.stopping, self._wait_note):
+            self._post(AcquisitionMilestone.ACQ_EVENTS_FINISHED)
+            self.frames.put_marker(STOP)  # aborted while another acquisition ran
+            return
+        try:
+            self._run_on_microscope()
+        finally:
+            lock_for(self.core).release()
+
+    def _wait_note(self) -> None:
+        logger.warning(
+            "Another acquisition is running on this microscope: this one starts when "
+            "it has run its last event"
+        )
+
+    def _run_on_microscope(self) -> None:
         try:
             self.mda.setup_sequence(useq.MDASequence())
             self._post(AcquisitionMilestone.ACQ_STARTED)

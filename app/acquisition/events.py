@@ -45,6 +45,7 @@ EVENT_KEYS = frozenset(
         "keep_shutter_open",
         "tags",
         "timeout_ms",
+        "timeout",  # pycro-manager's own tests name it so: the same, in ms
     }
 )
 
@@ -90,7 +91,7 @@ def normalize_event(event: Any) -> dict[str, Any]:
             out["axes"][name] = value
         else:
             raise _fail(event, f"axis {name!r} must be an int or a str, got {value!r}")
-    for key in ("x", "y", "z", "exposure", "min_start_time", "timeout_ms"):
+    for key in ("x", "y", "z", "exposure", "min_start_time", "timeout_ms", "timeout"):
         if key in event and event[key] is not None:
             if not _is_number(event[key]):
                 raise _fail(event, f"{key!r} must be a finite number, got {event[key]!r}")

@@ -209,7 +209,12 @@ class AcquisitionFuture:
         self, milestone: str, axes: dict[str, Any] | None = None, timeout: float | None = None
     ) -> None:
         """Block until ``milestone`` (e.g. ``AcqNotification.Hardware.POST_HARDWARE``)
-        was reached for the event with ``axes`` (the only event, if it had one)."""
+        was reached for the event with ``axes`` (the only event, if it had one).
+
+        pycro-manager's earlier order, ``await_execution(axes, milestone)``, works too.
+        """
+        if isinstance(milestone, dict) and (axes is None or isinstance(axes, str)):
+            milestone, axes = axes, milestone
         if milestone not in EVENT_MILESTONES:
             raise ValueError(
                 f"{milestone!r} is not a milestone of an event; use one of "

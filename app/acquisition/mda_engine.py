@@ -107,6 +107,7 @@ def _event_timeout_s(event: SequencedEvent) -> float | None:
     """The longest ``timeout_ms`` the burst's events ask for, in seconds (or None)."""
     asked = [
         e.metadata[EVENT_METADATA_KEY].get("timeout_ms")
+        or e.metadata[EVENT_METADATA_KEY].get("timeout")
         for e in event.events
         if EVENT_METADATA_KEY in e.metadata
     ]

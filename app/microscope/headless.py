@@ -28,12 +28,13 @@ def start_headless(
     max_memory_mb: Any = None,
     port: Any = None,
     debug: bool = False,
+    timeout: Any = None,
 ) -> CMMCorePlus:
     """Load ``config_file`` with the adapters of ``mm_app_path`` and make it the current
     microscope; without ``config_file``, the simulated microscope. Returns the core.
 
-    ``java_loc``, ``python_backend``, ``max_memory_mb`` and ``port`` are pycro-manager's
-    Java settings: accepted, with no effect. ``core_log_path`` sets the core's log
+    ``java_loc``, ``python_backend``, ``max_memory_mb``, ``port`` and ``timeout`` are
+    pycro-manager's Java settings: accepted, with no effect. ``core_log_path`` sets the core's log
     file; ``buffer_size_mb`` the camera's circular buffer.
     """
     if config_file is None:

@@ -73,7 +73,9 @@ def test_start_headless_loads_a_configuration_for_the_script(core):
 
     adapters = mm_test_adapters.device_adapter_path()
     try:
-        loaded = start_headless(adapters, f"{adapters}/MMConfig_demo.cfg", buffer_size_mb=64)
+        loaded = start_headless(
+            adapters, f"{adapters}/MMConfig_demo.cfg", buffer_size_mb=64, timeout=5000
+        )
         assert loaded is not core and Core().core is loaded
         assert loaded.getCircularBufferMemoryFootprint() == 64
         assert "Camera" in loaded.getLoadedDevices()

@@ -64,6 +64,8 @@ def test_await_execution_of_a_milestone(directory):
         future.await_execution(
             milestone=AcqNotification.Camera.POST_SNAP, axes={"time": 2}, timeout=WAIT
         )
+        # pycro-manager's earlier argument order, (axes, milestone), works too
+        future.await_execution({"time": 2}, AcqNotification.Camera.PRE_SNAP, timeout=WAIT)
         with pytest.raises(MilestoneUnreachableError, match="snapped alone"):
             future.await_execution(AcqNotification.Camera.PRE_SEQUENCE_STARTED, {"time": 2})
 

@@ -218,6 +218,7 @@ def test_events_reach_the_hook_as_they_were_submitted(core):
         {"axes": {"time": 1}, "properties": [["DeviceName", "PropertyName", "PropertyValue"]]},
         {"axes": {"z": 1}, "stage_positions": [["ZDeviceName", 123.45]]},
         {"axes": {"time": 2}, "timeout_ms": 1000},
+        {"axes": {"time": 3}, "timeout": 1000},  # the name pycro-manager's own test uses
     ]
     expected = list(events)
 
