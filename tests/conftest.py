@@ -40,13 +40,14 @@ def window(qtbot, core, tmp_path):
     """The main window on the simulated microscope, with settings in a temporary file."""
     from PyQt6.QtCore import QSettings
 
+    from app.appstate import AppState
     from app.processing.registry import ProcessorRegistry
     from app.ui.main_window import MainWindow
 
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     scripts = tmp_path / "scripts"
     scripts.mkdir()
-    win = MainWindow(core, ProcessorRegistry(), settings, scripts_folder=scripts)
+    win = MainWindow(AppState(core, ProcessorRegistry()), settings, scripts_folder=scripts)
     win.acquisition_panel.directory.setText(str(tmp_path / "data"))
     qtbot.addWidget(win)
     win.show()

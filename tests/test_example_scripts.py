@@ -9,7 +9,7 @@ import pytest
 
 from app import Acquisition, multi_d_acquisition_events, open_dataset
 from app.processing.registry import ProcessorRegistry
-from app.processing.views import views
+from app.processing.views import current_views
 from app.scripting import ScriptsFolder
 
 SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
@@ -68,11 +68,11 @@ def test_zstack_volume_and_focus_score(core, tmp_path, examples):
     _, ds = _run(tmp_path, registry.get("zstack_volume"), events, "volume")
     assert set(ds.get_channel_names()) == {"DAPI-best-focus"}  # the planes keep their axes
     assert ds.read_metadata(z=4, channel="DAPI-best-focus")["BestFocusPlane"] == 0  # focus at z=0
-    assert views.latest("z max projection").shape == (96, 128)
+    assert current_views().latest("z max projection").shape == (96, 128)
     _, ds = _run(tmp_path, registry.get("focus_score"), events, "focus")
     scores = [ds.read_metadata(z=z)["FocusScore"] for z in range(5)]
     assert scores[0] == max(scores)
-    assert views.plot_slot("focus score").peek() is not None
+    assert current_views().plot_slot("focus score").peek() is not None
 
 
 def test_background_subtraction_and_divert(core, tmp_path, examples):
@@ -90,4 +90,4 @@ def test_background_subtraction_and_divert(core, tmp_path, examples):
         multi_d_acquisition_events(num_time_points=3),
         "max",
     )
-    assert views.latest("max projection").dtype == np.uint16
+    assert current_views().latest("max projection").dtype == np.uint16

@@ -8,6 +8,7 @@ from PyQt6.QtCore import QMimeData, QPointF, QSettings, Qt
 from PyQt6.QtGui import QDropEvent
 
 from app import open_dataset, show_image
+from app.appstate import AppState
 from app.processing.registry import ProcessorRegistry
 from app.ui.main_window import MainWindow
 
@@ -222,8 +223,7 @@ def test_layout_and_pipeline_are_remembered(qtbot, core, tmp_path):
     registry.register(_mark_corner, "a", source="test")
     registry.register(_mark_corner, "b", source="test")
     first = MainWindow(
-        core,
-        registry,
+        AppState(core, registry),
         QSettings(settings_path, QSettings.Format.IniFormat),
         tmp_path,
         console=False,
@@ -238,7 +238,10 @@ def test_layout_and_pipeline_are_remembered(qtbot, core, tmp_path):
     again.register(_mark_corner, "a", source="test")
     again.register(_mark_corner, "b", source="test")
     second = MainWindow(
-        core, again, QSettings(settings_path, QSettings.Format.IniFormat), tmp_path, console=False
+        AppState(core, again),
+        QSettings(settings_path, QSettings.Format.IniFormat),
+        tmp_path,
+        console=False,
     )
     qtbot.addWidget(second)
     assert second.docks["Log"].isFloating()

@@ -32,6 +32,7 @@ def main(outdir: str) -> None:
     from PyQt6.QtCore import QSettings, QTimer
     from PyQt6.QtWidgets import QApplication
 
+    from app.appstate import AppState
     from app.ui.main_window import MainWindow
 
     out = Path(outdir)
@@ -49,8 +50,8 @@ def main(outdir: str) -> None:
         "    return image > 100, metadata\n",
         encoding="utf-8",
     )
-    window = MainWindow(core, registry, settings, scripts_folder=scripts)
-    window.acquisition_panel.directory.setText(str(out / "data"))
+    window = MainWindow(AppState(core, registry), settings, scripts_folder=scripts)
+    window.acquisition_panel.data_directory = str(out / "data")
     window.resize(1400, 900)
     window.show()
 

@@ -1,43 +1,78 @@
 """The acquisitions running now that asked to be shown (``show_display=True``).
 
 The app's viewer shows the newest of them, whoever started it: the acquisition panel,
-the console or a script.
+the console or a script. The list lives in a ``ShownAcquisitions`` that the app state
+owns; the functions below reach the current one (made on first use, headless).
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any
 
-_lock = threading.Lock()
-_running: list[Any] = []
+ViewerProvider = Callable[[Any], Any]
+
+
+class ShownAcquisitions:
+    """The running acquisitions to show, newest last, and which viewer shows them."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running: list[Any] = []
+        self._viewer_for: ViewerProvider | None = None
+
+    def add(self, acquisition: Any) -> None:
+        with self._lock:
+            self._running.append(acquisition)
+
+    def remove(self, acquisition: Any) -> None:
+        with self._lock:
+            if acquisition in self._running:
+                self._running.remove(acquisition)
+
+    def newest(self) -> Any | None:
+        with self._lock:
+            return self._running[-1] if self._running else None
+
+    def set_viewer_provider(self, provider: ViewerProvider | None) -> None:
+        """The window tells which viewer shows an acquisition (None when it closes)."""
+        self._viewer_for = provider
+
+    def viewer_for(self, acquisition: Any) -> Any | None:
+        provider = self._viewer_for
+        return provider(acquisition) if provider is not None else None
+
+
+_current: ShownAcquisitions | None = None
+_current_lock = threading.Lock()
+
+
+def current_shown() -> ShownAcquisitions:
+    global _current
+    with _current_lock:
+        if _current is None:
+            _current = ShownAcquisitions()
+        return _current
+
+
+def set_current_shown(shown: ShownAcquisitions | None) -> None:
+    global _current
+    with _current_lock:
+        _current = shown
 
 
 def add(acquisition: Any) -> None:
-    with _lock:
-        _running.append(acquisition)
+    current_shown().add(acquisition)
 
 
 def remove(acquisition: Any) -> None:
-    with _lock:
-        if acquisition in _running:
-            _running.remove(acquisition)
+    current_shown().remove(acquisition)
 
 
 def newest() -> Any | None:
-    with _lock:
-        return _running[-1] if _running else None
-
-
-_viewer_for: Any = None  # set by the app's window: acquisition -> its viewer, or None
-
-
-def set_viewer_provider(provider: Any) -> None:
-    """The window tells which viewer shows an acquisition (``None`` when it closes)."""
-    global _viewer_for
-    _viewer_for = provider
+    return current_shown().newest()
 
 
 def viewer_for(acquisition: Any) -> Any | None:
-    provider = _viewer_for
-    return provider(acquisition) if provider is not None else None
+    return current_shown().viewer_for(acquisition)

@@ -5,7 +5,7 @@ from app.processing.pipeline import Processor, ProcessorPipeline
 from app.processing.registry import ProcessorRegistry
 from app.processing.signature import callable_arity, describe_callable
 from app.processing.stats import ProcessorStats
-from app.processing.views import ImageViews, show_image, show_plot, views
+from app.processing.views import ImageViews, current_views, show_image, show_plot
 
 __all__ = [
     "ErrorPolicy",
@@ -15,8 +15,8 @@ __all__ = [
     "ProcessorRegistry",
     "ProcessorStats",
     "callable_arity",
+    "current_views",
     "describe_callable",
     "show_image",
     "show_plot",
-    "views",
 ]

@@ -72,14 +72,31 @@ class ImageViews:
             return self._plots[name]
 
 
-views = ImageViews()
+_current: ImageViews | None = None
+_current_lock = threading.Lock()
+
+
+def current_views() -> ImageViews:
+    """The views ``show_image`` fills: the app state's, or one made on first use
+    (headless)."""
+    global _current
+    with _current_lock:
+        if _current is None:
+            _current = ImageViews()
+        return _current
+
+
+def set_current_views(views: ImageViews | None) -> None:
+    global _current
+    with _current_lock:
+        _current = views
 
 
 def show_image(name: str, image: np.ndarray, metadata: dict[str, Any] | None = None) -> None:
     """Show ``image`` in the view called ``name`` (created on first use)."""
-    views.show(name, image, metadata)
+    current_views().show(name, image, metadata)
 
 
 def show_plot(name: str, y: Any, x: Any = None) -> None:
     """Plot ``y`` (against ``x``, or its index) in the plot view called ``name``."""
-    views.show_plot(name, y, x)
+    current_views().show_plot(name, y, x)

@@ -29,7 +29,9 @@ end while the window keeps drawing.
 """
 
 
-def console_namespace(core: Any, registry: Any, window: Any = None) -> dict[str, Any]:
+def console_namespace(state: Any, window: Any = None) -> dict[str, Any]:
+    """The console's names, over the app's ``AppState``."""
+    core, registry = state.core, state.registry
     return {
         "core": core,
         "mmc": core,

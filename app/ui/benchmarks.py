@@ -78,6 +78,7 @@ def bench_gui(frames: int = 1000, save: bool = True) -> list[dict[str, Any]]:
     core, app = _app()
     from PyQt6.QtCore import QElapsedTimer, QSettings, QTimer
 
+    from app.appstate import AppState
     from app.processing.registry import ProcessorRegistry
     from app.ui.main_window import MainWindow
 
@@ -86,11 +87,7 @@ def bench_gui(frames: int = 1000, save: bool = True) -> list[dict[str, Any]]:
     settings = QSettings(os.path.join(folder, "s.ini"), QSettings.Format.IniFormat)
     registry = ProcessorRegistry()
     registry.register(lambda image, metadata: (image, metadata), "passthrough", source="bench")
-    window = MainWindow(
-        core,
-        registry,
-        settings,
-    )
+    window = MainWindow(AppState(core, registry), settings)
     window.show()
     panel = window.acquisition_panel
     panel.time_box.setChecked(True)
@@ -163,6 +160,7 @@ def bench_reload(saves: int = 20) -> list[dict[str, Any]]:
     _core, app = _app()
     from PyQt6.QtCore import QSettings
 
+    from app.appstate import AppState
     from app.processing.registry import ProcessorRegistry
     from app.ui.main_window import MainWindow
 
@@ -170,7 +168,9 @@ def bench_reload(saves: int = 20) -> list[dict[str, Any]]:
     scripts = folder / "scripts"
     scripts.mkdir()
     settings = QSettings(str(folder / "s.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(_core, ProcessorRegistry(), settings, scripts_folder=scripts, console=False)
+    window = MainWindow(
+        AppState(_core, ProcessorRegistry()), settings, scripts_folder=scripts, console=False
+    )
     window.show()
     path = scripts / "bench_processor.py"
     latencies = []

@@ -7,6 +7,7 @@ import sys
 
 from pymmcore_plus import CMMCorePlus
 
+from app.appstate import AppState
 from app.processing.registry import ProcessorRegistry
 
 
@@ -18,7 +19,7 @@ def run_app(core: CMMCorePlus, registry: ProcessorRegistry | None = None) -> int
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("Scopeflow")
     app.setOrganizationName("Scopeflow")
-    window = MainWindow(core, registry or ProcessorRegistry())
+    window = MainWindow(AppState(core, registry or ProcessorRegistry()))
     window.show()
     # Everything made at start-up lives as long as the app: keep it out of the garbage
     # collector's way, which shortens the collections that pause the GUI thread.

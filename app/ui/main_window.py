@@ -9,7 +9,6 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
-from pymmcore_plus import CMMCorePlus
 from PyQt6.QtCore import QSettings, Qt, QTimer
 from PyQt6.QtGui import QAction, QKeySequence
 from PyQt6.QtWidgets import (
@@ -22,14 +21,10 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from app.acquisition import active
 from app.acquisition.state import RunState
-from app.acquisition.waiting import set_wait_strategy
+from app.appstate import AppState
 from app.microscope.loading import MicroscopeConfigError, load_microscope, release_microscope
-from app.microscope.session import set_current_core
 from app.processing.display import LatestFrameSlot
-from app.processing.registry import ProcessorRegistry
-from app.scripting.decorator import set_current_registry
 from app.scripting.locations import default_scripts_folder
 from app.scripting.namespace import BANNER, console_namespace
 from app.scripting.scripts_folder import ScriptsFolder
@@ -68,17 +63,18 @@ class MainWindow(QMainWindow):
 
     def __init__(
         self,
-        core: CMMCorePlus,
-        registry: ProcessorRegistry | None = None,
+        state: AppState,
         settings: QSettings | None = None,
         scripts_folder: str | os.PathLike[str] | None = None,
         console: bool = True,
     ) -> None:
         super().__init__()
-        self.core = core
-        self.registry = registry or ProcessorRegistry()
-        set_current_registry(self.registry)  # @processor in the console and scripts
-        set_wait_strategy(wait_processing_events)
+        self.state = state
+        self.core = state.core
+        self.registry = state.registry
+        # the console runs on the GUI thread: its waits keep the window drawing
+        state.wait = wait_processing_events
+        state.install()
         self.settings = settings or QSettings("Scopeflow", "Scopeflow")
         self.remembered = WindowSettings(self.settings)
         self.log_panel = LogPanel()  # first, so that what loading the scripts says is shown
@@ -96,10 +92,10 @@ class MainWindow(QMainWindow):
         self._live: LiveWorker | None = None
         self.displayed = 0
         self.skipped = 0
-        self.named_views = NamedViewDocks(self)
+        self.named_views = NamedViewDocks(self, state.views)
 
         self.viewer = ImageViewer()
-        active.set_viewer_provider(self._viewer_for)  # acq.get_viewer() in scripts
+        state.shown.set_viewer_provider(self._viewer_for)  # acq.get_viewer() in scripts
         self.sliders = AxisSliders()
         self.browser = DatasetBrowser(self.viewer, self.sliders)
         centre = QWidget()
@@ -109,13 +105,13 @@ class MainWindow(QMainWindow):
         centre_layout.addWidget(self.sliders)
         self.setCentralWidget(centre)
 
-        self.controller = AcquisitionController(core, self.registry)
+        self.controller = AcquisitionController(self.core, self.registry)
         self.controller.finished.connect(self._acquisition_finished)
-        self.microscope_panel = MicroscopePanel(core)
+        self.microscope_panel = MicroscopePanel(self.core)
         self.microscope_panel.snapRequested.connect(self.snap)
         self.microscope_panel.liveToggled.connect(self.set_live)
         self.microscope_panel.failed.connect(self.show_error_message)
-        self.acquisition_panel = AcquisitionPanel(core, default_data_directory())
+        self.acquisition_panel = AcquisitionPanel(self.core, default_data_directory())
         self.acquisition_panel.startRequested.connect(self.start_acquisition)
         self.acquisition_panel.pauseToggled.connect(self.controller.pause)
         self.acquisition_panel.abortRequested.connect(self.controller.abort)
@@ -127,7 +123,7 @@ class MainWindow(QMainWindow):
         if console:
             from app.ui.console import ConsoleWidget
 
-            self.console = ConsoleWidget(console_namespace(core, self.registry, self), BANNER)
+            self.console = ConsoleWidget(console_namespace(state, self), BANNER)
         self.docks: dict[str, QDockWidget] = {}
         self._add_dock("Microscope", self.microscope_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
         self._add_dock("Acquisition", self.acquisition_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
@@ -391,7 +387,7 @@ class MainWindow(QMainWindow):
             return False
         QApplication.restoreOverrideCursor()
         old, self.core = self.core, core
-        set_current_core(core)
+        self.state.use_core(core)
         self.controller.core = core
         self.microscope_panel.set_core(core)
         self.acquisition_panel.set_core(core)
@@ -401,7 +397,7 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------ display
     def _current_slot(self) -> LatestFrameSlot:
-        shown = active.newest()  # from the panel, the console or a script
+        shown = self.state.shown.newest()  # from the panel, the console or a script
         if shown is not None:
             return shown.display
         return self.live_slot if self._live is not None else self.snap_slot
@@ -424,7 +420,7 @@ class MainWindow(QMainWindow):
         return self.named_views.view(name)
 
     def _status_tick(self) -> None:
-        acq = active.newest()
+        acq = self.state.shown.newest()
         if acq is not None and acq is self.controller.acquisition:
             status = acq.status
             self.acquisition_panel.show_progress(
@@ -454,7 +450,7 @@ class MainWindow(QMainWindow):
         return self.viewer
 
     def closeEvent(self, event) -> None:
-        active.set_viewer_provider(None)
+        self.state.uninstall()
         self.set_live(False)
         if self.controller.running:
             self.controller.abort()
@@ -467,5 +463,4 @@ class MainWindow(QMainWindow):
         self._scripts_timer.stop()
         if self.console is not None:
             self.console.shutdown()
-        set_wait_strategy(None)
         super().closeEvent(event)

@@ -6,7 +6,7 @@ import pyqtgraph as pg
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QDockWidget, QMainWindow, QWidget
 
-from app.processing.views import views as image_views
+from app.processing.views import ImageViews
 from app.ui.viewer import ImageViewer
 
 
@@ -14,8 +14,9 @@ class NamedViewDocks:
     """Floating docks of ``window`` for the named views, created when a name first
     shows something and fed from the views' slots on the display timer."""
 
-    def __init__(self, window: QMainWindow) -> None:
+    def __init__(self, window: QMainWindow, views: ImageViews) -> None:
         self._window = window
+        self._source = views
         self._views: dict[str, tuple[QDockWidget, ImageViewer]] = {}
         self._plots: dict[str, tuple[QDockWidget, pg.PlotWidget]] = {}
 
@@ -29,21 +30,21 @@ class NamedViewDocks:
 
     def show_pending(self) -> None:
         """Show what processors left in the named views since the last call."""
-        for name in image_views.names():
+        for name in self._source.names():
             if name not in self._views:
                 viewer = ImageViewer()
                 dock = self._floating_dock(f"View: {name}", f"view_{name}", viewer, (520, 480))
                 self._views[name] = (dock, viewer)
-            item = image_views.slot(name).take()
+            item = self._source.slot(name).take()
             if item is not None:
                 self._views[name][1].set_image(item[0])
-        for name in image_views.plot_names():
+        for name in self._source.plot_names():
             if name not in self._plots:
                 plot = pg.PlotWidget()
                 plot.showGrid(x=True, y=True, alpha=0.3)
                 dock = self._floating_dock(f"Plot: {name}", f"plot_{name}", plot, (480, 320))
                 self._plots[name] = (dock, plot)
-            data = image_views.plot_slot(name).take()
+            data = self._source.plot_slot(name).take()
             if data is not None:
                 plot = self._plots[name][1]
                 plot.plotItem.clear()

@@ -1,0 +1,51 @@
+"""AppState: what a Scopeflow process shares, in one explicit object.
+
+The microscope, the processor registry that ``@processor`` fills, the views that
+``show_image`` fills, the acquisitions the window shows, and how the console waits
+for an acquisition. The app creates one at start (``run_app``) and hands it to the
+window and the console; ``install`` points the scripting API's ambient calls
+(``Acquisition()`` without a core, ``Core()``, ``@processor``, ``show_image``,
+``acq.get_viewer()``) at it. A plain script never needs one: each piece is made on
+first use. Importing a module changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pymmcore_plus import CMMCorePlus
+
+from app.acquisition.active import ShownAcquisitions, set_current_shown
+from app.acquisition.waiting import WaitStrategy, set_wait_strategy
+from app.microscope.session import set_current_core
+from app.processing.registry import ProcessorRegistry
+from app.processing.views import ImageViews, set_current_views
+from app.scripting.decorator import set_current_registry
+
+
+@dataclass
+class AppState:
+    core: CMMCorePlus
+    registry: ProcessorRegistry = field(default_factory=ProcessorRegistry)
+    views: ImageViews = field(default_factory=ImageViews)
+    shown: ShownAcquisitions = field(default_factory=ShownAcquisitions)
+    #: how a caller on the GUI thread waits (keeps the window drawing); None: blocking
+    wait: WaitStrategy | None = None
+
+    def install(self) -> None:
+        """Make this the state the scripting API reaches."""
+        set_current_core(self.core)
+        set_current_registry(self.registry)
+        set_current_views(self.views)
+        set_current_shown(self.shown)
+        set_wait_strategy(self.wait)
+
+    def use_core(self, core: CMMCorePlus) -> None:
+        """Another microscope (a configuration was loaded)."""
+        self.core = core
+        set_current_core(core)
+
+    def uninstall(self) -> None:
+        """The window closed: blocking waits again, no viewer for acquisitions."""
+        self.shown.set_viewer_provider(None)
+        set_wait_strategy(None)
