@@ -123,7 +123,28 @@ def _run_script(script: Path, script_args: list[str]) -> int:
         runpy.run_path(str(script), run_name="__main__")
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    return 0
+    return _report_acquisitions()
+
+
+def _report_acquisitions() -> int:
+    """One line per acquisition the script ran, from its status; 1 if one failed."""
+    from app.acquisition.acquisition import finish_all_and_report
+    from app.acquisition.state import RunState
+
+    failed = False
+    for acquisition, status in finish_all_and_report():
+        counts = status.counts
+        where = acquisition.dataset_path or (
+            "in memory" if acquisition.sink.stores_images else "not kept"
+        )
+        print(
+            f"scopeflow: acquisition {acquisition.name!r}: {status.state.value} "
+            f"({status.reason}), {counts.get('saved', 0)} images saved, "
+            f"{counts.get('lost', 0)} lost, {counts.get('missing', 0)} missing; {where}",
+            file=sys.stderr,
+        )
+        failed = failed or status.state is RunState.FAILED
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

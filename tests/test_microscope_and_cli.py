@@ -86,6 +86,29 @@ def test_scopeflow_run_executes_a_script_headless_and_exits_cleanly(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "IMAGES 9 True" in result.stdout
     assert (tmp_path / "data" / "run_1" / "NDTiff.index").is_file()
+    assert "acquisition 'run': finished (completed), 9 images saved, 0 lost" in result.stderr
+
+
+def test_scopeflow_run_reports_a_failed_acquisition(tmp_path):
+    script = tmp_path / "fails.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            from app import Acquisition
+
+            def broken(image, metadata):
+                raise ValueError("the user's bug")
+
+            acq = Acquisition(image_process_fn=broken)
+            acq.acquire({"axes": {"time": 0}})
+            acq.mark_finished()
+            """
+        )
+    )
+    result = _scopeflow("run", str(script), cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert "acquisition 'default_acq_name': failed" in result.stderr
+    assert "the user's bug" in result.stderr
 
 
 def test_scopeflow_run_reports_a_failing_script(tmp_path):

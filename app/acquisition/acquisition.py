@@ -503,6 +503,7 @@ class _FinishAtExit:
 
     def __init__(self) -> None:
         self._running: weakref.WeakSet[Acquisition] = weakref.WeakSet()
+        self._made: list[weakref.ref[Acquisition]] = []  # in order, for reports
         self._registered = False
 
     def follow(self, acquisition: Acquisition) -> None:
@@ -510,6 +511,11 @@ class _FinishAtExit:
             atexit.register(self.finish)
             self._registered = True
         self._running.add(acquisition)
+        self._made.append(weakref.ref(acquisition))
+
+    def made(self) -> list[Acquisition]:
+        """The acquisitions made so far in this process (those still referenced)."""
+        return [a for ref in self._made if (a := ref()) is not None]
 
     def finish(self) -> None:
         running = [a for a in list(self._running) if not a.is_finished()]
@@ -541,6 +547,13 @@ class _FinishAtExit:
 
 
 _finish_at_exit = _FinishAtExit()
+
+
+def finish_all_and_report() -> list[tuple[Acquisition, AcquisitionStatus]]:
+    """Finish the acquisitions still running (as at exit), then each one made in this
+    process with its final status, in order. ``scopeflow run`` reports these."""
+    _finish_at_exit.finish()
+    return [(a, a.status) for a in _finish_at_exit.made()]
 
 
 def _log_notification(note: AcqNotification) -> None:
