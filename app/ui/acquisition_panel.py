@@ -51,31 +51,43 @@ class AcquisitionPanel(QWidget):
         super().__init__(parent)
         self.core = core
         layout = QVBoxLayout(self)
+        for group in (
+            self._build_time(),
+            self._build_z(),
+            self._build_channels(),
+            self._build_positions(),
+            self._build_saving(default_directory),
+        ):
+            layout.addWidget(group)
+        self._build_controls(layout)
+        self.refresh_channels()
+        self.set_running(False)
 
-        time_box = _optional_group("Time points")
-        form = QFormLayout(time_box)
+    def _build_time(self) -> QGroupBox:
+        self.time_box = _optional_group("Time points")
+        form = QFormLayout(self.time_box)
         self.time_points = QSpinBox()
         self.time_points.setRange(1, 1_000_000)
         self.time_points.setValue(5)
         self.interval = _double(0, 86400, 0, " s")
         form.addRow("Count", self.time_points)
         form.addRow("Interval", self.interval)
-        self.time_box = time_box
-        layout.addWidget(time_box)
+        return self.time_box
 
-        z_box = _optional_group("Z-stack (relative to the current Z)")
-        form = QFormLayout(z_box)
+    def _build_z(self) -> QGroupBox:
+        self.z_box = _optional_group("Z-stack (relative to the current Z)")
+        form = QFormLayout(self.z_box)
         self.z_start = _double(-10000, 10000, -2, " µm")
         self.z_end = _double(-10000, 10000, 2, " µm")
         self.z_step = _double(0.01, 1000, 1, " µm")
         form.addRow("Start", self.z_start)
         form.addRow("End", self.z_end)
         form.addRow("Step", self.z_step)
-        self.z_box = z_box
-        layout.addWidget(z_box)
+        return self.z_box
 
-        channel_box = _optional_group("Channels")
-        channel_layout = QVBoxLayout(channel_box)
+    def _build_channels(self) -> QGroupBox:
+        self.channel_box = _optional_group("Channels")
+        channel_layout = QVBoxLayout(self.channel_box)
         self.channels = QTableWidget(0, 2)
         self.channels.setHorizontalHeaderLabels(["Preset", "Exposure (ms)"])
         self.channels.horizontalHeader().setStretchLastSection(True)
@@ -83,11 +95,11 @@ class AcquisitionPanel(QWidget):
         self.channels.setMinimumHeight(140)
         self.channels.setMaximumHeight(160)
         channel_layout.addWidget(self.channels)
-        self.channel_box = channel_box
-        layout.addWidget(channel_box)
+        return self.channel_box
 
-        position_box = _optional_group("XY positions")
-        position_layout = QVBoxLayout(position_box)
+    def _build_positions(self) -> QGroupBox:
+        self.position_box = _optional_group("XY positions")
+        position_layout = QVBoxLayout(self.position_box)
         self.positions = QListWidget()
         self.positions.setMaximumHeight(90)
         position_buttons = QHBoxLayout()
@@ -98,10 +110,10 @@ class AcquisitionPanel(QWidget):
         position_buttons.addWidget(remove)
         position_layout.addWidget(self.positions)
         position_layout.addLayout(position_buttons)
-        self.position_box = position_box
         self._xy: list[tuple[float, float]] = []
-        layout.addWidget(position_box)
+        return self.position_box
 
+    def _build_saving(self, default_directory: Path) -> QGroupBox:
         save_box = QGroupBox("Save as NDTiff")
         save_box.setCheckable(True)
         save_box.setChecked(True)
@@ -121,8 +133,9 @@ class AcquisitionPanel(QWidget):
         form.addRow("Folder", directory_row)
         form.addRow("Name", self.name)
         self.save_box = save_box
-        layout.addWidget(save_box)
+        return save_box
 
+    def _build_controls(self, layout: QVBoxLayout) -> None:
         buttons = QHBoxLayout()
         self.start_button = QPushButton("Start")
         self.start_button.clicked.connect(self.startRequested)
@@ -140,8 +153,6 @@ class AcquisitionPanel(QWidget):
         layout.addWidget(self.progress)
         layout.addWidget(self.progress_label)
         layout.addStretch()
-        self.refresh_channels()
-        self.set_running(False)
 
     # ------------------------------------------------------------ building events
     def set_core(self, core: CMMCorePlus) -> None:
