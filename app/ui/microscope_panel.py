@@ -51,7 +51,7 @@ class MicroscopePanel(QWidget):
         camera = QGroupBox("Camera")
         form = QFormLayout(camera)
         self.exposure = _spin(0.01, 10000, core.getExposure(), " ms")
-        self.exposure.valueChanged.connect(lambda v: self._safely(core.setExposure, v))
+        self.exposure.valueChanged.connect(lambda v: self._safely(self.core.setExposure, v))
         form.addRow("Exposure", self.exposure)
         self.channel = QComboBox()
         form.addRow("Channel", self.channel)
