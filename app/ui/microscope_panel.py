@@ -47,10 +47,19 @@ class MicroscopePanel(QWidget):
         super().__init__(parent)
         self.core = core
         layout = QVBoxLayout(self)
+        layout.addWidget(self._build_camera())
+        layout.addWidget(self._build_stage())
+        layout.addStretch()
+        self.refresh()
+        # Stages move in their own time: show where they are, a few times a second.
+        self._position_timer = QTimer(self)
+        self._position_timer.timeout.connect(self._poll_positions)
+        self._position_timer.start(250)
 
+    def _build_camera(self) -> QGroupBox:
         camera = QGroupBox("Camera")
         form = QFormLayout(camera)
-        self.exposure = _spin(0.01, 10000, core.getExposure(), " ms")
+        self.exposure = _spin(0.01, 10000, self.core.getExposure(), " ms")
         self.exposure.valueChanged.connect(lambda v: self._safely(self.core.setExposure, v))
         form.addRow("Exposure", self.exposure)
         self.channel = QComboBox()
@@ -64,8 +73,9 @@ class MicroscopePanel(QWidget):
         buttons.addWidget(self.snap_button)
         buttons.addWidget(self.live_button)
         form.addRow(buttons)
-        layout.addWidget(camera)
+        return camera
 
+    def _build_stage(self) -> QGroupBox:
         stage = QGroupBox("Stage")
         grid = QGridLayout(stage)
         self.z_label = QLabel()
@@ -93,13 +103,7 @@ class MicroscopePanel(QWidget):
         grid.addWidget(self.xy_label, 2, 1, 1, 3)
         grid.addWidget(QLabel("step"), 4, 0)
         grid.addWidget(self.xy_step, 4, 1, 1, 3)
-        layout.addWidget(stage)
-        layout.addStretch()
-        self.refresh()
-        # Stages move in their own time: show where they are, a few times a second.
-        self._position_timer = QTimer(self)
-        self._position_timer.timeout.connect(self._poll_positions)
-        self._position_timer.start(250)
+        return stage
 
     def _poll_positions(self) -> None:
         # During an acquisition the core is busy with the camera and stages: asking it
