@@ -34,7 +34,7 @@ from app.ui.acquisition_controller import AcquisitionController
 from app.ui.acquisition_panel import AcquisitionPanel
 from app.ui.axis_sliders import AxisSliders
 from app.ui.dataset_browser import DatasetBrowser
-from app.ui.frame_preparer import FramePreparer
+from app.ui.display_router import DisplayRouter
 from app.ui.live import LiveWorker
 from app.ui.log_panel import LogPanel
 from app.ui.microscope_panel import MicroscopePanel
@@ -48,7 +48,6 @@ from app.ui.window_settings import WindowSettings
 
 logger = logging.getLogger(__name__)
 
-DISPLAY_INTERVAL_MS = 16  # at most ~60 displayed frames per second
 STATUS_INTERVAL_MS = 500
 SCRIPTS_SCAN_MS = 200  # a saved script is live again within half a second
 
@@ -90,7 +89,6 @@ class MainWindow(QMainWindow):
         self.snap_slot: LatestFrameSlot[np.ndarray] = LatestFrameSlot()
         self.live_slot: LatestFrameSlot[np.ndarray] = LatestFrameSlot()
         self._live: LiveWorker | None = None
-        self.displayed = 0
         self.skipped = 0
         self.named_views = NamedViewDocks(self, state.views)
 
@@ -148,11 +146,13 @@ class MainWindow(QMainWindow):
         self.viewer.pixelHovered.connect(self.status_line.show_pixel)
         self._restore_settings()
 
-        self.preparer = FramePreparer(self.viewer.settings)
-        self.preparer.start()
-        self._display_timer = QTimer(self)
-        self._display_timer.timeout.connect(self._display_tick)
-        self._display_timer.start(DISPLAY_INTERVAL_MS)
+        self.display = DisplayRouter(
+            self.viewer,
+            self.browser,
+            self.named_views,
+            state.shown,
+            lambda: self.live_slot if self._live is not None else self.snap_slot,
+        )
         self._status_timer = QTimer(self)
         self._status_timer.timeout.connect(self._status_tick)
         self._status_timer.start(STATUS_INTERVAL_MS)
@@ -396,22 +396,10 @@ class MainWindow(QMainWindow):
         return True
 
     # ------------------------------------------------------------ display
-    def _current_slot(self) -> LatestFrameSlot:
-        shown = self.state.shown.newest()  # from the panel, the console or a script
-        if shown is not None:
-            return shown.display
-        return self.live_slot if self._live is not None else self.snap_slot
-
-    def _display_tick(self) -> None:
-        following = self.browser.following
-        self.preparer.source = self._current_slot() if following else None
-        item = self.preparer.prepared.take()
-        if item is not None and following:
-            frame = item[0]
-            self.viewer.show_prepared(frame)
-            self.displayed += 1
-            self.browser.frame_shown(frame.metadata.get("Axes") or {})
-        self.named_views.show_pending()
+    @property
+    def displayed(self) -> int:
+        """Frames painted in the viewer so far."""
+        return self.display.displayed
 
     def plot_view(self, name: str) -> pg.PlotWidget | None:
         return self.named_views.plot(name)
@@ -433,7 +421,7 @@ class MainWindow(QMainWindow):
         self.status_line.update(
             acq,
             self._live.frames if self._live is not None else 0,
-            self.displayed,
+            self.display.displayed,
             self.viewer.image,
             self.acquisition_panel.data_directory,
         )
@@ -457,8 +445,7 @@ class MainWindow(QMainWindow):
             self.controller.wait()
         self.save_settings()
         self.log_panel.detach()
-        self._display_timer.stop()
-        self.preparer.stop()
+        self.display.stop()
         self._status_timer.stop()
         self._scripts_timer.stop()
         if self.console is not None:
