@@ -11,6 +11,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from app.current import Current
+
 ViewerProvider = Callable[[Any], Any]
 
 
@@ -44,22 +46,15 @@ class ShownAcquisitions:
         return provider(acquisition) if provider is not None else None
 
 
-_current: ShownAcquisitions | None = None
-_current_lock = threading.Lock()
+_current: Current[ShownAcquisitions] = Current(ShownAcquisitions)
 
 
 def current_shown() -> ShownAcquisitions:
-    global _current
-    with _current_lock:
-        if _current is None:
-            _current = ShownAcquisitions()
-        return _current
+    return _current.get()
 
 
 def set_current_shown(shown: ShownAcquisitions | None) -> None:
-    global _current
-    with _current_lock:
-        _current = shown
+    _current.set(shown)
 
 
 def add(acquisition: Any) -> None:

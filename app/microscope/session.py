@@ -6,26 +6,18 @@ sets one gets the simulated microscope, created on first use.
 
 from __future__ import annotations
 
-import threading
-
 from pymmcore_plus import CMMCorePlus
 
+from app.current import Current
 from app.microscope.loading import load_microscope
 
-_lock = threading.Lock()
-_current: CMMCorePlus | None = None
+_current: Current[CMMCorePlus] = Current(load_microscope)
 
 
 def current_core() -> CMMCorePlus:
     """The session's core, loading the simulated microscope if none was set."""
-    global _current
-    with _lock:
-        if _current is None:
-            _current = load_microscope()
-        return _current
+    return _current.get()
 
 
 def set_current_core(core: CMMCorePlus | None) -> None:
-    global _current
-    with _lock:
-        _current = core
+    _current.set(core)

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from psygnal import Signal
 
+from app.current import Current
 from app.processing.display import LatestFrameSlot
 
 
@@ -72,24 +73,17 @@ class ImageViews:
             return self._plots[name]
 
 
-_current: ImageViews | None = None
-_current_lock = threading.Lock()
+_current: Current[ImageViews] = Current(ImageViews)
 
 
 def current_views() -> ImageViews:
     """The views ``show_image`` fills: the app state's, or one made on first use
     (headless)."""
-    global _current
-    with _current_lock:
-        if _current is None:
-            _current = ImageViews()
-        return _current
+    return _current.get()
 
 
 def set_current_views(views: ImageViews | None) -> None:
-    global _current
-    with _current_lock:
-        _current = views
+    _current.set(views)
 
 
 def show_image(name: str, image: np.ndarray, metadata: dict[str, Any] | None = None) -> None:

@@ -9,31 +9,24 @@ which registers the file's processors together once the whole file ran without e
 from __future__ import annotations
 
 import contextvars
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, overload
 
+from app.current import Current
 from app.processing.pipeline import Processor
 from app.processing.registry import ProcessorRegistry
 
-_lock = threading.Lock()
-_registry: ProcessorRegistry | None = None
+_registry: Current[ProcessorRegistry] = Current(ProcessorRegistry)
 
 
 def current_registry() -> ProcessorRegistry:
     """The app's processor registry (created on first use when running headless)."""
-    global _registry
-    with _lock:
-        if _registry is None:
-            _registry = ProcessorRegistry()
-        return _registry
+    return _registry.get()
 
 
 def set_current_registry(registry: ProcessorRegistry | None) -> None:
-    global _registry
-    with _lock:
-        _registry = registry
+    _registry.set(registry)
 
 
 @dataclass
