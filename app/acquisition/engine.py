@@ -334,6 +334,9 @@ class EngineWorker:
             self._not_saved(events, "pre_hardware_hook_fn skipped the event")
             return
         if changed == events:
+            if self.check_event is not None:  # an event held back unmerged fails here
+                for event in events:
+                    self.check_event(event)
             self._execute(unit, events)
             return
         # The hook changed the events: sequence what it returned afresh.
@@ -355,10 +358,8 @@ class EngineWorker:
             self._execute(new_unit, unit_events(new_unit))
 
     def _execute(self, unit: useq.MDAEvent, events: list[Event]) -> None:
-        """Set the hardware up for one unit, then read its frames."""
-        if self.check_event is not None:
-            for event in events:
-                self.check_event(event)
+        """Set the hardware up for one unit (its events checked already), then read its
+        frames."""
         payload = axes_payload(events)
         self._post(HardwareMilestone.PRE_Z_DRIVE, payload)
         unit.metadata["runner_t0"] = self.start_time

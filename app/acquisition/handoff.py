@@ -40,12 +40,7 @@ class HandoffQueue(Generic[T]):
 
     def put_nowait(self, item: T) -> None:
         """Raises ``queue.Full`` at once when there is no room."""
-        self._flow.add_in_flight()
-        try:
-            self._queue.put_nowait(item)
-        except queue.Full:
-            self._flow.remove_in_flight()
-            raise
+        self.put(item, timeout=0)
 
     def put_marker(self, marker: Marker) -> None:
         self._queue.put(marker)
