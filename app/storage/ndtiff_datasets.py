@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 from ndtiff import NDTiffDataset
 
+from app.storage.axes import given_axes, name_string_axes
+
 
 class LiveNDTiffDataset(NDTiffDataset):
     """The dataset of an acquisition being written, readable image by image."""
@@ -59,37 +61,24 @@ class SavedNDTiffDataset(NDTiffDataset):
 
     def _named(self, axes: dict[str, Any]) -> dict[str, Any]:
         """An int given for a string axis is its index (``channel=0``: the first)."""
-        named = {}
-        for axis, value in axes.items():
-            names = self._sf_string_values.get(axis)
-            if names is not None and isinstance(value, int) and 0 <= value < len(names):
-                value = names[value]
-            named[axis] = value
-        return named
+        return name_string_axes(axes, self._sf_string_values) or axes
 
     def has_image(self, channel: Any = None, z: Any = None, time: Any = None,
                   position: Any = None, row: Any = None, column: Any = None,
                   **others: Any) -> bool:  # fmt: skip
-        axes = _given(channel, z, time, position, row, column, others)
+        axes = given_axes(channel, z, time, position, row, column, others)
         return bool(super().has_image(**self._named(axes)))
 
     def read_image(self, channel: Any = None, z: Any = None, time: Any = None,
                    position: Any = None, row: Any = None, column: Any = None,
                    **others: Any) -> np.ndarray:  # fmt: skip
-        axes = _given(channel, z, time, position, row, column, others)
+        axes = given_axes(channel, z, time, position, row, column, others)
         image: np.ndarray = super().read_image(**self._named(axes))
         return image
 
     def read_metadata(self, channel: Any = None, z: Any = None, time: Any = None,
                       position: Any = None, row: Any = None, column: Any = None,
                       **others: Any) -> dict[str, Any]:  # fmt: skip
-        axes = _given(channel, z, time, position, row, column, others)
+        axes = given_axes(channel, z, time, position, row, column, others)
         metadata: dict[str, Any] = super().read_metadata(**self._named(axes))
         return metadata
-
-
-def _given(*standard: Any) -> dict[str, Any]:
-    channel, z, time, position, row, column, others = standard
-    axes = {"channel": channel, "z": z, "time": time, "position": position}
-    axes |= {"row": row, "column": column, **others}
-    return {k: v for k, v in axes.items() if v is not None}

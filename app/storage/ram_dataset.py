@@ -20,6 +20,8 @@ import dask.array as da
 import numpy as np
 from sortedcontainers import SortedSet
 
+from app.storage.axes import given_axes, name_string_axes
+
 AxisValue = int | str
 ImageKey = frozenset[tuple[str, AxisValue]]
 
@@ -199,29 +201,10 @@ class RAMDataset:
     ) -> dict[str, AxisValue] | None:
         """The axes asked for, without the Nones; an int for a string axis is its index
         (``channel=0`` is the first channel), as ndtiff reads it. None: no such index."""
-        given = {
-            "channel": channel,
-            "z": z,
-            "time": time,
-            "position": position,
-            "row": row,
-            "column": column,
-            **kwargs,
-        }
-        axes: dict[str, AxisValue] = {}
+        given = given_axes(channel, z, time, position, row, column, kwargs)
+        axes = {k: int(v) if isinstance(v, np.integer) else v for k, v in given.items()}
         with self._lock:
-            for name, value in given.items():
-                if value is None:
-                    continue
-                if isinstance(value, np.integer):
-                    value = int(value)
-                if self._axis_types.get(name) is str and isinstance(value, int):
-                    names = self._string_values.get(name, [])
-                    if not 0 <= value < len(names):
-                        return None
-                    value = names[value]
-                axes[name] = value
-        return axes
+            return name_string_axes(axes, self._string_values)
 
     def as_array(
         self, axes: Iterable[str] | None = None, stitched: bool = False, **kwargs: Any
