@@ -59,6 +59,10 @@ class AcquisitionController(QObject):
         self.started_at = 0.0
         self._waiter: _CompletionWaiter | None = None
 
+    def set_core(self, core: CMMCorePlus) -> None:
+        """Acquire with another microscope (a configuration was loaded)."""
+        self.core = core
+
     @property
     def running(self) -> bool:
         return self.acquisition is not None and not self.acquisition.is_finished()

@@ -34,6 +34,10 @@ class ConsoleWidget(RichJupyterWidget):
     def namespace(self) -> dict[str, Any]:
         return self.shell.user_ns
 
+    def set_core(self, core: Any) -> None:
+        """``core`` and ``mmc`` name the new microscope (a configuration was loaded)."""
+        self.shell.push({"core": core, "mmc": core})
+
     def run_file(self, path: str) -> None:
         """Run a script in the console's namespace, as ``__main__``: its variables stay."""
         self.execute(f"%run -i {_quote(path)}", hidden=False)

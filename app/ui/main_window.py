@@ -9,10 +9,10 @@ from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
+from pymmcore_plus import CMMCorePlus
 from PyQt6.QtCore import QSettings, Qt, QTimer
 from PyQt6.QtGui import QAction, QKeySequence
 from PyQt6.QtWidgets import (
-    QApplication,
     QDockWidget,
     QFileDialog,
     QMainWindow,
@@ -23,7 +23,7 @@ from PyQt6.QtWidgets import (
 
 from app.acquisition.state import RunState
 from app.appstate import AppState
-from app.microscope.loading import MicroscopeConfigError, load_microscope, release_microscope
+from app.microscope.loading import MicroscopeConfigError
 from app.processing.display import LatestFrameSlot
 from app.scripting.locations import default_scripts_folder
 from app.scripting.namespace import BANNER, console_namespace
@@ -33,6 +33,7 @@ from app.storage.ram_dataset import RAMDataset
 from app.ui.acquisition_controller import AcquisitionController
 from app.ui.acquisition_panel import AcquisitionPanel
 from app.ui.axis_sliders import AxisSliders
+from app.ui.configuration_swap import ConfigurationSwap, LoadCancelled, UsesMicroscope
 from app.ui.dataset_browser import DatasetBrowser
 from app.ui.display_router import DisplayRouter
 from app.ui.live import LiveWorker
@@ -69,7 +70,6 @@ class MainWindow(QMainWindow):
     ) -> None:
         super().__init__()
         self.state = state
-        self.core = state.core
         self.registry = state.registry
         # the console runs on the GUI thread: its waits keep the window drawing
         state.wait = wait_processing_events
@@ -141,6 +141,14 @@ class MainWindow(QMainWindow):
             Qt.Orientation.Horizontal,
         )
         self.resizeDocks([self.docks["Log"]], [170], Qt.Orientation.Vertical)
+        users: list[UsesMicroscope] = [
+            self.controller,
+            self.microscope_panel,
+            self.acquisition_panel,
+        ]
+        if self.console is not None:
+            users.append(self.console)
+        self.configuration = ConfigurationSwap(self, state, users)
         self._build_menus()
         self.status_line = StatusLine(self.statusBar())
         self.viewer.pixelHovered.connect(self.status_line.show_pixel)
@@ -159,6 +167,11 @@ class MainWindow(QMainWindow):
         self._scripts_timer = QTimer(self)
         self._scripts_timer.timeout.connect(self.scripts.scan)
         self._scripts_timer.start(SCRIPTS_SCAN_MS)
+
+    @property
+    def core(self) -> CMMCorePlus:
+        """The microscope in use (another one after a configuration is loaded)."""
+        return self.state.core
 
     # ------------------------------------------------------------ layout
     def _add_dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -374,25 +387,19 @@ class MainWindow(QMainWindow):
             self.load_configuration(path)
 
     def load_configuration(self, path: str) -> bool:
+        """Load a configuration (off the GUI thread) and use it; False if it was not."""
         if self.controller.running:
             self.show_error_message("Stop the acquisition before loading a configuration.")
             return False
         self.set_live(False)
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
-            core = load_microscope(path)
+            self.configuration.load(path)
         except MicroscopeConfigError as exc:
-            QApplication.restoreOverrideCursor()
             self.show_error_message(str(exc))
             return False
-        QApplication.restoreOverrideCursor()
-        old, self.core = self.core, core
-        self.state.use_core(core)
-        self.controller.core = core
-        self.microscope_panel.set_core(core)
-        self.acquisition_panel.set_core(core)
-        release_microscope(old)
-        logger.info("Loaded the configuration %s", path)
+        except LoadCancelled as exc:
+            self.statusBar().showMessage(str(exc), 15000)
+            return False
         return True
 
     # ------------------------------------------------------------ display

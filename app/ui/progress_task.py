@@ -19,7 +19,9 @@ Work = Callable[[Callable[[int, int], None], Callable[[], bool]], Any]
 @dataclass
 class TaskResult:
     value: Any
-    error: str | None
+    error: str | None  # what the user reads: the exception's type and message
+    exception: Exception | None = None
+    cancelled: bool = False
 
 
 class _TaskThread(QThread):
@@ -36,14 +38,27 @@ class _TaskThread(QThread):
             value = self.work(self.progress.emit, lambda: self.cancelled)
             self.result = TaskResult(value, None)
         except Exception as exc:
-            self.result = TaskResult(None, f"{type(exc).__name__}: {exc}")
+            self.result = TaskResult(None, f"{type(exc).__name__}: {exc}", exc)
+        self.result.cancelled = self.cancelled
 
 
-def run_with_progress(parent: QWidget, title: str, label: str, work: Work) -> TaskResult:
-    """Run ``work`` on a worker thread; the window keeps drawing while it runs."""
-    dialog = QProgressDialog(label, "Cancel", 0, 100, parent)
+def run_with_progress(
+    parent: QWidget,
+    title: str,
+    label: str,
+    work: Work,
+    *,
+    cancel_text: str = "Cancel",
+    busy: bool = False,
+) -> TaskResult:
+    """Run ``work`` on a worker thread; the window keeps drawing while it runs.
+
+    ``busy``: the work cannot say how far it is (the bar moves without a percentage
+    rather than sitting at 0 %)."""
+    dialog = QProgressDialog(label, cancel_text, 0, 0 if busy else 100, parent)
     dialog.setWindowTitle(title)
     dialog.setMinimumDuration(300)
+    dialog.setValue(0)  # shows the dialog after 300 ms even if the work never reports
     thread = _TaskThread(work)
 
     def show(done: int, total: int) -> None:
