@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 import time
@@ -49,25 +50,25 @@ class ConsoleWidget(RichJupyterWidget):
 
 
 def _stop_iopub_thread(kernel: Any) -> None:
-    """Stop ipykernel's IOPub thread with its housekeeping task cancelled on its own loop.
+    """Stop ipykernel's IOPub thread with its pending tasks cancelled on its own loop.
 
-    ipykernel 7 cancels that task only after its loop stopped, so the task is left
-    pending and asyncio prints "Task was destroyed but it is pending!" at exit.
+    ipykernel 7 cancels its housekeeping task only after the loop stopped, so the task
+    is left pending and asyncio prints "Task was destroyed but it is pending!" at exit.
+    The thread is being stopped, so every task of its loop can go.
     """
     thread = getattr(kernel, "iopub_thread", None)
-    task = getattr(thread, "_event_pipe_gc_task", None)
     if thread is None or not thread.thread.is_alive():
         return
-    if task is not None:
-        done = threading.Event()
+    done = threading.Event()
 
-        def cancel() -> None:
+    def cancel_pending() -> None:  # runs on the IOPub thread's loop
+        for task in asyncio.all_tasks():
             task.cancel()
-            done.set()
+        done.set()
 
-        thread.io_loop.add_callback(cancel)
-        done.wait(1.0)
-        time.sleep(0.01)  # let the loop process the cancellation
+    thread.io_loop.add_callback(cancel_pending)
+    done.wait(1.0)
+    time.sleep(0.01)  # let the loop process the cancellation
     thread.stop()
 
 
