@@ -105,7 +105,7 @@ class MainWindow(QMainWindow):
 
         self.controller = AcquisitionController(self.core, self.registry)
         self.controller.finished.connect(self._acquisition_finished)
-        self.microscope_panel = MicroscopePanel(self.core)
+        self.microscope_panel = MicroscopePanel(self.core, lambda: state.shown.newest() is not None)
         self.microscope_panel.snapRequested.connect(self.snap)
         self.microscope_panel.liveToggled.connect(self.set_live)
         self.microscope_panel.failed.connect(self.show_error_message)

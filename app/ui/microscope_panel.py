@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Callable
 
 from pymmcore_plus import CMMCorePlus
 from PyQt6.QtCore import QTimer, pyqtSignal
@@ -19,8 +20,6 @@ from PyQt6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-
-from app.acquisition import active
 
 logger = logging.getLogger(__name__)
 
@@ -43,9 +42,15 @@ class MicroscopePanel(QWidget):
     liveToggled = pyqtSignal(bool)
     failed = pyqtSignal(str)
 
-    def __init__(self, core: CMMCorePlus, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        core: CMMCorePlus,
+        acquiring: Callable[[], bool] = lambda: False,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.core = core
+        self._acquiring = acquiring  # the app's: any acquisition, whoever started it
         layout = QVBoxLayout(self)
         layout.addWidget(self._build_camera())
         layout.addWidget(self._build_stage())
@@ -108,7 +113,7 @@ class MicroscopePanel(QWidget):
     def _poll_positions(self) -> None:
         # During an acquisition the core is busy with the camera and stages: asking it
         # for positions would make the GUI thread wait for it (seen: 136 ms).
-        if self.isVisible() and self.isEnabled() and active.newest() is None:
+        if self.isVisible() and self.isEnabled() and not self._acquiring():
             self._show_positions()
 
     def set_core(self, core: CMMCorePlus) -> None:
