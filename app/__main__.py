@@ -24,6 +24,13 @@ def _parser() -> argparse.ArgumentParser:
         help="the Micro-Manager installation with the device adapters",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    parser.add_argument(
+        "--self-test",
+        metavar="REPORT.txt",
+        type=Path,
+        help="check the app through its window (snap, acquire, save, read back), "
+        "write the report there, exit 0 if all passed",
+    )
     sub = parser.add_subparsers(dest="command")
     run = sub.add_parser("run", help="run a Python acquisition script headless")
     run.add_argument("script", type=Path)
@@ -91,11 +98,11 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from app.app_logging import configure_logging, ensure_standard_streams
+
+    ensure_standard_streams()  # pythonw.exe has none; parse errors must land somewhere
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(args.verbose, to_file=args.command is None)
     if args.command == "bench":
         return _bench(args)
     from app.microscope import MicroscopeConfigError, load_microscope, set_current_core
@@ -103,14 +110,18 @@ def main(argv: list[str] | None = None) -> int:
     try:
         core = load_microscope(args.config, micromanager_path=args.micromanager)
     except MicroscopeConfigError as exc:
-        print(f"scopeflow: {exc}", file=sys.stderr)
+        logging.getLogger("scopeflow").error("%s", exc)  # the terminal and the log file
+        if args.command is None:
+            from app.ui.main import show_startup_error
+
+            show_startup_error(str(exc))
         return 2
     set_current_core(core)
     if args.command == "run":
         return _run_script(args.script, args.args)
     from app.ui.main import run_app
 
-    return run_app(core)
+    return run_app(core, self_test_report=args.self_test)
 
 
 def _run_script(script: Path, script_args: list[str]) -> int:

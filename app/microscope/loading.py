@@ -17,7 +17,11 @@ from pathlib import Path
 
 from pymmcore_plus import CMMCorePlus, find_micromanager
 
-from app.microscope.simulated import SimulatedCameraSettings, configure_simulated_camera
+from app.microscope.simulated import (
+    SimulatedCameraSettings,
+    configure_simulated_camera,
+    simulated_camera_from_resources,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -38,8 +42,9 @@ def load_microscope(
     """Return a ready core: the simulated microscope, or the hardware of ``config``.
 
     ``config=None`` loads Micro-Manager's demo devices (shipped by the
-    ``mm-test-adapters`` package) and sets the demo camera up to show fluorescent
-    beads that blur as the Z stage leaves focus. A path loads that Micro-Manager
+    ``mm-test-adapters`` package) and sets the demo camera up as ``camera`` says, or
+    as ``resources/simulated_microscope.json`` does (fluorescent beads that blur as the
+    Z stage leaves focus). A path loads that Micro-Manager
     configuration with the device adapters of the Micro-Manager installation that
     ``micromanager_path`` names, or that pymmcore-plus finds (``mmcore install``
     or the ``MICROMANAGER_PATH`` environment variable).
@@ -54,7 +59,7 @@ def load_microscope(
                 "Could not load the simulated microscope (Micro-Manager's demo devices "
                 f"from the 'mm-test-adapters' package): {exc}"
             ) from exc
-        configure_simulated_camera(core, camera or SimulatedCameraSettings())
+        configure_simulated_camera(core, camera or simulated_camera_from_resources())
         return core
 
     config_path = Path(config).expanduser()

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Literal
 
 from pymmcore_plus import CMMCorePlus
 
+from app.resource_files import MissingResourceError, load_json_resource
+
 CAMERA = "Camera"
+SIMULATED_MICROSCOPE_FILE = "simulated_microscope.json"
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,18 @@ class SimulatedCameraSettings:
     mode: str = "Fluorescent Beads"
     fast_image: bool = False
     exposure_ms: float = 10.0
+
+
+def simulated_camera_from_resources() -> SimulatedCameraSettings:
+    """What the app's simulated microscope shows: ``resources/simulated_microscope.json``."""
+    camera = load_json_resource(SIMULATED_MICROSCOPE_FILE).get("camera")
+    try:
+        return SimulatedCameraSettings(**camera)  # type: ignore[arg-type]
+    except TypeError as exc:
+        raise MissingResourceError(
+            f"resources/{SIMULATED_MICROSCOPE_FILE}: its 'camera' object must name only "
+            f"{', '.join(f.name for f in fields(SimulatedCameraSettings))} ({exc})"
+        ) from exc
 
 
 def configure_simulated_camera(core: CMMCorePlus, settings: SimulatedCameraSettings) -> None:

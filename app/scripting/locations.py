@@ -5,13 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import app
+from app.preferences import default_preferences
 
 
 def default_scripts_folder() -> Path:
-    """The checkout's ``scripts/`` when run from source; otherwise the user's
-    Documents/Scopeflow/scripts (created when first needed)."""
+    """The checkout's ``scripts/`` when run from source; otherwise the default
+    preferences' (Documents/Scopeflow/scripts, where the installer copies the examples;
+    created when first needed)."""
     checkout = Path(app.__file__).resolve().parent.parent
     if (checkout / "pyproject.toml").is_file() and (checkout / "scripts").is_dir():
         return checkout / "scripts"
-    documents = Path.home() / "Documents"
-    return (documents if documents.is_dir() else Path.home()) / "Scopeflow" / "scripts"
+    return default_preferences().scripts_folder

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import logging
 import sys
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+from typing import Any
 
 from pymmcore_plus import CMMCorePlus
 
@@ -11,17 +17,82 @@ from app.appstate import AppState
 from app.processing.registry import ProcessorRegistry
 
 
-def run_app(core: CMMCorePlus, registry: ProcessorRegistry | None = None) -> int:
+def run_app(
+    core: CMMCorePlus,
+    registry: ProcessorRegistry | None = None,
+    self_test_report: Path | None = None,
+) -> int:
+    """Show the window until it closes; with ``self_test_report``, check the app
+    through it, write the report there and return 0 if every step passed."""
     from PyQt6.QtWidgets import QApplication
 
+    from app.ui.icon import application_icon, set_taskbar_identity
     from app.ui.main_window import MainWindow
 
+    set_taskbar_identity()  # before the first window
+    _route_qt_messages()
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("Scopeflow")
     app.setOrganizationName("Scopeflow")
+    QApplication.setWindowIcon(application_icon())
     window = MainWindow(AppState(core, registry or ProcessorRegistry()))
+    sys.excepthook = _report_unhandled(window)
     window.show()
+    if self_test_report is not None:
+        from app.ui.self_test import SelfTest
+
+        test = SelfTest(window, self_test_report)
+        test.start()
     # Everything made at start-up lives as long as the app: keep it out of the garbage
     # collector's way, which shortens the collections that pause the GUI thread.
     gc.freeze()
     return app.exec()
+
+
+def _report_unhandled(
+    window: Any,
+) -> Callable[[type[BaseException], BaseException, TracebackType | None], None]:
+    """An exception no code caught (in a Qt slot, say) is logged with its traceback and
+    shown; the app goes on. PyQt's default would end the process, and with it a
+    running acquisition."""
+
+    def report(kind: type[BaseException], error: BaseException, tb: TracebackType | None) -> None:
+        logging.getLogger("scopeflow").critical("Unhandled error", exc_info=(kind, error, tb))
+        with contextlib.suppress(Exception):  # the report must never raise in turn
+            window.show_error_message(f"Unexpected error: {kind.__name__}: {error}")
+
+    return report
+
+
+def _route_qt_messages() -> None:
+    """Qt's own messages go to the log (and its file), not straight to file descriptor
+    2, which a pythonw.exe process does not have. Qt's warnings are mostly about
+    platform quirks: they are kept in the file, not shown on the terminal."""
+    from PyQt6.QtCore import QtMsgType, qInstallMessageHandler
+
+    qt_logger = logging.getLogger("qt")
+    levels = {
+        QtMsgType.QtDebugMsg: logging.DEBUG,
+        QtMsgType.QtInfoMsg: logging.DEBUG,
+        QtMsgType.QtWarningMsg: logging.INFO,
+        QtMsgType.QtCriticalMsg: logging.ERROR,
+        QtMsgType.QtFatalMsg: logging.CRITICAL,
+    }
+
+    def handle(kind: QtMsgType, context: object, message: str | None) -> None:
+        qt_logger.log(levels.get(kind, logging.WARNING), "%s", message)
+
+    qInstallMessageHandler(handle)
+
+
+def show_startup_error(message: str) -> None:
+    """Say why the app cannot start, in a dialog: started from the Start menu there is
+    no terminal to read it in."""
+    import os
+
+    from PyQt6.QtWidgets import QApplication, QMessageBox
+
+    if os.environ.get("SCOPEFLOW_NO_DIALOGS"):
+        return
+    _ = QApplication.instance() or QApplication(sys.argv)
+    QMessageBox.critical(None, "Scopeflow cannot start", message)

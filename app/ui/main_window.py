@@ -24,6 +24,7 @@ from PyQt6.QtWidgets import (
 from app.acquisition.state import RunState
 from app.appstate import AppState
 from app.microscope.loading import MicroscopeConfigError
+from app.preferences import default_preferences
 from app.processing.display import LatestFrameSlot
 from app.scripting.locations import default_scripts_folder
 from app.scripting.namespace import BANNER, console_namespace
@@ -36,6 +37,7 @@ from app.ui.axis_sliders import AxisSliders
 from app.ui.configuration_swap import ConfigurationSwap, LoadCancelled, UsesMicroscope
 from app.ui.dataset_browser import DatasetBrowser
 from app.ui.display_router import DisplayRouter
+from app.ui.icon import application_icon
 from app.ui.live import LiveWorker
 from app.ui.log_panel import LogPanel
 from app.ui.microscope_panel import MicroscopePanel
@@ -51,10 +53,6 @@ logger = logging.getLogger(__name__)
 
 STATUS_INTERVAL_MS = 500
 SCRIPTS_SCAN_MS = 200  # a saved script is live again within half a second
-
-
-def default_data_directory() -> Path:
-    return Path.home() / "Scopeflow" / "data"
 
 
 class MainWindow(QMainWindow):
@@ -83,8 +81,10 @@ class MainWindow(QMainWindow):
             Path(scripts_folder or default_scripts_folder()), self.registry
         )
         self.scripts.scan()  # before the saved pipeline order is applied
+        preferences = default_preferences()
         self.setWindowTitle("Scopeflow")
-        self.resize(1400, 900)
+        self.setWindowIcon(application_icon())
+        self.resize(*preferences.window_size)
 
         self.snap_slot: LatestFrameSlot[np.ndarray] = LatestFrameSlot()
         self.live_slot: LatestFrameSlot[np.ndarray] = LatestFrameSlot()
@@ -109,7 +109,7 @@ class MainWindow(QMainWindow):
         self.microscope_panel.snapRequested.connect(self.snap)
         self.microscope_panel.liveToggled.connect(self.set_live)
         self.microscope_panel.failed.connect(self.show_error_message)
-        self.acquisition_panel = AcquisitionPanel(self.core, default_data_directory())
+        self.acquisition_panel = AcquisitionPanel(self.core, preferences.data_directory)
         self.acquisition_panel.startRequested.connect(self.start_acquisition)
         self.acquisition_panel.pauseToggled.connect(self.controller.pause)
         self.acquisition_panel.abortRequested.connect(self.controller.abort)
