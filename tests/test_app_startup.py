@@ -68,6 +68,7 @@ def test_self_test_passes_without_stdout_or_stderr_as_under_pythonw(tmp_path):
     text = report.read_text(encoding="utf-8")
     assert "PASS snap: 512x512 uint16" in text
     assert "PASS acquisition saved: 3 images saved and read back" in text
+    assert "PASS console: code typed in the console ran" in text
     assert text.rstrip().endswith("RESULT PASS")
     logs = tmp_path / "logs"
     assert "RESULT PASS" in (logs / OUTPUT_FILE).read_text(encoding="utf-8")  # the print

@@ -2,8 +2,9 @@
 
 What a Windows smoke test (or a microscopist asked by support) runs: the real window
 starts, snaps an image, acquires three time points saved as NDTiff in a temporary
-folder, reads them back, and writes a plain-text report. The exit code says whether
-every step passed, so a script can check an installation that has no console.
+folder, reads them back, runs a line in the console, and writes a plain-text report.
+The exit code says whether every step passed, so a script can check an installation
+that has no console.
 """
 
 from __future__ import annotations
@@ -102,6 +103,25 @@ class SelfTest:
             return f"{count} images saved and read back"
 
         if self._step("acquisition saved", read_back):
+            self._console()
+
+    def _console(self) -> None:
+        console = self.window.console
+        if console is None:
+            self._end()
+            return
+        console.execute('print("self-test"); self_test_answer = 6 * 7')
+        QTimer.singleShot(1000, self._console_answered)
+
+    def _console_answered(self) -> None:
+        def answered() -> str:
+            assert self.window.console is not None
+            answer = self.window.console.namespace.get("self_test_answer")
+            if answer != 42:
+                raise RuntimeError(f"the console's code did not run (got {answer!r})")
+            return "code typed in the console ran, its print did not fail"
+
+        if self._step("console", answered):
             self._end()
 
     def _fail(self, message: str) -> None:
