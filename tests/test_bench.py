@@ -24,6 +24,7 @@ def test_pipeline_benchmark_quick_mode_reports_every_scenario(tmp_path):
         "passthrough",
         "passthrough",
         "real work (float32 background)",
+        "processor reusing its output buffer (copied)",
         "saving (NDTiff)",
         "full (processor + saving)",
         "saving (NDTiff)",  # beside pymmcore-plus's OME-TIFF writer
@@ -32,7 +33,7 @@ def test_pipeline_benchmark_quick_mode_reports_every_scenario(tmp_path):
     ]
     references = [row["reference"] for row in report["results"]]
     assert "pymmcore-plus MDA + OME-TIFF" in references
-    for row in report["results"][:5]:
+    for row in report["results"][:6]:
         assert row["lost"] == 0
         assert row["MB/s"] > 0 and row["ref MB/s"] > 0 and row["peak MB"] > 0
     assert report["results"][-1]["frames/s"] > 0

@@ -248,6 +248,22 @@ def _memory_over(core, frames: int, folder: str) -> list[float]:
     return samples
 
 
+def add_one_into_new_array(image, metadata):
+    return np.add(image, 1), metadata
+
+
+_REUSED: dict[str, np.ndarray] = {}  # the one output buffer of add_one_into_reused_buffer
+
+
+def add_one_into_reused_buffer(image, metadata):
+    """The speed idiom that would corrupt queued frames: Scopeflow copies its output."""
+    out = _REUSED.get("out")
+    if out is None or out.shape != image.shape or out.dtype != image.dtype:
+        out = _REUSED["out"] = np.empty_like(image)
+    np.add(image, 1, out=out)
+    return out, metadata
+
+
 def bench_pipeline(
     size: int = 2048, frames: int = 300, runs: int = 3, folder: str | None = None
 ) -> list[dict[str, Any]]:
@@ -310,6 +326,12 @@ def bench_pipeline(
         lambda _w: _acquire(core, frames, subtract_background, None),
         "the same numpy work alone",
         lambda _w: _numpy_work(frame, frames),
+    )
+    scenario(
+        "processor reusing its output buffer (copied)",
+        lambda _w: _acquire(core, frames, add_one_into_reused_buffer, None),
+        "the same processor returning a new array",
+        lambda _w: _acquire(core, frames, add_one_into_new_array, None)["seconds"],
     )
     scenario(
         "saving (NDTiff)",

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from app.processing.errors import ErrorPolicy
+from app.processing.ownership import take_ownership
 from app.processing.signature import callable_arity, describe_callable
 from app.processing.stats import ProcessorStats
 
@@ -172,7 +173,9 @@ class ProcessorPipeline:
         axes = dict(metadata.get("Axes") or {})
         start = time.perf_counter()
         try:
-            outputs = normalize_outputs(processor(image, metadata, event_queue), processor)
+            result = processor(image, metadata, event_queue)
+            result, copied = take_ownership(result, image, metadata)
+            outputs = normalize_outputs(result, processor)
         except Exception as exc:
             elapsed = time.perf_counter() - start
             text = user_traceback(exc)
@@ -188,6 +191,8 @@ class ProcessorPipeline:
                 logger.warning("Disabled %s; frames now pass through it unprocessed", where)
                 return [item]
             return []
+        if copied:
+            processor.stats.record_copy()
         processor.stats.record(time.perf_counter() - start, len(outputs))
         _follow_channel_changes(input_channel, axes, outputs)
         return outputs

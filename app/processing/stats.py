@@ -19,6 +19,8 @@ class ProcessorStats:
     last_error: str | None = None
     last_traceback: str | None = None
     total_seconds: float = 0.0
+    #: outputs copied because the processor kept a reference to them (ownership.py)
+    copies: int = 0
     _recent: deque[float] = field(default_factory=lambda: deque(maxlen=_WINDOW), repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -28,6 +30,10 @@ class ProcessorStats:
             self.frames_out += outputs
             self.total_seconds += seconds
             self._recent.append(seconds)
+
+    def record_copy(self) -> None:
+        with self._lock:
+            self.copies += 1
 
     def record_error(self, seconds: float, message: str, traceback_text: str) -> None:
         with self._lock:

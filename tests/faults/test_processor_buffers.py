@@ -1,0 +1,138 @@
+"""#11 silent corruption: what is saved is what the processor returned at that moment,
+even when the processor reuses one output buffer for every frame."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from app import Acquisition, multi_d_acquisition_events, open_dataset
+from app.processing.pipeline import Processor, ProcessorPipeline
+
+FRAMES = 12
+
+
+def _slow_saving(gate: threading.Event):
+    """An image-saved callback that holds the saving thread until the processing thread
+    has run on every frame: frames then wait in the queue while the processor runs."""
+
+    def saved(axes, dataset):
+        gate.wait(10)
+
+    return saved
+
+
+def _check_saved(acq) -> None:
+    dataset = open_dataset(acq.dataset_path)
+    for t in range(FRAMES):
+        image = dataset.read_image(time=t)
+        assert image[0, 0] == 1000 + t, f"time {t} holds the pixels of time {image[0, 0] - 1000}"
+        assert dataset.read_metadata(time=t)["Stamp"] == t
+
+
+def test_a_reused_output_buffer_saves_each_frame_as_it_was_returned(core, tmp_path):
+    buffer: list[np.ndarray] = []
+    metadata_buffer: dict = {}
+    gate = threading.Event()
+
+    def into_one_buffer(image, metadata):
+        if not buffer:
+            buffer.append(np.empty_like(image))
+        out = buffer[0]
+        np.copyto(out, image)
+        t = metadata["Axes"]["time"]
+        out[0, 0] = 1000 + t
+        metadata_buffer.clear()  # one metadata dict reused too
+        metadata_buffer.update(metadata, Stamp=t)
+        if t == FRAMES - 1:
+            gate.set()
+        return out, metadata_buffer
+
+    with Acquisition(
+        directory=tmp_path,
+        name="reuse",
+        image_process_fn=into_one_buffer,
+        image_saved_fn=_slow_saving(gate),
+    ) as acq:
+        acq.acquire(multi_d_acquisition_events(num_time_points=FRAMES))
+    _check_saved(acq)
+
+
+def test_a_held_tuple_or_list_is_owned_too(core, tmp_path):
+    held: dict = {}
+    gate = threading.Event()
+
+    def returns_held_list(image, metadata):
+        if "out" not in held:
+            held["out"] = np.empty_like(image)
+            held["list"] = [(held["out"], {})]
+        t = metadata["Axes"]["time"]
+        np.copyto(held["out"], image)
+        held["out"][0, 0] = 1000 + t
+        held["list"][0] = (held["out"], {**metadata, "Stamp": t})  # same list each time
+        if t == FRAMES - 1:
+            gate.set()
+        return held["list"]
+
+    with Acquisition(
+        directory=tmp_path,
+        name="held",
+        image_process_fn=returns_held_list,
+        image_saved_fn=_slow_saving(gate),
+    ) as acq:
+        acq.acquire(multi_d_acquisition_events(num_time_points=FRAMES))
+    _check_saved(acq)
+
+
+def _addresses_seen_downstream(first) -> tuple[list[int], list[int], Processor]:
+    """Run ``first`` then a processor that records the address of what reached it."""
+    returned: list[int] = []
+    received: list[int] = []
+
+    def record(image, metadata):
+        received.append(image.ctypes.data)
+        return image, metadata
+
+    def wrapped(image, metadata):
+        out = first(image, metadata)
+        returned.append(out[0].ctypes.data)
+        return out
+
+    processor = Processor(wrapped)
+    pipeline = ProcessorPipeline([processor, Processor(record)])
+    for t in range(3):
+        frame = np.full((8, 8), t, dtype=np.uint16)
+        pipeline.process(frame, {"Axes": {"time": t}}, None)
+    return returned, received, processor
+
+
+def test_new_arrays_and_the_frame_itself_are_not_copied():
+    def new_array(image, metadata):
+        return image * 2, {**metadata, "new": True}
+
+    returned, received, processor = _addresses_seen_downstream(new_array)
+    assert returned == received  # the very arrays the processor made
+    assert processor.stats.copies == 0
+
+    def in_place(image, metadata):
+        image[0] = 7
+        metadata["changed"] = True
+        return image[1:], metadata  # a view of the frame: the frame is ours
+
+    returned, received, processor = _addresses_seen_downstream(in_place)
+    assert returned == received
+    assert processor.stats.copies == 0
+
+
+def test_a_kept_array_is_copied_and_counted():
+    kept = np.zeros((8, 8), dtype=np.uint16)
+
+    def kept_buffer(image, metadata):
+        np.copyto(kept, image)
+        return kept, metadata
+
+    returned, received, processor = _addresses_seen_downstream(kept_buffer)
+    assert set(returned) == {kept.ctypes.data}
+    assert all(r != kept.ctypes.data for r in received)
+    assert processor.stats.copies == 3
