@@ -151,7 +151,13 @@ def _report_acquisitions() -> int:
         print(
             f"scopeflow: acquisition {acquisition.name!r}: {status.state.value} "
             f"({status.reason}), {counts.get('saved', 0)} images saved, "
-            f"{counts.get('lost', 0)} lost, {counts.get('missing', 0)} missing; {where}",
+            f"{counts.get('lost', 0)} lost, {counts.get('missing', 0)} missing"
+            + (
+                f", {counts['duplicates']} with repeated axes kept under 'duplicate'"
+                if counts.get("duplicates")
+                else ""
+            )
+            + f"; {where}",
             file=sys.stderr,
         )
         failed = failed or status.state is RunState.FAILED

@@ -20,6 +20,8 @@ class FrameCounts:
     - ``dropped_by_processors`` counts processed frames for which the processors
       returned nothing; ``missing`` counts frames the camera was asked for and never
       delivered (a sequence that timed out or overflowed the camera's buffer).
+    - ``duplicates`` counts saved images whose axes an earlier image already had: they
+      were kept under an extra ``duplicate`` axis rather than replacing it.
     """
 
     acquired: int = 0
@@ -31,6 +33,7 @@ class FrameCounts:
     saved: int = 0
     unsaved: int = 0
     missing: int = 0
+    duplicates: int = 0
     displayed_skipped: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 

@@ -19,6 +19,7 @@ from app.acquisition.notifications import AcqNotification, ImageMilestone
 from app.acquisition.priority import lower_current_thread_priority
 from app.processing.display import LatestFrameSlot
 from app.processing.pipeline import ImageAndMetadata, ProcessorPipeline
+from app.storage.axes import DUPLICATE_AXIS
 from app.storage.sink import ImageSink
 
 logger = logging.getLogger(__name__)
@@ -135,6 +136,7 @@ class SavingWorker:
         self.image_saved = image_saved
         self.saved_latency_ns = saved_latency_ns
         self.failed = False
+        self.warned_duplicates = False
 
     def run(self) -> None:
         lower_current_thread_priority()
@@ -153,6 +155,30 @@ class SavingWorker:
                 )
             self.context.notify(AcqNotification(ImageMilestone.DATA_SINK_FINISHED))
 
+    def _distinct_axes(self, axes: dict[str, Any], metadata: dict[str, Any]) -> dict[str, Any]:
+        """Axes no saved image has: a second image with the same axes (events repeated,
+        a processor returning two images under one name) is kept beside the first
+        under ``duplicate=1, 2, ...``, never written over it, and said in the log."""
+        # a user's own sink may offer no reading API: it then decides about duplicates
+        has_image = getattr(self.sink.dataset, "has_image", None)
+        if has_image is None or not axes or not has_image(**axes):
+            return axes
+        number = 1
+        while has_image(**{**axes, DUPLICATE_AXIS: number}):
+            number += 1
+        distinct = {**axes, DUPLICATE_AXIS: number}
+        metadata["Axes"] = distinct  # the metadata is the acquisition's own by now
+        self.context.counts.add(duplicates=1)
+        if not self.warned_duplicates:
+            self.warned_duplicates = True
+            logger.warning(
+                "Two images have the axes %s: the later one is kept as %s (each further "
+                "duplicate too; the acquisition's counts say how many).",
+                axes,
+                distinct,
+            )
+        return distinct
+
     def _save(self, image: Any, metadata: dict[str, Any], acquired_ns: int) -> None:
         context = self.context
         axes = dict(metadata.get("Axes") or {})
@@ -163,6 +189,7 @@ class SavingWorker:
             )
             return
         try:
+            axes = self._distinct_axes(axes, metadata)
             self.sink.put(axes, image, metadata)
         except Exception as exc:
             context.counts.add(unsaved=1)

@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+#: the axis that tells apart images saved with the same axes (kept, never overwritten)
+DUPLICATE_AXIS = "duplicate"
+
 
 def given_axes(
     channel: Any, z: Any, time: Any, position: Any, row: Any, column: Any, others: dict[str, Any]

@@ -42,6 +42,15 @@ class LiveNDTiffDataset(NDTiffDataset):
     def block_until_finished(self, timeout: float | None = None) -> bool:
         return self._sf_finished.wait(timeout)
 
+    def has_image(self, channel: Any = None, z: Any = None, time: Any = None,
+                  position: Any = None, row: Any = None, column: Any = None,
+                  **others: Any) -> bool:  # fmt: skip
+        axes = given_axes(channel, z, time, position, row, column, others)
+        try:
+            return bool(super().has_image(**axes))
+        except KeyError:  # ndtiff raises for an axis no image has yet
+            return False
+
 
 class SavedNDTiffDataset(NDTiffDataset):
     """An NDTiff v3 dataset opened from disk, with its channel names known."""
@@ -67,7 +76,10 @@ class SavedNDTiffDataset(NDTiffDataset):
                   position: Any = None, row: Any = None, column: Any = None,
                   **others: Any) -> bool:  # fmt: skip
         axes = given_axes(channel, z, time, position, row, column, others)
-        return bool(super().has_image(**self._named(axes)))
+        try:
+            return bool(super().has_image(**self._named(axes)))
+        except KeyError:  # ndtiff raises for an axis no image has yet
+            return False
 
     def read_image(self, channel: Any = None, z: Any = None, time: Any = None,
                    position: Any = None, row: Any = None, column: Any = None,
