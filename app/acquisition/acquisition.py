@@ -42,6 +42,7 @@ from app.acquisition.workers import ProcessingWorker, SaveItem, SavingWorker
 from app.processing.display import LatestFrameSlot
 from app.processing.errors import ErrorPolicy
 from app.processing.pipeline import Processor, ProcessorFailure, ProcessorPipeline
+from app.storage.dataset_names import check_dataset_name
 from app.storage.discard_sink import DiscardSink
 from app.storage.ndtiff_sink import NDTiffSink
 from app.storage.ram_sink import RAMSink
@@ -135,6 +136,8 @@ class Acquisition:
                 raise ValueError(f"{label} must be at least 1")
         if napari_viewer is not None:
             check_napari_viewer(napari_viewer)
+        # the folder name on disk, now or when a dataset kept in memory is saved
+        check_dataset_name(name if name is not None else DEFAULT_NAME)
         self.pipeline = _pipeline_of(image_process_fn, on_error)
         hooks = {
             "event_generation_hook_fn": UserCallable.hook(

@@ -21,6 +21,8 @@ from typing import Any, BinaryIO
 import numpy as np
 from ndtiff.ndtiff_index import NDTiffIndexEntry
 
+from app.storage.dataset_names import check_dataset_name
+
 MAJOR_VERSION = 3
 MINOR_VERSION = 3
 _NDTIFF_MAGIC = 483729
@@ -258,7 +260,11 @@ def _json_default(value: Any) -> Any:
 
 
 def unique_dataset_dir(root: str | os.PathLike[str], name: str) -> Path:
-    """``root/name_N`` with N one more than any existing ``name_N``: never overwrites."""
+    """``root/name_N`` with N one more than any existing ``name_N``: never overwrites.
+
+    ``name`` must be a plain folder name (``DatasetNameError`` otherwise): the dataset
+    is always inside ``root``."""
+    check_dataset_name(name)
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     highest = 0
