@@ -11,6 +11,7 @@ import pytest
 
 from app.microscope import SimulatedCameraSettings, configure_simulated_camera, load_microscope
 from app.microscope.session import set_current_core
+from app.settings_store import SettingsStore
 
 
 @pytest.fixture(scope="session")
@@ -38,13 +39,11 @@ def core(_session_core):
 @pytest.fixture
 def window(qtbot, core, tmp_path):
     """The main window on the simulated microscope, with settings in a temporary file."""
-    from PyQt6.QtCore import QSettings
-
     from app.appstate import AppState
     from app.processing.registry import ProcessorRegistry
     from app.ui.main_window import MainWindow
 
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    settings = SettingsStore(str(tmp_path / "settings.json"))
     scripts = tmp_path / "scripts"
     scripts.mkdir()
     win = MainWindow(AppState(core, ProcessorRegistry()), settings, scripts_folder=scripts)

@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pytest
 from pymmcore_plus import find_micromanager
-from PyQt6.QtCore import QSettings, Qt, QTimer
+from PyQt6.QtCore import Qt, QTimer
 from PyQt6.QtWidgets import QProgressDialog, QPushButton
 
 from app.appstate import AppState
 from app.microscope.loading import MicroscopeConfigError, load_microscope
 from app.microscope.session import current_core, set_current_core
 from app.processing.registry import ProcessorRegistry
+from app.settings_store import SettingsStore
 from app.ui.configuration_swap import ConfigurationSwap, LoadCancelled
 from app.ui.main_window import MainWindow
 
@@ -22,7 +23,7 @@ from app.ui.main_window import MainWindow
 def own_window(qtbot, core, tmp_path):
     """A window on a microscope of its own: loading a configuration releases it."""
     own_core = load_microscope()
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    settings = SettingsStore(str(tmp_path / "settings.json"))
     (tmp_path / "scripts").mkdir()
     win = MainWindow(
         AppState(own_core, ProcessorRegistry()), settings, scripts_folder=tmp_path / "scripts"

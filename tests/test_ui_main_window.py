@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PyQt6.QtCore import QMimeData, QPointF, QSettings, Qt
+from PyQt6.QtCore import QMimeData, QPointF, Qt
 from PyQt6.QtGui import QDropEvent
 
 from app import open_dataset, show_image
 from app.appstate import AppState
 from app.processing.registry import ProcessorRegistry
+from app.settings_store import SettingsStore
 from app.ui.main_window import MainWindow
 
 
@@ -218,13 +219,13 @@ def test_processor_can_show_a_named_view(qtbot, window):
 
 
 def test_layout_and_pipeline_are_remembered(qtbot, core, tmp_path):
-    settings_path = str(tmp_path / "remember.ini")
+    settings_path = str(tmp_path / "remember.json")
     registry = ProcessorRegistry()
     registry.register(_mark_corner, "a", source="test")
     registry.register(_mark_corner, "b", source="test")
     first = MainWindow(
         AppState(core, registry),
-        QSettings(settings_path, QSettings.Format.IniFormat),
+        SettingsStore(settings_path),
         tmp_path,
         console=False,
     )
@@ -239,7 +240,7 @@ def test_layout_and_pipeline_are_remembered(qtbot, core, tmp_path):
     again.register(_mark_corner, "b", source="test")
     second = MainWindow(
         AppState(core, again),
-        QSettings(settings_path, QSettings.Format.IniFormat),
+        SettingsStore(settings_path),
         tmp_path,
         console=False,
     )

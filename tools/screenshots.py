@@ -17,6 +17,7 @@ os.environ.setdefault("SCOPEFLOW_NO_DIALOGS", "1")
 from app.microscope import load_microscope
 from app.processing.registry import ProcessorRegistry
 from app.processing.views import show_image
+from app.settings_store import SettingsStore
 
 
 def threshold_view(image, metadata):
@@ -29,7 +30,7 @@ def broken_focus_metric(image, metadata):
 
 
 def main(outdir: str) -> None:
-    from PyQt6.QtCore import QSettings, QTimer
+    from PyQt6.QtCore import QTimer
     from PyQt6.QtWidgets import QApplication
 
     from app.appstate import AppState
@@ -41,7 +42,7 @@ def main(outdir: str) -> None:
     app = QApplication(sys.argv)
     registry = ProcessorRegistry()
     registry.register(threshold_view, source="console")
-    settings = QSettings(str(out / "settings.ini"), QSettings.Format.IniFormat)
+    settings = SettingsStore(str(out / "settings.json"))
     scripts = out / "scripts"
     shutil.rmtree(scripts, ignore_errors=True)
     shutil.copytree(Path(__file__).resolve().parent.parent / "scripts", scripts)

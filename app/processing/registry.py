@@ -145,11 +145,14 @@ class ProcessorRegistry:
             return [{"name": p.name, "enabled": p.enabled, "live": p.live} for p in self._entries]
 
     def restore_state(self, state: list[dict[str, Any]]) -> None:
-        """Apply saved order and switches to the entries that exist (others are ignored)."""
+        """Apply saved order and switches to the entries that exist (others, and items
+        that are not such records, are ignored)."""
         with self._lock:
             by_name = {p.name: p for p in self._entries}
             ordered: list[Processor] = []
-            for item in state:
+            for item in state if isinstance(state, list) else ():
+                if not isinstance(item, dict):
+                    continue
                 entry = by_name.pop(str(item.get("name")), None)
                 if entry is None:
                     continue

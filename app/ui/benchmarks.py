@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from app.bench.report import median, percentile
+from app.settings_store import SettingsStore
 
 
 def _app():
@@ -76,7 +77,7 @@ def bench_display(frames: int = 200, runs: int = 3) -> list[dict[str, Any]]:
 
 def bench_gui(frames: int = 1000, save: bool = True) -> list[dict[str, Any]]:
     core, app = _app()
-    from PyQt6.QtCore import QElapsedTimer, QSettings, QTimer
+    from PyQt6.QtCore import QElapsedTimer, QTimer
 
     from app.appstate import AppState
     from app.processing.registry import ProcessorRegistry
@@ -84,7 +85,7 @@ def bench_gui(frames: int = 1000, save: bool = True) -> list[dict[str, Any]]:
 
     os.environ["SCOPEFLOW_NO_DIALOGS"] = "1"
     folder = tempfile.mkdtemp(prefix="scopeflow-bench-")
-    settings = QSettings(os.path.join(folder, "s.ini"), QSettings.Format.IniFormat)
+    settings = SettingsStore(os.path.join(folder, "settings.json"))
     registry = ProcessorRegistry()
     registry.register(lambda image, metadata: (image, metadata), "passthrough", source="bench")
     window = MainWindow(AppState(core, registry), settings)
@@ -158,8 +159,6 @@ def bench_reload(saves: int = 20) -> list[dict[str, Any]]:
     from pathlib import Path
 
     _core, app = _app()
-    from PyQt6.QtCore import QSettings
-
     from app.appstate import AppState
     from app.processing.registry import ProcessorRegistry
     from app.ui.main_window import MainWindow
@@ -167,7 +166,7 @@ def bench_reload(saves: int = 20) -> list[dict[str, Any]]:
     folder = Path(tempfile.mkdtemp(prefix="scopeflow-bench-"))
     scripts = folder / "scripts"
     scripts.mkdir()
-    settings = QSettings(str(folder / "s.ini"), QSettings.Format.IniFormat)
+    settings = SettingsStore(str(folder / "settings.json"))
     window = MainWindow(
         AppState(_core, ProcessorRegistry()), settings, scripts_folder=scripts, console=False
     )

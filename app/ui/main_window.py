@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from pymmcore_plus import CMMCorePlus
-from PyQt6.QtCore import QSettings, Qt, QTimer
+from PyQt6.QtCore import Qt, QTimer
 from PyQt6.QtGui import QAction, QKeySequence
 from PyQt6.QtWidgets import (
     QDockWidget,
@@ -29,6 +29,7 @@ from app.processing.display import LatestFrameSlot
 from app.scripting.locations import default_scripts_folder
 from app.scripting.namespace import BANNER, console_namespace
 from app.scripting.scripts_folder import ScriptsFolder
+from app.settings_store import SettingsStore
 from app.storage.opening import open_dataset
 from app.storage.ram_dataset import RAMDataset
 from app.ui.acquisition_controller import AcquisitionController
@@ -62,7 +63,7 @@ class MainWindow(QMainWindow):
     def __init__(
         self,
         state: AppState,
-        settings: QSettings | None = None,
+        settings: SettingsStore | None = None,
         scripts_folder: str | os.PathLike[str] | None = None,
         console: bool = True,
     ) -> None:
@@ -72,7 +73,7 @@ class MainWindow(QMainWindow):
         # the console runs on the GUI thread: its waits keep the window drawing
         state.wait = wait_processing_events
         state.install()
-        self.settings = settings or QSettings("Scopeflow", "Scopeflow")
+        self.settings = settings if settings is not None else SettingsStore()
         self.remembered = WindowSettings(self.settings)
         self.log_panel = LogPanel()  # first, so that what loading the scripts says is shown
         if scripts_folder is None:

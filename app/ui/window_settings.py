@@ -1,46 +1,57 @@
 """What the window remembers between runs: its layout, the pipeline's order and
-switches, the save folder and the scripts folder (in QSettings)."""
+switches, the save folder and the scripts folder (plain JSON values in a
+``SettingsStore``, never pickled objects)."""
 
 from __future__ import annotations
 
-import json
+import base64
+import binascii
 import logging
 from pathlib import Path
 
-from PyQt6.QtCore import QByteArray, QSettings
+from PyQt6.QtCore import QByteArray
 from PyQt6.QtWidgets import QMainWindow
 
 from app.processing.registry import ProcessorRegistry
+from app.settings_store import SettingsStore
 
 logger = logging.getLogger(__name__)
 
 
 class WindowSettings:
-    def __init__(self, settings: QSettings) -> None:
-        self.settings = settings
+    def __init__(self, store: SettingsStore) -> None:
+        self.store = store
 
     def scripts_folder(self) -> str | None:
-        saved = self.settings.value("scripts/folder")
-        return saved if isinstance(saved, str) and saved else None
+        return self.store.get("scripts/folder", str, "") or None
 
     def data_directory(self) -> str | None:
-        saved = self.settings.value("acquisition/directory")
-        return saved if isinstance(saved, str) and saved else None
+        return self.store.get("acquisition/directory", str, "") or None
 
     def restore(self, window: QMainWindow, registry: ProcessorRegistry) -> None:
-        """The window's geometry and docks, and the pipeline's order and switches."""
-        geometry = self.settings.value("window/geometry")
-        state = self.settings.value("window/state")
-        if isinstance(geometry, QByteArray):
-            window.restoreGeometry(geometry)
-        if isinstance(state, QByteArray):
-            window.restoreState(state)
-        pipeline = self.settings.value("processors/state")
-        if isinstance(pipeline, str):
-            try:
-                registry.restore_state(json.loads(pipeline))
-            except (ValueError, TypeError):
-                logger.warning("Ignored an unreadable saved pipeline: %r", pipeline)
+        """The window's geometry and docks, and the pipeline's order and switches; what
+        cannot be applied is ignored with a warning (the window then starts as new)."""
+        geometry = self._bytes("window/geometry")
+        if geometry is not None and not window.restoreGeometry(geometry):
+            logger.warning("Ignored an unusable saved window geometry")
+        state = self._bytes("window/state")
+        if state is not None and not window.restoreState(state):
+            logger.warning("Ignored an unusable saved window layout")
+        pipeline = self.store.get("processors/state", list, [])
+        try:
+            registry.restore_state(pipeline)
+        except Exception as exc:  # a hand-edited file must not stop the microscope
+            logger.warning("Ignored an unusable saved pipeline (%s): %r", exc, pipeline)
+
+    def _bytes(self, key: str) -> QByteArray | None:
+        text = self.store.get(key, str, "")
+        if not text:
+            return None
+        try:
+            return QByteArray(base64.b64decode(text, validate=True))
+        except (binascii.Error, ValueError):
+            logger.warning("Ignored the setting %r: not base64 data", key)
+            return None
 
     def save(
         self,
@@ -49,12 +60,17 @@ class WindowSettings:
         data_directory: str,
         scripts_folder: Path,
     ) -> None:
-        self.settings.setValue("window/geometry", window.saveGeometry())
-        self.settings.setValue("window/state", window.saveState())
-        self.settings.setValue("processors/state", json.dumps(registry.state()))
-        self.settings.setValue("acquisition/directory", data_directory)
-        self.settings.setValue("scripts/folder", str(scripts_folder))
-        self.settings.sync()
+        self.store.set("window/geometry", _base64(window.saveGeometry()))
+        self.store.set("window/state", _base64(window.saveState()))
+        self.store.set("processors/state", registry.state())
+        self.store.set("acquisition/directory", data_directory)
+        self.store.set("scripts/folder", str(scripts_folder))
+        self.store.save()
 
     def remember_scripts_folder(self, folder: str) -> None:
-        self.settings.setValue("scripts/folder", folder)
+        self.store.set("scripts/folder", folder)
+        self.store.save()
+
+
+def _base64(data: QByteArray) -> str:
+    return base64.b64encode(bytes(data.data())).decode("ascii")

@@ -1,0 +1,80 @@
+"""#11 unsafe settings: the settings file holds plain values only; a broken one is set
+aside with a warning and the window starts as new."""
+
+from __future__ import annotations
+
+import base64
+import json
+import pickle
+
+import pytest
+
+from app.appstate import AppState
+from app.processing.registry import ProcessorRegistry
+from app.settings_store import SettingsStore
+from app.ui.main_window import MainWindow
+
+
+class _Explodes:
+    def __reduce__(self):
+        return (exec, ("import pathlib; pathlib.Path('PWNED').write_text('ran')",))
+
+
+def _open_window(qtbot, core, path, tmp_path):
+    window = MainWindow(AppState(core, ProcessorRegistry()), SettingsStore(path), tmp_path,
+                        console=False)  # fmt: skip
+    qtbot.addWidget(window)
+    return window
+
+
+def test_only_plain_values_can_be_remembered(tmp_path):
+    store = SettingsStore(tmp_path / "settings.json")
+    with pytest.raises(TypeError):
+        store.set("anything", _Explodes())
+    store.set("a", {"b": [1, 2.5, "c", None, True]})
+    store.save()
+    assert json.loads((tmp_path / "settings.json").read_text()) == {
+        "a": {"b": [1, 2.5, "c", None, True]}
+    }
+
+
+def test_a_pickle_in_the_settings_is_never_run(qtbot, core, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    payload = base64.b64encode(pickle.dumps(_Explodes())).decode()
+    path = tmp_path / "settings.json"
+    path.write_text(
+        json.dumps(
+            {
+                "window/geometry": payload,
+                "window/state": payload,
+                "processors/state": payload,
+                "scripts/folder": {"py/object": payload},
+            }
+        )
+    )
+    window = _open_window(qtbot, core, path, tmp_path)
+    assert not (tmp_path / "PWNED").exists()
+    assert window.isVisible() is False  # built, not shown: nothing crashed
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "{ this is not json",
+        "[1, 2, 3]",
+        '{"processors/state": [{"name": 3}, 7, "x"], "window/state": "!!notbase64!!"}',
+        '{"window/geometry": "AAAA", "acquisition/directory": 42}',
+        "",
+    ],
+)
+def test_a_malformed_settings_file_is_ignored_with_a_warning(
+    qtbot, core, tmp_path, content, caplog
+):
+    path = tmp_path / "settings.json"
+    path.write_text(content)
+    window = _open_window(qtbot, core, path, tmp_path)
+    window.show()
+    assert window.acquisition_panel.data_directory  # the default, not a crash
+    assert "settings" in caplog.text.lower() or "ignored" in caplog.text.lower()
+    window.close()  # and the window saves a good file again
+    assert isinstance(json.loads(path.read_text()), dict)
