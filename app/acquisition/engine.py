@@ -191,6 +191,7 @@ class EngineWorker:
         self._open_events.clear()
         limit = self._burst_limit(batch.lazy)
         alone: list[Event] = []
+        error: Exception | None = None
         try:
             while not self.flow.stopping:
                 chunk = self._mergeable_chunk(batch, limit, alone)
@@ -206,12 +207,19 @@ class EngineWorker:
                     self._run_unit(to_useq(event), [event])
                 if batch.exhausted and not self._generated and not len(batch):
                     return
+        except Exception as exc:
+            error = exc
+            raise
         finally:
-            why = (
-                "the acquisition was aborted"
-                if self.flow.stopping
-                else "the acquisition stopped on an error"
-            )
+            if error is not None:
+                why = f"the acquisition stopped on an error ({type(error).__name__}: {error})"
+            elif self.flow.stopping:
+                why = "the acquisition was aborted"
+            else:
+                why = "the acquisition stopped on an error"
+            running = list(self._open_events.values())
+            if running and error is not None:
+                self._not_saved(running, why)
             unrun = [
                 *self._open_events.values(),
                 *self._handed,
@@ -420,6 +428,7 @@ class EngineWorker:
         delivered: set[int] = set()
         first = True
         hook_raised = False
+        failure: Exception | None = None
         try:
             while True:
                 try:
@@ -454,6 +463,9 @@ class EngineWorker:
                 self._post(CameraMilestone.POST_EXPOSURE, dict(event["axes"]))
                 self._hand_over(frame)
                 signal = "cancel" if self.flow.stopping else None
+        except Exception as exc:
+            failure = exc
+            raise
         finally:
             self.mda.on_sequence_started = None
             missing = [renamed.get(id(e), e) for e in events if id(e) not in delivered]
@@ -463,6 +475,9 @@ class EngineWorker:
             if missing:
                 if hook_raised:
                     why = "post_camera_hook_fn raised before its frame was read"
+                elif failure is not None:
+                    self.counts.add(missing=len(missing))
+                    why = str(failure)
                 elif self.flow.stopping:
                     why = "the acquisition was aborted before its frame was acquired"
                 else:

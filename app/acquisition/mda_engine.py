@@ -1,4 +1,5 @@
-"""pymmcore-plus's MDAEngine with a burst readout that does not lose the last frames.
+"""pymmcore-plus's MDAEngine with a burst readout that does not lose the last frames,
+and hardware failures that are raised, not only logged.
 
 pymmcore-plus 0.18.1 stops reading a hardware sequence as soon as the camera reports
 it is no longer running and the buffer looks empty. The camera can report that just
@@ -7,13 +8,24 @@ comes up short (seen with the demo camera about once in twenty short bursts). Th
 engine keeps reading until every frame of the burst has arrived, waiting a grace
 period after the camera stopped; it also skips converting the camera's per-frame
 metadata, which Scopeflow does not use, to keep the per-frame cost low.
+
+pymmcore-plus also logs, and then ignores, a hardware setting the device refuses (a
+property value, the exposure, the channel preset, a stage position) and a camera that
+fails to snap: the event runs with the wrong settings, or its image is silently
+missing. This engine overrides the two methods pymmcore-plus documents for
+subclassing (``setup_single_event``, ``exec_single_event``), watches the warnings
+pymmcore-plus logs on the acquisition thread while they run, and raises them
+(``HardwareRefusedError``, ``CameraSnapError``), so the failure stops the acquisition
+with its cause, like any hardware error, and what was acquired stays saved.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from pymmcore_plus.core import SequencedEvent
@@ -24,6 +36,38 @@ from app.acquisition.events import EVENT_METADATA_KEY
 logger = logging.getLogger(__name__)
 
 LATE_FRAME_GRACE_S = 0.5
+PYMMCORE_PLUS_LOGGER = "pymmcore-plus"
+
+
+class HardwareRefusedError(RuntimeError):
+    """A device refused a setting an event asked for; the message names it."""
+
+
+class CameraSnapError(RuntimeError):
+    """The camera failed to take an event's image; the message has the camera's words."""
+
+
+class _ThisThreadsWarnings(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.thread = threading.get_ident()
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread == self.thread:
+            self.messages.append(record.getMessage())
+
+
+@contextmanager
+def _warnings_logged_by_pymmcore_plus() -> Iterator[list[str]]:
+    """The warnings pymmcore-plus logs on this thread inside the ``with``."""
+    handler = _ThisThreadsWarnings()
+    library_logger = logging.getLogger(PYMMCORE_PLUS_LOGGER)
+    library_logger.addHandler(handler)
+    try:
+        yield handler.messages
+    finally:
+        library_logger.removeHandler(handler)
 
 
 class ScopeflowMDAEngine(MDAEngine):
@@ -47,6 +91,27 @@ class ScopeflowMDAEngine(MDAEngine):
         if self.timeout_action == "raise":
             raise TimeoutError(message)
         logger.warning(message)
+
+    def setup_single_event(self, event: Any) -> None:
+        with _warnings_logged_by_pymmcore_plus() as refused:
+            super().setup_single_event(event)
+        if refused:
+            raise HardwareRefusedError(
+                f"The hardware refused the settings of the event {_axes_of(event)}: "
+                + "; ".join(refused)
+            )
+
+    def exec_single_event(self, event: Any) -> Iterator[Any]:
+        with _warnings_logged_by_pymmcore_plus() as failures:
+            payloads = list(super().exec_single_event(event))  # one per camera channel
+        if not payloads and failures:
+            raise CameraSnapError(
+                f"The camera failed to take the image {_axes_of(event)}: " + "; ".join(failures)
+            )
+        for message in failures:  # images came, but something was off: keep it visible
+            logger.warning("While taking the image %s: %s", _axes_of(event), message)
+        for payload in payloads:  # not ``yield from``: the runner may send "cancel"
+            yield payload
 
     def post_sequence_started(self, event: SequencedEvent) -> None:
         if self.on_sequence_started is not None:
@@ -101,6 +166,12 @@ class ScopeflowMDAEngine(MDAEngine):
             raise MemoryError("Buffer overflowed")
         for _ in range(expected - received):
             yield None
+
+
+def _axes_of(event: Any) -> Any:
+    """The pycro-manager axes of a useq event made from one (its index otherwise)."""
+    ours = event.metadata.get(EVENT_METADATA_KEY)
+    return ours["axes"] if isinstance(ours, dict) and "axes" in ours else dict(event.index)
 
 
 def _event_timeout_s(event: SequencedEvent) -> float | None:
