@@ -110,7 +110,8 @@ class ScopeflowMDAEngine(MDAEngine):
             )
         for message in failures:  # images came, but something was off: keep it visible
             logger.warning("While taking the image %s: %s", _axes_of(event), message)
-        for payload in payloads:  # not ``yield from``: the runner may send "cancel"
+        # not ``yield from``: the runner may send "cancel", which a list cannot take
+        for payload in payloads:  # noqa: UP028
             yield payload
 
     def post_sequence_started(self, event: SequencedEvent) -> None:
