@@ -9,6 +9,7 @@ import os
 import sys
 import threading
 import time
+import traceback
 import weakref
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -18,6 +19,7 @@ import numpy as np
 from pymmcore_plus import CMMCorePlus
 
 from app.acquisition import active
+from app.acquisition.bounded_call import DEFAULT_CALLBACK_TIMEOUT_S, BoundedCall
 from app.acquisition.context import ErrorSource, WorkerContext
 from app.acquisition.counts import FrameCounts
 from app.acquisition.engine import EngineWorker
@@ -27,7 +29,7 @@ from app.acquisition.flow import AcquisitionFlow
 from app.acquisition.frames import Frame
 from app.acquisition.futures import AcquisitionFuture
 from app.acquisition.handoff import HandoffQueue
-from app.acquisition.hooks import UserCallable
+from app.acquisition.hooks import UserCallable, UserFunction
 from app.acquisition.napari_display import check_napari_viewer, show_in_napari
 from app.acquisition.notifications import (
     AcqNotification,
@@ -90,6 +92,10 @@ class Acquisition:
     ``core``           the microscope (default: the current one).
     ``threads``        where the workers run (a ``ThreadFactory``): plain threads by
                        default; the window passes one that makes QThreads.
+    ``callback_timeout_s`` how long a hook, ``image_saved_fn`` or notification
+                       callback may take (60 s by default; None: no limit). One that
+                       does not return in time is reported as its error and no longer
+                       called, so it cannot hang abort, ``with`` or a future.
 
     pycro-manager's Java-bridge settings (``port``, ``timeout``, ``core_log_debug``)
     are accepted and have no effect: there is no bridge; ``saving_queue_size`` sets
@@ -124,6 +130,7 @@ class Acquisition:
         hardware_sequencing: bool = True,
         saving_queue_size: int | None = None,
         threads: ThreadFactory | None = None,
+        callback_timeout_s: float | None = DEFAULT_CALLBACK_TIMEOUT_S,
         port: Any = None,
         timeout: Any = None,
         core_log_debug: Any = None,
@@ -139,18 +146,25 @@ class Acquisition:
         # the folder name on disk, now or when a dataset kept in memory is saved
         check_dataset_name(name if name is not None else DEFAULT_NAME)
         self.pipeline = _pipeline_of(image_process_fn, on_error)
-        hooks = {
-            "event_generation_hook_fn": UserCallable.hook(
-                event_generation_hook_fn, "event_generation_hook_fn"
-            ),
-            "pre_hardware_hook_fn": UserCallable.hook(pre_hardware_hook_fn, "pre_hardware_hook_fn"),
-            "post_hardware_hook_fn": UserCallable.hook(
-                post_hardware_hook_fn, "post_hardware_hook_fn"
-            ),
-            "post_camera_hook_fn": UserCallable.hook(post_camera_hook_fn, "post_camera_hook_fn"),
+        if callback_timeout_s is not None and not callback_timeout_s > 0:
+            raise ValueError(f"callback_timeout_s must be positive or None: {callback_timeout_s}")
+        given_hooks = {
+            "event_generation_hook_fn": event_generation_hook_fn,
+            "pre_hardware_hook_fn": pre_hardware_hook_fn,
+            "post_hardware_hook_fn": post_hardware_hook_fn,
+            "post_camera_hook_fn": post_camera_hook_fn,
         }
-        image_saved = UserCallable.image_saved(image_saved_fn)
-        notification_fn = UserCallable.notification(notification_callback_fn)
+        hooks: dict[str, UserFunction | None] = {
+            role: _bounded(UserCallable.hook(fn, role), callback_timeout_s)
+            for role, fn in given_hooks.items()
+        }
+        image_saved = _bounded(UserCallable.image_saved(image_saved_fn), callback_timeout_s)
+        notification_fn = _bounded(
+            UserCallable.notification(notification_callback_fn), callback_timeout_s
+        )
+        self._bounded_calls = [
+            c for c in (*hooks.values(), image_saved, notification_fn) if isinstance(c, BoundedCall)
+        ]
 
         # 2. Build: the state, the storage, the queues and the workers; nothing runs yet.
         if core is None:
@@ -237,12 +251,12 @@ class Acquisition:
         self._start(threads or PythonThreads())
 
     def _make_notifications(
-        self, listener: UserCallable | None, debug: bool
+        self, listener: BoundedCall | None, debug: bool
     ) -> NotificationDispatcher:
         notifications = NotificationDispatcher()
         notifications.connect(self._route_to_futures)
         if listener is not None:
-            notifications.connect(listener)
+            notifications.connect(self._listener_reporting_errors(listener))
         if debug:
             notifications.connect(_log_notification)
             logger.setLevel(logging.DEBUG)
@@ -447,11 +461,32 @@ class Acquisition:
         if not any(f.exception is exception for f in self.pipeline.failures):
             self._other_errors.append(ProcessorFailure(where, None, exception, traceback_text))
             logger.error("Error in %s:\n%s", where, traceback_text)
-        stops = source.always_stops or self.pipeline.on_error is ErrorPolicy.ABORT
+        stops = source.always_stops or (
+            source.follows_policy and self.pipeline.on_error is ErrorPolicy.ABORT
+        )
         if stops:
             self._notifications.post(AcqNotification(AcquisitionMilestone.ACQ_ERROR, where))
             self.abort(exception)
         return stops
+
+    def _listener_reporting_errors(
+        self, listener: BoundedCall
+    ) -> Callable[[AcqNotification], None]:
+        """The user's notification callback; its exceptions are recorded among the
+        acquisition's errors without stopping it (a timeout once: it is not called
+        again)."""
+
+        def deliver(note: AcqNotification) -> None:
+            if listener.given_up:
+                return
+            try:
+                listener(note)
+            except Exception as exc:
+                self._report_error(
+                    ErrorSource.LISTENER, listener.where, exc, traceback.format_exc()
+                )
+
+        return deliver
 
     def _route_to_futures(self, note: AcqNotification) -> None:
         with self._lock:
@@ -472,6 +507,8 @@ class Acquisition:
         self._ended_at = time.perf_counter()
         self._notifications.post(AcqNotification(AcquisitionMilestone.ACQ_FINISHED))
         self._notifications.close()
+        for call in self._bounded_calls:
+            call.close()
         active.remove(self)
         self._done.set()
         if self.counts.snapshot()["lost"]:
@@ -577,3 +614,7 @@ def _pipeline_of(
         [p if isinstance(p, Processor) else Processor(p, source="script") for p in processors],
         on_error=on_error,
     )
+
+
+def _bounded(callable_: UserCallable | None, timeout_s: float | None) -> BoundedCall | None:
+    return BoundedCall(callable_, timeout_s) if callable_ is not None else None

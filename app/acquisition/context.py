@@ -18,7 +18,9 @@ class ErrorSource(Enum):
 
     The hardware, the storage and the user's hooks and generators stop it always (an
     event half-run or an image unstorable leaves nothing sound to go on with); image
-    processors and image-saved callbacks follow the ``on_error`` policy.
+    processors and image-saved callbacks follow the ``on_error`` policy; a notification
+    listener never stops it (as in pycro-manager: it only watches), its errors are
+    recorded.
     """
 
     HARDWARE = "hardware"
@@ -26,10 +28,15 @@ class ErrorSource(Enum):
     HOOK = "hook"
     PROCESSOR = "processor"
     CALLBACK = "callback"
+    LISTENER = "listener"
 
     @property
     def always_stops(self) -> bool:
         return self in (ErrorSource.HARDWARE, ErrorSource.STORAGE, ErrorSource.HOOK)
+
+    @property
+    def follows_policy(self) -> bool:
+        return self in (ErrorSource.PROCESSOR, ErrorSource.CALLBACK)
 
 
 class ErrorHandler(Protocol):

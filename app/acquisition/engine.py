@@ -37,7 +37,7 @@ from app.acquisition.events import (
 )
 from app.acquisition.frames import Frame, FrameMetadataFactory, writable
 from app.acquisition.handoff import HandoffQueue
-from app.acquisition.hooks import UserCallable
+from app.acquisition.hooks import UserFunction
 from app.acquisition.markers import STOP
 from app.acquisition.mda_engine import ScopeflowMDAEngine
 from app.acquisition.microscope_lock import acquire_microscope, lock_for
@@ -95,7 +95,7 @@ class EngineWorker:
         core: CMMCorePlus,
         frames: HandoffQueue[Frame],
         *,
-        hooks: dict[str, UserCallable | None],
+        hooks: dict[str, UserFunction | None],
         check_event: Callable[[Event], None] | None = None,
         drop_when_full: bool = False,
         hardware_sequencing: bool = True,

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from app.processing.signature import callable_arity, describe_callable
 
 HOOK_SIGNATURES = "(event) or (event, event_queue)"
 SAVED_SIGNATURES = "(axes, dataset) or (axes, dataset, event_queue)"
+
+
+class UserFunction(Protocol):
+    """What the engine and the workers call: a user's hook or callback, however it is
+    run (directly, or bounded in time by ``BoundedCall``)."""
+
+    @property
+    def where(self) -> str: ...
+
+    def __call__(self, *args: Any) -> Any: ...
 
 
 @dataclass(frozen=True)

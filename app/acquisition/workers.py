@@ -13,7 +13,7 @@ import numpy as np
 from app.acquisition.context import ErrorSource, WorkerContext
 from app.acquisition.frames import Frame
 from app.acquisition.handoff import HandoffQueue
-from app.acquisition.hooks import UserCallable
+from app.acquisition.hooks import UserFunction
 from app.acquisition.markers import STOP
 from app.acquisition.notifications import AcqNotification, ImageMilestone
 from app.acquisition.priority import lower_current_thread_priority
@@ -127,7 +127,7 @@ class SavingWorker:
         context: WorkerContext,
         to_save: HandoffQueue[SaveItem],
         sink: ImageSink,
-        image_saved: UserCallable | None,
+        image_saved: UserFunction | None,
         saved_latency_ns: MutableSequence[int],
     ) -> None:
         self.context = context

@@ -1,0 +1,116 @@
+"""#11 hangs from user code: a callback or hook that never returns is given up after
+``callback_timeout_s``, reported, and hangs neither ``with``, abort nor futures."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from app import Acquisition, multi_d_acquisition_events, open_dataset
+from app.acquisition.bounded_call import CallbackTimeoutError
+from app.acquisition.state import RunState
+
+TIMEOUT_S = 0.5
+
+
+@pytest.fixture
+def release():
+    """Frees the stuck user functions at the end (their threads are abandoned, not
+    killed: Python cannot stop a thread)."""
+    event = threading.Event()
+    yield event
+    event.set()
+
+
+def test_an_image_saved_fn_that_never_returns_is_given_up(core, tmp_path, release):
+    def stuck(axes, dataset):
+        if axes["time"] == 1:
+            release.wait()
+
+    started = time.monotonic()
+    with (
+        pytest.raises(CallbackTimeoutError, match=r"image_saved_fn .*did not return within 0.5 s"),
+        Acquisition(
+            directory=tmp_path, name="stuck", image_saved_fn=stuck, callback_timeout_s=TIMEOUT_S
+        ) as acq,
+    ):
+        acq.acquire(multi_d_acquisition_events(num_time_points=4))
+    assert time.monotonic() - started < 15
+    assert acq.status.state is RunState.FAILED
+    assert {0, 1} <= set(open_dataset(acq.dataset_path).axes["time"])  # saved before the callback
+
+
+def test_under_pass_through_the_acquisition_goes_on_without_the_callback(core, tmp_path, release):
+    calls = []
+
+    def stuck(axes, dataset):
+        calls.append(axes["time"])
+        if axes["time"] == 0:
+            release.wait()
+
+    with Acquisition(
+        directory=tmp_path,
+        name="goes_on",
+        image_saved_fn=stuck,
+        callback_timeout_s=TIMEOUT_S,
+        on_error="pass_through",
+    ) as acq:
+        acq.acquire(multi_d_acquisition_events(num_time_points=5))
+    assert acq.status.state is RunState.FINISHED
+    assert acq.status.counts["saved"] == 5
+    assert calls == [0]  # given up, not called again
+    assert any(isinstance(e.exception, CallbackTimeoutError) for e in acq.errors)
+
+
+def test_a_notification_listener_that_never_returns_blocks_no_future(core, tmp_path, release):
+    def stuck(notification):
+        release.wait()
+
+    started = time.monotonic()
+    with Acquisition(
+        directory=tmp_path,
+        name="listener",
+        notification_callback_fn=stuck,
+        callback_timeout_s=TIMEOUT_S,
+    ) as acq:
+        future = acq.acquire(multi_d_acquisition_events(num_time_points=3))
+        image = future.await_image_saved({"time": 2}, return_image=True, timeout=20)
+    assert image is not None
+    assert time.monotonic() - started < 15
+    assert acq.status.state is RunState.FINISHED  # a listener only watches
+    assert any(isinstance(e.exception, CallbackTimeoutError) for e in acq.errors)
+
+
+def test_a_hook_that_never_returns_stops_the_acquisition(core, tmp_path, release):
+    def stuck(event):
+        release.wait()
+        return event
+
+    with (
+        pytest.raises(CallbackTimeoutError, match="post_hardware_hook_fn"),
+        Acquisition(
+            directory=tmp_path,
+            name="hook",
+            post_hardware_hook_fn=stuck,
+            callback_timeout_s=TIMEOUT_S,
+        ) as acq,
+    ):
+        acq.acquire({"axes": {"time": 0}})
+    assert acq.status.state is RunState.FAILED
+
+
+def test_abort_returns_while_a_callback_is_stuck(core, tmp_path, release):
+    def stuck(axes, dataset):
+        release.wait()
+
+    acq = Acquisition(directory=tmp_path, name="abort", image_saved_fn=stuck, callback_timeout_s=30)
+    acq.acquire(multi_d_acquisition_events(num_time_points=50, time_interval_s=0.05))
+    time.sleep(0.3)
+    started = time.monotonic()
+    acq.abort()
+    release.set()  # a callback stuck for good would hold only its own thread
+    acq.await_completion(timeout=20)
+    assert time.monotonic() - started < 20
+    assert acq.status.state is RunState.ABORTED
