@@ -62,7 +62,10 @@ def test_time_interval_is_respected(core, tmp_path):
     assert time.perf_counter() - start >= 0.4
     dataset = open_dataset(acq.dataset_path)
     elapsed = [dataset.read_metadata(time=t)["ElapsedTime-ms"] for t in range(3)]
-    assert elapsed[2] - elapsed[0] >= 390
+    # each frame no earlier than its time from the start (a late first frame, on a busy
+    # machine, may bring the next ones closer to it: their times count from the start)
+    for t, ms in enumerate(elapsed):
+        assert ms >= 200 * t - 10, elapsed
 
 
 def test_useq_sequence_is_accepted(core, tmp_path):

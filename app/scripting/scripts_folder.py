@@ -9,8 +9,11 @@ scripts is a few kilobytes, so reading it all is cheap.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
+import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,9 +44,11 @@ class ScriptState:
 class ScriptsFolder:
     """Keeps the registry in step with the files of one folder.
 
-    ``scan`` is cheap and meant to be called on a timer (the app: every 200 ms, on the
-    GUI thread, so scripts run where Qt objects may be made). ``changed`` fires when a
-    file was loaded, failed, appeared or went away.
+    ``scan`` is cheap and meant to be called a few times a second from one thread at
+    a time (the app: a ``ScriptsWatcher`` thread, never the GUI thread, since a script
+    runs its module code when loaded and may never return). ``changed`` fires, on the
+    scanning thread, when a file was loaded, failed, appeared or went away.
+    ``snapshot()`` and ``state_of()`` may be called from any thread.
     """
 
     changed = Signal()
@@ -52,6 +57,38 @@ class ScriptsFolder:
         self.path = Path(path)
         self.registry = registry
         self.states: dict[Path, ScriptState] = {}
+        #: the file whose module code runs now, and since when (time.monotonic())
+        self.loading: tuple[Path, float] | None = None
+        self._loading_digest = ""
+        self._given_up: dict[Path, str] = {}  # file -> digest of the version given up
+        self._lock = threading.Lock()
+
+    def snapshot(self) -> list[ScriptState]:
+        """Copies of every file's state, by file name."""
+        with self._lock:
+            states = [
+                dataclasses.replace(s, processors=list(s.processors)) for s in self.states.values()
+            ]
+        return sorted(states, key=lambda state: state.path.name)
+
+    def state_of(self, path: Path) -> ScriptState | None:
+        with self._lock:
+            state = self.states.get(path)
+            return dataclasses.replace(state) if state is not None else None
+
+    def give_up(self, path: Path, message: str) -> None:
+        """The version of ``path`` being loaded never finished: show ``message`` as its
+        error and do not load that version again (a saved change is loaded)."""
+        with self._lock:
+            state = self.states.get(path) or ScriptState(path)
+            loading_it = self.loading is not None and self.loading[0] == path
+            self._given_up[path] = self._loading_digest if loading_it else state.digest
+            state.error = message
+            self.states[path] = state
+            if self.loading is not None and self.loading[0] == path:
+                self.loading = None
+        logger.error("%s", message)
+        self.changed.emit()
 
     def files(self) -> list[Path]:
         if not self.path.is_dir():
@@ -71,23 +108,37 @@ class ScriptsFolder:
             except OSError:
                 continue  # being replaced right now: the next scan sees the new file
             digest = hashlib.sha1(data).hexdigest()
-            state = self.states.get(path)
-            if state is not None and state.digest == digest:
-                continue
-            state = state or ScriptState(path)
-            state.digest = digest
+            with self._lock:
+                state = self.states.get(path)
+                if state is not None and state.digest == digest:
+                    continue
+                if self._given_up.get(path) == digest:
+                    continue  # this version never finished loading: wait for a change
+                self._given_up.pop(path, None)
+                state = dataclasses.replace(state) if state else ScriptState(path)
+                state.digest = digest
+                self.loading = (path, time.monotonic())
+                self._loading_digest = digest
             text = data.decode("utf-8", errors="replace")
-            result = load_script(path, text, self.registry)
-            state.processors, state.error = result.processors, result.error
-            self.states[path] = state
+            result = load_script(path, text, self.registry)  # the user's code runs here
+            with self._lock:
+                if self.loading is None or self.loading[0] != path:
+                    return touched  # given up meanwhile: this thread's scan is over
+                self.loading = None
+                state.processors, state.error = result.processors, result.error
+                self.states[path] = state
             touched.append(path)
             if result.error is None:
                 logger.info(
                     "Loaded %s: %s", path.name, ", ".join(result.processors) or "no processor"
                 )
-        for path in [p for p in self.states if p not in present]:
+        with self._lock:
+            gone = [p for p in self.states if p not in present]
+        for path in gone:
             removed = self.registry.remove_source(str(path))
-            del self.states[path]
+            with self._lock:
+                self.states.pop(path, None)
+                self._given_up.pop(path, None)
             touched.append(path)
             logger.info("Removed %s and its processors %s", path.name, removed)
         if touched:
@@ -95,10 +146,13 @@ class ScriptsFolder:
         return touched
 
     def move_to(self, path: str | Path) -> None:
-        """Use another folder: the old folder's processors go, the new folder's come."""
-        for old in list(self.states):
-            self.registry.remove_source(str(old))
-        self.states.clear()
+        """Use another folder: the old folder's processors go now, the new folder's come
+        with the next scan (on the scanning thread: loading runs the scripts' code)."""
+        with self._lock:
+            old = list(self.states)
+            self.states.clear()
+            self._given_up.clear()
+        for file in old:
+            self.registry.remove_source(str(file))
         self.path = Path(path)
-        self.scan()
         self.changed.emit()

@@ -181,7 +181,7 @@ def bench_reload(saves: int = 20) -> list[dict[str, Any]]:
         path.write_text(text, encoding="utf-8")
         while True:
             app.processEvents()
-            state = window.scripts.states.get(path)
+            state = window.scripts.state_of(path)
             if state is not None and state.digest == digest and state.processors:
                 break
             time.sleep(0.001)
@@ -194,6 +194,6 @@ def bench_reload(saves: int = 20) -> list[dict[str, Any]]:
             "saves": saves,
             "median ms": median(latencies),
             "max ms": max(latencies),
-            "scan interval ms": 200,
+            "scan interval ms": round(1000 * window.scripts_watcher.interval_s),
         }
     ]

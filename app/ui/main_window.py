@@ -29,6 +29,7 @@ from app.processing.display import LatestFrameSlot
 from app.scripting.locations import default_scripts_folder
 from app.scripting.namespace import BANNER, console_namespace
 from app.scripting.scripts_folder import ScriptsFolder
+from app.scripting.scripts_watcher import ScriptsWatcher
 from app.settings_store import SettingsStore
 from app.storage.opening import open_dataset
 from app.storage.ram_dataset import RAMDataset
@@ -48,12 +49,12 @@ from app.ui.qt_waiting import wait_processing_events
 from app.ui.scripts_panel import ScriptsPanel
 from app.ui.status import StatusLine
 from app.ui.viewer import ImageViewer
+from app.ui.widgets import ChangeBridge
 from app.ui.window_settings import WindowSettings
 
 logger = logging.getLogger(__name__)
 
 STATUS_INTERVAL_MS = 500
-SCRIPTS_SCAN_MS = 200  # a saved script is live again within half a second
 
 
 class MainWindow(QMainWindow):
@@ -81,7 +82,13 @@ class MainWindow(QMainWindow):
         self.scripts = ScriptsFolder(
             Path(scripts_folder or default_scripts_folder()), self.registry
         )
-        self.scripts.scan()  # before the saved pipeline order is applied
+        # Scripts load on a thread of their own (a script's module code may never
+        # return); the saved pipeline order applies once the first scan is done.
+        self.scripts_watcher = ScriptsWatcher(self.scripts)
+        self._scripts_ready = ChangeBridge()
+        self._scripts_ready.changed.connect(lambda: self.remembered.restore_pipeline(self.registry))
+        self.scripts_watcher.first_scan_done.connect(self._scripts_ready.changed.emit)
+        self.scripts_watcher.start()
         preferences = default_preferences()
         self.setWindowTitle("Scopeflow")
         self.setWindowIcon(application_icon())
@@ -165,9 +172,6 @@ class MainWindow(QMainWindow):
         self._status_timer = QTimer(self)
         self._status_timer.timeout.connect(self._status_tick)
         self._status_timer.start(STATUS_INTERVAL_MS)
-        self._scripts_timer = QTimer(self)
-        self._scripts_timer.timeout.connect(self.scripts.scan)
-        self._scripts_timer.start(SCRIPTS_SCAN_MS)
 
     @property
     def core(self) -> CMMCorePlus:
@@ -202,7 +206,8 @@ class MainWindow(QMainWindow):
             view_menu.addAction(dock.toggleViewAction())
 
     def _restore_settings(self) -> None:
-        self.remembered.restore(self, self.registry)
+        self.remembered.restore_layout(self)
+        self.remembered.restore_pipeline(self.registry)  # again once the scripts loaded
         directory = self.remembered.data_directory()
         if directory:
             self.acquisition_panel.data_directory = directory
@@ -457,7 +462,7 @@ class MainWindow(QMainWindow):
         self.log_panel.detach()
         self.display.stop()
         self._status_timer.stop()
-        self._scripts_timer.stop()
+        self.scripts_watcher.stop()
         if self.console is not None:
             self.console.shutdown()
         super().closeEvent(event)

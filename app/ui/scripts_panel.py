@@ -75,7 +75,7 @@ class ScriptsPanel(QWidget):
     def rebuild(self) -> None:
         selected = self.selected_path()
         self.location.setText(f"Scripts folder: {self.folder.path}")
-        states = sorted(self.folder.states.values(), key=lambda s: s.path.name)
+        states = self.folder.snapshot()
         self.table.setRowCount(len(states))
         for row, state in enumerate(states):
             name = QTableWidgetItem(state.path.name)
@@ -105,7 +105,7 @@ class ScriptsPanel(QWidget):
 
     def _show_details(self) -> None:
         path = self.selected_path()
-        state = self.folder.states.get(Path(path)) if path else None
+        state = self.folder.state_of(Path(path)) if path else None
         if state is None:
             self.details.clear()
             return

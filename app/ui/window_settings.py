@@ -28,15 +28,18 @@ class WindowSettings:
     def data_directory(self) -> str | None:
         return self.store.get("acquisition/directory", str, "") or None
 
-    def restore(self, window: QMainWindow, registry: ProcessorRegistry) -> None:
-        """The window's geometry and docks, and the pipeline's order and switches; what
-        cannot be applied is ignored with a warning (the window then starts as new)."""
+    def restore_layout(self, window: QMainWindow) -> None:
+        """The window's geometry and docks; what cannot be applied is ignored with a
+        warning (the window then starts as new)."""
         geometry = self._bytes("window/geometry")
         if geometry is not None and not window.restoreGeometry(geometry):
             logger.warning("Ignored an unusable saved window geometry")
         state = self._bytes("window/state")
         if state is not None and not window.restoreState(state):
             logger.warning("Ignored an unusable saved window layout")
+
+    def restore_pipeline(self, registry: ProcessorRegistry) -> None:
+        """The pipeline's order and switches, once the scripts are loaded."""
         pipeline = self.store.get("processors/state", list, [])
         try:
             registry.restore_state(pipeline)
