@@ -153,6 +153,11 @@ def _report_acquisitions() -> int:
             f"({status.reason}), {counts.get('saved', 0)} images saved, "
             f"{counts.get('lost', 0)} lost, {counts.get('missing', 0)} missing"
             + (
+                f", {counts['unprocessed']} saved without processing (stopped first)"
+                if counts.get("unprocessed")
+                else ""
+            )
+            + (
                 f", {counts['duplicates']} with repeated axes kept under 'duplicate'"
                 if counts.get("duplicates")
                 else ""

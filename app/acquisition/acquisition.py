@@ -343,17 +343,22 @@ class Acquisition:
         """No more events will come from the caller; end once the pending ones are done."""
         self._flow.request_finish()
 
-    def abort(self, exception: BaseException | None = None) -> None:
-        """Stop as soon as possible. Frames already acquired are still processed and saved.
+    def abort(
+        self, exception: BaseException | None = None, *, discard_unprocessed: bool = False
+    ) -> None:
+        """Stop as soon as possible: no event starts, a camera burst is cancelled, and
+        frames still waiting for the processors skip them: they are saved as acquired,
+        marked ``ScopeflowUnprocessed`` in their metadata (``discard_unprocessed=True``
+        drops them instead). Returns at once; ``await_completion`` waits for the end.
 
         ``exception``: the error that is the reason (then the acquisition *failed*, and
         ``await_completion`` raises it)."""
         if exception is not None:
             with self._lock:
                 self._exception = self._exception or exception
-            self._flow.abort(FinishReason.FAILED, f"failed: {exception!r}")
+            self._flow.abort(FinishReason.FAILED, f"failed: {exception!r}", discard_unprocessed)
         else:
-            self._flow.abort(FinishReason.ABORTED, "aborted by the user")
+            self._flow.abort(FinishReason.ABORTED, "aborted by the user", discard_unprocessed)
 
     def pause(self) -> None:
         """Hold the hardware before the next event (a running camera burst finishes)."""

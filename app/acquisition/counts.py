@@ -12,9 +12,11 @@ class FrameCounts:
 
     How they add up, once an acquisition has finished:
 
-    - ``acquired == processed + failed + lost``: each camera frame went through the
-      processors, or raised in one, or never reached them (``lost``: the processing
-      queue was full under the drop policy, or the acquisition stopped on an error).
+    - ``acquired == processed + failed + lost + unprocessed``: each camera frame went
+      through the processors, or raised in one, or never reached them (``lost``: the
+      processing queue was full under the drop policy, or the user asked to discard
+      frames on abort; ``unprocessed``: the acquisition stopped before its turn, so it
+      was passed on as acquired, marked so in its metadata).
     - ``outputs == saved + unsaved``: each image the processors passed on was saved,
       or was not (no saving configured, or the saver failed).
     - ``dropped_by_processors`` counts processed frames for which the processors
@@ -28,6 +30,7 @@ class FrameCounts:
     processed: int = 0
     failed: int = 0
     lost: int = 0
+    unprocessed: int = 0
     dropped_by_processors: int = 0
     outputs: int = 0
     saved: int = 0
@@ -50,6 +53,6 @@ class FrameCounts:
         """Whether every frame is accounted for (true once the acquisition is over)."""
         s = self.snapshot()
         return (
-            s["acquired"] == s["processed"] + s["failed"] + s["lost"]
+            s["acquired"] == s["processed"] + s["failed"] + s["lost"] + s["unprocessed"]
             and s["outputs"] == s["saved"] + s["unsaved"]
         )

@@ -60,6 +60,9 @@ class AcquisitionFlow:
         self._queue_closed = False
         self.discarded_events = 0
         self.submitted_events = 0
+        #: abort(discard_unprocessed=True): frames not yet processed are dropped, not
+        #: saved unprocessed
+        self.discard_unprocessed = False
 
     # ---- submitting events (any thread) ----
     def prepare(self, events: Any) -> EventBatch:
@@ -181,10 +184,17 @@ class AcquisitionFlow:
         with self._cond:
             return self._cond.wait_for(lambda: self._state.is_stopping, timeout)
 
-    def abort(self, reason: FinishReason = FinishReason.ABORTED, why: str = "") -> None:
-        """Stop: no event starts any more; frames acquired still drain. The first
-        reason given is kept (an error that then aborts stays the reason)."""
+    def abort(
+        self,
+        reason: FinishReason = FinishReason.ABORTED,
+        why: str = "",
+        discard_unprocessed: bool = False,
+    ) -> None:
+        """Stop: no event starts any more; frames acquired still drain (saved without
+        processing, or dropped with ``discard_unprocessed``). The first reason given is
+        kept (an error that then aborts stays the reason)."""
         with self._cond:
+            self.discard_unprocessed = self.discard_unprocessed or discard_unprocessed
             if not self._state.is_stopping and not self._state.is_over:
                 self._finish_reason = reason
                 self._move(RunState.ABORTING, why or "aborting")

@@ -24,6 +24,9 @@ from app.storage.sink import ImageSink
 
 logger = logging.getLogger(__name__)
 
+#: the metadata key that marks an image saved without going through the processors
+UNPROCESSED_KEY = "ScopeflowUnprocessed"
+
 #: what the saving queue carries: an image, its metadata, when its frame was acquired
 SaveItem = tuple[Any, dict[str, Any], int]
 
@@ -67,15 +70,32 @@ class ProcessingWorker:
             if self.to_save is not None:
                 self.to_save.put_marker(STOP)
 
+    def _pass_unprocessed(self, frame: Frame, why: str) -> None:
+        """After a stop, a frame still waiting skips the processors (a slow one would
+        hold the end of the acquisition for as long as the queue is long) and is
+        saved as acquired, marked so: nothing acquired is lost."""
+        frame.metadata[UNPROCESSED_KEY] = f"not processed: the acquisition stopped ({why})"
+        self.context.counts.add(unprocessed=1, outputs=1)
+        if self.to_save is None:
+            self.context.counts.add(unsaved=1)
+        else:
+            self.to_save.put((frame.image, frame.metadata, frame.acquired_ns))
+        if self.display.put(frame.image, frame.metadata):
+            self.context.counts.add(displayed_skipped=1)
+
     def _not_saved(self, axes: dict[str, Any], why: str) -> None:
         self.context.notify(AcqNotification(ImageMilestone.IMAGE_NOT_SAVED, axes, why))
 
     def _process(self, frame: Frame) -> None:
         counts = self.context.counts
         axes = dict(frame.metadata.get("Axes") or {})
-        if self.stopped_on_error:
-            counts.add(lost=1)
-            self._not_saved(axes, "the acquisition stopped on an error before it was processed")
+        flow = self.context.flow
+        if self.stopped_on_error or flow.stopping:
+            if flow.discard_unprocessed:
+                counts.add(lost=1)
+                self._not_saved(axes, "discarded: the acquisition was aborted before its turn")
+                return
+            self._pass_unprocessed(frame, flow.reason)
             return
         self.latency_ns.append(time.perf_counter_ns() - frame.acquired_ns)
         failures_before = len(self.pipeline.failures)

@@ -297,6 +297,8 @@ class MainWindow(QMainWindow):
             else:
                 where = f" in {acq.dataset_path}" if acq.dataset_path else ""
                 text = f"{verb}: {saved} saved, {lost} lost{where}"
+            if counts.get("unprocessed"):
+                text += f"; {counts['unprocessed']} saved without processing (stopped first)"
             if counts.get("duplicates"):
                 text += f"; {counts['duplicates']} with repeated axes kept under 'duplicate'"
         self.acquisition_panel.show_result(text, counts.get("acquired", 0), total)
