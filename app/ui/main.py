@@ -26,10 +26,9 @@ def run_app(
     through it, write the report there and return 0 if every step passed."""
     from PyQt6.QtWidgets import QApplication
 
-    from app.ui.icon import application_icon, set_taskbar_identity
+    from app.ui.icon import application_icon
     from app.ui.main_window import MainWindow
 
-    set_taskbar_identity()  # before the first window
     _route_qt_messages()
     app = QApplication.instance() or QApplication(sys.argv)
     app.setApplicationName("Scopeflow")
