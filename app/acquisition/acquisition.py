@@ -96,6 +96,10 @@ class Acquisition:
                        callback may take (60 s by default; None: no limit). One that
                        does not return in time is reported as its error and no longer
                        called, so it cannot hang abort, ``with`` or a future.
+    ``restore_hardware`` put Z, XY, the channel preset, the exposure and the shutter
+                       back where they were before, once the acquisition ends (as
+                       Micro-Manager does; pycro-manager leaves them; the window asks
+                       for it unless the user chose otherwise).
 
     pycro-manager's Java-bridge settings (``port``, ``timeout``, ``core_log_debug``)
     are accepted and have no effect: there is no bridge; ``saving_queue_size`` sets
@@ -131,6 +135,7 @@ class Acquisition:
         saving_queue_size: int | None = None,
         threads: ThreadFactory | None = None,
         callback_timeout_s: float | None = DEFAULT_CALLBACK_TIMEOUT_S,
+        restore_hardware: bool = False,
         port: Any = None,
         timeout: Any = None,
         core_log_debug: Any = None,
@@ -221,6 +226,7 @@ class Acquisition:
                 check_event=checker if rewriting else None,
                 drop_when_full=full_queue == "drop",
                 hardware_sequencing=hardware_sequencing,
+                restore_hardware=restore_hardware,
             ),
             ProcessingWorker(
                 context,

@@ -37,6 +37,7 @@ from app.acquisition.events import (
 )
 from app.acquisition.frames import Frame, FrameMetadataFactory, writable
 from app.acquisition.handoff import HandoffQueue
+from app.acquisition.hardware_state import HardwareState
 from app.acquisition.hooks import UserFunction
 from app.acquisition.markers import STOP
 from app.acquisition.mda_engine import ScopeflowMDAEngine
@@ -99,8 +100,10 @@ class EngineWorker:
         check_event: Callable[[Event], None] | None = None,
         drop_when_full: bool = False,
         hardware_sequencing: bool = True,
+        restore_hardware: bool = False,
     ) -> None:
         self.core = core
+        self.restore_hardware = restore_hardware
         self.flow = context.flow
         self.frames = frames
         self.counts = context.counts
@@ -143,6 +146,7 @@ class EngineWorker:
         )
 
     def _run_on_microscope(self) -> None:
+        before = HardwareState.read(self.core) if self.restore_hardware else None
         try:
             self.mda.setup_sequence(useq.MDASequence())
             self._post(AcquisitionMilestone.ACQ_STARTED)
@@ -164,6 +168,8 @@ class EngineWorker:
                 self.mda.teardown_sequence(useq.MDASequence())
             except Exception:
                 logger.exception("Error while tearing down the acquisition")
+            if before is not None:
+                before.restore(self.core)
             self._post(AcquisitionMilestone.ACQ_EVENTS_FINISHED)
             self.frames.put_marker(STOP)
 

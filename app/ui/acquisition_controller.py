@@ -68,7 +68,10 @@ class AcquisitionController(QObject):
         return self.acquisition is not None and not self.acquisition.is_finished()
 
     def start(
-        self, events: list[dict[str, Any]], save_target: tuple[str, str] | None
+        self,
+        events: list[dict[str, Any]],
+        save_target: tuple[str, str] | None,
+        restore_hardware: bool = True,
     ) -> Acquisition:
         if self.running:
             raise RuntimeError("An acquisition is already running")
@@ -81,6 +84,7 @@ class AcquisitionController(QObject):
             storage=None if save_target else self.unsaved_storage,
             on_error=ErrorPolicy.PASS_THROUGH,
             threads=QtThreads(),
+            restore_hardware=restore_hardware,
         )
         acq.acquire(events)
         acq.mark_finished()

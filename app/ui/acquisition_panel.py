@@ -13,6 +13,7 @@ from typing import Any
 from pymmcore_plus import CMMCorePlus
 from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtWidgets import (
+    QCheckBox,
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
@@ -136,6 +137,14 @@ class AcquisitionPanel(QWidget):
         return save_box
 
     def _build_controls(self, layout: QVBoxLayout) -> None:
+        self.return_hardware = QCheckBox("Afterwards, return the microscope to where it was")
+        self.return_hardware.setChecked(True)
+        self.return_hardware.setToolTip(
+            "When the acquisition ends, put Z, XY, the channel preset, the exposure and "
+            "the shutter back as they were before it started (as Micro-Manager does). "
+            "Unchecked, they stay where the acquisition left them."
+        )
+        layout.addWidget(self.return_hardware)
         buttons = QHBoxLayout()
         self.start_button = QPushButton("Start")
         self.start_button.clicked.connect(self.startRequested)

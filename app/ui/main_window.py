@@ -211,10 +211,15 @@ class MainWindow(QMainWindow):
         directory = self.remembered.data_directory()
         if directory:
             self.acquisition_panel.data_directory = directory
+        self.acquisition_panel.return_hardware.setChecked(self.remembered.return_hardware())
 
     def save_settings(self) -> None:
         self.remembered.save(
-            self, self.registry, self.acquisition_panel.data_directory, self.scripts.path
+            self,
+            self.registry,
+            self.acquisition_panel.data_directory,
+            self.scripts.path,
+            self.acquisition_panel.return_hardware.isChecked(),
         )
 
     # ------------------------------------------------------------ camera
@@ -254,7 +259,9 @@ class MainWindow(QMainWindow):
         try:
             events = self.acquisition_panel.events()
             target = self.acquisition_panel.save_target()
-            acq = self.controller.start(events, target)
+            acq = self.controller.start(
+                events, target, self.acquisition_panel.return_hardware.isChecked()
+            )
         except Exception as exc:
             self.show_error_message(f"Could not start the acquisition: {exc}")
             return

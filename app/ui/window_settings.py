@@ -28,6 +28,10 @@ class WindowSettings:
     def data_directory(self) -> str | None:
         return self.store.get("acquisition/directory", str, "") or None
 
+    def return_hardware(self) -> bool:
+        """After an acquisition, return the hardware to where it was (default: yes)."""
+        return self.store.get("acquisition/return_hardware", bool, True)
+
     def restore_layout(self, window: QMainWindow) -> None:
         """The window's geometry and docks; what cannot be applied is ignored with a
         warning (the window then starts as new)."""
@@ -62,12 +66,14 @@ class WindowSettings:
         registry: ProcessorRegistry,
         data_directory: str,
         scripts_folder: Path,
+        return_hardware: bool = True,
     ) -> None:
         self.store.set("window/geometry", _base64(window.saveGeometry()))
         self.store.set("window/state", _base64(window.saveState()))
         self.store.set("processors/state", registry.state())
         self.store.set("acquisition/directory", data_directory)
         self.store.set("scripts/folder", str(scripts_folder))
+        self.store.set("acquisition/return_hardware", return_hardware)
         self.store.save()
 
     def remember_scripts_folder(self, folder: str) -> None:
