@@ -286,3 +286,26 @@ def test_processors_reorder_by_drag_and_buttons(qtbot, window):
     panel.up_button.click()
     assert window.registry.names() == ["b", "a", "c"]
     assert [panel.table.item(r, 2).text() for r in range(3)] == ["b", "a", "c"]
+
+
+def test_the_microscope_panel_follows_changes_made_elsewhere(qtbot, window, core):
+    """The console, a script or an acquisition change the core: the panel shows it."""
+    panel = window.microscope_panel
+    core.setExposure(33.0)
+    core.setConfig("Channel", "Cy5")
+    core.setPosition(12.5)
+    core.setXYPosition(40.0, -20.0)
+    qtbot.waitUntil(lambda: panel.exposure.value() == 33.0, timeout=5000)
+    qtbot.waitUntil(lambda: panel.channel.currentText() == "Cy5", timeout=5000)
+    qtbot.waitUntil(lambda: panel.z_label.text() == "12.50 µm", timeout=5000)
+    qtbot.waitUntil(lambda: panel.xy_label.text() == "40.0, -20.0 µm", timeout=5000)
+    assert core.getExposure() == 33.0  # showing it did not set it back
+
+
+def test_the_panel_follows_changes_made_on_another_thread(qtbot, window, core):
+    import threading
+
+    thread = threading.Thread(target=lambda: core.setExposure(21.0))
+    thread.start()
+    thread.join()
+    qtbot.waitUntil(lambda: window.microscope_panel.exposure.value() == 21.0, timeout=5000)

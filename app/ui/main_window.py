@@ -463,6 +463,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         self.state.uninstall()
+        self.microscope_panel.core_events.disconnect_core()
         self.set_live(False)
         if self.controller.running:
             self.controller.abort()

@@ -21,6 +21,8 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from app.ui.core_events import CoreEvents
+
 logger = logging.getLogger(__name__)
 
 
@@ -55,8 +57,17 @@ class MicroscopePanel(QWidget):
         layout.addWidget(self._build_camera())
         layout.addWidget(self._build_stage())
         layout.addStretch()
+        # whoever changes the microscope (console, script, acquisition, this panel),
+        # the controls follow: nothing shown is stale
+        self.core_events = CoreEvents(core, self)
+        self.core_events.exposureChanged.connect(self._show_exposure)
+        self.core_events.configSet.connect(self._show_preset)
+        self.core_events.zChanged.connect(self._show_z)
+        self.core_events.xyChanged.connect(self._show_xy)
+        self.core_events.systemChanged.connect(self.refresh)
         self.refresh()
-        # Stages move in their own time: show where they are, a few times a second.
+        # A stage moved by its joystick announces nothing: while no acquisition keeps
+        # the core busy, ask where the stages are a few times a second.
         self._position_timer = QTimer(self)
         self._position_timer.timeout.connect(self._poll_positions)
         self._position_timer.start(250)
@@ -119,7 +130,26 @@ class MicroscopePanel(QWidget):
     def set_core(self, core: CMMCorePlus) -> None:
         """Drive another microscope (a configuration was loaded): show its state."""
         self.core = core
+        self.core_events.set_core(core)
         self.refresh()
+
+    def _show_exposure(self, ms: float) -> None:
+        self.exposure.blockSignals(True)
+        self.exposure.setValue(ms)
+        self.exposure.blockSignals(False)
+
+    def _show_preset(self, group: str, preset: str) -> None:
+        if group != self.core.getChannelGroup():
+            return
+        self.channel.blockSignals(True)
+        self.channel.setCurrentText(preset)
+        self.channel.blockSignals(False)
+
+    def _show_z(self, z: float) -> None:
+        self.z_label.setText(f"{z + 0.0:.2f} µm")
+
+    def _show_xy(self, x: float, y: float) -> None:
+        self.xy_label.setText(f"{x + 0.0:.1f}, {y + 0.0:.1f} µm")
 
     def show_live(self, on: bool) -> None:
         """Live's state: the Live button down, Snap unavailable while it runs."""
