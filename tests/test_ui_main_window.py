@@ -309,3 +309,42 @@ def test_the_panel_follows_changes_made_on_another_thread(qtbot, window, core):
     thread.start()
     thread.join()
     qtbot.waitUntil(lambda: window.microscope_panel.exposure.value() == 21.0, timeout=5000)
+
+
+def _start_long_acquisition(window, tmp_path, points=40):
+    panel = window.acquisition_panel
+    panel.time_box.setChecked(True)
+    panel.time_points.setValue(points)
+    panel.interval.setValue(0.05)
+    panel.directory.setText(str(tmp_path / "quit"))
+    panel.start_button.click()
+    assert window.controller.running
+
+
+@pytest.mark.parametrize("choice", ["cancel", "finish", "abort"])
+def test_quitting_during_an_acquisition_asks_and_saves_what_was_acquired(
+    qtbot, window, tmp_path, choice
+):
+    from app.acquisition.state import RunState
+    from app.ui.main_window import QuitChoice
+
+    _start_long_acquisition(window, tmp_path)
+    window.ask_how_to_quit = lambda: QuitChoice[choice.upper()]
+    acq = window.controller.acquisition
+    qtbot.waitUntil(lambda: acq.status.counts["saved"] >= 2, timeout=10000)
+    window.close()
+    if choice == "cancel":
+        assert window.isVisible() and window.controller.running
+        acq.abort()
+        qtbot.waitUntil(lambda: _finished(window), timeout=30000)
+        return
+    if choice == "finish":
+        assert window.isVisible()  # still open while the acquisition runs on
+        qtbot.waitUntil(lambda: not window.isVisible(), timeout=30000)
+        assert acq.status.state is RunState.FINISHED
+        assert len(open_dataset(acq.dataset_path).index) == 40
+    else:
+        assert not window.isVisible()
+        assert acq.status.state is RunState.ABORTED
+    dataset = open_dataset(acq.dataset_path)
+    assert len(dataset.index) == acq.status.counts["saved"] > 0  # closed properly, readable

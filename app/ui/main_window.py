@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,13 @@ from app.ui.window_settings import WindowSettings
 
 logger = logging.getLogger(__name__)
 
+
+class QuitChoice(Enum):
+    FINISH = "let the acquisition finish, then quit"
+    ABORT = "abort the acquisition and quit"
+    CANCEL = "keep working"
+
+
 STATUS_INTERVAL_MS = 500
 
 
@@ -98,6 +106,7 @@ class MainWindow(QMainWindow):
         self.live_slot: LatestFrameSlot[np.ndarray] = LatestFrameSlot()
         self._live: LiveWorker | None = None
         self.skipped = 0
+        self._closing_after_acquisition = False
         self.named_views = NamedViewDocks(self, state.views)
 
         self.viewer = ImageViewer()
@@ -311,6 +320,8 @@ class MainWindow(QMainWindow):
         self.acquisition_panel.show_result(text, counts.get("acquired", 0), total)
 
         self.browser.acquisition_ended()
+        if self._closing_after_acquisition:
+            QTimer.singleShot(0, self.close)  # the user asked to quit once it finished
 
     # ------------------------------------------------------------ datasets
     def choose_dataset(self) -> None:
@@ -461,7 +472,47 @@ class MainWindow(QMainWindow):
         """The viewer that shows ``acquisition`` (the window shows every displayed one)."""
         return self.viewer
 
+    def ask_how_to_quit(self) -> QuitChoice:
+        """Asked when the window closes during an acquisition (tests replace it)."""
+        if os.environ.get("SCOPEFLOW_NO_DIALOGS"):
+            return QuitChoice.ABORT
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle("An acquisition is running")
+        box.setText("An acquisition is running. Quit Scopeflow?")
+        box.setInformativeText(
+            "Either way, the images acquired so far are saved and the dataset is closed "
+            "properly before Scopeflow quits."
+        )
+        finish = box.addButton("Let it finish, then quit", QMessageBox.ButtonRole.AcceptRole)
+        abort = box.addButton("Abort and quit", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        clicked = box.clickedButton()
+        if clicked is finish:
+            return QuitChoice.FINISH
+        if clicked is abort:
+            return QuitChoice.ABORT
+        return QuitChoice.CANCEL
+
     def closeEvent(self, event) -> None:
+        if self.controller.running and not self._closing_after_acquisition:
+            choice = self.ask_how_to_quit()
+            if choice is QuitChoice.CANCEL:
+                event.ignore()
+                return
+            if choice is QuitChoice.FINISH:
+                event.ignore()
+                self._closing_after_acquisition = True
+                self.statusBar().showMessage(
+                    "Scopeflow quits when the acquisition has finished (Abort stops it now)."
+                )
+                return
+            self.controller.abort()
+        self._close_everything()
+        super().closeEvent(event)
+
+    def _close_everything(self) -> None:
         self.state.uninstall()
         self.microscope_panel.core_events.disconnect_core()
         self.set_live(False)
@@ -475,4 +526,3 @@ class MainWindow(QMainWindow):
         self.scripts_watcher.stop()
         if self.console is not None:
             self.console.shutdown()
-        super().closeEvent(event)
