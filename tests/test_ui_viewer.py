@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+import pytest
 
 from app.ui.viewer import ImageViewer
 
@@ -105,3 +106,16 @@ def test_frames_are_prepared_from_the_model_not_the_widget(qtbot):
     frame, _ = preparer.prepared.take()
     assert frame.levels == (100.0, 200.0) and frame.stride == 2
     assert frame.display.shape == (4, 4) and int(frame.display[0, 0]) == 127
+
+
+def test_the_frame_rate_of_a_time_lapse_does_not_drop_to_zero_between_frames():
+    from app.ui.status import RateMeter
+
+    meter = RateMeter()
+    rates = []
+    for tick in range(40):  # the status timer, every 0.5 s; a frame every 2 s
+        now = tick * 0.5
+        rates.append(meter.rate(value=int(now // 2), now=now))
+    assert rates[8:] == [pytest.approx(0.5)] * 32
+    assert meter.rate(value=10, now=20.0) == pytest.approx(0.5)  # the next frame
+    assert meter.rate(value=10, now=27.0) == 0.0  # long past 3 frame intervals: stopped

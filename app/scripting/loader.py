@@ -12,6 +12,7 @@ import traceback
 import types
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from app.processing.registry import ProcessorRegistry
 from app.scripting.decorator import ScriptCollector, active_collector
@@ -25,13 +26,23 @@ class LoadResult:
     error: str | None = None
 
 
-def load_script(path: Path, source_text: str, registry: ProcessorRegistry) -> LoadResult:
-    """Run ``source_text`` (the content of ``path``) and register its processors.
+@dataclass(frozen=True)
+class RunResult:
+    """What running a script's module code gave: the processors it defined (function,
+    name, position, enabled), or the error, with file and line."""
 
-    On success, the file's processors replace its previous ones (keeping their place
-    and switches) and those it no longer defines are removed. On any error, the
-    previous version stays registered and the error, with file and line, is returned.
-    """
+    items: list[tuple[Any, str | None, int | None, bool]]
+    error: str | None = None
+
+
+def load_script(path: Path, source_text: str, registry: ProcessorRegistry) -> LoadResult:
+    """Run ``source_text`` (the content of ``path``) and register its processors."""
+    return register_script(path, run_script(path, source_text), registry)
+
+
+def run_script(path: Path, source_text: str) -> RunResult:
+    """Run the module code of ``path``; the registry is not touched (a caller that gave
+    up waiting for this code must be able to drop what it defined)."""
     source = str(path)
     collector = ScriptCollector(source)
     module = types.ModuleType(f"scopeflow_scripts.{path.stem}")
@@ -45,16 +56,25 @@ def load_script(path: Path, source_text: str, registry: ProcessorRegistry) -> Lo
     except BaseException as exc:  # SystemExit too: a script must not end the app
         if isinstance(exc, KeyboardInterrupt):
             raise
-        message = _describe(exc, source)
-        for name in _names_from(registry, source):
-            registry.set_error(name, message)
-        logger.error("Could not load %s:\n%s", source, message)
-        return LoadResult(_names_from(registry, source), message)
+        return RunResult([], _describe(exc, source))
     finally:
         active_collector.reset(token)
+    return RunResult(list(collector.items))
 
+
+def register_script(path: Path, run: RunResult, registry: ProcessorRegistry) -> LoadResult:
+    """Apply a run to the registry. On success, the file's processors replace its
+    previous ones (keeping their place and switches) and those it no longer defines are
+    removed. On an error, the previous version stays registered and the error is
+    returned."""
+    source = str(path)
+    if run.error is not None:
+        for name in _names_from(registry, source):
+            registry.set_error(name, run.error)
+        logger.error("Could not load %s:\n%s", source, run.error)
+        return LoadResult(_names_from(registry, source), run.error)
     names = []
-    for fn, given_name, position, enabled in collector.items:
+    for fn, given_name, position, enabled in run.items:
         wanted: str = given_name or str(getattr(fn, "__name__", path.stem))
         if wanted in registry and registry.get(wanted).source != source:
             wanted = f"{path.stem}.{wanted}"  # another file or the console owns that name

@@ -20,7 +20,7 @@ from pathlib import Path
 from psygnal import Signal
 
 from app.processing.registry import ProcessorRegistry
-from app.scripting.loader import load_script
+from app.scripting.loader import register_script, run_script
 
 logger = logging.getLogger(__name__)
 
@@ -57,9 +57,10 @@ class ScriptsFolder:
         self.path = Path(path)
         self.registry = registry
         self.states: dict[Path, ScriptState] = {}
-        #: the file whose module code runs now, and since when (time.monotonic())
-        self.loading: tuple[Path, float] | None = None
-        self._loading_digest = ""
+        #: the load running now: (file, since when (time.monotonic()), its digest); a
+        #: new tuple for each load, so that a load is told apart by identity
+        self.loading: tuple[Path, float, str] | None = None
+        self._generation = 0  # moves on with move_to: a scan of the old folder stops
         self._given_up: dict[Path, str] = {}  # file -> digest of the version given up
         self._lock = threading.Lock()
 
@@ -76,32 +77,42 @@ class ScriptsFolder:
             state = self.states.get(path)
             return dataclasses.replace(state) if state is not None else None
 
-    def give_up(self, path: Path, message: str) -> None:
-        """The version of ``path`` being loaded never finished: show ``message`` as its
-        error and do not load that version again (a saved change is loaded)."""
+    def give_up(self, load: tuple[Path, float, str], message: str) -> bool:
+        """The load ``load`` (a value of ``loading``) never finished: show ``message``
+        as its file's error and do not run that version again (a saved change runs).
+        What that load defines, if it ever returns, is dropped. False if the load had
+        finished meanwhile (nothing is given up)."""
+        path, _since, digest = load
         with self._lock:
+            if self.loading is not load:
+                return False
+            self.loading = None
+            self._given_up[path] = digest
             state = self.states.get(path) or ScriptState(path)
-            loading_it = self.loading is not None and self.loading[0] == path
-            self._given_up[path] = self._loading_digest if loading_it else state.digest
-            state.error = message
+            state = dataclasses.replace(state, error=message)
             self.states[path] = state
-            if self.loading is not None and self.loading[0] == path:
-                self.loading = None
         logger.error("%s", message)
         self.changed.emit()
+        return True
 
     def files(self) -> list[Path]:
-        if not self.path.is_dir():
+        return self.files_in(self.path)
+
+    @staticmethod
+    def files_in(folder: Path) -> list[Path]:
+        if not folder.is_dir():
             return []
         return sorted(
-            p for p in self.path.glob("*.py") if p.is_file() and not p.name.startswith(("_", "."))
+            p for p in folder.glob("*.py") if p.is_file() and not p.name.startswith(("_", "."))
         )
 
     def scan(self) -> list[Path]:
         """Load new and changed files, unload deleted ones; returns the files (re)loaded."""
         touched: list[Path] = []
         present = set()
-        for path in self.files():
+        with self._lock:
+            generation, folder = self._generation, self.path
+        for path in self.files_in(folder):
             present.add(path)
             try:
                 data = path.read_bytes()
@@ -109,22 +120,26 @@ class ScriptsFolder:
                 continue  # being replaced right now: the next scan sees the new file
             digest = hashlib.sha1(data).hexdigest()
             with self._lock:
+                if generation != self._generation:
+                    return touched  # another folder was chosen meanwhile
                 state = self.states.get(path)
                 if state is not None and state.digest == digest:
                     continue
                 if self._given_up.get(path) == digest:
                     continue  # this version never finished loading: wait for a change
                 self._given_up.pop(path, None)
-                state = dataclasses.replace(state) if state else ScriptState(path)
-                state.digest = digest
-                self.loading = (path, time.monotonic())
-                self._loading_digest = digest
+                load = (path, time.monotonic(), digest)
+                self.loading = load
             text = data.decode("utf-8", errors="replace")
-            result = load_script(path, text, self.registry)  # the user's code runs here
+            run = run_script(path, text)  # the user's module code runs here
             with self._lock:
-                if self.loading is None or self.loading[0] != path:
+                if self.loading is not load or generation != self._generation:
                     return touched  # given up meanwhile: this thread's scan is over
                 self.loading = None
+                # registered under the lock: a give-up cannot come in between
+                result = register_script(path, run, self.registry)
+                state = dataclasses.replace(state) if state else ScriptState(path)
+                state.digest = digest
                 state.processors, state.error = result.processors, result.error
                 self.states[path] = state
             touched.append(path)
@@ -133,14 +148,15 @@ class ScriptsFolder:
                     "Loaded %s: %s", path.name, ", ".join(result.processors) or "no processor"
                 )
         with self._lock:
+            if generation != self._generation:
+                return touched
             gone = [p for p in self.states if p not in present]
-        for path in gone:
-            removed = self.registry.remove_source(str(path))
-            with self._lock:
+            for path in gone:
+                removed = self.registry.remove_source(str(path))
                 self.states.pop(path, None)
                 self._given_up.pop(path, None)
-            touched.append(path)
-            logger.info("Removed %s and its processors %s", path.name, removed)
+                touched.append(path)
+                logger.info("Removed %s and its processors %s", path.name, removed)
         if touched:
             self.changed.emit()
         return touched
@@ -149,10 +165,12 @@ class ScriptsFolder:
         """Use another folder: the old folder's processors go now, the new folder's come
         with the next scan (on the scanning thread: loading runs the scripts' code)."""
         with self._lock:
+            self._generation += 1
             old = list(self.states)
             self.states.clear()
             self._given_up.clear()
-        for file in old:
-            self.registry.remove_source(str(file))
-        self.path = Path(path)
+            self.loading = None
+            self.path = Path(path)
+            for file in old:
+                self.registry.remove_source(str(file))
         self.changed.emit()

@@ -66,18 +66,17 @@ class ScriptsWatcher:
     def _supervise(self) -> None:
         self._scanner = self._start_scanner()
         while not self._stop.wait(self.interval_s / 2):
-            loading = self.folder.loading
-            if loading is None:
+            load = self.folder.loading
+            if load is None:
                 continue
-            path, since = loading
+            path, since, _digest = load
             seconds = time.monotonic() - since
-            if seconds > self.load_timeout_s:
-                self.folder.give_up(
-                    path,
-                    f"{path.name} was still running its module code after {seconds:.0f} s "
-                    "(an endless loop or a blocking call at import?): it is not loaded. "
-                    "Move slow work into a function; saving the file loads it again.",
-                )
+            if seconds > self.load_timeout_s and self.folder.give_up(
+                load,
+                f"{path.name} was still running its module code after {seconds:.0f} s "
+                "(an endless loop or a blocking call at import?): it is not loaded. "
+                "Move slow work into a function; saving the file loads it again.",
+            ):
                 if self._scanner is not None:
                     self._abandoned.add(self._scanner)
                 self._scanner = self._start_scanner()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,17 +16,34 @@ from app.acquisition.acquisition import Acquisition
 
 @dataclass
 class RateMeter:
-    """Turns a growing counter into a rate between two readings."""
+    """Turns a growing counter, read on a timer, into a rate that does not fall to 0
+    between the frames of a time-lapse: the rate over the last changes seen (up to
+    ``changes``), not over the last tick."""
 
-    _last_value: float = 0.0
-    _last_time: float = field(default_factory=time.perf_counter)
+    changes: int = 20
+    _seen: deque[tuple[float, float]] = field(default_factory=deque)
 
-    def rate(self, value: float) -> float:
-        now = time.perf_counter()
-        elapsed = now - self._last_time
-        delta = value - self._last_value
-        self._last_value, self._last_time = value, now
-        return max(0.0, delta / elapsed) if elapsed > 0 else 0.0
+    def rate(self, value: float, now: float | None = None) -> float:
+        now = time.perf_counter() if now is None else now
+        seen = self._seen
+        if seen and value < seen[-1][1]:
+            seen.clear()  # a new counter (another acquisition)
+        if not seen or value > seen[-1][1]:
+            seen.append((now, value))
+            while len(seen) > self.changes:
+                seen.popleft()
+        if len(seen) < 2:
+            return 0.0
+        (t0, v0), (t1, v1) = seen[0], seen[-1]
+        if t1 <= t0:
+            return 0.0
+        typical_gap = (t1 - t0) / (len(seen) - 1)
+        if now - t1 > max(5.0, 3 * typical_gap):
+            return 0.0  # it stopped (Live off, nothing displayed): say so
+        return (v1 - v0) / (t1 - t0)
+
+    def reset(self) -> None:
+        self._seen.clear()
 
 
 def free_disk_text(folder: str) -> str:

@@ -80,3 +80,51 @@ def test_the_window_stays_responsive_with_an_endless_script(qtbot, core, tmp_pat
     timer.stop()
     assert len(ticks) >= 5  # the GUI thread kept running its timers
     window.close()
+
+
+SLOW_THEN = (
+    "import time\ntime.sleep({sleep})\nfrom app import processor\n\n@processor\n"
+    "def proc(image, metadata):\n    return {version!r}\n"
+)
+
+
+def test_a_given_up_load_that_returns_later_registers_nothing(tmp_path):
+    """The slow version finishes after it was given up and after a fixed version was
+    saved: what it defined is dropped, the fixed version stays."""
+    script = tmp_path / "s.py"
+    script.write_text(SLOW_THEN.format(sleep=1.5, version="slow"))
+    registry = ProcessorRegistry()
+    folder = ScriptsFolder(tmp_path, registry)
+    watcher = ScriptsWatcher(folder, interval_s=0.05, load_timeout_s=0.3)
+    watcher.start()
+    try:
+        assert _wait(lambda: getattr(folder.state_of(script), "error", None))
+        assert "proc" not in registry  # given up: nothing of it is registered
+        script.write_text(SLOW_THEN.format(sleep=0, version="fixed"))
+        assert _wait(lambda: "proc" in registry)
+        time.sleep(2.0)  # the slow version's module code returns meanwhile
+        assert registry.get("proc").fn(None, None) == "fixed"
+        assert folder.state_of(script).error is None
+    finally:
+        watcher.stop()
+
+
+def test_moving_to_another_folder_during_a_scan_loads_only_the_new_one(tmp_path):
+    old, new = tmp_path / "old", tmp_path / "new"
+    old.mkdir()
+    new.mkdir()
+    (old / "a_slow.py").write_text("import time\ntime.sleep(0.5)\n")
+    (old / "b_old.py").write_text(GOOD.format(name="from_old"))
+    (new / "c_new.py").write_text(GOOD.format(name="from_new"))
+    registry = ProcessorRegistry()
+    folder = ScriptsFolder(old, registry)
+    watcher = ScriptsWatcher(folder, interval_s=0.05, load_timeout_s=5)
+    watcher.start()
+    try:
+        assert _wait(lambda: folder.loading is not None)  # inside a_slow.py
+        folder.move_to(new)
+        assert _wait(lambda: "from_new" in registry)
+        time.sleep(0.8)
+        assert registry.names() == ["from_new"]
+    finally:
+        watcher.stop()
