@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from app.processing.errors import ErrorPolicy
-from app.processing.ownership import take_ownership
+from app.processing.ownership import InputRefs, take_ownership
 from app.processing.signature import callable_arity, describe_callable
 from app.processing.stats import ProcessorStats
 
@@ -173,8 +173,9 @@ class ProcessorPipeline:
         axes = dict(metadata.get("Axes") or {})
         start = time.perf_counter()
         try:
+            before = InputRefs(image, metadata)
             result = processor(image, metadata, event_queue)
-            result, copied = take_ownership(result, image, metadata)
+            result, copied = take_ownership(result, before)
             outputs = normalize_outputs(result, processor)
         except Exception as exc:
             elapsed = time.perf_counter() - start

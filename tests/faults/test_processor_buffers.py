@@ -136,3 +136,78 @@ def test_a_kept_array_is_copied_and_counted():
     assert set(returned) == {kept.ctypes.data}
     assert all(r != kept.ctypes.data for r in received)
     assert processor.stats.copies == 3
+
+
+def _saved_under_slow_saving(tmp_path, name, processor, frames=FRAMES):
+    gate = threading.Event()
+
+    def release_at_last(image, metadata):
+        if metadata["Axes"]["time"] == frames - 1:
+            gate.set()
+        return image, metadata
+
+    with Acquisition(
+        directory=tmp_path,
+        name=name,
+        image_process_fn=[processor, release_at_last],
+        image_saved_fn=_slow_saving(gate),
+    ) as acq:
+        acq.acquire(multi_d_acquisition_events(num_time_points=frames))
+    return open_dataset(acq.dataset_path)
+
+
+def test_a_frame_the_processor_keeps_and_changes_later_is_saved_as_returned(core, tmp_path):
+    kept: dict = {}
+
+    def keeps_the_frame(image, metadata):
+        t = metadata["Axes"]["time"]
+        if "frame" in kept:
+            kept["frame"][0, 0] = 9999  # writes into a frame it returned before
+            kept["view"][0, 0] = 8888
+        image[0, 0] = 1000 + t
+        image[5, 5] = 2000 + t
+        kept["frame"], kept["view"] = image, image[5:, 5:]
+        return image, metadata
+
+    dataset = _saved_under_slow_saving(tmp_path, "kept_frame", keeps_the_frame)
+    for t in range(FRAMES):
+        image = dataset.read_image(time=t)
+        assert image[0, 0] == 1000 + t and image[5, 5] == 2000 + t, t
+
+
+def test_a_list_kept_inside_fresh_metadata_is_saved_as_it_was(core, tmp_path):
+    history: list[int] = []
+
+    def keeps_a_list(image, metadata):
+        history.append(metadata["Axes"]["time"])
+        return image, {**metadata, "History": history}
+
+    dataset = _saved_under_slow_saving(tmp_path, "nested", keeps_a_list)
+    for t in range(FRAMES):
+        assert dataset.read_metadata(time=t)["History"] == list(range(t + 1))
+
+
+def test_one_array_returned_twice_is_changed_once_each():
+    def twice(image, metadata):
+        axes = metadata["Axes"]
+        return [
+            (image, {**metadata, "Axes": {**axes, "channel": "a"}}),
+            (image, {**metadata, "Axes": {**axes, "channel": "b"}}),
+        ]
+
+    def minus_one(image, metadata):
+        image -= 1  # in place, as processors may
+        return image, metadata
+
+    pipeline = ProcessorPipeline([Processor(twice), Processor(minus_one)])
+    outputs = pipeline.process(np.full((4, 4), 9, dtype=np.uint16), {"Axes": {"time": 0}}, None)
+    assert [int(image[0, 0]) for image, _ in outputs] == [8, 8]
+
+
+def test_views_of_new_arrays_are_not_copied():
+    def transposed(image, metadata):
+        return (image * 2).T, metadata
+
+    returned, received, processor = _addresses_seen_downstream(transposed)
+    assert returned == received
+    assert processor.stats.copies == 0
