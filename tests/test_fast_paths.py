@@ -3,6 +3,7 @@ the frames acquired, in order, with their metadata."""
 
 from __future__ import annotations
 
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -18,16 +19,16 @@ def test_frames_travel_without_copies(core):
 
     def first(image, metadata):
         addresses.append(image.__array_interface__["data"][0])
-        objects.append(image)
+        objects.append(weakref.ref(image))  # a strong reference would be "kept": copied
         return image, metadata
 
     def second(image, metadata):
-        assert image is objects[-1]  # the same array object, not a copy
+        assert image is objects[-1]()  # the same array object, not a copy
         return image, metadata
 
     with Acquisition(image_process_fn=[first, second]) as acq:
         acq.acquire(multi_d_acquisition_events(num_time_points=5))
-    assert acq.display.peek()[0] is objects[-1]
+    assert acq.display.peek()[0] is objects[-1]()
     assert len(set(addresses)) == 5  # each frame has memory of its own
 
 
