@@ -38,11 +38,12 @@ class InputRefs:
     __slots__ = ("base_refs", "frame", "frame_base", "frame_refs", "metadata", "metadata_refs")
 
     def __init__(self, frame: np.ndarray, metadata: dict[str, Any]) -> None:
-        self.frame = frame
-        self.frame_base = frame.base if isinstance(frame.base, np.ndarray) else None
-        self.metadata = metadata
+        # held here as _inputs_kept holds them later (an attribute and a local each),
+        # so that the counts compare like with like
+        frame_base = frame.base if isinstance(frame.base, np.ndarray) else None
+        self.frame, self.frame_base, self.metadata = frame, frame_base, metadata
         self.frame_refs = sys.getrefcount(frame)
-        self.base_refs = sys.getrefcount(self.frame_base) if self.frame_base is not None else 0
+        self.base_refs = sys.getrefcount(frame_base) if frame_base is not None else 0
         self.metadata_refs = sys.getrefcount(metadata)
 
 
@@ -104,6 +105,7 @@ def _inputs_kept(items: list[Any], before: InputRefs) -> tuple[bool, bool]:
             elif isinstance(item[0], np.ndarray) and frame_base is not None:
                 base_returned += item[0].base is frame_base
             metadata_returned += item[1] is metadata
+    item = None  # the loop's last tuple must not count as a holder
     # the list ``items`` made here holds the returned tuples, not their parts
     kept_frame = sys.getrefcount(frame) > before.frame_refs + frame_returned
     if frame_base is not None:
