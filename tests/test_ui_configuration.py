@@ -112,3 +112,51 @@ def test_the_window_keeps_drawing_while_a_configuration_loads(qtbot, window, cor
         swap.load("x.cfg")
     timer.stop()
     assert len(drawn) >= 5  # the GUI thread's timers ran while the devices loaded
+
+
+def test_a_configuration_never_swaps_under_a_running_acquisition(window, core):
+    from app import Acquisition, multi_d_acquisition_events
+
+    started = []
+    loaded = []
+
+    def loader_while_an_acquisition_starts(path: str):
+        acq = Acquisition(core=core)  # as from the console, while the dialog shows
+        acq.acquire(multi_d_acquisition_events(num_time_points=200, time_interval_s=0.05))
+        started.append(acq)
+        loaded.append(load_microscope())
+        return loaded[-1]
+
+    swap = ConfigurationSwap(
+        window, window.state, [window.microscope_panel], loader_while_an_acquisition_starts
+    )
+    try:
+        with pytest.raises(MicroscopeConfigError, match="an acquisition is running"):
+            swap.load("lab.cfg")
+    finally:
+        started[0].abort()
+        started[0].await_completion(timeout=30)
+    assert window.state.core is core
+    assert list(loaded[0].getLoadedDevices()) == ["Core"]  # the new one was let go
+
+
+def test_a_part_that_cannot_follow_does_not_stop_the_others(own_window):
+    window = own_window
+    old = window.core
+
+    class Broken:
+        def set_core(self, core):
+            raise RuntimeError("device does not answer")
+
+    followed = []
+
+    class Follows:
+        def set_core(self, core):
+            followed.append(core)
+
+    new_core = load_microscope()
+    swap = ConfigurationSwap(window, window.state, [Broken(), Follows()], lambda p: new_core)
+    with pytest.raises(MicroscopeConfigError, match="device does not answer"):
+        swap.use(new_core)
+    assert followed == [new_core] and window.state.core is new_core
+    assert list(old.getLoadedDevices()) == ["Core"]  # released: no one drives it

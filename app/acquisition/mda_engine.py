@@ -60,14 +60,38 @@ class _ThisThreadsWarnings(logging.Handler):
 
 @contextmanager
 def _warnings_logged_by_pymmcore_plus() -> Iterator[list[str]]:
-    """The warnings pymmcore-plus logs on this thread inside the ``with``."""
+    """The warnings pymmcore-plus logs on this thread inside the ``with``.
+
+    A logger quieted below WARNING (``setLevel(logging.ERROR)``, a common way to hush
+    pymmcore-plus) would not even make the records: it is let down to WARNING for the
+    call, and its other handlers, which keep their own levels, are held to what the
+    logger let through before."""
     handler = _ThisThreadsWarnings()
     library_logger = logging.getLogger(PYMMCORE_PLUS_LOGGER)
+    quieted_at = library_logger.getEffectiveLevel()
+    hush = _AtLeast(quieted_at) if quieted_at > logging.WARNING else None
+    if hush is not None:
+        for other in library_logger.handlers:
+            other.addFilter(hush)
+        library_logger.setLevel(logging.WARNING)
     library_logger.addHandler(handler)
     try:
         yield handler.messages
     finally:
         library_logger.removeHandler(handler)
+        if hush is not None:
+            library_logger.setLevel(quieted_at)
+            for other in library_logger.handlers:
+                other.removeFilter(hush)
+
+
+class _AtLeast(logging.Filter):
+    def __init__(self, level: int) -> None:
+        super().__init__()
+        self.level = level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= self.level
 
 
 class ScopeflowMDAEngine(MDAEngine):
@@ -98,6 +122,15 @@ class ScopeflowMDAEngine(MDAEngine):
         if refused:
             raise HardwareRefusedError(
                 f"The hardware refused the settings of the event {_axes_of(event)}: "
+                + "; ".join(refused)
+            )
+
+    def setup_sequenced_event(self, event: SequencedEvent) -> None:
+        with _warnings_logged_by_pymmcore_plus() as refused:
+            super().setup_sequenced_event(event)
+        if refused:
+            raise HardwareRefusedError(
+                f"The hardware refused the settings of the burst {_axes_of(event)}: "
                 + "; ".join(refused)
             )
 
@@ -170,7 +203,12 @@ class ScopeflowMDAEngine(MDAEngine):
 
 
 def _axes_of(event: Any) -> Any:
-    """The pycro-manager axes of a useq event made from one (its index otherwise)."""
+    """The pycro-manager axes of a useq event made from one (its index otherwise); of a
+    burst, its first and last events'."""
+    members = getattr(event, "events", None)
+    if members:
+        first, last = _axes_of(members[0]), _axes_of(members[-1])
+        return first if len(members) == 1 else f"{first} to {last}"
     ours = event.metadata.get(EVENT_METADATA_KEY)
     return ours["axes"] if isinstance(ours, dict) and "axes" in ours else dict(event.index)
 

@@ -175,7 +175,7 @@ class SavingWorker:
                 )
             self.context.notify(AcqNotification(ImageMilestone.DATA_SINK_FINISHED))
 
-    def _distinct_axes(self, axes: dict[str, Any], metadata: dict[str, Any]) -> dict[str, Any]:
+    def _distinct_axes(self, axes: dict[str, Any]) -> dict[str, Any]:
         """Axes no saved image has: a second image with the same axes (events repeated,
         a processor returning two images under one name) is kept beside the first
         under ``duplicate=1, 2, ...``, never written over it, and said in the log."""
@@ -187,7 +187,6 @@ class SavingWorker:
         while has_image(**{**axes, DUPLICATE_AXIS: number}):
             number += 1
         distinct = {**axes, DUPLICATE_AXIS: number}
-        metadata["Axes"] = distinct  # the metadata is the acquisition's own by now
         self.context.counts.add(duplicates=1)
         if not self.warned_duplicates:
             self.warned_duplicates = True
@@ -209,7 +208,9 @@ class SavingWorker:
             )
             return
         try:
-            axes = self._distinct_axes(axes, metadata)
+            distinct = self._distinct_axes(axes)
+            if distinct is not axes:  # a new dict: the old one may be another image's
+                axes, metadata = distinct, {**metadata, "Axes": distinct}
             self.sink.put(axes, image, metadata)
         except Exception as exc:
             context.counts.add(unsaved=1)

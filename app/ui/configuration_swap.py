@@ -53,6 +53,12 @@ class ConfigurationSwap:
         self._users = list(users)
         self._loader = loader
 
+    def _busy(self) -> str | None:
+        """Why the microscope cannot be swapped now (an acquisition runs on it)."""
+        if self._state.shown.newest() is not None:
+            return "an acquisition is running on the current microscope"
+        return None
+
     def load(self, path: str | os.PathLike[str]) -> CMMCorePlus:
         """Load ``path`` off the GUI thread, then use it everywhere; return the new core.
 
@@ -76,15 +82,33 @@ class ConfigurationSwap:
         if result.cancelled:  # it loaded after all: let it go, keep the old one
             release_microscope(core)
             raise LoadCancelled(f"Loading {path} was cancelled; the microscope is unchanged.")
+        busy = self._busy()
+        if busy:  # started meanwhile (from a script or the console): do not swap under it
+            release_microscope(core)
+            raise MicroscopeConfigError(f"Not loaded: {busy}. The microscope is unchanged.")
         self.use(core)
         logger.info("Loaded the configuration %s", path)
         return core
 
     def use(self, core: CMMCorePlus) -> None:
-        """Point every user at ``core`` and release the microscope they used before."""
+        """Point every user at ``core`` and release the microscope they used before.
+
+        A user that fails to follow (a panel reading a device that does not answer) is
+        logged and the others still follow: the old microscope is released whatever
+        happens, so no one drives it any more."""
         old = self._state.core
         self._state.use_core(core)
+        failures = []
         for user in self._users:
-            user.set_core(core)
+            try:
+                user.set_core(core)
+            except Exception as exc:
+                logger.exception("%s could not follow the new microscope", type(user).__name__)
+                failures.append(f"{type(user).__name__}: {exc}")
         if old is not core:
             release_microscope(old)
+        if failures:
+            raise MicroscopeConfigError(
+                "The configuration is loaded, but part of the window could not read it: "
+                + "; ".join(failures)
+            )

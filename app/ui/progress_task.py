@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from PyQt6.QtCore import QThread, pyqtSignal
+from PyQt6.QtCore import Qt, QThread, pyqtSignal
 from PyQt6.QtWidgets import QProgressDialog, QWidget
 
 from app.ui.qt_waiting import wait_processing_events
@@ -56,6 +56,9 @@ def run_with_progress(
     ``busy``: the work cannot say how far it is (the bar moves without a percentage
     rather than sitting at 0 %)."""
     dialog = QProgressDialog(label, cancel_text, 0, 0 if busy else 100, parent)
+    # the window keeps drawing, but takes no clicks meanwhile: nothing may start that
+    # the work does not expect (an acquisition during a configuration swap)
+    dialog.setWindowModality(Qt.WindowModality.ApplicationModal)
     dialog.setWindowTitle(title)
     dialog.setMinimumDuration(300)
     dialog.setValue(0)  # shows the dialog after 300 ms even if the work never reports

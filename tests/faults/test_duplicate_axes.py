@@ -47,3 +47,14 @@ def test_a_processor_returning_two_images_under_one_name_keeps_both(core, tmp_pa
     dataset = open_dataset(acq.dataset_path)
     assert dataset.read_image(time=0).any()
     assert not dataset.read_image(time=0, duplicate=1).any()
+
+
+def test_renaming_a_duplicate_leaves_the_first_images_metadata_alone(core):
+    def one_dict_for_two(image, metadata):
+        return [(image, metadata), (np.zeros_like(image), metadata)]
+
+    with Acquisition(image_process_fn=one_dict_for_two) as acq:
+        acq.acquire({"axes": {"time": 0}})
+    dataset = acq.get_dataset()
+    assert dataset.read_metadata(time=0)["Axes"] == {"time": 0}
+    assert dataset.read_metadata(time=0, duplicate=1)["Axes"] == {"time": 0, "duplicate": 1}

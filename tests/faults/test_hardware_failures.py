@@ -53,3 +53,24 @@ def test_a_camera_that_fails_to_snap_is_counted_and_raised(core, tmp_path):
     with pytest.raises(ImageNotSavedError, match="Camera not loaded"):
         future.await_image_saved({"time": 2}, timeout=5)
     assert sorted(open_dataset(acq.dataset_path).axes["time"]) == [0, 1]
+
+
+def test_a_refused_setting_in_a_camera_burst_is_raised_even_with_a_quiet_logger(core, tmp_path):
+    import logging
+
+    library_logger = logging.getLogger("pymmcore-plus")
+    was = library_logger.level
+    library_logger.setLevel(logging.ERROR)  # a user hushing pymmcore-plus
+    try:
+        events = [
+            {"axes": {"time": t}, "properties": [["Camera", "Binning", "7"]]} for t in range(3)
+        ]
+        with (
+            pytest.raises(HardwareRefusedError, match=r"burst \{'time': 0\} to \{'time': 2\}"),
+            Acquisition(directory=tmp_path, name="burst") as acq,
+        ):
+            acq.acquire(events)  # merged into one hardware sequence
+    finally:
+        library_logger.setLevel(was)
+    assert library_logger.level == was
+    assert acq.status.state is RunState.FAILED
