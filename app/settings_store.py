@@ -37,6 +37,7 @@ def settings_folder() -> Path:
 class SettingsStore:
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         self.path = Path(path) if path is not None else settings_folder() / SETTINGS_FILE
+        self.existed = self.path.exists()  # False the first time (earlier versions' to import)
         self._values: dict[str, Any] = self._load()
 
     def _load(self) -> dict[str, Any]:
@@ -51,7 +52,7 @@ class SettingsStore:
             values = json.loads(text)
             if not isinstance(values, dict):
                 raise ValueError("not a JSON object")
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             aside = self.path.with_name(self.path.name + ".unreadable")
             logger.warning(
                 "The settings file %s is unreadable (%s): set aside as %s; using defaults",

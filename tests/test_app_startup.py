@@ -179,3 +179,31 @@ def test_the_wheel_carries_the_resources_inside_the_package(tmp_path):
     assert "app/resources/icon/scopeflow.ico" in names
     assert "app/resources/simulated_microscope.json" in names
     assert "app/resources/default_preferences.json" in names
+
+
+def test_an_error_in_a_thread_reaches_the_log_file(tmp_path):
+    result = _run_app_process(
+        """
+        import sys, threading
+        sys.stdout = sys.stderr = None
+        from PyQt6.QtCore import QTimer
+        from PyQt6.QtWidgets import QApplication
+        from app.app_logging import configure_logging
+        from app.microscope import load_microscope
+        from app.ui.main import run_app
+
+        configure_logging(False, to_file=True)
+
+        def fails():
+            raise KeyError("lost in a thread")
+
+        qapp = QApplication(sys.argv)
+        QTimer.singleShot(300, lambda: threading.Thread(target=fails, name="worker").start())
+        QTimer.singleShot(1200, lambda: QApplication.exit(5))
+        sys.exit(run_app(load_microscope()))
+        """,
+        tmp_path,
+    )
+    assert result.returncode == 5, result.stdout + result.stderr
+    log = (tmp_path / "logs" / LOG_FILE).read_text(encoding="utf-8")
+    assert "Unhandled error in worker" in log and "lost in a thread" in log

@@ -92,10 +92,12 @@ class Acquisition:
     ``core``           the microscope (default: the current one).
     ``threads``        where the workers run (a ``ThreadFactory``): plain threads by
                        default; the window passes one that makes QThreads.
-    ``callback_timeout_s`` how long a hook, ``image_saved_fn`` or notification
-                       callback may take (60 s by default; None: no limit). One that
-                       does not return in time is reported as its error and no longer
-                       called, so it cannot hang abort, ``with`` or a future.
+    ``callback_timeout_s`` how long ``image_saved_fn`` or the notification callback
+                       may take (60 s by default; None: no limit). One that does not
+                       return in time is reported as its error and no longer called,
+                       so it cannot hang abort, ``with`` or a future.
+    ``hook_timeout_s`` the same for hooks, none by default (a hook may wait for the
+                       sample); abort never waits for a hook.
     ``restore_hardware`` put Z, XY, the channel preset, the exposure and the shutter
                        back where they were before, once the acquisition ends (as
                        Micro-Manager does; pycro-manager leaves them; the window asks
@@ -135,6 +137,7 @@ class Acquisition:
         saving_queue_size: int | None = None,
         threads: ThreadFactory | None = None,
         callback_timeout_s: float | None = DEFAULT_CALLBACK_TIMEOUT_S,
+        hook_timeout_s: float | None = None,
         restore_hardware: bool = False,
         port: Any = None,
         timeout: Any = None,
@@ -151,8 +154,12 @@ class Acquisition:
         # the folder name on disk, now or when a dataset kept in memory is saved
         check_dataset_name(name if name is not None else DEFAULT_NAME)
         self.pipeline = _pipeline_of(image_process_fn, on_error)
-        if callback_timeout_s is not None and not callback_timeout_s > 0:
-            raise ValueError(f"callback_timeout_s must be positive or None: {callback_timeout_s}")
+        for label, limit in (
+            ("callback_timeout_s", callback_timeout_s),
+            ("hook_timeout_s", hook_timeout_s),
+        ):
+            if limit is not None and not limit > 0:
+                raise ValueError(f"{label} must be positive or None: {limit}")
         given_hooks = {
             "event_generation_hook_fn": event_generation_hook_fn,
             "pre_hardware_hook_fn": pre_hardware_hook_fn,
@@ -160,7 +167,7 @@ class Acquisition:
             "post_camera_hook_fn": post_camera_hook_fn,
         }
         hooks: dict[str, UserFunction | None] = {
-            role: _bounded(UserCallable.hook(fn, role), callback_timeout_s)
+            role: _bounded(UserCallable.hook(fn, role), hook_timeout_s, self._aborting)
             for role, fn in given_hooks.items()
         }
         image_saved = _bounded(UserCallable.image_saved(image_saved_fn), callback_timeout_s)
@@ -480,6 +487,12 @@ class Acquisition:
             self.abort(exception)
         return stops
 
+    def _aborting(self) -> bool:
+        """Hooks are not waited for once the acquisition stops (set before the flow
+        exists: hooks only run once it does)."""
+        flow = getattr(self, "_flow", None)
+        return flow is not None and flow.stopping
+
     def _listener_reporting_errors(
         self, listener: BoundedCall
     ) -> Callable[[AcqNotification], None]:
@@ -627,5 +640,9 @@ def _pipeline_of(
     )
 
 
-def _bounded(callable_: UserCallable | None, timeout_s: float | None) -> BoundedCall | None:
-    return BoundedCall(callable_, timeout_s) if callable_ is not None else None
+def _bounded(
+    callable_: UserCallable | None,
+    timeout_s: float | None,
+    stop_waiting: Callable[[], bool] | None = None,
+) -> BoundedCall | None:
+    return BoundedCall(callable_, timeout_s, stop_waiting) if callable_ is not None else None

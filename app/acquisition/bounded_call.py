@@ -3,7 +3,8 @@
 An ``image_saved_fn`` stuck on a network drive, a notification listener waiting for a
 lock, a hook in an endless loop: each would block the thread that called it, and with
 it abort, ``with Acquisition(...)`` and every future. A ``BoundedCall`` runs the user's
-function on a thread of its own and waits for it at most ``timeout_s``. One that does
+function on a thread of its own and waits for it at most ``timeout_s``, and not at all
+once the acquisition is aborted. One that does
 not return in time raises ``CallbackTimeoutError`` (reported like any error of that
 callback) and is given up: Python cannot stop a thread, so it is left to finish on its
 own, and later calls are not made, so nothing waits for it again.
@@ -16,17 +17,27 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from app.acquisition.hooks import UserCallable
 
-#: how long a hook or callback may take by default (``Acquisition(callback_timeout_s=)``)
+#: how long ``image_saved_fn`` or a notification callback may take by default
+#: (``Acquisition(callback_timeout_s=)``); hooks have no limit by default
+#: (``hook_timeout_s``): a pycro-manager hook may wait minutes for a wash-in
 DEFAULT_CALLBACK_TIMEOUT_S = 60.0
+_POLL_S = 0.05  # how often a waiting caller looks at stop_waiting
 
 
 class CallbackTimeoutError(TimeoutError):
     """A user's function did not return in time; it is no longer called."""
+
+
+class CallAbandonedError(RuntimeError):
+    """The acquisition was aborted while a user's function ran: it was not waited for
+    (it finishes on its own thread)."""
 
 
 @dataclass
@@ -39,11 +50,19 @@ class _Call:
 
 class BoundedCall:
     """Calls ``callable_`` like ``UserCallable`` does, on its own thread, waiting at
-    most ``timeout_s`` (None: as long as it takes, on the caller's thread)."""
+    most ``timeout_s`` (None: as long as it takes), and no longer once ``stop_waiting()``
+    is true (the acquisition was aborted). With neither, the call is made directly on
+    the caller's thread."""
 
-    def __init__(self, callable_: UserCallable, timeout_s: float | None) -> None:
+    def __init__(
+        self,
+        callable_: UserCallable,
+        timeout_s: float | None,
+        stop_waiting: Callable[[], bool] | None = None,
+    ) -> None:
         self.callable = callable_
         self.timeout_s = timeout_s
+        self.stop_waiting = stop_waiting
         self.given_up = False
         self._calls: queue.SimpleQueue[_Call | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
@@ -58,22 +77,28 @@ class BoundedCall:
         return self.callable.role
 
     def __call__(self, *args: Any) -> Any:
-        if self.timeout_s is None:
+        if self.timeout_s is None and self.stop_waiting is None:
             return self.callable(*args)
         if self.given_up:
-            raise CallbackTimeoutError(
-                f"{self.where} is no longer called: it did not return within "
-                f"{self.timeout_s:g} s before"
-            )
+            raise CallbackTimeoutError(f"{self.where} is no longer called: it hung before")
         call = _Call(args)
         self._ensure_thread()
         self._calls.put(call)
-        if not call.done.wait(self.timeout_s):
-            self.given_up = True
-            raise CallbackTimeoutError(
-                f"{self.where} did not return within {self.timeout_s:g} s; it is no longer "
-                "called (set Acquisition(callback_timeout_s=...) if it needs longer)"
-            )
+        deadline = None if self.timeout_s is None else time.monotonic() + self.timeout_s
+        while not call.done.wait(_POLL_S):
+            if self.stop_waiting is not None and self.stop_waiting():
+                self.given_up = True
+                raise CallAbandonedError(
+                    f"{self.where} was still running when the acquisition was aborted; "
+                    "it was not waited for"
+                )
+            if deadline is not None and time.monotonic() > deadline:
+                self.given_up = True
+                raise CallbackTimeoutError(
+                    f"{self.where} did not return within {self.timeout_s:g} s; it is no "
+                    "longer called (Acquisition(callback_timeout_s=... or "
+                    "hook_timeout_s=...) gives it longer)"
+                )
         if call.error is not None:
             raise call.error
         return call.value

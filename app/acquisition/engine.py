@@ -28,6 +28,7 @@ import useq
 from pymmcore_plus import CMMCorePlus
 
 from app.acquisition.batches import NOT_READY, EventBatch
+from app.acquisition.bounded_call import CallAbandonedError
 from app.acquisition.context import ErrorSource, WorkerContext
 from app.acquisition.events import (
     EVENT_METADATA_KEY,
@@ -157,6 +158,8 @@ class EngineWorker:
                     raise batch.error
                 if batch.ends_acquisition:
                     self.flow.end_now()
+        except CallAbandonedError as exc:  # aborted while a hook ran: not its error
+            logger.warning("%s", exc)
         except Exception as exc:
             if self._failed_in is not None:
                 self.report_error(ErrorSource.HOOK, self._failed_in, exc, traceback.format_exc())

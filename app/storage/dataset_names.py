@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 
 MAX_NAME_LENGTH = 120  # leaves room for _N and the file names in Windows' 260-char paths
+MAX_NAME_BYTES = 200  # file systems count bytes (255 for a name): room for _N and more
+WINDOWS_MAX_PATH = 259  # characters, without long-path support turned on
 _FORBIDDEN_CHARACTERS = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
 _WINDOWS_RESERVED = re.compile(r"^(CON|PRN|AUX|NUL|COM[0-9¹²³]|LPT[0-9¹²³])(\..*)?$", re.I)
 
@@ -37,15 +39,33 @@ def dataset_name_problem(name: object) -> str | None:
         return f"{name.split('.')[0]!r} is a device name reserved by Windows"
     if name != name.rstrip(". "):
         return "it ends with a dot or a space, which Windows drops from folder names"
-    if len(name) > MAX_NAME_LENGTH:
+    if len(name.encode("utf-16-le")) // 2 > MAX_NAME_LENGTH:
         return f"it is {len(name)} characters long (at most {MAX_NAME_LENGTH})"
+    if len(name.encode("utf-8")) > MAX_NAME_BYTES:
+        return f"it is {len(name.encode('utf-8'))} bytes long in UTF-8 (at most {MAX_NAME_BYTES})"
     return None
+
+
+def check_path_length(path: str, limit: int = WINDOWS_MAX_PATH) -> None:
+    """Windows refuses paths longer than 259 characters (unless long paths are turned
+    on): say so before the first image, not at it."""
+    if len(path) > limit:
+        raise DatasetNameError(
+            f"The dataset's files would have paths of {len(path)} characters ({path}); "
+            f"Windows allows {limit}. Choose a shorter name or a folder nearer the drive's root."
+        )
 
 
 def safe_dataset_name(name: str) -> str:
     """``name`` with what cannot be in a folder name replaced by ``_``."""
     cleaned = _FORBIDDEN_CHARACTERS.sub("_", name.replace("..", "_")).rstrip(". ").strip()
-    cleaned = cleaned[:MAX_NAME_LENGTH] or "acquisition"
+    cleaned = cleaned[:MAX_NAME_LENGTH]
+    while (
+        len(cleaned.encode("utf-8")) > MAX_NAME_BYTES
+        or len(cleaned.encode("utf-16-le")) // 2 > MAX_NAME_LENGTH
+    ):
+        cleaned = cleaned[:-1]
+    cleaned = cleaned.rstrip(". ") or "acquisition"
     if _WINDOWS_RESERVED.match(cleaned):
         cleaned = f"_{cleaned}"
     return cleaned

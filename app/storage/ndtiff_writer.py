@@ -11,6 +11,7 @@ image, so a crash or an abort leaves a readable dataset.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import struct
@@ -21,7 +22,7 @@ from typing import Any, BinaryIO
 import numpy as np
 from ndtiff.ndtiff_index import NDTiffIndexEntry
 
-from app.storage.dataset_names import check_dataset_name
+from app.storage.dataset_names import DatasetNameError, check_dataset_name, check_path_length
 
 MAJOR_VERSION = 3
 MINOR_VERSION = 3
@@ -277,8 +278,17 @@ def unique_dataset_dir(root: str | os.PathLike[str], name: str) -> Path:
     while True:
         highest += 1
         candidate = root / f"{name}_{highest}"
+        if sys.platform == "win32":  # the longest file it will hold: the 1000th stack
+            check_path_length(str(candidate.absolute() / f"{name}_NDTiffStack_999.tif"))
         try:
             candidate.mkdir()
         except FileExistsError:
             continue
+        except OSError as exc:
+            if exc.errno == errno.ENAMETOOLONG:
+                raise DatasetNameError(
+                    f"The file system refuses the folder {candidate}: the name or the path "
+                    "is too long. Choose a shorter name or folder."
+                ) from exc
+            raise
         return candidate

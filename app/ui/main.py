@@ -6,6 +6,7 @@ import contextlib
 import gc
 import logging
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
@@ -36,6 +37,7 @@ def run_app(
     QApplication.setWindowIcon(application_icon())
     window = MainWindow(AppState(core, registry or ProcessorRegistry()))
     sys.excepthook = _report_unhandled(window)
+    threading.excepthook = _log_thread_error  # a thread's uncaught error, into the log
     window.show()
     if self_test_report is not None:
         from app.ui.self_test import SelfTest
@@ -61,6 +63,17 @@ def _report_unhandled(
             window.show_error_message(f"Unexpected error: {kind.__name__}: {error}")
 
     return report
+
+
+def _log_thread_error(args: threading.ExceptHookArgs) -> None:
+    if args.exc_type is SystemExit:
+        return
+    name = args.thread.name if args.thread is not None else "a thread"
+    logging.getLogger("scopeflow").critical(
+        "Unhandled error in %s",
+        name,
+        exc_info=(args.exc_type, args.exc_value or args.exc_type(), args.exc_traceback),
+    )
 
 
 def _route_qt_messages() -> None:

@@ -31,6 +31,7 @@ from app.scripting.locations import default_scripts_folder
 from app.scripting.namespace import BANNER, console_namespace
 from app.scripting.scripts_folder import ScriptsFolder
 from app.scripting.scripts_watcher import ScriptsWatcher
+from app.settings_migration import carry_over_old_settings
 from app.settings_store import SettingsStore
 from app.storage.opening import open_dataset
 from app.storage.ram_dataset import RAMDataset
@@ -82,7 +83,11 @@ class MainWindow(QMainWindow):
         # the console runs on the GUI thread: its waits keep the window drawing
         state.wait = wait_processing_events
         state.install()
-        self.settings = settings if settings is not None else SettingsStore()
+        if settings is None:
+            settings = SettingsStore()
+            if not settings.existed:
+                carry_over_old_settings(settings)
+        self.settings = settings
         self.remembered = WindowSettings(self.settings)
         self.log_panel = LogPanel()  # first, so that what loading the scripts says is shown
         if scripts_folder is None:

