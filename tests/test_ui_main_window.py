@@ -75,7 +75,7 @@ def test_acquisition_from_the_panel_saves_a_dataset(qtbot, window):
         "z": [0, 1, 2],
     }
     assert dataset.read_metadata(time=2, channel="FITC", z=0)["Exposure"] == 5
-    assert "Finished: 18 saved, 0 lost" in panel.progress_label.text()
+    assert panel.progress_label.text() == f"Finished: 18 images saved in {acq.dataset_path}"
     # the sliders browse what was acquired
     window.sliders.slider("z").setValue(2)
     shown = window.viewer.image
@@ -96,7 +96,7 @@ def test_acquisition_kept_in_memory_is_browsed_and_saved_later(qtbot, window, tm
     acq = window.controller.acquisition
     assert acq.dataset_path is None and acq.get_viewer() is window.viewer
     ram = acq.get_dataset()
-    assert "Finished: 9 kept in memory, 0 lost" in panel.progress_label.text()
+    assert panel.progress_label.text().startswith("Finished: 9 images kept in memory")
     window.sliders.slider("time").setValue(1)
     window.sliders.slider("z").setValue(2)
     assert np.array_equal(window.viewer.image, ram.read_image(time=1, z=2))
@@ -156,7 +156,7 @@ def test_abort_stops_a_long_acquisition(qtbot, window):
     saved = window.controller.acquisition.counts.saved
     assert 2 <= saved < 10000
     assert len(open_dataset(window.controller.acquisition.dataset_path).index) == saved
-    assert panel.progress_label.text().startswith(f"Aborted: {saved} saved, 0 lost")
+    assert panel.progress_label.text().startswith(f"Aborted: {saved} images saved in ")
 
 
 def test_pause_and_resume_from_the_panel(qtbot, window):
@@ -348,3 +348,49 @@ def test_quitting_during_an_acquisition_asks_and_saves_what_was_acquired(
         assert acq.status.state is RunState.ABORTED
     dataset = open_dataset(acq.dataset_path)
     assert len(dataset.index) == acq.status.counts["saved"] > 0  # closed properly, readable
+
+
+def test_buttons_say_what_they_do_now(qtbot, window):
+    live = window.microscope_panel.live_button
+    live.setChecked(True)
+    assert live.text() == "Stop Live"
+    live.setChecked(False)
+    assert live.text() == "Live"
+    panel = window.acquisition_panel
+    panel.time_box.setChecked(True)
+    panel.time_points.setValue(100)
+    panel.interval.setValue(0.05)
+    panel.save_box.setChecked(False)
+    panel.start_button.click()
+    panel.pause_button.click()
+    assert panel.pause_button.text() == "Resume"
+    panel.pause_button.click()
+    assert panel.pause_button.text() == "Pause"
+    panel.abort_button.click()
+    qtbot.waitUntil(lambda: panel.start_button.isEnabled(), timeout=30000)
+
+
+def test_elapsed_time_stands_still_while_paused(window):
+    import time
+
+    panel = window.acquisition_panel
+    panel.set_running(True)
+    started = time.perf_counter() - 10.0  # started 10 s ago
+    panel.show_progress(5, 100, started, paused=True)
+    first = panel.progress_label.text()
+    time.sleep(1.2)
+    panel.show_progress(5, 100, started, paused=True)
+    assert panel.progress_label.text() == first  # the clock does not run while paused
+    assert first.startswith("Paused: 5 / 100 frames   elapsed 0:00:10")
+
+
+def test_long_names_have_tooltips(window):
+    def a_processor_with_a_long_descriptive_name(image, metadata):
+        return image, metadata
+
+    window.registry.register(a_processor_with_a_long_descriptive_name, source="test")
+    table = window.processors_panel.table
+    row = window.registry.names().index("a_processor_with_a_long_descriptive_name")
+    from app.ui.processors_panel import NAME
+
+    assert table.item(row, NAME).toolTip() == "a_processor_with_a_long_descriptive_name"

@@ -93,7 +93,7 @@ def test_hot_reload_in_the_app(qtbot, window):
         encoding="utf-8",
     )
     qtbot.waitUntil(lambda: "brighten" in window.registry, timeout=3000)
-    qtbot.waitUntil(lambda: window.scripts_panel.table.rowCount() == 1, timeout=3000)
+    qtbot.waitUntil(lambda: window.scripts_panel.table.rowCount() == 1, timeout=15000)
     assert window.scripts_panel.table.item(0, 1).text() == "loaded"
     script.write_text(
         "from app import processor\n\n@processor\ndef brighten(image, metadata)\n", encoding="utf-8"
@@ -123,7 +123,7 @@ def test_run_button_executes_a_script_in_the_console_namespace(qtbot, window):
         ),
         encoding="utf-8",
     )
-    qtbot.waitUntil(lambda: window.scripts_panel.table.rowCount() == 1, timeout=3000)
+    qtbot.waitUntil(lambda: window.scripts_panel.table.rowCount() == 1, timeout=15000)
     assert window.scripts_panel.table.item(0, 1).text() == "script"  # no processor: on demand
     window.scripts_panel.table.selectRow(0)
     qtbot.mouseClick(window.scripts_panel.run_button, Qt.MouseButton.LeftButton)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sysconfig
 import time
 import traceback
 from collections.abc import Callable, Iterable
@@ -67,11 +68,33 @@ class ProcessorFailure:
     exception: BaseException
     traceback_text: str
 
+    @property
+    def raised_at(self) -> str | None:
+        """The user's line that raised (file:line), not the ``def`` line of ``where``."""
+        return raised_at(self.exception)
+
     def __str__(self) -> str:
-        return f"{self.where} raised {self.exception!r} on image {self.axes}"
+        line = self.raised_at
+        at = f" at {line}" if line else ""
+        return f"{self.where} raised {self.exception!r}{at} on image {self.axes}"
 
 
 _PACKAGE_DIR = str(Path(__file__).resolve().parent.parent)
+#: Scopeflow, the standard library and installed packages: frames that are not the user's
+_NOT_USER_CODE = (
+    _PACKAGE_DIR,
+    *{sysconfig.get_paths()[key] for key in ("stdlib", "purelib", "platlib")},
+)
+
+
+def raised_at(exc: BaseException) -> str | None:
+    """``file:line`` of the deepest frame outside Scopeflow: the user's line that raised
+    (or called the library that raised)."""
+    found = None
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if not frame.filename.startswith(_NOT_USER_CODE):
+            found = f"{frame.filename}:{frame.lineno}"
+    return found
 
 
 def user_traceback(exc: BaseException) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from pymmcore_plus import CMMCorePlus
-from PyQt6.QtCore import pyqtSignal
+from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtWidgets import (
     QCheckBox,
     QDoubleSpinBox,
@@ -151,6 +151,9 @@ class AcquisitionPanel(QWidget):
         self.pause_button = QPushButton("Pause")
         self.pause_button.setCheckable(True)
         self.pause_button.toggled.connect(self.pauseToggled)
+        self.pause_button.toggled.connect(
+            lambda paused: self.pause_button.setText("Resume" if paused else "Pause")
+        )
         self.abort_button = QPushButton("Abort")
         self.abort_button.clicked.connect(self.abortRequested)
         for button in (self.start_button, self.pause_button, self.abort_button):
@@ -159,6 +162,11 @@ class AcquisitionPanel(QWidget):
         self.progress = QProgressBar()
         self.progress_label = QLabel("Ready")
         self.progress_label.setWordWrap(True)
+        # room for three lines from the start: the panels do not move when it fills
+        self.progress_label.setMinimumHeight(3 * self.progress_label.fontMetrics().lineSpacing())
+        self.progress_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self._paused_s = 0.0
+        self._paused_since: float | None = None
         layout.addWidget(self.progress)
         layout.addWidget(self.progress_label)
         layout.addStretch()
@@ -258,13 +266,24 @@ class AcquisitionPanel(QWidget):
         self.start_button.setEnabled(not running)
         self.pause_button.setEnabled(running)
         self.abort_button.setEnabled(running)
+        self._paused_s = 0.0
+        self._paused_since = None
         if not running:
             self.pause_button.blockSignals(True)
             self.pause_button.setChecked(False)
             self.pause_button.blockSignals(False)
+            self.pause_button.setText("Pause")
 
     def show_progress(self, done: int, total: int, started: float, paused: bool) -> None:
-        elapsed = time.perf_counter() - started
+        """Frames done of total; elapsed and remaining time stand still while paused."""
+        now = time.perf_counter()
+        if paused and self._paused_since is None:
+            self._paused_since = now
+        elif not paused and self._paused_since is not None:
+            self._paused_s += now - self._paused_since
+            self._paused_since = None
+        pausing_now = now - self._paused_since if self._paused_since is not None else 0.0
+        elapsed = now - started - self._paused_s - pausing_now
         self.progress.setMaximum(max(total, 1))
         self.progress.setValue(min(done, total))
         remaining = elapsed / done * (total - done) if done else float("nan")
@@ -284,8 +303,6 @@ def _optional_group(title: str) -> QGroupBox:
 
 
 def _checked(on: bool):
-    from PyQt6.QtCore import Qt
-
     return Qt.CheckState.Checked if on else Qt.CheckState.Unchecked
 
 

@@ -23,6 +23,7 @@ from PyQt6.QtWidgets import (
 )
 
 from app.acquisition.state import RunState
+from app.acquisition.summary import describe_end
 from app.appstate import AppState
 from app.microscope.loading import MicroscopeConfigError
 from app.preferences import default_preferences
@@ -298,30 +299,21 @@ class MainWindow(QMainWindow):
         counts = status.counts
         total = status.events_submitted
         failures = [e for e in acq.errors if e.exception is not None]
-        if failures and not error:
+        if failures and status.state is not RunState.FAILED:
             first = failures[0]
             self.show_error_message(
-                f"{len(failures)} processor error(s); the processor was disabled and frames "
-                f"passed through it. First: {first.where}: {first.exception!r}"
+                f"{len(failures)} error(s) in processors or callbacks; a failing processor "
+                f"was disabled and frames passed through it. First: {first}"
             )
-        if error:
-            text = f"Stopped on an error: {error}"
-            self.show_error_message(f"The acquisition stopped: {error}")
+        if acq.dataset_path is not None:
+            text = describe_end(status, f" in {acq.dataset_path}")
+        elif acq.sink.stores_images:
+            where = " in memory (File > Save acquisition as NDTiff… writes them to disk)"
+            text = describe_end(status, where, kept="kept")
         else:
-            verb = "Aborted" if status.state is RunState.ABORTED else "Finished"
-            saved, lost = counts.get("saved", 0), counts.get("lost", 0)
-            if acq.dataset_path is None and acq.sink.stores_images:
-                text = (
-                    f"{verb}: {saved} kept in memory, {lost} lost. File > Save acquisition "
-                    "as NDTiff… writes them to disk"
-                )
-            else:
-                where = f" in {acq.dataset_path}" if acq.dataset_path else ""
-                text = f"{verb}: {saved} saved, {lost} lost{where}"
-            if counts.get("unprocessed"):
-                text += f"; {counts['unprocessed']} saved without processing (stopped first)"
-            if counts.get("duplicates"):
-                text += f"; {counts['duplicates']} with repeated axes kept under 'duplicate'"
+            text = describe_end(status, "", kept="passed on, none kept")
+        if status.state is RunState.FAILED:
+            self.show_error_message(text)
         self.acquisition_panel.show_result(text, counts.get("acquired", 0), total)
 
         self.browser.acquisition_ended()

@@ -153,7 +153,10 @@ class MicroscopePanel(QWidget):
 
     def show_live(self, on: bool) -> None:
         """Live's state: the Live button down, Snap unavailable while it runs."""
+        self.live_button.blockSignals(True)
         self.live_button.setChecked(on)
+        self.live_button.blockSignals(False)
+        self.live_button.setText("Stop Live" if on else "Live")
         self.snap_button.setEnabled(not on)
 
     def refresh(self) -> None:

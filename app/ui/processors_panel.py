@@ -111,6 +111,7 @@ class ProcessorsPanel(QWidget):
                     entry.name + ("  ⚠" if entry.error or entry.stats.errors else "")
                 )
                 name.setData(Qt.ItemDataRole.UserRole, entry.name)
+                name.setToolTip(entry.name)  # the column may cut a long name short
                 self.table.setItem(row, NAME, name)
                 source = QTableWidgetItem(entry.source.replace("\\", "/").rsplit("/", 1)[-1])
                 source.setToolTip(entry.source)

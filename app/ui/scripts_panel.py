@@ -85,9 +85,12 @@ class ScriptsPanel(QWidget):
             )
             if state.error:
                 status.setForeground(Qt.GlobalColor.red)
+            name.setToolTip(str(state.path))  # the column may cut a long name short
+            processors = QTableWidgetItem(", ".join(state.processors))
+            processors.setToolTip(", ".join(state.processors))
             self.table.setItem(row, 0, name)
             self.table.setItem(row, 1, status)
-            self.table.setItem(row, 2, QTableWidgetItem(", ".join(state.processors)))
+            self.table.setItem(row, 2, processors)
             if str(state.path) == selected:
                 self.table.selectRow(row)
         self._show_details()
