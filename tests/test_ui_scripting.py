@@ -167,3 +167,23 @@ def test_matplotlib_inline_and_completion_in_the_console(qtbot, window):
     if inspect.isawaitable(reply):
         reply = asyncio.new_event_loop().run_until_complete(reply)
     assert "multi_d_acquisition_events" in reply["matches"]
+
+
+def test_the_viewer_follows_an_acquisition_started_from_a_script(qtbot, window, tmp_path):
+    from app import Acquisition, multi_d_acquisition_events
+
+    acq = Acquisition(directory=tmp_path, name="from_script")  # as a script would
+    acq.acquire(multi_d_acquisition_events(num_time_points=6, time_interval_s=0.05))
+    acq.mark_finished()
+    qtbot.waitUntil(lambda: "from_script" in window.viewer.title.text(), timeout=10000)
+    assert str(acq.dataset_path) in window.viewer.title.text()
+    acq.await_completion(timeout=30)
+    qtbot.waitUntil(
+        lambda: (
+            window.sliders.slider("time") is not None
+            and window.sliders.slider("time").maximum() == 5
+        ),
+        timeout=10000,
+    )
+    window.microscope_panel.snap_button.click()
+    assert window.viewer.title.text() == "Snap (not saved)"

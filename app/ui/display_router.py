@@ -44,6 +44,7 @@ class DisplayRouter(QObject):
         self.shown = shown
         self.camera_source = camera_source  # Live's slot while it runs, else the snap's
         self.displayed = 0
+        self._following: object | None = None  # the acquisition the viewer follows
         self.preparer = FramePreparer(viewer.settings)
         self.preparer.start()
         self._timer = QTimer(self)
@@ -54,7 +55,25 @@ class DisplayRouter(QObject):
         acquisition = self.shown.newest()
         return acquisition.display if acquisition is not None else self.camera_source()
 
+    def _follow_newest(self) -> None:
+        """An acquisition appeared (from the panel, the console, a script): its name
+        goes above the image and the sliders browse its dataset; when it ends, the
+        sliders reach every image it saved."""
+        newest = self.shown.newest()
+        if newest is self._following:
+            return
+        if newest is None:
+            self.browser.acquisition_ended()
+        else:
+            dataset = newest.get_dataset()
+            if self.browser.dataset is not dataset:
+                self.browser.browse(dataset, follow=True)
+            where = newest.dataset_path or "kept in memory"
+            self.viewer.set_title(f"{newest.name}: {where}")
+        self._following = newest
+
     def tick(self) -> None:
+        self._follow_newest()
         following = self.browser.following
         self.preparer.source = self.source() if following else None
         item = self.preparer.prepared.take()

@@ -248,6 +248,7 @@ class MainWindow(QMainWindow):
             self.show_error_message(f"Snap failed: {exc}")
             return
         self.browser.browse(None, follow=True)
+        self.viewer.set_title("Snap (not saved)")
         self.snap_slot.put(image, {"Axes": {}})
 
     def set_live(self, on: bool) -> None:
@@ -256,6 +257,7 @@ class MainWindow(QMainWindow):
                 self.microscope_panel.show_live(False)
                 return
             self.browser.browse(None, follow=True)
+            self.viewer.set_title("Live (not saved)")
             self._live = LiveWorker(self.core, self.live_slot, self.registry)
             self._live.failed.connect(self._live_failed)
             self._live.start()
