@@ -394,3 +394,18 @@ def test_long_names_have_tooltips(window):
     from app.ui.processors_panel import NAME
 
     assert table.item(row, NAME).toolTip() == "a_processor_with_a_long_descriptive_name"
+
+
+def test_live_switched_off_at_once_really_stops(qtbot, window, core):
+    """Off before its thread ran: Live must not start afterwards, keep the camera and
+    take the frames of the next acquisition."""
+    from app import Acquisition, multi_d_acquisition_events
+
+    for _ in range(5):
+        window.microscope_panel.live_button.setChecked(True)
+        window.microscope_panel.live_button.setChecked(False)
+    qtbot.wait(300)
+    assert not core.isSequenceRunning()
+    with Acquisition(core=core) as acq:
+        acq.acquire(multi_d_acquisition_events(num_time_points=10))
+    assert acq.status.counts["saved"] == 10

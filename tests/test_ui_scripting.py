@@ -144,6 +144,8 @@ def test_process_dataset_from_the_window(qtbot, window, core, tmp_path):
     out = window.process_dataset(acq.dataset_path)
     assert out is not None and out.endswith("raw_1_processed_1")
     raw, processed = open_dataset(acq.dataset_path), open_dataset(out)
+    assert sorted(raw.axes.get("time", [])) == [0, 1], acq.status
+    assert sorted(processed.axes["time"]) == [0, 1]
     assert np.array_equal(
         processed.read_image(time=1), raw.read_image(time=1).astype(np.uint32).clip(0, 32767) * 2
     )

@@ -35,12 +35,15 @@ class LiveWorker(QThread):
         self.slot = slot
         self.registry = registry
         self.frames = 0
-        self._running = False
+        # set here, not in run(): a stop() that comes before the thread is scheduled
+        # must win (run() setting it would start a Live no one can stop)
+        self._running = True
         self._pipeline: ProcessorPipeline | None = None
 
     def run(self) -> None:
         core = self.core
-        self._running = True
+        if not self._running:
+            return
         try:
             core.startContinuousSequenceAcquisition(0)
             while self._running:
@@ -71,5 +74,7 @@ class LiveWorker(QThread):
         self.slot.put(image, metadata)
 
     def stop(self) -> None:
+        """End Live; returns once the camera stopped (or after 5 s, said in the log)."""
         self._running = False
-        self.wait(5000)
+        if not self.wait(5000):
+            logger.error("Live did not stop within 5 s; the camera may still be running")
