@@ -105,6 +105,13 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(args.verbose, to_file=args.command is None)
     if args.command == "bench":
         return _bench(args)
+    if args.command is None:  # the window: is there a display to open it on?
+        from app.display_check import display_problem
+
+        problem = display_problem()
+        if problem is not None:
+            logging.getLogger("scopeflow").error("%s", problem)
+            return 1
     from app.microscope import MicroscopeConfigError, load_microscope, set_current_core
 
     try:

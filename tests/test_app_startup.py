@@ -207,3 +207,30 @@ def test_an_error_in_a_thread_reaches_the_log_file(tmp_path):
     assert result.returncode == 5, result.stdout + result.stderr
     log = (tmp_path / "logs" / LOG_FILE).read_text(encoding="utf-8")
     assert "Unhandled error in worker" in log and "lost in a thread" in log
+
+
+def test_without_a_display_the_app_says_so_and_exits_with_1(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env.pop("QT_QPA_PLATFORM", None)
+    env["SCOPEFLOW_LOG_DIR"] = str(tmp_path / "logs")
+    result = subprocess.run(
+        [sys.executable, "-m", "app"], capture_output=True, text=True, timeout=120, env=env
+    )
+    assert result.returncode == 1, result.stderr
+    assert "needs a display" in result.stderr and "scopeflow run" in result.stderr
+
+
+def test_missing_x_libraries_are_named_with_the_packages_to_install(monkeypatch):
+    import ctypes.util
+
+    from app import display_check
+
+    monkeypatch.setattr(sys, "platform", "linux")
+    monkeypatch.setenv("DISPLAY", ":0")
+    monkeypatch.delenv("QT_QPA_PLATFORM", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setattr(
+        ctypes.util, "find_library", lambda name: None if name == "xcb-cursor" else "x.so"
+    )
+    problem = display_check.display_problem()
+    assert "libxcb-cursor" in problem and "apt-get install libxcb-cursor0" in problem

@@ -41,6 +41,9 @@ def test_console_processor_example(registry):
     edges = registry.get("edges")
     _, metadata = edges.fn(np.arange(12, dtype=np.uint16).reshape(3, 4), {})
     assert metadata["EdgeStrength"] == 1.0
+    falling = np.arange(12, dtype=np.uint16)[::-1].reshape(3, 4).copy()
+    _, metadata = edges.fn(falling, {})
+    assert metadata["EdgeStrength"] == 1.0  # no wrap-around in uint16
     exec('unregister("edges")', namespace)
     assert "edges" not in registry
 

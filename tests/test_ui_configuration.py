@@ -160,3 +160,15 @@ def test_a_part_that_cannot_follow_does_not_stop_the_others(own_window):
         swap.use(new_core)
     assert followed == [new_core] and window.state.core is new_core
     assert list(old.getLoadedDevices()) == ["Core"]  # released: no one drives it
+
+
+def test_back_to_the_simulated_microscope_from_the_file_menu(own_window):
+    window = own_window
+    assert window.load_configuration(_demo_configuration()) is True
+    hardware = window.core
+    assert hardware.getProperty("Camera", "Mode") != "Fluorescent Beads"
+    actions = {a.text(): a for a in window.menuBar().actions()[0].menu().actions()}
+    actions["Use the &simulated microscope"].trigger()
+    assert window.core is not hardware
+    assert window.core.getProperty("Camera", "Mode") == "Fluorescent Beads"
+    assert list(hardware.getLoadedDevices()) == ["Core"]

@@ -409,3 +409,13 @@ def test_live_switched_off_at_once_really_stops(qtbot, window, core):
     with Acquisition(core=core) as acq:
         acq.acquire(multi_d_acquisition_events(num_time_points=10))
     assert acq.status.counts["saved"] == 10
+
+
+def test_an_empty_channel_selection_cannot_start_and_says_why(window):
+    panel = window.acquisition_panel
+    panel.channel_box.setChecked(True)
+    for row in range(panel.channels.rowCount()):
+        panel.set_channel(panel.channels.item(row, 0).text(), False)
+    panel.start_button.click()
+    assert not window.controller.running
+    assert "no channel is ticked" in window.statusBar().currentMessage()

@@ -189,3 +189,10 @@ def test_the_viewer_follows_an_acquisition_started_from_a_script(qtbot, window, 
     )
     window.microscope_panel.snap_button.click()
     assert window.viewer.title.text() == "Snap (not saved)"
+
+
+def test_the_console_opens_tall_enough_to_use(qtbot, window):
+    window.docks["Console"].raise_()
+    qtbot.wait(50)
+    line = window.console.fontMetrics().lineSpacing()
+    assert window.console.height() >= 10 * line

@@ -109,7 +109,8 @@ def main(outdir: str) -> None:
         type_in_console(
             "@processor('edges', position=0)\n"
             "def edges(image, metadata):\n"
-            "    metadata['EdgeStrength'] = float(np.abs(np.diff(image, axis=1)).mean())\n"
+            "    wide = image.astype(np.float32)\n"
+            "    metadata['EdgeStrength'] = float(np.abs(np.diff(wide, axis=1)).mean())\n"
             "    return image, metadata\n"
         ),
     )

@@ -236,13 +236,23 @@ class AcquisitionPanel(QWidget):
                 for r in range(self.channels.rowCount())
                 if self.channels.item(r, 0).checkState() == _checked(True)
             ]
+            if not chosen:
+                raise ValueError(
+                    "no channel is ticked in Channels: tick the channels to acquire, or "
+                    "untick Channels to acquire with the current one"
+                )
             if chosen:
                 kwargs.update(
                     channel_group=self.core.getChannelGroup(),
                     channels=[name for name, _ in chosen],
                     channel_exposures_ms=[exposure for _, exposure in chosen],
                 )
-        if self.position_box.isChecked() and self._xy:
+        if self.position_box.isChecked():
+            if not self._xy:
+                raise ValueError(
+                    "XY positions is ticked but the list is empty: add the current "
+                    "position, or untick XY positions"
+                )
             kwargs["xy_positions"] = list(self._xy)
         events = multi_d_acquisition_events(**kwargs)
         if events == [{"axes": {}}]:

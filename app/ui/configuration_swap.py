@@ -59,18 +59,26 @@ class ConfigurationSwap:
             return "an acquisition is running on the current microscope"
         return None
 
-    def load(self, path: str | os.PathLike[str]) -> CMMCorePlus:
-        """Load ``path`` off the GUI thread, then use it everywhere; return the new core.
+    def load(self, path: str | os.PathLike[str] | None) -> CMMCorePlus:
+        """Load ``path`` (None: the simulated microscope) off the GUI thread, then use
+        it everywhere; return the new core.
 
         Raises ``MicroscopeConfigError`` (the message says why) or ``LoadCancelled``;
         in both cases the microscope in use is unchanged.
         """
-        path = str(path)
+        if path is None:
+            path, label, load = "the simulated microscope", "the simulated microscope", None
+        else:
+            path = str(path)
+            label, load = os.path.basename(path), path
+        loader = self._loader
         result = run_with_progress(
             self._parent,
             "Open configuration",
-            f"Loading {os.path.basename(path)}: initialising its devices…",
-            lambda on_progress, should_stop: self._loader(path),
+            f"Loading {label}: initialising its devices…",
+            lambda on_progress, should_stop: (
+                loader(load) if load is not None else load_microscope()
+            ),
             cancel_text="Keep the current microscope",
             busy=True,
         )

@@ -15,10 +15,11 @@ class _Relay(QObject):
 
 
 class QtLogHandler(logging.Handler):
-    """Emits each record as a Qt signal; Qt queues it to the GUI thread."""
+    """Emits each record as a Qt signal; Qt queues it to the GUI thread. Warnings and
+    errors only: what a microscopist must see; the rest is in the log file."""
 
-    def __init__(self) -> None:
-        super().__init__(level=logging.INFO)
+    def __init__(self, level: int = logging.WARNING) -> None:
+        super().__init__(level=level)
         self.relay = _Relay()
         self.setFormatter(
             logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S")

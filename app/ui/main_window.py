@@ -16,8 +16,10 @@ from PyQt6.QtGui import QAction, QKeySequence
 from PyQt6.QtWidgets import (
     QDockWidget,
     QFileDialog,
+    QFrame,
     QMainWindow,
     QMessageBox,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -146,8 +148,9 @@ class MainWindow(QMainWindow):
 
             self.console = ConsoleWidget(console_namespace(state, self), BANNER)
         self.docks: dict[str, QDockWidget] = {}
-        self._add_dock("Microscope", self.microscope_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self._add_dock("Acquisition", self.acquisition_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
+        left = Qt.DockWidgetArea.LeftDockWidgetArea
+        self._add_dock("Microscope", self.microscope_panel, left, scroll=True)
+        self._add_dock("Acquisition", self.acquisition_panel, left, scroll=True)
         self._add_dock("Processors", self.processors_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self._add_dock("Scripts", self.scripts_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self._add_dock("Log", self.log_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
@@ -163,7 +166,7 @@ class MainWindow(QMainWindow):
             [330, 420],
             Qt.Orientation.Horizontal,
         )
-        self.resizeDocks([self.docks["Log"]], [170], Qt.Orientation.Vertical)
+        self._sized_docks = False
         users: list[UsesMicroscope] = [
             self.controller,
             self.microscope_panel,
@@ -194,9 +197,31 @@ class MainWindow(QMainWindow):
         return self.state.core
 
     # ------------------------------------------------------------ layout
-    def _add_dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._sized_docks and not self.remembered.has_layout():
+            # once shown (sizes set before are not kept): the console, tabbed with the
+            # log, opens with room for a dozen lines
+            self._sized_docks = True
+            line = self.fontMetrics().lineSpacing()
+            QTimer.singleShot(
+                0,
+                lambda: self.resizeDocks(
+                    [self.docks["Log"]], [14 * line + 40], Qt.Orientation.Vertical
+                ),
+            )
+
+    def _add_dock(
+        self, title: str, widget: QWidget, area: Qt.DockWidgetArea, scroll: bool = False
+    ) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock_{title.lower()}")
+        if scroll:  # a tall panel scrolls rather than squeezing the others
+            area_widget = QScrollArea()
+            area_widget.setWidgetResizable(True)
+            area_widget.setFrameShape(QFrame.Shape.NoFrame)
+            area_widget.setWidget(widget)
+            widget = area_widget
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
         self.docks[title] = dock
@@ -206,6 +231,7 @@ class MainWindow(QMainWindow):
         file_menu = self.menuBar().addMenu("&File")
         for text, slot, shortcut in (
             ("Open &configuration…", self.choose_configuration, None),
+            ("Use the &simulated microscope", self.use_simulated_microscope, None),
             ("Open &dataset…", self.choose_dataset, QKeySequence.StandardKey.Open),
             ("&Process dataset…", self.choose_dataset_to_process, None),
             ("&Save acquisition as NDTiff…", self.choose_folder_to_save_memory_dataset, None),
@@ -413,8 +439,13 @@ class MainWindow(QMainWindow):
         if path:
             self.load_configuration(path)
 
-    def load_configuration(self, path: str) -> bool:
-        """Load a configuration (off the GUI thread) and use it; False if it was not."""
+    def use_simulated_microscope(self) -> bool:
+        """Back from a loaded configuration to the simulated microscope."""
+        return self.load_configuration(None)
+
+    def load_configuration(self, path: str | None) -> bool:
+        """Load a configuration (None: the simulated microscope) off the GUI thread and
+        use it; False if it was not."""
         if self.controller.running:
             self.show_error_message("Stop the acquisition before loading a configuration.")
             return False

@@ -32,6 +32,10 @@ class WindowSettings:
         """After an acquisition, return the hardware to where it was (default: yes)."""
         return self.store.get("acquisition/return_hardware", bool, True)
 
+    def has_layout(self) -> bool:
+        """A layout the user arranged was saved (then it is restored as it was)."""
+        return bool(self.store.get("window/state", str, ""))
+
     def restore_layout(self, window: QMainWindow) -> None:
         """The window's geometry and docks; what cannot be applied is ignored with a
         warning (the window then starts as new)."""
