@@ -17,6 +17,7 @@ from PyQt6.QtWidgets import (
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -24,6 +25,7 @@ from PyQt6.QtWidgets import (
     QListWidget,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
@@ -51,7 +53,10 @@ class AcquisitionPanel(QWidget):
     def __init__(self, core: CMMCorePlus, default_directory: Path, parent: QWidget | None = None):
         super().__init__(parent)
         self.core = core
-        layout = QVBoxLayout(self)
+        # the plan scrolls; Start, Pause, Abort and the progress stay in sight below it
+        plan = QWidget()
+        plan_layout = QVBoxLayout(plan)
+        plan_layout.setContentsMargins(0, 0, 0, 0)
         for group in (
             self._build_time(),
             self._build_z(),
@@ -59,7 +64,18 @@ class AcquisitionPanel(QWidget):
             self._build_positions(),
             self._build_saving(default_directory),
         ):
-            layout.addWidget(group)
+            plan_layout.addWidget(group)
+        plan_layout.addStretch()
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(plan)
+        scroll.setMinimumWidth(
+            plan.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width()
+        )
+        layout = QVBoxLayout(self)
+        layout.addWidget(scroll, 1)
         self._build_controls(layout)
         self.refresh_channels()
         self.set_running(False)
@@ -169,7 +185,6 @@ class AcquisitionPanel(QWidget):
         self._paused_since: float | None = None
         layout.addWidget(self.progress)
         layout.addWidget(self.progress_label)
-        layout.addStretch()
 
     # ------------------------------------------------------------ building events
     def set_core(self, core: CMMCorePlus) -> None:

@@ -150,7 +150,7 @@ class MainWindow(QMainWindow):
         self.docks: dict[str, QDockWidget] = {}
         left = Qt.DockWidgetArea.LeftDockWidgetArea
         self._add_dock("Microscope", self.microscope_panel, left, scroll=True)
-        self._add_dock("Acquisition", self.acquisition_panel, left, scroll=True)
+        self._add_dock("Acquisition", self.acquisition_panel, left)
         self._add_dock("Processors", self.processors_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self._add_dock("Scripts", self.scripts_panel, Qt.DockWidgetArea.RightDockWidgetArea)
         self._add_dock("Log", self.log_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
@@ -220,7 +220,10 @@ class MainWindow(QMainWindow):
             area_widget = QScrollArea()
             area_widget.setWidgetResizable(True)
             area_widget.setFrameShape(QFrame.Shape.NoFrame)
+            area_widget.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
             area_widget.setWidget(widget)
+            scrollbar = area_widget.verticalScrollBar().sizeHint().width()
+            area_widget.setMinimumWidth(widget.minimumSizeHint().width() + scrollbar)
             widget = area_widget
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
