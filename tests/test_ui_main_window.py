@@ -419,3 +419,18 @@ def test_an_empty_channel_selection_cannot_start_and_says_why(window):
     panel.start_button.click()
     assert not window.controller.running
     assert "no channel is ticked" in window.statusBar().currentMessage()
+
+
+def test_the_view_menu_zooms_reopens_and_resets_the_layout(qtbot, window):
+    menu = {a.text(): a for a in window.menuBar().actions()[1].menu().actions()}
+    assert menu["&Fit image to window"].shortcut().toString() == "Ctrl+0"
+    assert menu["&Actual size (1:1)"].shortcut().toString() == "Ctrl+1"
+    window.docks["Processors"].close()
+    assert not window.docks["Processors"].isVisible()
+    menu["Processors"].trigger()  # closed panels reopen from the View menu
+    assert window.docks["Processors"].isVisible()
+    window.docks["Log"].setFloating(True)
+    window.docks["Scripts"].close()
+    menu["Reset &layout"].trigger()
+    assert not window.docks["Log"].isFloating() and window.docks["Scripts"].isVisible()
+    assert window.viewer.scale_bar.pixel_size_um == window.core.getPixelSizeUm()

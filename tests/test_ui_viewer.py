@@ -119,3 +119,53 @@ def test_the_frame_rate_of_a_time_lapse_does_not_drop_to_zero_between_frames():
     assert rates[8:] == [pytest.approx(0.5)] * 32
     assert meter.rate(value=10, now=20.0) == pytest.approx(0.5)  # the next frame
     assert meter.rate(value=10, now=27.0) == 0.0  # long past 3 frame intervals: stopped
+
+
+def test_fit_one_to_one_and_reset(qtbot):
+    viewer = ImageViewer()
+    qtbot.addWidget(viewer)
+    viewer.resize(600, 500)
+    viewer.show()
+    viewer.set_image(np.arange(2048 * 1024, dtype=np.uint16).reshape(1024, 2048))
+    viewer.one_to_one()
+    (x0, x1), _ = viewer.view.viewRange()
+    assert x1 - x0 == pytest.approx(viewer.view.sceneBoundingRect().width(), rel=0.02)
+    viewer.fit()
+    (x0, x1), _ = viewer.view.viewRange()
+    assert x1 - x0 == pytest.approx(2048, rel=0.05)
+    viewer.set_levels(10, 20)
+    viewer.reset_view()
+    assert viewer.auto_levels
+
+
+def test_scale_bar_in_micrometres_follows_the_zoom(qtbot):
+    from app.ui.scale_bar import round_length
+
+    assert [round_length(v) for v in (0.7, 1, 3.2, 7, 18, 450)] == [0.5, 1, 2, 5, 10, 200]
+    viewer = ImageViewer()
+    qtbot.addWidget(viewer)
+    viewer.resize(600, 500)
+    viewer.show()
+    viewer.set_image(np.zeros((500, 1000), dtype=np.uint16))
+    viewer.set_pixel_size(0.5)  # µm per pixel: 1000 px = 500 µm wide
+    viewer.fit()
+    bar = viewer.scale_bar
+    assert bar.text.toPlainText() == "100 µm" and bar.size == pytest.approx(200)
+    viewer.view.setRange(xRange=(0, 100), padding=0)  # zoom in: 50 µm wide
+    assert bar.text.toPlainText() == "10 µm"
+    viewer.scale_box.setChecked(False)
+    assert not bar.isVisible()
+    viewer.scale_box.setChecked(True)
+    viewer.set_pixel_size(0)  # unknown: no bar rather than a wrong one
+    assert not bar.isVisible()
+
+
+def test_logarithmic_histogram(qtbot):
+    viewer = ImageViewer()
+    qtbot.addWidget(viewer)
+    image = np.zeros((256, 256), dtype=np.uint16)
+    image[:2, :2] = 1000  # a bright bead on a dim background
+    viewer.set_image(image)
+    viewer.log_box.setChecked(True)
+    _, counts = viewer.histogram.plot.getData()
+    assert counts.max() == pytest.approx(np.log10(1 + 256 * 256 - 4), rel=0.01)

@@ -60,6 +60,16 @@ from app.ui.window_settings import WindowSettings
 logger = logging.getLogger(__name__)
 
 
+class _ScaleBarFollower:
+    """The viewer's scale bar takes a new microscope's pixel size."""
+
+    def __init__(self, viewer: ImageViewer) -> None:
+        self.viewer = viewer
+
+    def set_core(self, core: CMMCorePlus) -> None:
+        self.viewer.set_pixel_size(core.getPixelSizeUm())
+
+
 class QuitChoice(Enum):
     FINISH = "let the acquisition finish, then quit"
     ABORT = "abort the acquisition and quit"
@@ -171,13 +181,17 @@ class MainWindow(QMainWindow):
             self.controller,
             self.microscope_panel,
             self.acquisition_panel,
+            _ScaleBarFollower(self.viewer),
         ]
         if self.console is not None:
             users.append(self.console)
         self.configuration = ConfigurationSwap(self, state, users)
         self._build_menus()
+        self._initial_layout = self.saveState()  # View > Reset layout goes back to it
         self.status_line = StatusLine(self.statusBar())
         self.viewer.pixelHovered.connect(self.status_line.show_pixel)
+        self.viewer.set_pixel_size(self.core.getPixelSizeUm())
+        self.microscope_panel.core_events.pixelSizeChanged.connect(self.viewer.set_pixel_size)
         self._restore_settings()
 
         self.display = DisplayRouter(
@@ -246,8 +260,39 @@ class MainWindow(QMainWindow):
                 action.setShortcut(shortcut)
             file_menu.addAction(action)
         view_menu = self.menuBar().addMenu("&View")
+        for label, view_slot, keys in (
+            ("&Fit image to window", self.viewer.fit, "Ctrl+0"),
+            ("&Actual size (1:1)", self.viewer.one_to_one, "Ctrl+1"),
+            ("&Reset view (fit, automatic contrast)", self.viewer.reset_view, "Ctrl+R"),
+        ):
+            action = QAction(label, self)
+            action.setShortcut(QKeySequence(keys))
+            action.triggered.connect(view_slot)
+            view_menu.addAction(action)
+        view_menu.addSeparator()
         for dock in self.docks.values():
             view_menu.addAction(dock.toggleViewAction())
+        self._views_menu = view_menu.addMenu("Processor &views")
+        self._views_menu.aboutToShow.connect(self._list_named_views)
+        view_menu.addSeparator()
+        reset = QAction("Reset &layout", self)
+        reset.triggered.connect(self.reset_layout)
+        view_menu.addAction(reset)
+
+    def _list_named_views(self) -> None:
+        """The windows processors opened (show_image, show_plot), to bring back."""
+        self._views_menu.clear()
+        docks = self.named_views.docks()
+        if not docks:
+            self._views_menu.addAction("(none yet: a processor's show_image opens one)")
+        for dock in docks:
+            self._views_menu.addAction(dock.toggleViewAction())
+
+    def reset_layout(self) -> None:
+        """Every panel back where it was when Scopeflow was first started."""
+        self.restoreState(self._initial_layout)
+        for dock in self.docks.values():
+            dock.show()
 
     def _restore_settings(self) -> None:
         self.remembered.restore_layout(self)

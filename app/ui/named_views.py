@@ -28,6 +28,12 @@ class NamedViewDocks:
         entry = self._plots.get(name)
         return entry[1] if entry else None
 
+    def docks(self) -> list[QDockWidget]:
+        """Every view's and plot's window, closed or not (the View menu reopens them)."""
+        return [dock for dock, _ in self._views.values()] + [
+            dock for dock, _ in self._plots.values()
+        ]
+
     def show_pending(self) -> None:
         """Show what processors left in the named views since the last call."""
         for name in self._source.names():

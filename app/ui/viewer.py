@@ -12,10 +12,19 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import Qt, QTimer, pyqtSignal
-from PyQt6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.processing.contrast import robust_levels, to_uint8
 from app.processing.display import DisplaySettings
+from app.ui.scale_bar import MicrometreScaleBar
 
 HISTOGRAM_INTERVAL_S = 0.5
 
@@ -81,11 +90,37 @@ class ImageViewer(QWidget):
         self.lut_box.currentTextChanged.connect(self.set_lookup_table)
         self.histogram.sigLookupTableChanged.connect(self._lookup_table_changed)
         self.title = QLabel()
+        self.log_box = QCheckBox("Log")
+        self.log_box.setToolTip(
+            "Histogram counts on a logarithmic scale: a few bright beads and a dim "
+            "background both readable"
+        )
+        self.log_box.toggled.connect(self._log_histogram_toggled)
+        self.scale_bar = MicrometreScaleBar()
+        self.scale_bar.setParentItem(self.view)
+        self.scale_box = QCheckBox("Scale bar")
+        self.scale_box.setChecked(True)
+        self.scale_box.toggled.connect(self.scale_bar.set_shown)
+        buttons = []
+        for text, tip, slot in (
+            ("Fit", "Fit the image to the window", self.fit),
+            ("1:1", "One image pixel per screen pixel", self.one_to_one),
+            ("Reset", "Fit, and automatic contrast again", self.reset_view),
+        ):
+            button = QToolButton()
+            button.setText(text)
+            button.setToolTip(tip)
+            button.clicked.connect(slot)
+            buttons.append(button)
         if toolbar:
             bar = QHBoxLayout()
             bar.setContentsMargins(6, 2, 6, 0)
             bar.addWidget(self.title, 1)
+            for button in buttons:
+                bar.addWidget(button)
+            bar.addWidget(self.scale_box)
             bar.addWidget(self.auto_box)
+            bar.addWidget(self.log_box)
             bar.addWidget(QLabel("LUT"))
             bar.addWidget(self.lut_box)
             layout.addLayout(bar)
@@ -105,6 +140,34 @@ class ImageViewer(QWidget):
         self.view.sigRangeChanged.connect(self._view_changed)
         self.graphics.scene().sigMouseMoved.connect(self._mouse_moved)
         self._show_lookup_table(self.settings.lookup_table)
+
+    # ------------------------------------------------------------ zoom
+    def fit(self) -> None:
+        """The whole image in the window."""
+        if self.image is not None:
+            self.view.autoRange(padding=0)
+
+    def one_to_one(self) -> None:
+        """One image pixel per screen pixel, around the centre of what is shown."""
+        (x0, x1), (y0, y1) = self.view.viewRange()
+        rect = self.view.sceneBoundingRect()
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        w, h = rect.width(), rect.height()
+        self.view.setRange(
+            xRange=(cx - w / 2, cx + w / 2), yRange=(cy - h / 2, cy + h / 2), padding=0
+        )
+
+    def reset_view(self) -> None:
+        self.set_auto_levels(True)
+        self.fit()
+
+    def set_pixel_size(self, um: float) -> None:
+        """Micrometres per image pixel, for the scale bar (0: unknown, no bar)."""
+        self.scale_bar.set_pixel_size(um)
+
+    def _log_histogram_toggled(self, on: bool) -> None:
+        self._histogram_stale = True
+        self._update_histogram()
 
     def set_title(self, text: str) -> None:
         """What is shown (a dataset's folder), above the image."""
@@ -193,7 +256,8 @@ class ImageViewer(QWidget):
         bins = np.minimum(((sample - low) * (255.0 / (high - low))).astype(np.intp), 255)
         counts = np.bincount(bins.ravel(), minlength=256)
         centres = low + (np.arange(256) + 0.5) * (high - low) / 256
-        self.histogram.plot.setData(centres, counts)
+        shown = np.log10(1.0 + counts) if self.log_box.isChecked() else counts
+        self.histogram.plot.setData(centres, shown)
         wanted = (min(low, self.levels[0]), max(high, self.levels[1]))
         if wanted != self._histogram_range:
             self._histogram_range = wanted
