@@ -25,6 +25,7 @@ from app.microscope import (
     start_headless,
     stop_headless,
 )
+from app.preferences import data_folder
 from app.processing import ErrorPolicy, Processor, ProcessorRegistry, show_image, show_plot
 from app.scripting import processor, register, unregister
 from app.storage import ImageSink, RAMDataset, StorageFullError, open_dataset
@@ -54,6 +55,7 @@ __all__ = [
     "SimulatedCameraSettings",
     "StorageFullError",
     "current_core",
+    "data_folder",
     "load_microscope",
     "multi_d_acquisition_events",
     "open_dataset",

@@ -67,3 +67,13 @@ def default_preferences() -> Preferences:
         raise MissingResourceError(
             f"resources/{PREFERENCES_FILE} lacks or garbles {exc}: reinstall Scopeflow."
         ) from exc
+
+
+def data_folder() -> Path:
+    """Where acquisitions are saved: the folder chosen in the window (remembered in the
+    settings), else the default (Documents/Scopeflow/data). Scripts use it instead of
+    a path relative to wherever they were started from."""
+    from app.settings_store import SettingsStore
+
+    chosen = SettingsStore().get("acquisition/directory", str, "")
+    return Path(chosen).expanduser() if chosen else default_preferences().data_directory

@@ -3,10 +3,11 @@
 It only runs as __main__, so that loading the scripts folder does not start it.
 """
 
-from app import Acquisition, multi_d_acquisition_events
+from app import Acquisition, data_folder, multi_d_acquisition_events
 
 if __name__ == "__main__":
-    with Acquisition(directory="data", name="timelapse") as acq:
+    # the data folder chosen in the window, not a folder relative to where it was started
+    with Acquisition(directory=data_folder(), name="timelapse") as acq:
         acq.acquire(
             multi_d_acquisition_events(
                 num_time_points=10,

@@ -91,3 +91,30 @@ def test_background_subtraction_and_divert(core, tmp_path, examples):
         "max",
     )
     assert current_views().latest("max projection").dtype == np.uint16
+
+
+def test_the_timelapse_script_saves_in_the_data_folder_of_the_settings(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+
+    config = tmp_path / "config" / "scopeflow"
+    config.mkdir(parents=True)
+    data = tmp_path / "lab data"
+    (config / "settings.json").write_text(json.dumps({"acquisition/directory": str(data)}))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = dict(os.environ, XDG_CONFIG_HOME=str(tmp_path / "config"))
+    result = subprocess.run(
+        [sys.executable, "-m", "app", "run", str(SCRIPTS / "acquire_timelapse.py")],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (data / "timelapse_1").is_dir()
+    assert not any(elsewhere.iterdir())  # nothing relative to where it was started

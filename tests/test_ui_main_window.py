@@ -434,3 +434,33 @@ def test_the_view_menu_zooms_reopens_and_resets_the_layout(qtbot, window):
     menu["Reset &layout"].trigger()
     assert not window.docks["Log"].isFloating() and window.docks["Scripts"].isVisible()
     assert window.viewer.scale_bar.pixel_size_um == window.core.getPixelSizeUm()
+
+
+def test_snap_saved_as_tiff_with_its_metadata_and_copied(qtbot, window, core, tmp_path):
+    import json
+
+    import tifffile
+    from PyQt6.QtWidgets import QApplication
+
+    window.microscope_panel.snap_button.click()
+    qtbot.waitUntil(lambda: window.viewer.image is not None, timeout=5000)
+    written = window.save_image(str(tmp_path / "snap"))
+    assert written.endswith("snap.tif")
+    with tifffile.TiffFile(written) as tif:
+        pixels = tif.asarray()
+        info = json.loads(tif.imagej_metadata["Info"])
+        x_resolution = tif.pages[0].tags["XResolution"].value
+    assert np.array_equal(pixels, window.viewer.image) and pixels.dtype == np.uint16
+    assert info["Exposure-ms"] == core.getExposure() and info["Channel"] == "DAPI"
+    assert x_resolution[0] / x_resolution[1] == pytest.approx(1 / core.getPixelSizeUm())
+    window.copy_image()
+    copied = QApplication.clipboard().image()
+    assert (copied.width(), copied.height()) == (128, 96)
+
+
+def test_file_dialogs_open_in_the_last_folder_used_or_the_data_folder(window, tmp_path):
+    assert window.dialog_folder() == window.acquisition_panel.data_directory
+    window.remember_dialog_folder(str(tmp_path))
+    assert window.dialog_folder() == str(tmp_path)
+    window.remember_dialog_folder(str(tmp_path / "gone"))  # deleted since: not offered
+    assert window.dialog_folder() == window.acquisition_panel.data_directory

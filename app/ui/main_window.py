@@ -252,12 +252,14 @@ class MainWindow(QMainWindow):
             ("Open &dataset…", self.choose_dataset, QKeySequence.StandardKey.Open),
             ("&Process dataset…", self.choose_dataset_to_process, None),
             ("&Save acquisition as NDTiff…", self.choose_folder_to_save_memory_dataset, None),
+            ("Save image as &TIFF…", self.choose_file_to_save_image, "Ctrl+Shift+S"),
+            ("&Copy image", self.copy_image, "Ctrl+Shift+C"),
             ("&Quit", self.close, QKeySequence.StandardKey.Quit),
         ):
             action = QAction(text, self)
             action.triggered.connect(slot)
             if shortcut is not None:
-                action.setShortcut(shortcut)
+                action.setShortcut(QKeySequence(shortcut))
             file_menu.addAction(action)
         view_menu = self.menuBar().addMenu("&View")
         for label, view_slot, keys in (
@@ -397,9 +399,23 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self.close)  # the user asked to quit once it finished
 
     # ------------------------------------------------------------ datasets
+    def dialog_folder(self) -> str:
+        """Where file dialogs open: the folder last used, else the data folder (never
+        the working directory, which a Start-menu shortcut makes the program's)."""
+        last = self.remembered.dialog_folder()
+        if last and Path(last).is_dir():
+            return last
+        return self.acquisition_panel.data_directory
+
+    def remember_dialog_folder(self, folder: str) -> None:
+        self.remembered.remember_dialog_folder(folder)
+
     def choose_dataset(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Open an NDTiff dataset")
+        folder = QFileDialog.getExistingDirectory(
+            self, "Open an NDTiff dataset", self.dialog_folder()
+        )
         if folder:
+            self.remember_dialog_folder(str(Path(folder).parent))
             self.open_dataset(folder)
 
     def open_dataset(self, folder: str | os.PathLike[str]) -> None:
@@ -430,9 +446,10 @@ class MainWindow(QMainWindow):
 
     def choose_dataset_to_process(self) -> None:
         folder = QFileDialog.getExistingDirectory(
-            self, "Process a dataset with the enabled processors"
+            self, "Process a dataset with the enabled processors", self.dialog_folder()
         )
         if folder:
+            self.remember_dialog_folder(str(Path(folder).parent))
             self.process_dataset(folder)
 
     def process_dataset(self, folder: str) -> str | None:
@@ -456,8 +473,11 @@ class MainWindow(QMainWindow):
                 "(Save as NDTiff unchecked) needs saving."
             )
             return
-        folder = QFileDialog.getExistingDirectory(self, "Save the acquisition as NDTiff in")
+        folder = QFileDialog.getExistingDirectory(
+            self, "Save the acquisition as NDTiff in", self.dialog_folder()
+        )
         if folder:
+            self.remember_dialog_folder(folder)
             self.save_memory_dataset(folder)
 
     def save_memory_dataset(self, folder: str) -> str | None:
@@ -479,12 +499,64 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"Saved to {result.value}", 15000)
         return result.value
 
+    def _shown_image_and_metadata(self) -> tuple[np.ndarray, dict[str, Any]] | None:
+        image = self.viewer.image
+        if image is None:
+            self.show_error_message("There is no image to save: Snap, Live or open a dataset.")
+            return None
+        metadata = {
+            "Camera": self.core.getCameraDevice(),
+            "Exposure-ms": self.core.getExposure(),
+            "PixelSize_um": self.core.getPixelSizeUm(),
+            "Shown": self.viewer.title.text(),
+        }
+        group = self.core.getChannelGroup()
+        if group:
+            metadata["Channel"] = self.core.getCurrentConfig(group)
+        return image, metadata
+
+    def choose_file_to_save_image(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save the image as TIFF", self.dialog_folder(), "TIFF (*.tif)"
+        )
+        if path:
+            self.remember_dialog_folder(str(Path(path).parent))
+            self.save_image(path)
+
+    def save_image(self, path: str) -> str | None:
+        """The image shown, as a TIFF with its metadata (pixels as acquired)."""
+        from app.ui.image_export import save_tiff
+
+        shown = self._shown_image_and_metadata()
+        if shown is None:
+            return None
+        try:
+            written = save_tiff(path, *shown)
+        except OSError as exc:
+            self.show_error_message(f"Could not save {path}: {exc}")
+            return None
+        self.statusBar().showMessage(f"Saved {written}", 15000)
+        return str(written)
+
+    def copy_image(self) -> None:
+        from app.ui.image_export import copy_to_clipboard
+
+        if self.viewer.image is None:
+            self.show_error_message("There is no image to copy: Snap, Live or open a dataset.")
+            return
+        copy_to_clipboard(self.viewer.image, self.viewer.levels)
+        self.statusBar().showMessage("Image copied (as shown: 8 bits, this contrast)", 5000)
+
     # ------------------------------------------------------------ configuration
     def choose_configuration(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self, "Open a Micro-Manager configuration", "", "Micro-Manager configuration (*.cfg)"
+            self,
+            "Open a Micro-Manager configuration",
+            self.dialog_folder(),
+            "Micro-Manager configuration (*.cfg)",
         )
         if path:
+            self.remember_dialog_folder(str(Path(path).parent))
             self.load_configuration(path)
 
     def use_simulated_microscope(self) -> bool:

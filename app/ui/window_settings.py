@@ -28,6 +28,12 @@ class WindowSettings:
     def data_directory(self) -> str | None:
         return self.store.get("acquisition/directory", str, "") or None
 
+    def dialog_folder(self) -> str | None:
+        return self.store.get("dialogs/folder", str, "") or None
+
+    def remember_dialog_folder(self, folder: str) -> None:
+        self.store.set("dialogs/folder", folder)
+
     def return_hardware(self) -> bool:
         """After an acquisition, return the hardware to where it was (default: yes)."""
         return self.store.get("acquisition/return_hardware", bool, True)
