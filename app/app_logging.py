@@ -59,6 +59,10 @@ def configure_logging(verbose: bool, *, to_file: bool) -> Path | None:
     (then only stderr is used, and the reason is logged)."""
     level = logging.INFO if verbose else logging.WARNING
     logging.basicConfig(level=level, format=FORMAT)
+    root = logging.getLogger()
+    for existing in root.handlers:  # the terminal shows `level`, whatever loggers let by
+        if isinstance(existing, logging.StreamHandler) and existing.level == logging.NOTSET:
+            existing.setLevel(level)
     if not to_file:
         return None
     path = log_folder() / LOG_FILE
@@ -72,10 +76,6 @@ def configure_logging(verbose: bool, *, to_file: bool) -> Path | None:
         return None
     handler.setFormatter(logging.Formatter(FORMAT))
     handler.setLevel(logging.INFO)  # the file keeps more than the terminal shows
-    root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(min(root.level, logging.INFO))
-    for existing in root.handlers:
-        if existing is not handler and existing.level == logging.NOTSET:
-            existing.setLevel(level)
     return path

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from PyQt6.QtCore import QMimeData, QPointF, Qt
 from PyQt6.QtGui import QDropEvent
+from PyQt6.QtWidgets import QLabel
 
 from app import open_dataset, show_image
 from app.appstate import AppState
@@ -191,6 +194,12 @@ def test_open_dataset_and_browse(qtbot, window, core, tmp_path):
     window.sliders.slider("time").setValue(2)
     window.sliders.slider("z").setValue(3)
     assert window.viewer.image[0, 0] == 203
+    # the labels give the physical values beside the indices
+    labels = {
+        label.text().split(":")[0]: label.text() for label in window.sliders.findChildren(QLabel)
+    }
+    assert labels["z"].startswith("z: 3, 3.00 µm")
+    assert re.match(r"time: 2, \d+\.\d s  \(3/3\)$", labels["time"]), labels["time"]
 
 
 def test_open_bad_dataset_shows_an_error(window, tmp_path):

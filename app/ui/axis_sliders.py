@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PyQt6.QtCore import Qt, pyqtSignal
@@ -31,6 +32,9 @@ class AxisSliders(QWidget):
         self.follow.setChecked(True)
         self._grid.addWidget(self.follow, 0, 3)
         self._updating = False
+        #: ``(axis, value, current axes) -> "2.50 µm"``, the value in physical units
+        #: (None: none known); set by whoever knows the dataset
+        self.describe: Callable[[str, Any, dict[str, Any]], str | None] | None = None
         self.hide()
 
     def clear(self) -> None:
@@ -66,7 +70,7 @@ class AxisSliders(QWidget):
         slider.setObjectName(f"slider_{name}")
         slider.valueChanged.connect(lambda _v, n=name: self._moved(n))
         label = QLabel()
-        label.setMinimumWidth(140)
+        label.setMinimumWidth(190)
         self._grid.addWidget(label, row, 0)
         self._grid.addWidget(slider, row, 1, 1, 2)
         self._sliders[name] = slider
@@ -76,7 +80,11 @@ class AxisSliders(QWidget):
         values = self._values[name]
         index = self._sliders[name].value()
         value = values[index] if index < len(values) else "?"
-        self._labels[name].setText(f"{name}: {value}  ({index + 1}/{len(values)})")
+        physical = None
+        if self.describe is not None and index < len(values):
+            physical = self.describe(name, value, self.current_axes())
+        shown = f"{value}, {physical}" if physical else f"{value}"
+        self._labels[name].setText(f"{name}: {shown}  ({index + 1}/{len(values)})")
 
     def _moved(self, name: str) -> None:
         self._update_label(name)

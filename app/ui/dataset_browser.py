@@ -25,7 +25,9 @@ class DatasetBrowser:
         self.sliders = sliders
         self.dataset: ReadableDataset | None = None
         self.last_shown_axes: dict[str, Any] = {}
+        self._physical: dict[tuple[str, Any], str | None] = {}
         sliders.axesChosen.connect(self.show)
+        sliders.describe = self.physical_value
 
     @property
     def following(self) -> bool:
@@ -35,6 +37,7 @@ class DatasetBrowser:
     def browse(self, dataset: ReadableDataset | None, *, follow: bool) -> None:
         """Browse ``dataset`` from now on (None: nothing to browse, e.g. Live)."""
         self.dataset = dataset
+        self._physical.clear()
         self.sliders.clear()
         self.sliders.follow.setChecked(follow)
         if dataset is not None and not follow:
@@ -62,6 +65,33 @@ class DatasetBrowser:
             if not self.sliders.knows(axes):
                 self.refresh()  # a new time point or z: let the sliders reach it
             self.sliders.show_axes(axes)
+
+    def physical_value(self, axis: str, value: Any, axes: dict[str, Any]) -> str | None:
+        """An axis value in physical units, from the metadata of an image that has it:
+        µm for z, seconds for time, the name of a position (channels are names)."""
+        if axis not in ("z", "time", "position") or self.dataset is None:
+            return None
+        key = (axis, value)
+        if key not in self._physical:
+            self._physical[key] = self._read_physical(axis, value, {**axes, axis: value})
+        return self._physical[key]
+
+    def _read_physical(self, axis: str, value: Any, axes: dict[str, Any]) -> str | None:
+        dataset = self.dataset
+        try:
+            if dataset is None or not dataset.has_image(**axes):
+                return None
+            metadata = dataset.read_metadata(**axes)
+        except Exception:  # a partial dataset: no unit rather than an error
+            return None
+        if axis == "z":
+            z = metadata.get("ZPosition_um_Intended", metadata.get("ZPosition_um"))
+            return f"{float(z):.2f} µm" if z is not None else None
+        if axis == "time":
+            elapsed = metadata.get("ElapsedTime-ms")
+            return f"{float(elapsed) / 1000:.1f} s" if elapsed is not None else None
+        name = metadata.get("PositionName")
+        return str(name) if name else None
 
     def acquisition_ended(self) -> None:
         """The sliders reach every image, and stay where the viewer stopped."""
