@@ -64,6 +64,7 @@ def test_modify_two_channels_and_drop(core, tmp_path, examples):
 
 def test_zstack_volume_and_focus_score(core, tmp_path, examples):
     registry = examples.registry
+    core.setExposure(10)  # beads bright enough to judge focus (the sample follows exposure)
     events = multi_d_acquisition_events(z_start=0, z_end=40, z_step=10)  # 5 planes
     _, ds = _run(tmp_path, registry.get("zstack_volume"), events, "volume")
     assert set(ds.get_channel_names()) == {"DAPI-best-focus"}  # the planes keep their axes

@@ -123,3 +123,24 @@ def test_scopeflow_with_missing_config_says_so(tmp_path):
     result = _scopeflow("--config", str(tmp_path / "scope.cfg"), "run", "x.py", cwd=tmp_path)
     assert result.returncode == 2
     assert "configuration file not found" in result.stderr
+
+
+def test_the_simulated_sample_brightens_with_exposure_and_differs_per_channel(core, tmp_path):
+    from app import Acquisition, multi_d_acquisition_events, open_dataset
+
+    events = multi_d_acquisition_events(
+        channel_group="Channel", channels=["DAPI", "Cy5"], channel_exposures_ms=[5, 5]
+    ) + multi_d_acquisition_events(
+        channel_group="Channel", channels=["DAPI"], channel_exposures_ms=[20]
+    )
+    for index, event in enumerate(events):
+        event["axes"]["time"] = index
+    with Acquisition(tmp_path, "bright", hardware_sequencing=False) as acq:
+        acq.acquire(events)
+    dataset = open_dataset(acq.dataset_path)
+    dapi_5, cy5_5, dapi_20 = (
+        float(dataset.read_image(time=t, channel=c).mean())
+        for t, c in ((0, "DAPI"), (1, "Cy5"), (2, "DAPI"))
+    )
+    assert dapi_20 > 2 * dapi_5  # four times the exposure, brighter each frame
+    assert dapi_5 > 2 * cy5_5  # Cy5's dye is dimmer, frame by frame

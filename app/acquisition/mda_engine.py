@@ -32,6 +32,7 @@ from pymmcore_plus.core import SequencedEvent
 from pymmcore_plus.mda import MDAEngine
 
 from app.acquisition.events import EVENT_METADATA_KEY
+from app.microscope.simulated import update_simulated_sample
 
 logger = logging.getLogger(__name__)
 
@@ -119,6 +120,7 @@ class ScopeflowMDAEngine(MDAEngine):
     def setup_single_event(self, event: Any) -> None:
         with _warnings_logged_by_pymmcore_plus() as refused:
             super().setup_single_event(event)
+        update_simulated_sample(self.mmcore)  # no-op on real hardware
         if refused:
             raise HardwareRefusedError(
                 f"The hardware refused the settings of the event {_axes_of(event)}: "
@@ -128,6 +130,7 @@ class ScopeflowMDAEngine(MDAEngine):
     def setup_sequenced_event(self, event: SequencedEvent) -> None:
         with _warnings_logged_by_pymmcore_plus() as refused:
             super().setup_sequenced_event(event)
+        update_simulated_sample(self.mmcore)  # no-op on real hardware
         if refused:
             raise HardwareRefusedError(
                 f"The hardware refused the settings of the burst {_axes_of(event)}: "

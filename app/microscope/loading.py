@@ -20,6 +20,7 @@ from pymmcore_plus import CMMCorePlus, find_micromanager
 from app.microscope.simulated import (
     SimulatedCameraSettings,
     configure_simulated_camera,
+    follow_exposure_and_channel,
     simulated_camera_from_resources,
 )
 
@@ -60,6 +61,7 @@ def load_microscope(
                 f"from the 'mm-test-adapters' package): {exc}"
             ) from exc
         configure_simulated_camera(core, camera or simulated_camera_from_resources())
+        follow_exposure_and_channel(core)
         return core
 
     config_path = Path(config).expanduser()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from typing import Literal
 
@@ -41,6 +43,54 @@ def simulated_camera_from_resources() -> SimulatedCameraSettings:
             f"resources/{SIMULATED_MICROSCOPE_FILE}: its 'camera' object must name only "
             f"{', '.join(f.name for f in fields(SimulatedCameraSettings))} ({exc})"
         ) from exc
+
+
+#: how bright each channel's beads are, relative to DAPI (a sample's dyes differ)
+CHANNEL_BRIGHTNESS = {"DAPI": 1.0, "FITC": 0.6, "Rhodamine": 0.35, "Cy5": 0.2}
+REFERENCE_EXPOSURE_MS = 10.0
+
+# the simulated microscopes' samples, by core (a weak map: a released core leaves)
+_samples: weakref.WeakKeyDictionary[CMMCorePlus, Callable[[], None]] = weakref.WeakKeyDictionary()
+
+
+def follow_exposure_and_channel(core: CMMCorePlus) -> None:
+    """Make the demo camera's beads brighten with exposure and differ per channel, as
+    a real sample does (the demo camera alone ignores both), by setting its
+    ``BeadBrightness``. The core's signals keep it right for Snap (they come a moment
+    after the change; Live takes a change when it restarts); an acquisition calls
+    ``update_simulated_sample`` once the hardware is set for an event, so each frame has
+    its own channel's brightness.
+    """
+    group = core.getChannelGroup()
+
+    def update() -> None:
+        try:
+            preset = core.getCurrentConfig(group) if group else ""
+            scale = CHANNEL_BRIGHTNESS.get(preset, 1.0)
+            brightness = core.getExposure() / REFERENCE_EXPOSURE_MS * scale
+            core.setProperty(CAMERA, "BeadBrightness", min(8.0, max(0.125, brightness)))
+        except Exception:  # a camera swapped out, or busy: the next change sets it
+            return
+
+    def update_when_idle(*_: object) -> None:
+        # the signals come a moment after the change, maybe while a camera burst runs:
+        # a property changed under it could disturb it (the acquisition updates the
+        # sample itself, before the burst starts)
+        if not core.isSequenceRunning():
+            update()
+
+    _samples[core] = update
+    core.events.exposureChanged.connect(update_when_idle)
+    core.events.configSet.connect(update_when_idle)
+    update()
+
+
+def update_simulated_sample(core: CMMCorePlus) -> None:
+    """Bring the simulated sample in line with the exposure and channel now set (no-op
+    for real hardware)."""
+    update = _samples.get(core)
+    if update is not None:
+        update()
 
 
 def configure_simulated_camera(core: CMMCorePlus, settings: SimulatedCameraSettings) -> None:
