@@ -17,6 +17,11 @@ from app.settings_store import SettingsStore
 from app.ui.main_window import MainWindow
 
 
+def _menu(window, title: str) -> dict:
+    (bar_action,) = [a for a in window.menuBar().actions() if a.text() == title]
+    return {action.text(): action for action in bar_action.menu().actions()}
+
+
 def _finished(window) -> bool:
     return not window.controller.running and window.acquisition_panel.start_button.isEnabled()
 
@@ -431,7 +436,7 @@ def test_an_empty_channel_selection_cannot_start_and_says_why(window):
 
 
 def test_the_view_menu_zooms_reopens_and_resets_the_layout(qtbot, window):
-    menu = {a.text(): a for a in window.menuBar().actions()[1].menu().actions()}
+    menu = _menu(window, "&View")
     assert menu["&Fit image to window"].shortcut().toString() == "Ctrl+0"
     assert menu["&Actual size (1:1)"].shortcut().toString() == "Ctrl+1"
     window.docks["Processors"].close()
@@ -473,3 +478,22 @@ def test_file_dialogs_open_in_the_last_folder_used_or_the_data_folder(window, tm
     assert window.dialog_folder() == str(tmp_path)
     window.remember_dialog_folder(str(tmp_path / "gone"))  # deleted since: not offered
     assert window.dialog_folder() == window.acquisition_panel.data_directory
+
+
+def test_snap_live_start_and_abort_have_shortcuts_shown_in_menus_and_tooltips(qtbot, window):
+    menu = _menu(window, "&Acquire")
+    assert menu["&Snap"].shortcut().toString() == "F5"
+    assert "F5" in window.microscope_panel.snap_button.toolTip()
+    assert "Ctrl+Return" in window.acquisition_panel.start_button.toolTip()
+    menu["&Snap"].trigger()  # the same as clicking Snap
+    qtbot.waitUntil(lambda: window.viewer.image is not None, timeout=5000)
+    panel = window.acquisition_panel
+    panel.save_box.setChecked(False)
+    panel.time_box.setChecked(True)
+    panel.time_points.setValue(100)
+    panel.interval.setValue(0.05)
+    menu["S&tart acquisition"].trigger()
+    assert window.controller.running
+    menu["&Abort acquisition"].trigger()
+    qtbot.waitUntil(lambda: panel.start_button.isEnabled(), timeout=30000)
+    assert panel.progress_label.text().startswith("Aborted")

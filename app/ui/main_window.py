@@ -261,6 +261,21 @@ class MainWindow(QMainWindow):
             if shortcut is not None:
                 action.setShortcut(QKeySequence(shortcut))
             file_menu.addAction(action)
+        acquire_menu = self.menuBar().addMenu("&Acquire")
+        panel, scope = self.acquisition_panel, self.microscope_panel
+        for label, button, keys in (
+            ("&Snap", scope.snap_button, "F5"),
+            ("&Live on/off", scope.live_button, "F6"),
+            ("S&tart acquisition", panel.start_button, "Ctrl+Return"),
+            ("&Pause/Resume", panel.pause_button, "Ctrl+P"),
+            ("&Abort acquisition", panel.abort_button, "Ctrl+."),
+        ):
+            action = QAction(label, self)
+            action.setShortcut(QKeySequence(keys))
+            action.triggered.connect(button.click)  # exactly what the button does
+            acquire_menu.addAction(action)
+            shortcut = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            button.setToolTip(f"{button.toolTip()} ({shortcut})".lstrip())
         view_menu = self.menuBar().addMenu("&View")
         for label, view_slot, keys in (
             ("&Fit image to window", self.viewer.fit, "Ctrl+0"),
