@@ -86,3 +86,19 @@ def test_storage_and_directory_conflicts_are_refused(core, tmp_path):
         Acquisition(tmp_path, storage="ram")
     with pytest.raises(ValueError, match="storage must be"):
         Acquisition(storage="zarr")
+
+
+def test_a_plan_is_estimated_before_it_starts():
+    from app.acquisition.estimate import estimate_plan, human_bytes
+    from app.acquisition.multi_d import multi_d_acquisition_events
+
+    events = multi_d_acquisition_events(
+        num_time_points=10, time_interval_s=2, channel_group="Channel",
+        channels=["DAPI", "FITC"], channel_exposures_ms=[10, 50],
+    )  # fmt: skip
+    plan = estimate_plan(events, frame_bytes=2 * 512 * 512, default_exposure_ms=5)
+    assert plan.images == 20 and plan.bytes == 20 * 524288
+    assert plan.seconds == 18  # the last time point starts 18 s in
+    fast = estimate_plan(events[:2], frame_bytes=1, default_exposure_ms=5)
+    assert fast.seconds == 0.06  # exposures back to back
+    assert human_bytes(10_485_760) == "10.5 MB"

@@ -497,3 +497,18 @@ def test_snap_live_start_and_abort_have_shortcuts_shown_in_menus_and_tooltips(qt
     menu["&Abort acquisition"].trigger()
     qtbot.waitUntil(lambda: panel.start_button.isEnabled(), timeout=30000)
     assert panel.progress_label.text().startswith("Aborted")
+
+
+def test_before_start_the_panel_says_what_the_plan_takes_and_if_it_fits(qtbot, window, monkeypatch):
+    panel = window.acquisition_panel
+    panel.time_box.setChecked(True)
+    panel.time_points.setValue(10)
+    panel.interval.setValue(1)
+    assert panel.show_estimate()
+    text = panel.estimate_label.text()
+    assert text.startswith("10 images, 245.8 KB (") and "free on the disk), about 0:00:09" in text
+    from app.ui import acquisition_panel
+
+    monkeypatch.setattr(acquisition_panel, "free_disk_bytes", lambda folder: 100_000)
+    assert not panel.show_estimate()  # a nearly full disk
+    assert panel.estimate_label.text().startswith("Will not fit: 10 images, 245.8 KB")

@@ -6,10 +6,12 @@ the window runs them through the same ``Acquisition``.
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 from typing import Any
 
+import psutil
 from pymmcore_plus import CMMCorePlus
 from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtWidgets import (
@@ -33,6 +35,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from app.acquisition.estimate import estimate_plan, human_bytes
 from app.acquisition.multi_d import multi_d_acquisition_events
 
 
@@ -175,6 +178,13 @@ class AcquisitionPanel(QWidget):
         for button in (self.start_button, self.pause_button, self.abort_button):
             buttons.addWidget(button)
         layout.addLayout(buttons)
+        self.estimate_label = QLabel()
+        self.estimate_label.setWordWrap(True)
+        self.estimate_label.setToolTip(
+            "What the plan will take: images, disk (or memory) and time. The time is a "
+            "lower bound: the exposures back to back or the time-lapse, whichever is longer"
+        )
+        layout.addWidget(self.estimate_label)
         self.progress = QProgressBar()
         self.progress_label = QLabel("Ready")
         self.progress_label.setWordWrap(True)
@@ -274,6 +284,33 @@ class AcquisitionPanel(QWidget):
             events = [{"axes": {"time": 0}}]  # a single image still needs an axis to be saved
         return events
 
+    def show_estimate(self) -> bool:
+        """Say what the plan will take, and whether it fits; False if it cannot start
+        or will not fit (said in red)."""
+        try:
+            events = self.events()
+        except ValueError as exc:
+            return self._say_estimate(f"Cannot start: {exc}.", ok=False)
+        frame = self.core.getImageWidth() * self.core.getImageHeight()
+        frame *= self.core.getBytesPerPixel()
+        plan = estimate_plan(events, frame, self.core.getExposure())
+        if self.save_box.isChecked():
+            room, where = free_disk_bytes(self.data_directory), "free on the disk"
+        else:
+            room, where = psutil.virtual_memory().available, "of memory available"
+        text = (
+            f"{plan.images} images, {human_bytes(plan.bytes)} "
+            f"({human_bytes(room)} {where}), about {_clock(plan.seconds)}"
+        )
+        if plan.bytes > room:
+            return self._say_estimate(f"Will not fit: {text}.", ok=False)
+        return self._say_estimate(text, ok=True)
+
+    def _say_estimate(self, text: str, ok: bool) -> bool:
+        self.estimate_label.setText(text)
+        self.estimate_label.setStyleSheet("" if ok else "color: #c0392b; font-weight: bold;")
+        return ok
+
     def save_target(self) -> tuple[str, str] | None:
         if not self.save_box.isChecked():
             return None
@@ -329,6 +366,16 @@ def _optional_group(title: str) -> QGroupBox:
 
 def _checked(on: bool):
     return Qt.CheckState.Checked if on else Qt.CheckState.Unchecked
+
+
+def free_disk_bytes(folder: str) -> int:
+    path = Path(folder).expanduser()
+    while not path.exists() and path != path.parent:
+        path = path.parent  # the data folder is made at the first acquisition
+    try:
+        return shutil.disk_usage(path).free
+    except OSError:
+        return 0
 
 
 def _clock(seconds: float) -> str:

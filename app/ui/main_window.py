@@ -609,6 +609,8 @@ class MainWindow(QMainWindow):
 
     def _status_tick(self) -> None:
         acq = self.state.shown.newest()
+        if acq is None and self.docks["Acquisition"].isVisible():
+            self.acquisition_panel.show_estimate()  # before Start: will it fit, how long
         if acq is not None and acq is self.controller.acquisition:
             status = acq.status
             self.acquisition_panel.show_progress(

@@ -1,0 +1,40 @@
+"""What an acquisition plan will take, before it starts: images, bytes, time.
+
+A microscopist wants to know, before pressing Start, whether twelve hours of images
+fit on the disk. The time is the later of the last event's start time and the
+exposures back to back (the camera cannot go faster); moving stages and processors
+add to it, so it is a lower bound, said as "about".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class PlanEstimate:
+    images: int
+    bytes: int
+    seconds: float
+
+
+def estimate_plan(
+    events: Sequence[dict[str, Any]], frame_bytes: int, default_exposure_ms: float
+) -> PlanEstimate:
+    exposures_s = sum(float(e.get("exposure") or default_exposure_ms) for e in events) / 1000
+    last_start = max((float(e.get("min_start_time") or 0) for e in events), default=0.0)
+    return PlanEstimate(
+        images=len(events),
+        bytes=len(events) * frame_bytes,
+        seconds=max(exposures_s, last_start),
+    )
+
+
+def human_bytes(count: float) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if count < 1000:
+            return f"{count:.0f} {unit}" if unit == "bytes" else f"{count:.1f} {unit}"
+        count /= 1000
+    return f"{count:.1f} TB"
