@@ -118,22 +118,19 @@ class ScopeflowMDAEngine(MDAEngine):
         logger.warning(message)
 
     def setup_single_event(self, event: Any) -> None:
-        with _warnings_logged_by_pymmcore_plus() as refused:
-            super().setup_single_event(event)
-        update_simulated_sample(self.mmcore)  # no-op on real hardware
-        if refused:
-            raise HardwareRefusedError(
-                f"The hardware refused the settings of the event {_axes_of(event)}: "
-                + "; ".join(refused)
-            )
+        self._set_up_or_raise(super().setup_single_event, event, "event")
 
     def setup_sequenced_event(self, event: SequencedEvent) -> None:
+        self._set_up_or_raise(super().setup_sequenced_event, event, "burst")
+
+    def _set_up_or_raise(self, set_up: Callable[[Any], None], event: Any, what: str) -> None:
+        """Run pymmcore-plus's setup; raise what it only logged as refused."""
         with _warnings_logged_by_pymmcore_plus() as refused:
-            super().setup_sequenced_event(event)
+            set_up(event)
         update_simulated_sample(self.mmcore)  # no-op on real hardware
         if refused:
             raise HardwareRefusedError(
-                f"The hardware refused the settings of the burst {_axes_of(event)}: "
+                f"The hardware refused the settings of the {what} {_axes_of(event)}: "
                 + "; ".join(refused)
             )
 
