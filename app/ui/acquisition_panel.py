@@ -6,7 +6,6 @@ the window runs them through the same ``Acquisition``.
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -37,6 +36,7 @@ from PyQt6.QtWidgets import (
 
 from app.acquisition.estimate import estimate_plan, human_bytes
 from app.acquisition.multi_d import multi_d_acquisition_events
+from app.ui.status import free_disk_bytes
 
 
 def _double(low: float, high: float, value: float, suffix: str) -> QDoubleSpinBox:
@@ -295,7 +295,7 @@ class AcquisitionPanel(QWidget):
         frame *= self.core.getBytesPerPixel()
         plan = estimate_plan(events, frame, self.core.getExposure())
         if self.save_box.isChecked():
-            room, where = free_disk_bytes(self.data_directory), "free on the disk"
+            room, where = free_disk_bytes(self.data_directory) or 0, "free on the disk"
         else:
             room, where = psutil.virtual_memory().available, "of memory available"
         text = (
@@ -366,16 +366,6 @@ def _optional_group(title: str) -> QGroupBox:
 
 def _checked(on: bool):
     return Qt.CheckState.Checked if on else Qt.CheckState.Unchecked
-
-
-def free_disk_bytes(folder: str) -> int:
-    path = Path(folder).expanduser()
-    while not path.exists() and path != path.parent:
-        path = path.parent  # the data folder is made at the first acquisition
-    try:
-        return shutil.disk_usage(path).free
-    except OSError:
-        return 0
 
 
 def _clock(seconds: float) -> str:

@@ -46,15 +46,20 @@ class RateMeter:
         self._seen.clear()
 
 
-def free_disk_text(folder: str) -> str:
+def free_disk_bytes(folder: str) -> int | None:
+    """Free bytes on the disk of ``folder`` (None if unknown)."""
     path = Path(folder).expanduser()
     while not path.exists() and path != path.parent:
         path = path.parent  # the save folder may not exist until the first acquisition
     try:
-        free = shutil.disk_usage(path).free
+        return shutil.disk_usage(path).free
     except OSError:
-        return "disk: ?"
-    return f"disk free {free / 1e9:.1f} GB"
+        return None
+
+
+def free_disk_text(folder: str) -> str:
+    free = free_disk_bytes(folder)
+    return "disk: ?" if free is None else f"disk free {free / 1e9:.1f} GB"
 
 
 class StatusLine:
