@@ -42,7 +42,8 @@ def test_a_processor_error_names_the_line_that_raised():
     assert f"at {__file__}:{def_line + 2}" in str(failure)
 
 
-def test_the_window_says_aborted_not_finished(qtbot, window):
+def _running_time_lapse(qtbot, window):
+    """A long time-lapse started from the panel (kept in memory), two images in."""
     panel = window.acquisition_panel
     panel.time_box.setChecked(True)
     panel.time_points.setValue(200)
@@ -51,20 +52,18 @@ def test_the_window_says_aborted_not_finished(qtbot, window):
     panel.start_button.click()
     acq = window.controller.acquisition
     qtbot.waitUntil(lambda: acq.status.counts["saved"] >= 2, timeout=10000)
+    return panel, acq
+
+
+def test_the_window_says_aborted_not_finished(qtbot, window):
+    panel, _ = _running_time_lapse(qtbot, window)
     panel.abort_button.click()
     qtbot.waitUntil(lambda: panel.start_button.isEnabled(), timeout=30000)
     assert panel.progress_label.text().startswith("Aborted: ")
 
 
 def test_the_window_says_failed_with_the_cause(qtbot, window):
-    panel = window.acquisition_panel
-    panel.time_box.setChecked(True)
-    panel.time_points.setValue(200)
-    panel.interval.setValue(0.05)
-    panel.save_box.setChecked(False)
-    panel.start_button.click()
-    acq = window.controller.acquisition
-    qtbot.waitUntil(lambda: acq.status.counts["saved"] >= 2, timeout=10000)
+    panel, acq = _running_time_lapse(qtbot, window)
     acq.abort(RuntimeError("the sample holder is loose"))  # as a worker reports an error
     qtbot.waitUntil(lambda: panel.start_button.isEnabled(), timeout=30000)
     text = panel.progress_label.text()
