@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from PyQt6.QtWidgets import QLabel, QStatusBar
+from PyQt6.QtWidgets import QLabel, QSizePolicy, QStatusBar
 
 from app.acquisition.acquisition import Acquisition
 
@@ -69,6 +69,8 @@ class StatusLine:
     def __init__(self, bar: QStatusBar | None) -> None:
         assert bar is not None  # a QMainWindow always makes its status bar
         self.text = QLabel()
+        # a long line is cut at the window's edge, never widens the window
+        self.text.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.pixel = QLabel()
         bar.addWidget(self.text, 1)
         bar.addPermanentWidget(self.pixel)

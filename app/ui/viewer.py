@@ -17,6 +17,7 @@ from PyQt6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
+    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -90,6 +91,8 @@ class ImageViewer(QWidget):
         self.lut_box.currentTextChanged.connect(self.set_lookup_table)
         self.histogram.sigLookupTableChanged.connect(self._lookup_table_changed)
         self.title = QLabel()
+        # a long dataset path is cut, and in full in the tooltip: the window keeps its width
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.log_box = QCheckBox("Log")
         self.log_box.setToolTip(
             "Histogram counts on a logarithmic scale: a few bright beads and a dim "
@@ -172,6 +175,7 @@ class ImageViewer(QWidget):
     def set_title(self, text: str) -> None:
         """What is shown (a dataset's folder), above the image."""
         self.title.setText(text)
+        self.title.setToolTip(text)
 
     @property
     def levels(self) -> tuple[float, float]:
