@@ -6,15 +6,18 @@ the window runs them through the same ``Acquisition``.
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 from typing import Any
 
 import psutil
+import useq
 from pymmcore_plus import CMMCorePlus
 from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
@@ -23,7 +26,6 @@ from PyQt6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QListWidget,
     QProgressBar,
     QPushButton,
     QScrollArea,
@@ -36,7 +38,18 @@ from PyQt6.QtWidgets import (
 
 from app.acquisition.estimate import estimate_plan, human_bytes
 from app.acquisition.multi_d import multi_d_acquisition_events
+from app.acquisition.plan_file import (
+    ZMode,
+    ZRange,
+    plan_from_json_value,
+    read_plan,
+    write_plan,
+    z_range_of,
+)
+from app.ui.position_list import PLAN_FILTER, PositionList
 from app.ui.status import free_disk_bytes
+
+logger = logging.getLogger(__name__)
 
 
 def _double(low: float, high: float, value: float, suffix: str) -> QDoubleSpinBox:
@@ -52,14 +65,18 @@ class AcquisitionPanel(QWidget):
     startRequested = pyqtSignal()
     pauseToggled = pyqtSignal(bool)
     abortRequested = pyqtSignal()
+    failed = pyqtSignal(str)  # a settings file that could not be read or written
 
     def __init__(self, core: CMMCorePlus, default_directory: Path, parent: QWidget | None = None):
         super().__init__(parent)
         self.core = core
+        self.position_list = PositionList(core)
+        self.position_list.failed.connect(self.failed)
         # the plan scrolls; Start, Pause, Abort and the progress stay in sight below it
         plan = QWidget()
         plan_layout = QVBoxLayout(plan)
         plan_layout.setContentsMargins(0, 0, 0, 0)
+        plan_layout.addLayout(self._build_files())
         for group in (
             self._build_time(),
             self._build_z(),
@@ -95,15 +112,62 @@ class AcquisitionPanel(QWidget):
         return self.time_box
 
     def _build_z(self) -> QGroupBox:
-        self.z_box = _optional_group("Z-stack (relative to the current Z)")
+        self.z_box = _optional_group("Z-stack")
         form = QFormLayout(self.z_box)
-        self.z_start = _double(-10000, 10000, -2, " µm")
-        self.z_end = _double(-10000, 10000, 2, " µm")
+        self.z_mode = QComboBox()
+        for mode, text in (
+            (ZMode.RELATIVE, "Relative to the current Z"),
+            (ZMode.ABSOLUTE, "Absolute positions"),
+        ):
+            self.z_mode.addItem(text, mode)
+        self.z_mode.setToolTip(
+            "Relative: start and end are offsets from the Z where the acquisition starts "
+            "(from each position's Z, with a position list). Absolute: focus positions."
+        )
+        self.z_start = _double(-100000, 100000, -2, " µm")
+        self.z_end = _double(-100000, 100000, 2, " µm")
         self.z_step = _double(0.01, 1000, 1, " µm")
-        form.addRow("Start", self.z_start)
-        form.addRow("End", self.z_end)
+        self.z_here_buttons: list[QPushButton] = []
+        rows = []
+        for label, box in (("Start", self.z_start), ("End", self.z_end)):
+            here = QPushButton("Here")
+            here.setToolTip(f"{label} at the current Z")
+            here.clicked.connect(lambda _=False, box=box: self._z_here(box))
+            self.z_here_buttons.append(here)
+            row = QHBoxLayout()
+            row.addWidget(box, 1)
+            row.addWidget(here)
+            rows.append((label, row))
+        form.addRow("Range", self.z_mode)
+        for label, row in rows:
+            form.addRow(label, row)
         form.addRow("Step", self.z_step)
+        self.z_mode.currentIndexChanged.connect(self._z_mode_changed)
+        self._z_mode_changed()
         return self.z_box
+
+    def z_range(self) -> ZRange:
+        return ZRange(
+            self.z_mode.currentData(),
+            self.z_start.value(),
+            self.z_end.value(),
+            self.z_step.value(),
+        )
+
+    def set_z_range(self, z: ZRange) -> None:
+        self.z_mode.setCurrentIndex(self.z_mode.findData(z.mode))
+        self.z_start.setValue(z.start)
+        self.z_end.setValue(z.end)
+        self.z_step.setValue(abs(z.step))
+
+    def _z_mode_changed(self) -> None:
+        absolute = self.z_mode.currentData() is ZMode.ABSOLUTE
+        for button in self.z_here_buttons:
+            button.setVisible(absolute)
+
+    def _z_here(self, box: QDoubleSpinBox) -> None:
+        if self.core.getFocusDevice():
+            box.setValue(self.core.getPosition())
 
     def _build_channels(self) -> QGroupBox:
         self.channel_box = _optional_group("Channels")
@@ -120,18 +184,22 @@ class AcquisitionPanel(QWidget):
     def _build_positions(self) -> QGroupBox:
         self.position_box = _optional_group("XY positions")
         position_layout = QVBoxLayout(self.position_box)
-        self.positions = QListWidget()
-        self.positions.setMaximumHeight(90)
-        position_buttons = QHBoxLayout()
-        add, remove = QPushButton("Add current"), QPushButton("Remove")
-        add.clicked.connect(self.add_current_position)
-        remove.clicked.connect(lambda: self.positions.takeItem(self.positions.currentRow()))
-        position_buttons.addWidget(add)
-        position_buttons.addWidget(remove)
-        position_layout.addWidget(self.positions)
-        position_layout.addLayout(position_buttons)
-        self._xy: list[tuple[float, float]] = []
+        position_layout.addWidget(self.position_list)
         return self.position_box
+
+    def _build_files(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Settings:"))
+        for text, tip, slot in (
+            ("Load…", "Load acquisition settings (useq-schema JSON or YAML)", self.choose_load),
+            ("Save…", "Save these settings as a useq-schema file (JSON or YAML)", self.choose_save),
+        ):
+            button = QPushButton(text)
+            button.setToolTip(tip)
+            button.clicked.connect(slot)
+            row.addWidget(button)
+        row.addStretch()
+        return row
 
     def _build_saving(self, default_directory: Path) -> QGroupBox:
         save_box = QGroupBox("Save as NDTiff")
@@ -200,6 +268,7 @@ class AcquisitionPanel(QWidget):
     def set_core(self, core: CMMCorePlus) -> None:
         """Plan for another microscope (a configuration was loaded): its channels."""
         self.core = core
+        self.position_list.set_core(core)
         self.refresh_channels()
 
     @property
@@ -234,26 +303,28 @@ class AcquisitionPanel(QWidget):
                 if exposure_ms is not None:
                     self.channels.cellWidget(row, 1).setValue(exposure_ms)
 
-    def add_current_position(self) -> None:
-        if not self.core.getXYStageDevice():
-            return
-        x, y = self.core.getXYPosition()
-        self._xy.append((x, y))
-        self.positions.addItem(f"Pos{len(self._xy) - 1}: {x:.1f}, {y:.1f} µm")
-
     def events(self) -> list[dict[str, Any]]:
         """The events of the acquisition described by the panel."""
         kwargs: dict[str, Any] = {}
         if self.time_box.isChecked():
             kwargs["num_time_points"] = self.time_points.value()
             kwargs["time_interval_s"] = self.interval.value()
-        if self.z_box.isChecked():
-            here = self.core.getPosition() if self.core.getFocusDevice() else 0.0
+        positions = self.position_list.positions() if self.position_box.isChecked() else None
+        if positions is not None and not positions:
+            raise ValueError(
+                "XY positions is ticked but the list is empty: add the current "
+                "position, or untick XY positions"
+            )
+        z = self.z_range() if self.z_box.isChecked() else None
+        if z is not None:
+            # relative: around the Z of each position, else around the Z of now
+            centre = 0.0
+            if z.mode is ZMode.RELATIVE and positions is None and self.core.getFocusDevice():
+                centre = self.core.getPosition()
             kwargs.update(
-                z_start=here + self.z_start.value(),
-                z_end=here + self.z_end.value(),
-                z_step=self.z_step.value()
-                * (1 if self.z_end.value() >= self.z_start.value() else -1),
+                z_start=centre + z.start,
+                z_end=centre + z.end,
+                z_step=abs(z.step) * (1 if z.end >= z.start else -1),
             )
         if self.channel_box.isChecked():
             chosen = [
@@ -266,23 +337,135 @@ class AcquisitionPanel(QWidget):
                     "no channel is ticked in Channels: tick the channels to acquire, or "
                     "untick Channels to acquire with the current one"
                 )
-            if chosen:
-                kwargs.update(
-                    channel_group=self.core.getChannelGroup(),
-                    channels=[name for name, _ in chosen],
-                    channel_exposures_ms=[exposure for _, exposure in chosen],
-                )
-        if self.position_box.isChecked():
-            if not self._xy:
-                raise ValueError(
-                    "XY positions is ticked but the list is empty: add the current "
-                    "position, or untick XY positions"
-                )
-            kwargs["xy_positions"] = list(self._xy)
+            kwargs.update(
+                channel_group=self.core.getChannelGroup(),
+                channels=[name for name, _ in chosen],
+                channel_exposures_ms=[exposure for _, exposure in chosen],
+            )
+        if positions is not None:
+            kwargs["position_labels"] = [p.name for p in positions]
+            with_z = all(p.z is not None for p in positions) and (
+                z is None or z.mode is ZMode.RELATIVE
+            )
+            if with_z:  # each position's Z: its focus, the stack's centre
+                kwargs["xyz_positions"] = [(p.x, p.y, p.z) for p in positions]
+            else:
+                kwargs["xy_positions"] = [(p.x, p.y) for p in positions]
         events = multi_d_acquisition_events(**kwargs)
         if events == [{"axes": {}}]:
             events = [{"axes": {"time": 0}}]  # a single image still needs an axis to be saved
         return events
+
+    # ------------------------------------------------------------ settings files
+    def plan(self) -> useq.MDASequence:
+        """The panel's settings as a useq ``MDASequence`` (what Save writes)."""
+        fields: dict[str, Any] = {"axis_order": "tpcz"}
+        if self.time_box.isChecked():
+            fields["time_plan"] = useq.TIntervalLoops(
+                interval=self.interval.value(), loops=self.time_points.value()
+            )
+        if self.z_box.isChecked():
+            fields["z_plan"] = self.z_range().z_plan()
+        if self.channel_box.isChecked():
+            group = self.core.getChannelGroup()
+            fields["channels"] = [
+                useq.Channel(
+                    config=self.channels.item(r, 0).text(),
+                    group=group,
+                    exposure=self.channels.cellWidget(r, 1).value(),
+                )
+                for r in range(self.channels.rowCount())
+                if self.channels.item(r, 0).checkState() == _checked(True)
+            ]
+        if self.position_box.isChecked():
+            fields["stage_positions"] = self.position_list.positions()
+        return useq.MDASequence(**fields)
+
+    def set_plan(self, plan: useq.MDASequence) -> list[str]:
+        """Show ``plan`` in the panel; what this microscope cannot do is returned (said
+        to the user), the rest is set."""
+        problems: list[str] = []
+        time_plan = plan.time_plan
+        self.time_box.setChecked(time_plan is not None)
+        if isinstance(time_plan, useq.TIntervalLoops):
+            self.time_points.setValue(time_plan.loops)
+            self.interval.setValue(time_plan.interval.total_seconds())
+        elif time_plan is not None:
+            problems.append(f"the time plan {type(time_plan).__name__} is not one the panel shows")
+            self.time_box.setChecked(False)
+        z = z_range_of(plan)
+        self.z_box.setChecked(z is not None)
+        if z is not None:
+            self.set_z_range(z)
+        self.channel_box.setChecked(bool(plan.channels))
+        if plan.channels:
+            presets = {self.channels.item(r, 0).text() for r in range(self.channels.rowCount())}
+            group = self.core.getChannelGroup()
+            for row in range(self.channels.rowCount()):
+                self.channels.item(row, 0).setCheckState(_checked(False))
+            for channel in plan.channels:
+                if channel.config not in presets or channel.group not in (group, "Channel"):
+                    problems.append(
+                        f"channel {channel.config!r} (group {channel.group!r}) is not a preset "
+                        f"of this microscope's channel group {group!r}"
+                    )
+                    continue
+                self.set_channel(channel.config, True, channel.exposure)
+        self.position_box.setChecked(bool(plan.stage_positions))
+        self.position_list.set_positions(list(plan.stage_positions))
+        order = "".join(axis for axis in plan.axis_order if axis != "g")
+        if order and order != "tpcz":
+            problems.append(f"the axis order {order!r} is acquired here as 'tpcz'")
+        if plan.grid_plan is not None:
+            problems.append("grid plans are not offered by the panel (use a script)")
+        return problems
+
+    def restore_plan(self, value: Any) -> None:
+        """Show the settings remembered from the last session (a JSON value)."""
+        if not value:
+            return
+        try:
+            problems = self.set_plan(plan_from_json_value(value))
+        except ValueError as exc:
+            logger.warning("The last acquisition settings were not restored: %s", exc)
+            return
+        for problem in problems:
+            logger.warning("Last acquisition settings: %s", problem)
+
+    def choose_save(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self,
+            "Save the acquisition settings",
+            str(Path(self.data_directory, "acquisition.json")),
+            PLAN_FILTER,
+        )
+        if path:
+            self.save_plan(path)
+
+    def choose_load(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Load acquisition settings", self.data_directory, PLAN_FILTER
+        )
+        if path:
+            self.load_plan(path)
+
+    def save_plan(self, path: str) -> bool:
+        try:
+            write_plan(path, self.plan())
+        except ValueError as exc:
+            self.failed.emit(f"Could not save the settings: {exc}")
+            return False
+        return True
+
+    def load_plan(self, path: str) -> bool:
+        try:
+            problems = self.set_plan(read_plan(path))
+        except ValueError as exc:
+            self.failed.emit(str(exc))
+            return False
+        if problems:
+            self.failed.emit(f"Loaded {Path(path).name}, except: " + "; ".join(problems))
+        return True
 
     def show_estimate(self) -> bool:
         """Say what the plan will take, and whether it fits; False if it cannot start

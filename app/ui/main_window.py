@@ -24,6 +24,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from app.acquisition.plan_file import plan_to_json_value
 from app.acquisition.state import RunState
 from app.acquisition.summary import describe_end
 from app.appstate import AppState
@@ -77,6 +78,7 @@ class QuitChoice(Enum):
 
 
 STATUS_INTERVAL_MS = 500
+LAST_PLAN_KEY = "acquisition/plan"  # the Acquisition panel's settings, as a useq MDASequence
 
 
 class MainWindow(QMainWindow):
@@ -148,6 +150,7 @@ class MainWindow(QMainWindow):
         self.acquisition_panel.startRequested.connect(self.start_acquisition)
         self.acquisition_panel.pauseToggled.connect(self.controller.pause)
         self.acquisition_panel.abortRequested.connect(self.controller.abort)
+        self.acquisition_panel.failed.connect(self.show_error_message)
         self.processors_panel = ProcessorsPanel(self.registry)
         self.scripts_panel = ScriptsPanel(self.scripts)
         self.scripts_panel.runRequested.connect(self.run_script)
@@ -318,8 +321,10 @@ class MainWindow(QMainWindow):
         if directory:
             self.acquisition_panel.data_directory = directory
         self.acquisition_panel.return_hardware.setChecked(self.remembered.return_hardware())
+        self.acquisition_panel.restore_plan(self.settings.get(LAST_PLAN_KEY, dict, {}))
 
     def save_settings(self) -> None:
+        self.settings.set(LAST_PLAN_KEY, plan_to_json_value(self.acquisition_panel.plan()))
         self.remembered.save(
             self,
             self.registry,

@@ -1,0 +1,229 @@
+"""The Acquisition panel's plan: Z ranges, the position list, settings files."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import useq
+from PyQt6.QtCore import Qt
+
+from app import open_dataset
+from app.acquisition.plan_file import PlanFileError, ZMode, ZRange, read_plan, z_range_of
+from app.appstate import AppState
+from app.processing.registry import ProcessorRegistry
+from app.settings_store import SettingsStore
+from app.ui.main_window import MainWindow
+
+
+def _finished(window) -> bool:
+    return not window.controller.running and window.acquisition_panel.start_button.isEnabled()
+
+
+def _zs(events) -> list[float]:
+    return [round(e["z"], 6) for e in events]
+
+
+def test_z_ranges_relative_to_the_current_z_and_absolute(window, core):
+    panel = window.acquisition_panel
+    core.setPosition(10.0)
+    core.waitForSystem()
+    panel.z_box.setChecked(True)
+    panel.z_start.setValue(-1)
+    panel.z_end.setValue(1)
+    panel.z_step.setValue(1)
+    assert _zs(panel.events()) == [9.0, 10.0, 11.0]
+    assert not panel.z_here_buttons[0].isVisible()  # "Here" belongs to absolute ranges
+
+    panel.z_mode.setCurrentIndex(panel.z_mode.findData(ZMode.ABSOLUTE))
+    assert panel.z_here_buttons[0].isVisible()
+    core.setPosition(5.0)
+    core.waitForSystem()
+    panel.z_here_buttons[0].click()  # start here, at 5
+    panel.z_end.setValue(1)
+    panel.z_step.setValue(2)
+    assert _zs(panel.events()) == [5.0, 3.0, 1.0]  # downwards, whatever Z is now
+
+
+def test_position_list_add_rename_reorder_go_replace_remove(window, core):
+    panel = window.acquisition_panel
+    positions = panel.position_list
+    core.setXYPosition(0.0, 0.0)
+    core.waitForSystem()
+    positions.add_current()
+    core.setXYPosition(100.0, 50.0)
+    core.setPosition(3.0)
+    core.waitForSystem()
+    positions.add_current()
+    assert [p.name for p in positions.positions()] == ["Pos0", "Pos1"]
+    positions.table.item(0, 0).setText("left")  # as a double-click edit does
+    positions.table.item(1, 0).setText("left")  # a name taken: made unique
+    assert [p.name for p in positions.positions()] == ["left", "left2"]
+
+    positions.table.selectRow(1)
+    positions.move_selected(-1)
+    assert [p.name for p in positions.positions()] == ["left2", "left"]
+    positions.table.selectRow(1)  # "left", at 0, 0
+    positions.go_to_selected()
+    assert core.getXYPosition() == pytest.approx((0.0, 0.0), abs=0.1)
+    core.setXYPosition(7.0, 8.0)
+    core.waitForSystem()
+    positions.replace()
+    replaced = positions.positions()[1]
+    assert (replaced.name, replaced.x, replaced.y) == (
+        "left",
+        pytest.approx(7.0, abs=0.1),
+        pytest.approx(8.0, abs=0.1),
+    )
+    positions.table.selectRow(0)
+    positions.remove_selected()
+    assert [p.name for p in positions.positions()] == ["left"]
+
+
+def test_the_acquisition_visits_the_named_positions(qtbot, window, core):
+    panel = window.acquisition_panel
+    for x, y in ((0.0, 0.0), (30.0, -20.0)):
+        core.setXYPosition(x, y)
+        core.waitForSystem()
+        panel.position_list.add_current()
+    panel.position_list.table.item(1, 0).setText("edge")
+    panel.position_box.setChecked(True)
+    panel.z_box.setChecked(True)
+    panel.z_start.setValue(-1)
+    panel.z_end.setValue(1)
+    panel.z_step.setValue(1)
+    panel.name.setText("positions")
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: _finished(window), timeout=30000)
+    dataset = open_dataset(window.controller.acquisition.dataset_path)
+    assert sorted(dataset.axes["position"]) == ["Pos0", "edge"]
+    metadata = dataset.read_metadata(position="edge", z=0)
+    assert metadata["XPosition_um_Intended"] == pytest.approx(30.0, abs=0.1)
+    assert metadata["YPosition_um_Intended"] == pytest.approx(-20.0, abs=0.1)
+
+
+def test_positions_are_saved_and_loaded(window, core, tmp_path):
+    positions = window.acquisition_panel.position_list
+    core.setXYPosition(12.0, 34.0)
+    core.waitForSystem()
+    positions.add_current()
+    path = tmp_path / "positions.yaml"
+    assert positions.save(path)
+    assert read_plan(path).stage_positions[0].x == pytest.approx(12.0)
+    positions.remove_selected()
+    assert positions.positions() == []
+    assert positions.load(path)
+    (loaded,) = positions.positions()
+    assert loaded.name == "Pos0"
+    assert (loaded.x, loaded.y) == pytest.approx((12.0, 34.0), abs=0.1)
+
+
+@pytest.mark.parametrize("suffix", [".json", ".yaml"])
+def test_settings_saved_and_loaded_as_a_useq_sequence(window, tmp_path, suffix):
+    panel = window.acquisition_panel
+    panel.time_box.setChecked(True)
+    panel.time_points.setValue(4)
+    panel.interval.setValue(2.5)
+    panel.z_box.setChecked(True)
+    panel.z_mode.setCurrentIndex(panel.z_mode.findData(ZMode.ABSOLUTE))
+    panel.z_start.setValue(20)
+    panel.z_end.setValue(10)
+    panel.z_step.setValue(2)
+    panel.channel_box.setChecked(True)
+    panel.set_channel("DAPI", False)
+    panel.set_channel("FITC", True, 7)
+    panel.set_channel("Cy5", True, 3)
+    path = tmp_path / f"plan{suffix}"
+    assert panel.save_plan(str(path))
+    plan = useq.MDASequence.from_file(path)  # the community's format, read by useq itself
+    assert plan.time_plan.loops == 4
+    assert sorted((c.config, c.exposure) for c in plan.channels) == [("Cy5", 3.0), ("FITC", 7.0)]
+    events_before = panel.events()
+
+    panel.time_box.setChecked(False)
+    panel.z_box.setChecked(False)
+    panel.set_channel("FITC", False)
+    assert panel.load_plan(str(path))
+    assert panel.events() == events_before
+    assert panel.z_range() == ZRange(ZMode.ABSOLUTE, 20.0, 10.0, 2.0)
+
+
+def test_a_plan_from_elsewhere_loads_and_what_does_not_fit_is_said(window, tmp_path):
+    plan = useq.MDASequence(
+        z_plan=useq.ZRangeAround(range=4, step=1),
+        channels=[useq.Channel(config="DAPI", exposure=12), useq.Channel(config="GFP-long")],
+        axis_order="tpgzc",
+    )
+    path = tmp_path / "from_pymmcore_widgets.json"
+    path.write_text(plan.model_dump_json())
+    panel = window.acquisition_panel
+    assert panel.load_plan(str(path))
+    assert panel.z_range() == ZRange(ZMode.RELATIVE, -2.0, 2.0, 1.0)
+    assert {e["axes"]["channel"] for e in panel.events()} == {"DAPI"}
+    said = window.statusBar().currentMessage()
+    assert "'GFP-long'" in said and "'tpzc'" in said
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "reason"),
+    [
+        ("broken.json", "{not json", "Invalid JSON"),
+        ("wrong.json", json.dumps({"time_plan": {"loops": "many"}}), "not a valid acquisition"),
+        ("plan.txt", "", "expected a .json or .yaml"),
+    ],
+)
+def test_a_bad_settings_file_is_refused_and_changes_nothing(window, tmp_path, name, text, reason):
+    panel = window.acquisition_panel
+    panel.time_box.setChecked(True)
+    panel.time_points.setValue(3)
+    path = tmp_path / name
+    path.write_text(text)
+    assert not panel.load_plan(str(path))
+    assert reason in window.statusBar().currentMessage()
+    assert panel.time_box.isChecked() and panel.time_points.value() == 3
+
+
+def test_saving_settings_where_it_cannot_be_written_is_said(window, tmp_path):
+    assert not window.acquisition_panel.save_plan(str(tmp_path / "missing" / "plan.json"))
+    assert "Could not save the settings" in window.statusBar().currentMessage()
+
+
+def test_the_last_settings_are_remembered(qtbot, core, tmp_path):
+    settings_path = str(tmp_path / "remember.json")
+
+    def make() -> MainWindow:
+        window = MainWindow(
+            AppState(core, ProcessorRegistry()),
+            SettingsStore(settings_path),
+            tmp_path,
+            console=False,
+        )
+        qtbot.addWidget(window)
+        return window
+
+    first = make()
+    first.acquisition_panel.time_box.setChecked(True)
+    first.acquisition_panel.time_points.setValue(42)
+    core.setXYPosition(5.0, 6.0)
+    core.waitForSystem()
+    first.acquisition_panel.position_list.add_current()
+    first.acquisition_panel.position_box.setChecked(True)
+    first.close()
+
+    second = make()
+    panel = second.acquisition_panel
+    assert panel.time_box.isChecked() and panel.time_points.value() == 42
+    (remembered,) = panel.position_list.positions()
+    assert (remembered.x, remembered.y) == pytest.approx((5.0, 6.0), abs=0.1)
+    second.close()
+
+
+def test_z_ranges_round_trip_through_useq():
+    for z in (
+        ZRange(ZMode.RELATIVE, -2, 3, 0.5),
+        ZRange(ZMode.RELATIVE, 4, 1, 1),
+        ZRange(ZMode.ABSOLUTE, 100, 90, 2.5),
+    ):
+        assert z_range_of(useq.MDASequence(z_plan=z.z_plan())) == z
+    with pytest.raises(PlanFileError, match="does not exist"):
+        read_plan("/nonexistent/plan.json")
