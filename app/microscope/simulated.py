@@ -93,6 +93,9 @@ def update_simulated_sample(core: CMMCorePlus) -> None:
         update()
 
 
+FAST_IMAGE_CONTENT_EXPOSURE_MS = 100.0
+
+
 def configure_simulated_camera(core: CMMCorePlus, settings: SimulatedCameraSettings) -> None:
     """Apply ``settings`` to the demo camera of a core that loaded the demo configuration."""
     if not 1 <= settings.width <= 8192 or not 1 <= settings.height <= 8192:
@@ -106,6 +109,17 @@ def configure_simulated_camera(core: CMMCorePlus, settings: SimulatedCameraSetti
     core.setProperty(CAMERA, "BitDepth", str(settings.bit_depth))
     core.setProperty(CAMERA, "OnCameraCCDXSize", settings.width)
     core.setProperty(CAMERA, "OnCameraCCDYSize", settings.height)
-    core.setProperty(CAMERA, "FastImage", "1" if settings.fast_image else "0")
+    core.setProperty(CAMERA, "FastImage", "0")
     core.setExposure(settings.exposure_ms)
     core.waitForSystem()
+    if settings.fast_image:
+        # FastImage repeats the last frame the camera generated: one is generated first,
+        # else every frame of this size is all zeros (which a compressing or fill-value
+        # skipping writer would not store, flattering it in a benchmark)
+        # (at a longer exposure, so the repeated frame has the signal of a real sample)
+        core.setExposure(max(settings.exposure_ms, FAST_IMAGE_CONTENT_EXPOSURE_MS))
+        core.snapImage()
+        core.getImage()
+        core.setProperty(CAMERA, "FastImage", "1")
+        core.setExposure(settings.exposure_ms)
+        core.waitForSystem()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -362,7 +363,7 @@ class AcquisitionPanel(QWidget):
         fields: dict[str, Any] = {"axis_order": "tpcz"}
         if self.time_box.isChecked():
             fields["time_plan"] = useq.TIntervalLoops(
-                interval=self.interval.value(), loops=self.time_points.value()
+                interval=timedelta(seconds=self.interval.value()), loops=self.time_points.value()
             )
         if self.z_box.isChecked():
             fields["z_plan"] = self.z_range().z_plan()

@@ -152,7 +152,7 @@ class PositionList(QWidget):
 
     def save(self, path: str | os.PathLike[str]) -> bool:
         try:
-            write_plan(path, useq.MDASequence(stage_positions=self._positions))
+            write_plan(path, useq.MDASequence(stage_positions=tuple(self._positions)))
         except ValueError as exc:
             self.failed.emit(str(exc))
             return False
