@@ -26,8 +26,16 @@ from app.microscope import (
     stop_headless,
 )
 from app.preferences import data_folder
-from app.processing import ErrorPolicy, Processor, ProcessorRegistry, show_image, show_plot
-from app.scripting import processor, register, unregister
+from app.processing import (
+    ErrorPolicy,
+    ParameterError,
+    Processor,
+    ProcessorRegistry,
+    show_image,
+    show_plot,
+    z_stack,
+)
+from app.scripting import processor, register, set_parameter, unregister
 from app.storage import ImageSink, RAMDataset, StorageFullError, open_dataset
 
 #: pycro-manager's earlier name for opening a saved dataset
@@ -49,6 +57,7 @@ __all__ = [
     "InvalidEventError",
     "MicroscopeConfigError",
     "MilestoneUnreachableError",
+    "ParameterError",
     "Processor",
     "ProcessorRegistry",
     "RAMDataset",
@@ -62,9 +71,11 @@ __all__ = [
     "processor",
     "register",
     "set_current_core",
+    "set_parameter",
     "show_image",
     "show_plot",
     "start_headless",
     "stop_headless",
     "unregister",
+    "z_stack",
 ]

@@ -40,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
         "scenario",
         nargs="?",
         default="all",
-        choices=["all", "pipeline", "memory", "display", "gui", "reload"],
+        choices=["all", "pipeline", "parallel", "memory", "display", "gui", "reload"],
         help="all (default) runs every scenario",
     )
     bench.add_argument("--size", type=int, default=2048, help="frame width and height")
@@ -60,7 +60,7 @@ def _bench(args: argparse.Namespace) -> int:
     if not os.environ.get("DISPLAY") and not os.environ.get("QT_QPA_PLATFORM"):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"  # the window scenarios need no screen
     if args.scenario == "all":
-        for scenario in ("pipeline", "memory", "display", "gui"):
+        for scenario in ("pipeline", "parallel", "memory", "display", "gui"):
             args.scenario = scenario
             _bench(args)
         return 0
@@ -75,6 +75,18 @@ def _bench(args: argparse.Namespace) -> int:
         )
         rows = bench_pipeline(size=size, frames=frames, runs=runs, folder=args.folder)
         title = f"Frame path, {size}x{size} uint16, {frames} frames, median of {runs} run(s)"
+        print_table(title, rows, args.json)
+    elif args.scenario == "parallel":
+        from app.bench.parallel import bench_parallel
+
+        size, frames, runs = (
+            (256, 30, 1) if args.quick else (min(args.size, 1024), args.frames or 120, args.runs)
+        )
+        rows = bench_parallel(size=size, frames=frames, runs=runs)
+        title = (
+            f"A Gaussian filter (scipy.ndimage, sigma 3) on {size}x{size} frames, "
+            f"{frames} frames, median of {runs} run(s)"
+        )
         print_table(title, rows, args.json)
     elif args.scenario == "memory":
         from app.bench.throughput import bench_memory

@@ -1,9 +1,11 @@
 """The files the app loads that are not code: ``resources/`` (icon, simulated microscope,
-default preferences).
+default preferences) and the guides of the Help menu (``docs/*.md``).
 
-The folder sits beside the ``app`` package in a checkout, an editable install and the
-Windows bundle, and inside it (``app/resources``) in a wheel (pyproject's
-``force-include``). Looking in both places keeps one copy of each file in the repository.
+The folder sits beside the ``app`` package in a checkout and an editable install, and
+inside it (``app/resources``, ``app/docs``) in a wheel (pyproject's ``force-include``);
+the Windows bundle has ``resources/`` beside ``app`` and the guides in ``app/docs``
+(installer/build.py). Looking in both places keeps one copy of each file in the
+repository.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 ICON_SIZES = (16, 24, 32, 48, 64, 128, 256, 512)
+#: the guides the Help menu opens, in ``docs/`` of the repository
+HELP_DOCS = ("user-guide.md", "scripting-api.md")
 
 
 class MissingResourceError(FileNotFoundError):
@@ -52,3 +56,17 @@ def load_json_resource(relative: str) -> dict[str, Any]:
 def icon_files() -> dict[int, Path]:
     """The application icon's PNGs by size, for the window and the taskbar."""
     return {size: resource_path(f"icon/scopeflow-{size}.png") for size in ICON_SIZES}
+
+
+def doc_path(name: str, package: Path | None = None) -> Path:
+    """A guide of the Help menu (``HELP_DOCS``): ``docs/<name>`` inside the package (a
+    wheel, the Windows bundle) or beside it (a checkout, an editable install)."""
+    package = package or Path(__file__).resolve().parent
+    candidates = (package / "docs" / name, package.parent / "docs" / name)
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    raise MissingResourceError(
+        f"The guide {name} is missing (looked in {candidates[0].parent} and "
+        f"{candidates[1].parent}): reinstall Scopeflow."
+    )

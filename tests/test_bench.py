@@ -48,6 +48,14 @@ def test_pipeline_benchmark_quick_mode_reports_every_scenario(tmp_path):
     assert list(tmp_path.iterdir()) == []  # the benchmark cleans up after itself
 
 
+def test_parallel_benchmark_quick_mode_scales_workers_in_order(tmp_path):
+    rows = _bench_json("parallel", tmp_path)["results"]
+    assert rows[0]["workers"] == 1
+    assert rows[0]["ratio to 1 worker"] == 1
+    for row in rows:
+        assert row["lost"] == 0 and row["in order"] is True and row["frames/s"] > 0
+
+
 def test_memory_benchmark_quick_mode(tmp_path):
     row = _bench_json("memory", tmp_path)["results"][0]
     assert row["frames"] == 500 and row["RSS at end (MB)"] > 0

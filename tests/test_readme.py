@@ -31,7 +31,7 @@ def registry():
 
 
 def test_every_example_is_run_here():
-    assert len(BLOCKS) == 4
+    assert len(BLOCKS) == 6
 
 
 def test_console_processor_example(registry):
@@ -46,6 +46,21 @@ def test_console_processor_example(registry):
     assert metadata["EdgeStrength"] == 1.0  # no wrap-around in uint16
     exec('unregister("edges")', namespace)
     assert "edges" not in registry
+
+
+def test_tuned_parameters_example(registry):
+    exec(_block("from typing import Annotated, Literal"), {})
+    denoise = registry.get("denoise")
+    assert denoise.parameters.values() == {"sigma": 2.0, "mode": "reflect", "passes": 1}
+    assert denoise.parameters.specs["passes"].options == {"min": 1, "max": 5}
+    from app.processing.pipeline import ProcessorPipeline
+
+    image = np.full((2, 2), 10, np.uint16)
+    ((out, metadata),) = ProcessorPipeline([denoise]).process(image, {"Axes": {}}, None)
+    assert (out == 8).all()
+    assert metadata["ScopeflowParameters"] == {
+        "denoise": {"sigma": 2.0, "mode": "reflect", "passes": 1}
+    }
 
 
 def test_scripts_folder_example(registry):
@@ -74,3 +89,12 @@ def test_feedback_example(core, tmp_path, monkeypatch):
     acq = namespace["acq"]
     times = sorted(acq.get_dataset().axes["time"])
     assert times == list(range(len(times))) and 1 <= len(times) <= 100
+
+
+def test_volumes_and_workers_example(core, capsys):
+    namespace: dict = {}
+    exec(_block("import numpy as np\nfrom scipy import ndimage"), namespace)
+    dataset = namespace["acq"].get_dataset()
+    assert set(dataset.axes) == {"time"} and sorted(dataset.axes["time"]) == [0, 1, 2]
+    assert namespace["acq"].pipeline.processors[0].workers == 2
+    assert "'time'" in capsys.readouterr().out

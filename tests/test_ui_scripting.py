@@ -33,6 +33,7 @@ def test_console_namespace_and_banner(window, core):
         "processor",
         "register",
         "unregister",
+        "set_parameter",
         "show_image",
     ):
         assert name in namespace, name

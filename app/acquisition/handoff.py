@@ -10,6 +10,7 @@ the frame they came from is done, so the count never drops to zero in between.
 
 from __future__ import annotations
 
+import contextlib
 import queue
 from typing import Generic, TypeVar
 
@@ -44,6 +45,12 @@ class HandoffQueue(Generic[T]):
 
     def put_marker(self, marker: Marker) -> None:
         self._queue.put(marker)
+
+    def offer_marker(self, marker: Marker) -> None:
+        """Put ``marker`` if there is room now; a full queue has items the taker will
+        wake up for anyway (never blocks: pool threads call it)."""
+        with contextlib.suppress(queue.Full):
+            self._queue.put_nowait(marker)
 
     def get(self) -> T | Marker:
         return self._queue.get()

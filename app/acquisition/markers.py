@@ -17,3 +17,6 @@ class Marker:
 
 #: after the last frame: each worker passes it on and stops
 STOP = Marker("STOP")
+
+#: a processor's pool has a result: the processing thread looks at its frames in flight
+WAKE = Marker("WAKE")

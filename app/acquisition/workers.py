@@ -14,10 +14,11 @@ from app.acquisition.context import ErrorSource, WorkerContext
 from app.acquisition.frames import Frame
 from app.acquisition.handoff import HandoffQueue
 from app.acquisition.hooks import UserFunction
-from app.acquisition.markers import STOP
+from app.acquisition.markers import STOP, WAKE
 from app.acquisition.notifications import AcqNotification, ImageMilestone
 from app.acquisition.priority import lower_current_thread_priority
 from app.processing.display import LatestFrameSlot
+from app.processing.ordered_stages import Finished, OrderedStages
 from app.processing.pipeline import ImageAndMetadata, ProcessorPipeline
 from app.storage.axes import DUPLICATE_AXIS
 from app.storage.sink import ImageSink
@@ -57,18 +58,71 @@ class ProcessingWorker:
         self.display = display
         self.latency_ns = latency_ns
         self.stopped_on_error = False
+        self._ordered = False  # frames through OrderedStages (a parallel processor)
 
     def run(self) -> None:
         lower_current_thread_priority()
         try:
-            while (frame := self.frames.get()) is not STOP:
-                try:
-                    self._process(frame)  # type: ignore[arg-type]
-                finally:
-                    self.frames.done()
+            if self.pipeline.parallel:
+                self._run_ordered()
+            else:
+                while (frame := self.frames.get()) is not STOP:
+                    try:
+                        self._process(frame)  # type: ignore[arg-type]
+                    finally:
+                        self.frames.done()
+            self._finish_pipeline()
         finally:
             if self.to_save is not None:
                 self.to_save.put_marker(STOP)
+
+    def _finish_pipeline(self) -> None:
+        """What processors held back (an incomplete Z-stack) is saved like any output."""
+        outputs = self.pipeline.finish(self.context.event_queue)
+        if not outputs:
+            return
+        self.context.counts.add(outputs=len(outputs))
+        if self.to_save is None:
+            self.context.counts.add(unsaved=len(outputs))
+        else:
+            now = time.perf_counter_ns()
+            for image, metadata in outputs:
+                self.to_save.put((image, metadata, now))
+        if self.display.put(*outputs[-1]):
+            self.context.counts.add(displayed_skipped=1)
+
+    def _run_ordered(self) -> None:
+        """A pipeline with a parallel processor (``workers=N``): frames go through
+        ``OrderedStages``; each is done (and handed on) when it leaves, in order."""
+        self._ordered = True
+        stages: OrderedStages[tuple[Frame, int]] = OrderedStages(
+            self.pipeline.stages(self.context.event_queue),
+            wake=lambda: self.frames.offer_marker(WAKE),
+        )
+        try:
+            while (item := self.frames.get()) is not STOP:
+                if item is WAKE:
+                    finished = stages.advance()
+                elif self._skipped(item):  # type: ignore[arg-type]
+                    self.frames.done()
+                    finished = stages.advance()
+                else:
+                    frame: Frame = item  # type: ignore[assignment]
+                    self.latency_ns.append(time.perf_counter_ns() - frame.acquired_ns)
+                    before = len(self.pipeline.failures)
+                    finished = stages.put((frame, before), [(frame.image, frame.metadata)])
+                self._leave(finished)
+            self._leave(stages.drain())
+        finally:
+            stages.close()
+
+    def _leave(self, finished: list[Finished[tuple[Frame, int]]]) -> None:
+        for done in finished:
+            frame, failures_before = done.payload
+            try:
+                self._hand_on(frame, done.items, done.error, failures_before)
+            finally:
+                self.frames.done()
 
     def _pass_unprocessed(self, frame: Frame, why: str) -> None:
         """After a stop, a frame still waiting skips the processors (a slow one would
@@ -86,30 +140,60 @@ class ProcessingWorker:
     def _not_saved(self, axes: dict[str, Any], why: str) -> None:
         self.context.notify(AcqNotification(ImageMilestone.IMAGE_NOT_SAVED, axes, why))
 
-    def _process(self, frame: Frame) -> None:
-        counts = self.context.counts
-        axes = dict(frame.metadata.get("Axes") or {})
+    def _skipped(self, frame: Frame) -> bool:
+        """After a stop, a frame skips the processors: discarded or saved unprocessed."""
         flow = self.context.flow
-        if self.stopped_on_error or flow.stopping:
-            if flow.discard_unprocessed:
-                counts.add(lost=1)
-                self._not_saved(axes, "discarded: the acquisition was aborted before its turn")
-                return
+        if not (self.stopped_on_error or flow.stopping):
+            return False
+        if flow.discard_unprocessed:
+            self.context.counts.add(lost=1)
+            axes = dict(frame.metadata.get("Axes") or {})
+            self._not_saved(axes, "discarded: the acquisition was aborted before its turn")
+        else:
             self._pass_unprocessed(frame, flow.reason)
+        return True
+
+    def _process(self, frame: Frame) -> None:
+        if self._skipped(frame):
             return
         self.latency_ns.append(time.perf_counter_ns() - frame.acquired_ns)
         failures_before = len(self.pipeline.failures)
+        error: Exception | None = None
+        outputs: list[ImageAndMetadata] = []
         try:
             outputs = self.pipeline.process(frame.image, frame.metadata, self.context.event_queue)
         except Exception as exc:
+            error = exc
+        self._hand_on(frame, outputs, error, failures_before)
+
+    def _failed_on(self, axes: dict[str, Any], failures_before: int) -> bool:
+        """A processor raised on this image. One at a time, any failure since the frame
+        came is its own; with frames in pools at once, only those on its axes."""
+        since = self.pipeline.failures[failures_before:]
+        if not self._ordered:
+            return bool(since)
+        return any(f.axes == axes for f in since)
+
+    def _hand_on(
+        self,
+        frame: Frame,
+        outputs: list[ImageAndMetadata],
+        error: BaseException | None,
+        failures_before: int,
+    ) -> None:
+        """A frame's outputs to saving and display, or its error reported."""
+        counts = self.context.counts
+        axes = dict(frame.metadata.get("Axes") or {})
+        if error is not None:
             counts.add(failed=1)
-            self._not_saved(axes, f"an image processor raised {exc!r} on it")
+            self._not_saved(axes, f"an image processor raised {error!r} on it")
+            text = "".join(traceback.format_exception(error))
             stops = self.context.report_error(
-                ErrorSource.PROCESSOR, "an image processor", exc, traceback.format_exc()
+                ErrorSource.PROCESSOR, "an image processor", error, text
             )
             self.stopped_on_error = stops
             return
-        if len(self.pipeline.failures) > failures_before and not outputs:
+        if not outputs and self._failed_on(axes, failures_before):
             counts.add(failed=1)  # skipped by the error policy
             self._not_saved(axes, "an image processor raised on it (on_error='skip')")
             return

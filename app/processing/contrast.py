@@ -13,18 +13,26 @@ def robust_levels(image: np.ndarray) -> tuple[float, float]:
     return (low, high if high > low else low + 1)
 
 
-def to_uint8(image: np.ndarray, low: float, high: float) -> np.ndarray:
-    """A new 8-bit image of ``image`` with ``low``..``high`` mapped to 0..255.
-
-    Clip and shift in the image's own integer type, then one multiply straight into
-    the 8-bit result: about half the cost of pyqtgraph rescaling 16-bit data itself.
-    """
+def clipped_from_low(image: np.ndarray, low: float, high: float) -> tuple[np.ndarray, float]:
+    """A new array of ``image`` clipped to ``low``..``high`` minus ``low``, in the image's
+    own type, and the width of that range (``low`` and ``high`` brought inside an
+    integer type's range first). Times a gain into uint8, it gives display values."""
     if image.dtype.kind in "ui":
         info = np.iinfo(image.dtype)
         low = min(max(low, info.min), info.max)
         high = min(max(high, low + 1), info.max)
     work = np.clip(image, image.dtype.type(low), image.dtype.type(high))
     np.subtract(work, image.dtype.type(low), out=work)
+    return work, high - low
+
+
+def to_uint8(image: np.ndarray, low: float, high: float) -> np.ndarray:
+    """A new 8-bit image of ``image`` with ``low``..``high`` mapped to 0..255.
+
+    Clip and shift in the image's own integer type, then one multiply straight into
+    the 8-bit result: about half the cost of pyqtgraph rescaling 16-bit data itself.
+    """
+    work, span = clipped_from_low(image, low, high)
     out = np.empty(image.shape, np.uint8)
-    np.multiply(work, np.float32(255.0 / (high - low)), out=out, casting="unsafe")
+    np.multiply(work, np.float32(255.0 / span), out=out, casting="unsafe")
     return out

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 import sysconfig
 import time
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ import numpy as np
 
 from app.processing.errors import ErrorPolicy
 from app.processing.ownership import InputRefs, take_ownership
+from app.processing.parameters import ProcessorParameters, record_in
 from app.processing.signature import callable_arity, describe_callable
 from app.processing.stats import ProcessorStats
 
@@ -29,10 +31,13 @@ PROCESSOR_SIGNATURES = "(image, metadata) or (image, metadata, event_queue)"
 
 @dataclass(eq=False)
 class Processor:
-    """A user's image processor with its arity, switches and statistics.
+    """A user's image processor with its arity, switches, parameters and statistics.
 
     ``fn(image, metadata[, event_queue])`` returns ``(image, metadata)``, a list of
     such tuples, or ``None``. Its arity is checked here, when it is registered.
+    Keyword parameters with a default beyond those (``sigma: float = 1.5``) are
+    ``parameters``, tunable while it runs (app/processing/parameters.py); they are
+    passed by keyword, with the values current when each frame arrives.
     """
 
     fn: Callable[..., Any]
@@ -41,18 +46,77 @@ class Processor:
     source: str = "script"
     live: bool = False
     error: str | None = None  # why its source failed to load, if it did
+    #: frames it may run on at once (1: one at a time, in acquisition order)
+    workers: int = 1
     arity: int = field(init=False)
     stats: ProcessorStats = field(default_factory=ProcessorStats)
+    parameters: ProcessorParameters = field(init=False, repr=False)
+    #: ``parameters`` when there are any, else None: the one check the frame path makes
+    tunable: ProcessorParameters | None = field(init=False, repr=False)
+    #: the event queue's parameter name when it must be passed by keyword (it comes
+    #: after a tunable parameter in the signature)
+    _queue_keyword: str | None = field(init=False, default=None, repr=False)
 
     def __post_init__(self) -> None:
-        self.arity = callable_arity(self.fn, (2, 3), "An image processor", PROCESSOR_SIGNATURES)
+        if isinstance(self.workers, bool) or not isinstance(self.workers, int) or self.workers < 1:
+            raise ValueError(
+                f"workers must be a whole number of 1 or more (how many frames the "
+                f"processor may run on at once), not {self.workers!r}"
+            )
+        self.parameters = ProcessorParameters.of(self.fn)
+        self.tunable = self.parameters if self.parameters else None
+        self.arity = callable_arity(
+            self.fn, (2, 3), "An image processor", PROCESSOR_SIGNATURES, keywords=self.parameters
+        )
+        if self.tunable is not None and self.arity == 3:
+            self._queue_keyword = _queue_after_parameters(self.fn, set(self.parameters))
         if not self.name:
             self.name = getattr(self.fn, "__name__", None) or type(self.fn).__name__
+
+    def keep_parameters_of(self, old: Processor) -> None:
+        """Take over the parameter values of ``old`` (this processor's previous
+        version, before a reload): its very values object when the parameters are the
+        same (an acquisition still running ``old`` then follows the form too), else
+        the values the user set for parameters that kept their type."""
+        if self.parameters.specs == old.parameters.specs:
+            self.parameters, self.tunable = old.parameters, old.tunable
+        else:
+            self.parameters.carry_over(old.parameters)
 
     def __call__(self, image: Image, metadata: Metadata, event_queue: Any) -> Any:
         if self.arity == 3:
             return self.fn(image, metadata, event_queue)
         return self.fn(image, metadata)
+
+    def call_with(
+        self, image: Image, metadata: Metadata, event_queue: Any, values: Mapping[str, Any]
+    ) -> Any:
+        """The call with the tunable parameters' ``values`` (a snapshot's)."""
+        if self._queue_keyword is not None:
+            return self.fn(image, metadata, **{self._queue_keyword: event_queue}, **values)
+        if self.arity == 3:
+            return self.fn(image, metadata, event_queue, **values)
+        return self.fn(image, metadata, **values)
+
+
+def _queue_after_parameters(fn: Callable[..., Any], tunable: set[str]) -> str | None:
+    """The name of ``fn``'s third positional (event queue) parameter when a tunable
+    parameter comes before it: it must then be passed by keyword."""
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    seen_tunable = False
+    plain = 0
+    for param in positional:
+        if param.name in tunable:
+            seen_tunable = True
+            continue
+        plain += 1
+        if plain == 3:
+            return param.name if seen_tunable else None
+    return None
 
 
 class ProcessorOutputError(TypeError):
@@ -177,6 +241,42 @@ class ProcessorPipeline:
     def __len__(self) -> int:
         return len(self.processors)
 
+    @property
+    def parallel(self) -> bool:
+        """True when an enabled processor may run on several frames at once."""
+        return any(p.enabled and p.workers > 1 for p in self.processors)
+
+    def stages(self, event_queue: Any) -> list[ProcessorStage]:
+        """The processors as the ordered scheduler's stages (processing/ordered_stages.py)."""
+        return [ProcessorStage(self, p, event_queue) for p in self.processors]
+
+    def finish(self, event_queue: Any) -> list[ImageAndMetadata]:
+        """What processors held back, once every frame went through: a processor object
+        with a ``finish()`` method (``@z_stack``'s incomplete stacks) returns it there,
+        as a processor returns images; it goes on through the processors after it.
+        An error is recorded in ``failures`` and logged; the others still finish."""
+        outputs: list[ImageAndMetadata] = []
+        for index, processor in enumerate(self.processors):
+            finish = getattr(processor.fn, "finish", None)
+            if not callable(finish):
+                continue
+            try:
+                held = normalize_outputs(finish(), processor)
+                for later in self.processors[index + 1 :]:
+                    if later.enabled and held:
+                        held = [
+                            out for item in held for out in self.run_one(later, item, event_queue)
+                        ]
+            except Exception as exc:
+                if not any(f.exception is exc for f in self.failures):
+                    where = f"finish() of image processor {describe_callable(processor.fn)}"
+                    text = user_traceback(exc)
+                    self.failures.append(ProcessorFailure(where, None, exc, text))
+                    logger.error("%s failed:\n%s", where, text)
+                continue
+            outputs.extend(held)
+        return outputs
+
     def process(self, image: Image, metadata: Metadata, event_queue: Any) -> list[ImageAndMetadata]:
         items: list[ImageAndMetadata] = [(image, metadata)]
         for processor in self.processors:
@@ -184,20 +284,27 @@ class ProcessorPipeline:
                 continue
             next_items: list[ImageAndMetadata] = []
             for item in items:
-                next_items.extend(self._run_one(processor, item, event_queue))
+                next_items.extend(self.run_one(processor, item, event_queue))
             items = next_items
         return items
 
-    def _run_one(
+    def run_one(
         self, processor: Processor, item: ImageAndMetadata, event_queue: Any
     ) -> list[ImageAndMetadata]:
+        """``processor`` on one image, under the error policy (thread-safe: a parallel
+        stage calls it from its pool)."""
         image, metadata = item
         input_channel = metadata.get("Channel")
         axes = dict(metadata.get("Axes") or {})
+        tunable = processor.tunable
         start = time.perf_counter()
         try:
             before = InputRefs(image, metadata)
-            result = processor(image, metadata, event_queue)
+            if tunable is None:
+                result = processor(image, metadata, event_queue)
+            else:  # one snapshot for the whole frame: a change applies from the next one
+                snapshot = tunable.snapshot
+                result = processor.call_with(image, metadata, event_queue, snapshot.values)
             result, copied = take_ownership(result, before)
             outputs = normalize_outputs(result, processor)
         except Exception as exc:
@@ -217,6 +324,30 @@ class ProcessorPipeline:
             return []
         if copied:
             processor.stats.record_copy()
-        processor.stats.record(time.perf_counter() - start, len(outputs))
+        end = time.perf_counter()
+        processor.stats.record(end - start, len(outputs), end)
+        if tunable is not None:
+            record_in(outputs, processor.name, snapshot.recorded)
         _follow_channel_changes(input_channel, axes, outputs)
         return outputs
+
+
+@dataclass(frozen=True)
+class ProcessorStage:
+    """One processor as a stage of ``OrderedStages``: run through the pipeline's error
+    policy, statistics and ownership rules, exactly as ``process`` runs it."""
+
+    pipeline: ProcessorPipeline
+    processor: Processor
+    event_queue: Any
+
+    @property
+    def workers(self) -> int:
+        return self.processor.workers
+
+    @property
+    def active(self) -> bool:
+        return self.processor.enabled
+
+    def run(self, item: ImageAndMetadata) -> list[ImageAndMetadata]:
+        return self.pipeline.run_one(self.processor, item, self.event_queue)

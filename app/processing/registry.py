@@ -2,8 +2,9 @@
 
 The registry is the model behind the processors panel, the console's ``@processor``
 decorator and the scripts folder. Re-registering a name replaces the function but
-keeps the entry's place and its switches, which is what makes a hot reload invisible
-to the user's arrangement.
+keeps the entry's place, its switches and the parameter values the user set (those
+whose parameter still exists with the same type), which is what makes a hot reload
+invisible to the user's arrangement.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 from psygnal import Signal
 
+from app.processing.parameters import ParameterError
 from app.processing.pipeline import Processor
 
 
@@ -79,13 +81,14 @@ class ProcessorRegistry:
         source: str = "console",
         enabled: bool | None = None,
         live: bool | None = None,
+        workers: int = 1,
     ) -> Processor:
         """Add ``fn``, or replace the function of the entry with the same name.
 
         The arity is checked here (``TypeError`` for a wrong signature). A replaced
         entry keeps its position and switches unless they are given.
         """
-        entry = Processor(fn, name=name or "", source=source)
+        entry = Processor(fn, name=name or "", source=source, workers=workers)
         with self._lock:
             index = next((i for i, p in enumerate(self._entries) if p.name == entry.name), None)
             if index is not None:
@@ -93,6 +96,7 @@ class ProcessorRegistry:
                 entry.enabled = old.enabled if enabled is None else enabled
                 entry.live = old.live if live is None else live
                 entry.stats = old.stats
+                entry.keep_parameters_of(old)
                 entry.error = None
                 insert_at = index if position is None else position
             else:
@@ -133,6 +137,17 @@ class ProcessorRegistry:
         self.get(name).live = live
         self.changed.emit()
 
+    def set_parameter(self, name: str, parameter: str, value: Any) -> Any:
+        """Set a tunable parameter of the processor ``name``: from the next frame, in
+        Live and in acquisitions running now. ``value`` is checked against the
+        parameter's type hint (``"2"`` for an ``int`` is 2); one that does not fit
+        raises ``ParameterError`` and changes nothing. Returns the value as stored.
+        The Processors panel's form shows it within half a second."""
+        try:
+            return self.get(name).parameters.set(parameter, value)
+        except ParameterError as exc:
+            raise ParameterError(f"{name}: {exc}") from None
+
     def set_error(self, name: str, error: str | None) -> None:
         """Attach a load error (a broken script) to an entry, shown by the panel."""
         self.get(name).error = error
@@ -140,9 +155,18 @@ class ProcessorRegistry:
 
     # ------------------------------------------------------------ settings
     def state(self) -> list[dict[str, Any]]:
-        """Order and switches, to save with the user's settings."""
+        """Order, switches and the parameter values the user set, to save with the
+        user's settings (plain JSON values)."""
         with self._lock:
-            return [{"name": p.name, "enabled": p.enabled, "live": p.live} for p in self._entries]
+            entries = list(self._entries)
+        state = []
+        for p in entries:
+            item: dict[str, Any] = {"name": p.name, "enabled": p.enabled, "live": p.live}
+            values = p.parameters.user_values()
+            if values:
+                item["parameters"] = values
+            state.append(item)
+        return state
 
     def restore_state(self, state: list[dict[str, Any]]) -> None:
         """Apply saved order and switches to the entries that exist (others, and items
@@ -158,6 +182,7 @@ class ProcessorRegistry:
                     continue
                 entry.enabled = bool(item.get("enabled", True))
                 entry.live = bool(item.get("live", False))
+                entry.parameters.restore(item.get("parameters") or {})
                 ordered.append(entry)
             self._entries = ordered + [p for p in self._entries if p.name in by_name]
         self.changed.emit()

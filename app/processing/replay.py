@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from app.processing.errors import ErrorPolicy
+from app.processing.ordered_stages import Finished, OrderedStages
 from app.processing.pipeline import Processor, ProcessorPipeline
 from app.storage.ndtiff_sink import NDTiffSink
 from app.storage.opening import open_dataset
@@ -53,19 +54,36 @@ def process_dataset(
     sink = NDTiffSink(directory, name, summary)
     pipeline = ProcessorPipeline([p for p in processors if p.enabled], on_error=on_error)
     queue = _NoAcquisitionQueue()
+    # the acquisition's scheduler: parallel processors (workers=N) take several images
+    # at once, serial ones keep the saved order, outputs are written in that order
+    stages: OrderedStages[dict[str, Any]] = OrderedStages(pipeline.stages(queue))
+    written = 0
+
+    def write(finished: list[Finished[dict[str, Any]]]) -> None:
+        nonlocal written
+        for done in finished:
+            if done.error is not None:
+                raise done.error
+            for out_image, out_metadata in done.items:
+                sink.put(dict(out_metadata.get("Axes") or done.payload), out_image, out_metadata)
+            written += 1
+            if on_progress is not None:
+                on_progress(written, len(coordinates))
+
     try:
-        for done, axes in enumerate(coordinates):
+        for done_count, axes in enumerate(coordinates):
             if should_stop is not None and should_stop():
-                logger.info("Processing %s stopped after %d images", source, done)
+                logger.info("Processing %s stopped after %d images", source, done_count)
                 break
             image = np.array(dataset.read_image(**axes))  # a writable copy: the file is the source
             metadata = dataset.read_metadata(**axes)
             metadata.setdefault("Axes", dict(axes))
-            for out_image, out_metadata in pipeline.process(image, metadata, queue):
-                sink.put(dict(out_metadata.get("Axes") or axes), out_image, out_metadata)
-            if on_progress is not None:
-                on_progress(done + 1, len(coordinates))
+            write(stages.put(dict(axes), [(image, metadata)]))
+        write(stages.drain())
+        for out_image, out_metadata in pipeline.finish(queue):  # an incomplete Z-stack
+            sink.put(dict(out_metadata.get("Axes") or {}), out_image, out_metadata)
     finally:
+        stages.close()
         sink.finish()
         dataset.close()
     return sink.path

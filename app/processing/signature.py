@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 
@@ -18,11 +18,19 @@ def describe_callable(fn: Callable[..., Any]) -> str:
     return str(name)
 
 
-def callable_arity(fn: Any, allowed: Sequence[int], role: str, signatures: str) -> int:
+def callable_arity(
+    fn: Any,
+    allowed: Sequence[int],
+    role: str,
+    signatures: str,
+    keywords: Collection[str] = (),
+) -> int:
     """How many positional arguments to pass ``fn``: the largest of ``allowed`` it takes.
 
-    Raises ``TypeError`` naming ``role`` and the accepted ``signatures`` when ``fn``
-    is not callable or cannot take any of the allowed counts.
+    Parameters named in ``keywords`` are passed by keyword (a processor's tunable
+    parameters): they take no positional place. Raises ``TypeError`` naming ``role``
+    and the accepted ``signatures`` when ``fn`` is not callable or cannot take any of
+    the allowed counts.
     """
     if not callable(fn):
         raise TypeError(f"{role} must be callable {signatures}, got {fn!r}")
@@ -33,6 +41,8 @@ def callable_arity(fn: Any, allowed: Sequence[int], role: str, signatures: str) 
     required = 0
     most: float = 0
     for param in sig.parameters.values():
+        if param.name in keywords and param.kind is not param.POSITIONAL_ONLY:
+            continue
         if param.kind in (param.POSITIONAL_ONLY, param.POSITIONAL_OR_KEYWORD):
             most += 1
             if param.default is param.empty:

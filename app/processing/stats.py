@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 
-_WINDOW = 2048  # recent durations kept for the p99; older ones only feed the mean
+import numpy as np
+
+_WINDOW = 2048  # recent durations kept for the p99 and the plot; older ones feed the mean
 
 
 @dataclass
@@ -22,14 +25,19 @@ class ProcessorStats:
     #: outputs copied because the processor kept a reference to them (ownership.py)
     copies: int = 0
     _recent: deque[float] = field(default_factory=lambda: deque(maxlen=_WINDOW), repr=False)
+    #: when each of ``_recent`` ended (``time.perf_counter()``), for the time plot
+    _recent_at: deque[float] = field(default_factory=lambda: deque(maxlen=_WINDOW), repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    def record(self, seconds: float, outputs: int) -> None:
+    def record(self, seconds: float, outputs: int, at: float | None = None) -> None:
+        """One frame that took ``seconds`` and gave ``outputs`` images, ending ``at``
+        (``time.perf_counter()``; now when not given)."""
         with self._lock:
             self.frames_in += 1
             self.frames_out += outputs
             self.total_seconds += seconds
             self._recent.append(seconds)
+            self._recent_at.append(time.perf_counter() if at is None else at)
 
     def record_copy(self) -> None:
         with self._lock:
@@ -41,6 +49,7 @@ class ProcessorStats:
             self.errors += 1
             self.total_seconds += seconds
             self._recent.append(seconds)
+            self._recent_at.append(time.perf_counter())
             self.last_error = message
             self.last_traceback = traceback_text
 
@@ -55,3 +64,12 @@ class ProcessorStats:
         if not recent:
             return 0.0
         return 1000 * recent[min(len(recent) - 1, int(0.99 * len(recent)))]
+
+    def timeline(self, since: float = float("-inf")) -> tuple[np.ndarray, np.ndarray]:
+        """The recent frames that ended at or after ``since`` (``time.perf_counter()``):
+        when each ended, and its time in ms; oldest first, at most the last 2048."""
+        with self._lock:
+            ends = np.array(self._recent_at, dtype=float)
+            durations = np.array(self._recent, dtype=float)
+        first = int(np.searchsorted(ends, since, side="left"))
+        return ends[first:], 1000 * durations[first:]

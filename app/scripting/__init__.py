@@ -5,6 +5,7 @@ from app.scripting.decorator import (
     processor,
     register,
     set_current_registry,
+    set_parameter,
     unregister,
 )
 from app.scripting.scripts_folder import ScriptsFolder, ScriptState
@@ -16,5 +17,6 @@ __all__ = [
     "processor",
     "register",
     "set_current_registry",
+    "set_parameter",
     "unregister",
 ]

@@ -12,10 +12,9 @@ import traceback
 import types
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from app.processing.registry import ProcessorRegistry
-from app.scripting.decorator import ScriptCollector, active_collector
+from app.scripting.decorator import Declaration, ScriptCollector, active_collector
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +30,7 @@ class RunResult:
     """What running a script's module code gave: the processors it defined (function,
     name, position, enabled), or the error, with file and line."""
 
-    items: list[tuple[Any, str | None, int | None, bool]]
+    items: list[Declaration]
     error: str | None = None
 
 
@@ -52,7 +51,7 @@ def run_script(path: Path, source_text: str) -> RunResult:
         code = compile(source_text, source, "exec", dont_inherit=True)
         exec(code, module.__dict__)
         if not collector.items and callable(module.__dict__.get("process")):
-            collector.add(module.__dict__["process"], path.stem, None, True)
+            collector.add(Declaration(module.__dict__["process"], path.stem, None))
     except BaseException as exc:  # SystemExit too: a script must not end the app
         if isinstance(exc, KeyboardInterrupt):
             raise
@@ -74,13 +73,18 @@ def register_script(path: Path, run: RunResult, registry: ProcessorRegistry) -> 
         logger.error("Could not load %s:\n%s", source, run.error)
         return LoadResult(_names_from(registry, source), run.error)
     names = []
-    for fn, given_name, position, enabled in run.items:
+    for fn, given_name, position, enabled, workers in run.items:
         wanted: str = given_name or str(getattr(fn, "__name__", path.stem))
         if wanted in registry and registry.get(wanted).source != source:
             wanted = f"{path.stem}.{wanted}"  # another file or the console owns that name
         first = wanted not in registry  # afterwards, the user's switch wins
         registry.register(
-            fn, wanted, position=position, source=source, enabled=enabled if first else None
+            fn,
+            wanted,
+            position=position,
+            source=source,
+            enabled=enabled if first else None,
+            workers=workers,
         )
         names.append(wanted)
     registry.remove_source(source, keep=set(names))

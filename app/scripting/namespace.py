@@ -9,7 +9,7 @@ import numpy as np
 from app.acquisition.acquisition import Acquisition
 from app.acquisition.multi_d import multi_d_acquisition_events
 from app.processing.views import show_image, show_plot
-from app.scripting.decorator import processor, register, unregister
+from app.scripting.decorator import processor, register, set_parameter, unregister
 from app.storage.opening import open_dataset
 
 BANNER = """Scopeflow console: Python in the app, on the GUI thread (no network port is opened).
@@ -21,6 +21,7 @@ BANNER = """Scopeflow console: Python in the app, on the GUI thread (no network 
   processors        the pipeline, in order (print it)
   @processor        register a function: @processor, @processor("name", position=0)
   register(fn), unregister("name")
+  set_parameter("name", "sigma", 2.0)   a processor's keyword parameter, from the next frame
   show_image("name", array), show_plot("name", y)   a view of its own
 
 Acquisitions started here show in the viewer. `acq = Acquisition(...); acq.acquire(...)`
@@ -45,6 +46,7 @@ def console_namespace(state: Any, window: Any = None) -> dict[str, Any]:
         "processor": processor,
         "register": register,
         "unregister": unregister,
+        "set_parameter": set_parameter,
         "show_image": show_image,
         "show_plot": show_plot,
     }

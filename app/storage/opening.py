@@ -1,4 +1,5 @@
-"""Opening an NDTiff dataset from disk, quietly and with a clear error."""
+"""Opening a dataset from disk, quietly and with a clear error: an NDTiff folder, or a
+TIFF / OME-TIFF file."""
 
 from __future__ import annotations
 
@@ -11,18 +12,38 @@ from ndtiff import Dataset
 
 from app.storage.ndtiff_datasets import SavedNDTiffDataset
 from app.storage.sink import ReadableDataset
+from app.storage.tiff_dataset import TiffDataset
+
+TIFF_SUFFIXES = (".tif", ".tiff", ".tf2", ".tf8", ".btf")
 
 
 def open_dataset(path: str | os.PathLike[str]) -> ReadableDataset:
-    """Open a finished (or partial) NDTiff dataset folder for reading.
+    """Open a finished (or partial) NDTiff dataset folder, or a TIFF file, for reading.
 
     NDTiff v3 datasets (what Scopeflow and Micro-Manager 2 write) open as a
     ``SavedNDTiffDataset``, whose channel names are known; older versions and
     multi-resolution ones as ndtiff opens them. The ndtiff package prints progress to
     stdout while opening; that is swallowed here so a headless script's output stays
     the user's own.
+
+    A TIFF or OME-TIFF file (what File > Save image as TIFF and the OME-TIFF export
+    write, or Fiji) opens as a read-only ``TiffDataset`` with the same reading API; a
+    file of an NDTiff dataset (one of its ``.tif`` files, or ``NDTiff.index``) opens the
+    whole dataset.
     """
-    folder = Path(path)
+    chosen = Path(path)
+    if chosen.is_file():
+        if (chosen.parent / "NDTiff.index").is_file():
+            chosen = chosen.parent  # a file of an NDTiff dataset: the dataset
+        elif chosen.name.lower().endswith(TIFF_SUFFIXES):
+            return TiffDataset(chosen)
+        else:
+            raise FileNotFoundError(
+                f"{chosen} is neither an NDTiff dataset folder nor a TIFF file (.tif, .tiff)"
+            )
+    elif not chosen.exists():
+        raise FileNotFoundError(f"{chosen} does not exist")
+    folder = chosen
     if not (folder / "NDTiff.index").is_file() and not (folder / "Full resolution").is_dir():
         raise FileNotFoundError(
             f"{folder} is not an NDTiff dataset (no NDTiff.index): "

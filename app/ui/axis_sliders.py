@@ -1,14 +1,84 @@
-"""Sliders for the axes of a dataset (time, z, channel, position), to browse it."""
+"""Sliders for the axes of a dataset (time, z, channel, position), to browse it, each
+with a play button that steps through its axis at a chosen rate."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from PyQt6.QtCore import Qt, pyqtSignal
-from PyQt6.QtWidgets import QCheckBox, QGridLayout, QLabel, QSlider, QWidget
+from PyQt6.QtCore import Qt, QTimer, pyqtSignal
+from PyQt6.QtWidgets import (
+    QCheckBox,
+    QGridLayout,
+    QLabel,
+    QSlider,
+    QSpinBox,
+    QStyle,
+    QToolButton,
+    QWidget,
+)
 
 AXIS_ORDER = ("position", "time", "channel", "z")
+DEFAULT_FPS = 10
+
+
+class AxisPlayer:
+    """A play/pause button and a frame rate for one slider: a GUI timer moves the
+    slider (the image is read as when the user moves it), looping at the end; the
+    user's own move of that slider pauses it."""
+
+    def __init__(self, name: str, slider: QSlider, parent: QWidget) -> None:
+        self.slider = slider
+        self.button = QToolButton(parent)
+        self.button.setObjectName(f"play_{name}")
+        self.button.setCheckable(True)
+        self.button.setAutoRaise(True)
+        self.button.setToolTip(f"Play {name}: step through it, from the last back to the first")
+        self.fps = QSpinBox(parent)
+        self.fps.setObjectName(f"fps_{name}")
+        self.fps.setRange(1, 60)
+        self.fps.setValue(DEFAULT_FPS)
+        self.fps.setSuffix(" fps")
+        self.fps.setToolTip(f"Images per second while {name} plays")
+        self.timer = QTimer(parent)
+        self.timer.timeout.connect(self.step)
+        self.button.toggled.connect(self._toggled)
+        self.fps.valueChanged.connect(self._rate_changed)
+        slider.actionTriggered.connect(self._moved_by_user)
+        self._toggled(False)
+
+    def widgets(self) -> list[QWidget]:
+        return [self.button, self.fps]
+
+    @property
+    def playing(self) -> bool:
+        return self.timer.isActive()
+
+    def step(self) -> None:
+        """The next value, or the first after the last."""
+        slider = self.slider
+        slider.setValue(slider.value() + 1 if slider.value() < slider.maximum() else 0)
+
+    def _toggled(self, on: bool) -> None:
+        icon = QStyle.StandardPixmap.SP_MediaPause if on else QStyle.StandardPixmap.SP_MediaPlay
+        self.button.setIcon(self.button.style().standardIcon(icon))
+        if on:
+            self.timer.start(self._interval_ms())
+        else:
+            self.timer.stop()
+
+    def _interval_ms(self) -> int:
+        return max(1, round(1000 / self.fps.value()))
+
+    def _rate_changed(self) -> None:
+        if self.timer.isActive():
+            self.timer.setInterval(self._interval_ms())
+
+    def _moved_by_user(self) -> None:
+        self.button.setChecked(False)
+
+    def stop(self) -> None:
+        self.button.setChecked(False)
 
 
 class AxisSliders(QWidget):
@@ -16,7 +86,7 @@ class AxisSliders(QWidget):
 
     ``set_axes`` may be called again as a dataset grows: sliders extend and keep
     their place. The Follow box, when checked, means "show the newest image" and
-    is unchecked as soon as the user moves a slider.
+    is unchecked as soon as the user moves a slider (or plays an axis).
     """
 
     axesChosen = pyqtSignal(dict)
@@ -25,12 +95,15 @@ class AxisSliders(QWidget):
         super().__init__(parent)
         self._grid = QGridLayout(self)
         self._grid.setContentsMargins(6, 0, 6, 2)
+        self._grid.setColumnStretch(2, 1)
         self._values: dict[str, list[Any]] = {}
         self._sliders: dict[str, QSlider] = {}
         self._labels: dict[str, QLabel] = {}
+        self._players: dict[str, AxisPlayer] = {}
         self.follow = QCheckBox("Follow newest")
         self.follow.setChecked(True)
-        self._grid.addWidget(self.follow, 0, 3)
+        self.follow.toggled.connect(self._follow_toggled)
+        self._grid.addWidget(self.follow, 0, 4)
         self._updating = False
         #: ``(axis, value, current axes) -> "2.50 µm"``, the value in physical units
         #: (None: none known); set by whoever knows the dataset
@@ -39,7 +112,10 @@ class AxisSliders(QWidget):
 
     def clear(self) -> None:
         for name in list(self._sliders):
-            for widget in (self._sliders.pop(name), self._labels.pop(name)):
+            player = self._players.pop(name)
+            player.stop()
+            player.timer.deleteLater()
+            for widget in (self._sliders.pop(name), self._labels.pop(name), *player.widgets()):
                 self._grid.removeWidget(widget)
                 widget.deleteLater()
         self._values.clear()
@@ -57,8 +133,9 @@ class AxisSliders(QWidget):
                     self._add_slider(name)
                 slider = self._sliders[name]
                 slider.setMaximum(max(0, len(values) - 1))
-                slider.setVisible(len(values) > 1)
-                self._labels[name].setVisible(len(values) > 1)
+                several = len(values) > 1
+                for widget in (slider, self._labels[name], *self._players[name].widgets()):
+                    widget.setVisible(several)
                 self._update_label(name)
         finally:
             self._updating = False
@@ -71,10 +148,20 @@ class AxisSliders(QWidget):
         slider.valueChanged.connect(lambda _v, n=name: self._moved(n))
         label = QLabel()
         label.setMinimumWidth(190)
+        player = AxisPlayer(name, slider, self)
         self._grid.addWidget(label, row, 0)
-        self._grid.addWidget(slider, row, 1, 1, 2)
+        self._grid.addWidget(player.button, row, 1)
+        self._grid.addWidget(slider, row, 2)
+        self._grid.addWidget(player.fps, row, 3)
         self._sliders[name] = slider
         self._labels[name] = label
+        self._players[name] = player
+
+    def _follow_toggled(self, on: bool) -> None:
+        """Following the newest image and playing an axis exclude each other."""
+        if on:
+            for player in self._players.values():
+                player.stop()
 
     def _update_label(self, name: str) -> None:
         values = self._values[name]
@@ -117,3 +204,7 @@ class AxisSliders(QWidget):
 
     def slider(self, name: str) -> QSlider:
         return self._sliders[name]
+
+    def player(self, name: str) -> AxisPlayer:
+        """The play button and frame rate of ``name``'s slider."""
+        return self._players[name]

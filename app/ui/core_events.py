@@ -23,6 +23,8 @@ class CoreEvents(QObject):
     propertyChanged = pyqtSignal(str, str, str)  # device, property, value
     pixelSizeChanged = pyqtSignal(float)  # µm per pixel
     systemChanged = pyqtSignal()  # a configuration was (re)loaded: read everything again
+    configDefined = pyqtSignal(str, str)  # group, preset: a preset was defined or changed
+    roiSet = pyqtSignal(int, int, int, int)  # x, y, width, height (not sent by clearROI)
 
     def __init__(self, core: CMMCorePlus, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -44,6 +46,8 @@ class CoreEvents(QObject):
             (events.pixelSizeChanged, self._on_pixel_size),
             (events.systemConfigurationLoaded, self._on_system),
             (events.channelGroupChanged, self._on_system),
+            (events.configDefined, self._on_config_defined),
+            (events.roiSet, self._on_roi),
         ]
         for signal, slot in pairs:
             signal.connect(slot)
@@ -83,3 +87,9 @@ class CoreEvents(QObject):
 
     def _on_system(self, *_: Any) -> None:
         self._emit(self.systemChanged)
+
+    def _on_config_defined(self, group: str, preset: str, *_: Any) -> None:
+        self._emit(self.configDefined, str(group), str(preset))
+
+    def _on_roi(self, camera: str, x: int, y: int, width: int, height: int) -> None:
+        self._emit(self.roiSet, int(x), int(y), int(width), int(height))

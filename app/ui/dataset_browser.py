@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
+
+import numpy as np
 
 from app.storage.sink import ReadableDataset
 from app.ui.axis_sliders import AxisSliders
@@ -17,7 +20,9 @@ class DatasetBrowser:
 
     While following (the acquisition's newest image is shown), the sliders move with
     each frame shown; moving a slider stops following and shows that image from the
-    dataset.
+    dataset. The channels found (``viewer.channels``) follow the dataset's; in
+    composite mode the image read is the current channel's, and
+    ``request_composite(axes, image, following)`` asks for the composite of them all.
     """
 
     def __init__(self, viewer: ImageViewer, sliders: AxisSliders) -> None:
@@ -26,6 +31,10 @@ class DatasetBrowser:
         self.dataset: ReadableDataset | None = None
         self.last_shown_axes: dict[str, Any] = {}
         self._physical: dict[tuple[str, Any], str | None] = {}
+        #: set by whoever composes channels (the display router)
+        self.request_composite: Callable[[dict[str, Any], np.ndarray | None, bool], None] = (
+            lambda axes, image, following: None
+        )
         sliders.axesChosen.connect(self.show)
         sliders.describe = self.physical_value
 
@@ -39,6 +48,7 @@ class DatasetBrowser:
         self.dataset = dataset
         self._physical.clear()
         self.sliders.clear()
+        self.viewer.channels.clear_names()
         self.sliders.follow.setChecked(follow)
         if dataset is not None and not follow:
             self.refresh()
@@ -47,16 +57,24 @@ class DatasetBrowser:
     def refresh(self) -> None:
         """Let the sliders reach every image the dataset has now."""
         if self.dataset is not None and getattr(self.dataset, "axes", None):
-            self.sliders.set_axes({k: list(v) for k, v in self.dataset.axes.items()})
+            axes = {k: list(v) for k, v in self.dataset.axes.items()}
+            self.viewer.channels.add_names(axes.get("channel", ()))
+            self.sliders.set_axes(axes)
 
     def show(self, axes: dict[str, Any]) -> None:
         if self.dataset is None or not axes:
             return
         try:
-            if self.dataset.has_image(**axes):
-                self.viewer.set_image(self.dataset.read_image(**axes))
+            if not self.dataset.has_image(**axes):
+                return
+            image = self.dataset.read_image(**axes)
         except Exception as exc:  # a partial dataset may lack an image
             logger.warning("Could not read the image %s: %s", axes, exc)
+            return
+        self.viewer.show_channel(axes.get("channel"))
+        self.viewer.set_image(image)
+        if self.viewer.channels.composite_active:
+            self.request_composite(axes, image, False)
 
     def frame_shown(self, axes: dict[str, Any]) -> None:
         """The viewer just showed a frame with ``axes``: move the sliders there."""
@@ -65,6 +83,8 @@ class DatasetBrowser:
             if not self.sliders.knows(axes):
                 self.refresh()  # a new time point or z: let the sliders reach it
             self.sliders.show_axes(axes)
+        if "channel" in axes:  # kept nowhere, or not yet in the dataset's axes
+            self.viewer.channels.add_names((axes["channel"],))
 
     def physical_value(self, axis: str, value: Any, axes: dict[str, Any]) -> str | None:
         """An axis value in physical units, from the metadata of an image that has it:

@@ -5,11 +5,15 @@ otherwise Live's frames, otherwise the last snap. A ``FramePreparer`` maps them 
 bits off the GUI thread; on each tick (at most about 60 a second) the GUI thread takes
 the newest prepared frame, if any, and paints it. A frame the display could not keep
 up with is skipped, never queued.
+
+In composite mode the preparer also makes the composites of what the sliders browse,
+and makes them again when a channel's look, the mode or the zoom changes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from PyQt6.QtCore import QObject, QTimer
@@ -17,7 +21,7 @@ from PyQt6.QtCore import QObject, QTimer
 from app.acquisition.active import ShownAcquisitions
 from app.processing.display import LatestFrameSlot
 from app.ui.dataset_browser import DatasetBrowser
-from app.ui.frame_preparer import FramePreparer
+from app.ui.frame_preparer import FramePreparer, PreparedFrame
 from app.ui.named_views import NamedViewDocks
 from app.ui.viewer import ImageViewer
 
@@ -45,8 +49,14 @@ class DisplayRouter(QObject):
         self.camera_source = camera_source  # Live's slot while it runs, else the snap's
         self.displayed = 0
         self._following: object | None = None  # the acquisition the viewer follows
-        self.preparer = FramePreparer(viewer.settings)
+        self.preparer = FramePreparer(viewer.settings, viewer.channels)
         self.preparer.start()
+        self._request = 0  # the newest composite asked for (older answers are dropped)
+        browser.request_composite = self.request_composite
+        channels = viewer.channels
+        for signal in (channels.events.looks, channels.events.composite, channels.events.names):
+            signal.connect(self.recompose)
+        viewer.settings.events.stride.connect(self.recompose)
         self._timer = QTimer(self)
         self._timer.timeout.connect(self.tick)
         self._timer.start(DISPLAY_INTERVAL_MS)
@@ -72,17 +82,53 @@ class DisplayRouter(QObject):
             self.viewer.set_title(f"{newest.name}: {where}")
         self._following = newest
 
+    def request_composite(
+        self, axes: dict[str, Any] | None, image: np.ndarray | None, following: bool
+    ) -> None:
+        """Have the preparer compose the channels at ``axes`` (``image``: the current
+        channel's frame there, if read already; None: at the newest frame's, following)."""
+        self.preparer.dataset = self.browser.dataset
+        self._request = self.preparer.request(axes, image, latest_ok=following)
+
+    def recompose(self) -> None:
+        """The composite shown again, with the looks, mode and zoom of now: at the
+        sliders' coordinates, or, following, at the newest frame's (the preparer may
+        hold one newer than the one shown: composing the shown one again would step
+        back)."""
+        if not self.viewer.channels.composite_active or self.viewer.image is None:
+            return
+        if self.browser.following:
+            self.request_composite(None, None, True)
+            return
+        axes = self.browser.sliders.current_axes()
+        if "channel" in axes:
+            self.request_composite(axes, self.viewer.image, False)
+
     def tick(self) -> None:
         self._follow_newest()
         following = self.browser.following
         self.preparer.source = self.source() if following else None
+        self.preparer.dataset = self.browser.dataset
         item = self.preparer.prepared.take()
-        if item is not None and following:
+        if item is not None and self._wanted(item[0], following):
             frame = item[0]
+            self.viewer.show_channel(frame.channel)
             self.viewer.show_prepared(frame)
             self.displayed += 1
-            self.browser.frame_shown(frame.metadata.get("Axes") or {})
+            if following:
+                self.browser.frame_shown(frame.metadata.get("Axes") or {})
+            alone = frame.display is not None and frame.display.ndim == 2
+            if alone and frame.channel is not None and self.viewer.channels.composite_active:
+                self.recompose()  # mapped alone before the other channels were known
         self.named_views.show_pending()
+
+    def _wanted(self, frame: PreparedFrame, following: bool) -> bool:
+        """A frame of the stream while following, or the answer to the newest request;
+        never a composite once the viewer shows one channel at a time."""
+        composite = frame.display is not None and frame.display.ndim == 3
+        if composite and not self.viewer.channels.composite_active:
+            return False
+        return frame.request == self._request if frame.request else following
 
     def stop(self) -> None:
         self._timer.stop()

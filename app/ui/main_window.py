@@ -42,18 +42,23 @@ from app.storage.ram_dataset import RAMDataset
 from app.ui.acquisition_controller import AcquisitionController
 from app.ui.acquisition_panel import AcquisitionPanel
 from app.ui.axis_sliders import AxisSliders
+from app.ui.channel_strip import ChannelStrip
 from app.ui.configuration_swap import ConfigurationSwap, LoadCancelled, UsesMicroscope
 from app.ui.dataset_browser import DatasetBrowser
+from app.ui.devices_menu import DevicesMenu
 from app.ui.display_router import DisplayRouter
+from app.ui.help_menu import build_help_menu
 from app.ui.icon import application_icon
 from app.ui.live import LiveWorker
 from app.ui.log_panel import LogPanel
+from app.ui.measure_tools import MeasureTools
 from app.ui.microscope_panel import MicroscopePanel
 from app.ui.named_views import NamedViewDocks
 from app.ui.processors_panel import ProcessorsPanel
 from app.ui.qt_waiting import wait_processing_events
 from app.ui.scripts_panel import ScriptsPanel
 from app.ui.status import StatusLine
+from app.ui.tiff_files import TiffFiles
 from app.ui.viewer import ImageViewer
 from app.ui.widgets import ChangeBridge
 from app.ui.window_settings import WindowSettings
@@ -114,7 +119,7 @@ class MainWindow(QMainWindow):
         # return); the saved pipeline order applies once the first scan is done.
         self.scripts_watcher = ScriptsWatcher(self.scripts)
         self._scripts_ready = ChangeBridge()
-        self._scripts_ready.changed.connect(lambda: self.remembered.restore_pipeline(self.registry))
+        self._scripts_ready.changed.connect(self._scripts_loaded)
         self.scripts_watcher.first_scan_done.connect(self._scripts_ready.changed.emit)
         self.scripts_watcher.start()
         preferences = default_preferences()
@@ -137,8 +142,11 @@ class MainWindow(QMainWindow):
         centre_layout = QVBoxLayout(centre)
         centre_layout.setContentsMargins(0, 0, 0, 0)
         centre_layout.addWidget(self.viewer, 1)
+        self.channel_strip = ChannelStrip(self.viewer.channels)
+        centre_layout.addWidget(self.channel_strip)
         centre_layout.addWidget(self.sliders)
         self.setCentralWidget(centre)
+        self.measure = MeasureTools(self.viewer, self)  # line profile, rectangle statistics
 
         self.controller = AcquisitionController(self.core, self.registry)
         self.controller.finished.connect(self._acquisition_finished)
@@ -170,6 +178,11 @@ class MainWindow(QMainWindow):
         if self.console is not None:
             self._add_dock("Console", self.console, Qt.DockWidgetArea.BottomDockWidgetArea)
             self.tabifyDockWidget(self.docks["Log"], self.docks["Console"])
+        profile = self._add_dock(
+            "Profile", self.measure.panel, Qt.DockWidgetArea.RightDockWidgetArea
+        )
+        profile.hide()  # until a measuring tool is switched on
+        self.measure.switchedOn.connect(self._show_measurements)
         self.tabifyDockWidget(self.docks["Microscope"], self.docks["Acquisition"])
         self.tabifyDockWidget(self.docks["Processors"], self.docks["Scripts"])
         self.docks["Microscope"].raise_()
@@ -180,11 +193,19 @@ class MainWindow(QMainWindow):
             Qt.Orientation.Horizontal,
         )
         self._sized_docks = False
+        self.devices = DevicesMenu(  # device properties, presets, pixel size, camera ROI
+            self,
+            self.core,
+            live=lambda: self._live is not None,
+            acquiring=lambda: state.shown.newest() is not None,
+            open_configuration=lambda: self.choose_configuration(),
+        )
         users: list[UsesMicroscope] = [
             self.controller,
             self.microscope_panel,
             self.acquisition_panel,
             _ScaleBarFollower(self.viewer),
+            self.devices,
         ]
         if self.console is not None:
             users.append(self.console)
@@ -195,6 +216,8 @@ class MainWindow(QMainWindow):
         self.viewer.pixelHovered.connect(self.status_line.show_pixel)
         self.viewer.set_pixel_size(self.core.getPixelSizeUm())
         self.microscope_panel.core_events.pixelSizeChanged.connect(self.viewer.set_pixel_size)
+        # the profile's distances in the new µm (after the viewer took the new size)
+        self.microscope_panel.core_events.pixelSizeChanged.connect(self.measure.request_update)
         self._restore_settings()
 
         self.display = DisplayRouter(
@@ -249,13 +272,17 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
+        self.tiff_files = tiff = TiffFiles(self)
         for text, slot, shortcut in (
             ("Open &configuration…", self.choose_configuration, None),
             ("Use the &simulated microscope", self.use_simulated_microscope, None),
             ("Open &dataset…", self.choose_dataset, QKeySequence.StandardKey.Open),
+            ("Open TIFF or OME-TIFF &file…", tiff.choose_file_to_open, None),
             ("&Process dataset…", self.choose_dataset_to_process, None),
             ("&Save acquisition as NDTiff…", self.choose_folder_to_save_memory_dataset, None),
             ("Save image as &TIFF…", self.choose_file_to_save_image, "Ctrl+Shift+S"),
+            ("&Export dataset as OME-TIFF…", tiff.choose_file_to_export_dataset, None),
+            ("Export current &view as OME-TIFF…", tiff.choose_file_to_export_view, None),
             ("&Copy image", self.copy_image, "Ctrl+Shift+C"),
             ("&Quit", self.close, QKeySequence.StandardKey.Quit),
         ):
@@ -279,6 +306,7 @@ class MainWindow(QMainWindow):
             acquire_menu.addAction(action)
             shortcut = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
             button.setToolTip(f"{button.toolTip()} ({shortcut})".lstrip())
+        self.menuBar().addMenu(self.devices.menu)
         view_menu = self.menuBar().addMenu("&View")
         for label, view_slot, keys in (
             ("&Fit image to window", self.viewer.fit, "Ctrl+0"),
@@ -290,6 +318,13 @@ class MainWindow(QMainWindow):
             action.triggered.connect(view_slot)
             view_menu.addAction(action)
         view_menu.addSeparator()
+        for action, keys in (
+            (self.measure.line_action, "Ctrl+Shift+L"),
+            (self.measure.rect_action, "Ctrl+Shift+R"),
+        ):
+            action.setShortcut(QKeySequence(keys))
+            view_menu.addAction(action)
+        view_menu.addSeparator()
         for dock in self.docks.values():
             view_menu.addAction(dock.toggleViewAction())
         self._views_menu = view_menu.addMenu("Processor &views")
@@ -298,6 +333,12 @@ class MainWindow(QMainWindow):
         reset = QAction("Reset &layout", self)
         reset.triggered.connect(self.reset_layout)
         view_menu.addAction(reset)
+        self.help_menu = build_help_menu(self)
+
+    def _show_measurements(self) -> None:
+        """A measuring tool was switched on: its numbers and plot in sight."""
+        self.docks["Profile"].show()
+        self.docks["Profile"].raise_()
 
     def _list_named_views(self) -> None:
         """The windows processors opened (show_image, show_plot), to bring back."""
@@ -311,12 +352,19 @@ class MainWindow(QMainWindow):
     def reset_layout(self) -> None:
         """Every panel back where it was when Scopeflow was first started."""
         self.restoreState(self._initial_layout)
-        for dock in self.docks.values():
-            dock.show()
+        for title, dock in self.docks.items():
+            dock.setVisible(title != "Profile" or self.measure.active)
+
+    def _scripts_loaded(self) -> None:
+        """The first scan of the scripts is done: the saved pipeline order applies.
+        (A method, not a lambda: its queued call dies with the window, where a lambda's
+        ran after a closed window was garbage-collected and crashed the process.)"""
+        self.remembered.restore_pipeline(self.registry)
 
     def _restore_settings(self) -> None:
         self.remembered.restore_layout(self)
         self.remembered.restore_pipeline(self.registry)  # again once the scripts loaded
+        self.remembered.restore_channel_display(self.viewer.channels)
         directory = self.remembered.data_directory()
         if directory:
             self.acquisition_panel.data_directory = directory
@@ -324,6 +372,7 @@ class MainWindow(QMainWindow):
         self.acquisition_panel.restore_plan(self.settings.get(LAST_PLAN_KEY, dict, {}))
 
     def save_settings(self) -> None:
+        self.remembered.remember_channel_display(self.viewer.channels)
         self.settings.set(LAST_PLAN_KEY, plan_to_json_value(self.acquisition_panel.plan()))
         self.remembered.save(
             self,
@@ -439,6 +488,7 @@ class MainWindow(QMainWindow):
             self.open_dataset(folder)
 
     def open_dataset(self, folder: str | os.PathLike[str]) -> None:
+        """An NDTiff dataset folder, or a TIFF / OME-TIFF file."""
         try:
             dataset = open_dataset(folder)
         except Exception as exc:
@@ -687,6 +737,7 @@ class MainWindow(QMainWindow):
     def _close_everything(self) -> None:
         self.state.uninstall()
         self.microscope_panel.core_events.disconnect_core()
+        self.devices.close()
         self.set_live(False)
         if self.controller.running:
             self.controller.abort()

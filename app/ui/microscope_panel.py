@@ -21,6 +21,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from app.ui.config_groups import PresetCombos
 from app.ui.core_events import CoreEvents
 
 logger = logging.getLogger(__name__)
@@ -65,6 +66,14 @@ class MicroscopePanel(QWidget):
         self.core_events.zChanged.connect(self._show_z)
         self.core_events.xyChanged.connect(self._show_xy)
         self.core_events.systemChanged.connect(self.refresh)
+        # the other configuration groups' presets (objective, light path…), under the camera
+        presets = QGroupBox("Presets")
+        self.presets = PresetCombos(
+            core, self.core_events, skip_channel_group=True, empty_text="No other groups."
+        )
+        self.presets.failed.connect(self.failed)
+        QVBoxLayout(presets).addWidget(self.presets)
+        layout.insertWidget(1, presets)
         self.refresh()
         # A stage moved by its joystick announces nothing: while no acquisition keeps
         # the core busy, ask where the stages are a few times a second.
@@ -131,6 +140,7 @@ class MicroscopePanel(QWidget):
         """Drive another microscope (a configuration was loaded): show its state."""
         self.core = core
         self.core_events.set_core(core)
+        self.presets.set_core(core)
         self.refresh()
 
     def _show_exposure(self, ms: float) -> None:

@@ -1,25 +1,38 @@
-"""The processors panel: the pipeline in order, its switches and live statistics."""
+"""The processors panel: the pipeline in order, its switches, the forms of the
+processors' tunable parameters, and live statistics (a table and a plot of each
+processor's time per frame)."""
 
 from __future__ import annotations
 
-from PyQt6.QtCore import Qt, QTimer
+import functools
+import time
+
+from PyQt6.QtCore import QSize, Qt, QTimer
 from PyQt6.QtWidgets import (
     QAbstractItemView,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
+from app.processing.parameters import ProcessorParameters
 from app.processing.registry import ProcessorRegistry
+from app.ui.parameter_form import ParameterForm
+from app.ui.processor_times_plot import ProcessorTimesPlot
 from app.ui.widgets import ChangeBridge, row_table
 
 COLUMNS = ["On", "Live", "Processor", "Source", "Frames", "ms", "p99", "Err"]
 ON, LIVE, NAME, SOURCE, FRAMES, MEAN, P99, ERRORS = range(len(COLUMNS))
+FORMS_MAX_HEIGHT = 280  # px; more forms than that scroll
+FORMS_MIN_HEIGHT = 110
+TABLE_MIN_ROWS = 4  # rows the table shows at least (more scroll)
 
 
 class _PipelineTable(QTableWidget):
@@ -50,6 +63,18 @@ class _PipelineTable(QTableWidget):
         self._panel.move_row(source, target)
 
 
+class _FormsArea(QScrollArea):
+    """Scrolls the parameter forms; asks for their whole height (up to its maximum),
+    so the layout gives the forms room before it gives the table empty rows."""
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        inner = self.widget()
+        if inner is None:
+            return hint
+        return QSize(hint.width(), min(inner.sizeHint().height() + 2, self.maximumHeight()))
+
+
 class ProcessorsPanel(QWidget):
     def __init__(self, registry: ProcessorRegistry, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -71,7 +96,7 @@ class ProcessorsPanel(QWidget):
         self.details = QPlainTextEdit()
         self.details.setReadOnly(True)
         self.details.setPlaceholderText("Select a processor to see its last error.")
-        self.details.setMaximumHeight(120)
+        self.details.setMaximumHeight(72)
         buttons = QHBoxLayout()
         self.up_button, self.down_button = QPushButton("Move up"), QPushButton("Move down")
         self.up_button.clicked.connect(lambda: self._move(-1))
@@ -79,9 +104,29 @@ class ProcessorsPanel(QWidget):
         buttons.addWidget(self.up_button)
         buttons.addWidget(self.down_button)
         buttons.addStretch()
+        # the forms of the processors that have tunable parameters, in pipeline order
+        self.forms: dict[str, ParameterForm] = {}
+        self._forms_of: list[tuple[str, ProcessorParameters]] = []
+        self._forms_box = QWidget()
+        self._forms_layout = QVBoxLayout(self._forms_box)
+        self._forms_layout.setContentsMargins(0, 0, 0, 0)
+        self._forms_layout.setSpacing(4)
+        self.parameters_area = _FormsArea()
+        self.parameters_area.setWidgetResizable(True)
+        self.parameters_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.parameters_area.setWidget(self._forms_box)
+        self.parameters_area.setToolTip(
+            "Keyword parameters with a default (sigma: float = 1.5): "
+            "a change applies from the next frame"
+        )
+        self.parameters_area.hide()
+        self.time_plot = ProcessorTimesPlot()
+        self.time_plot.setFixedHeight(120)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.table)
+        layout.addWidget(self.table, 1)
         layout.addLayout(buttons)
+        layout.addWidget(self.parameters_area)  # as tall as its forms, when there is room
+        layout.addWidget(self.time_plot)
         layout.addWidget(self.details)
         self._building = False
         self.rebuild()
@@ -112,6 +157,8 @@ class ProcessorsPanel(QWidget):
                 )
                 name.setData(Qt.ItemDataRole.UserRole, entry.name)
                 name.setToolTip(entry.name)  # the column may cut a long name short
+                # its colour in the time plot
+                name.setData(Qt.ItemDataRole.DecorationRole, self.time_plot.colour(entry.name))
                 self.table.setItem(row, NAME, name)
                 source = QTableWidgetItem(entry.source.replace("\\", "/").rsplit("/", 1)[-1])
                 source.setToolTip(entry.source)
@@ -122,10 +169,62 @@ class ProcessorsPanel(QWidget):
                     self.table.selectRow(row)
         finally:
             self._building = False
+        self._fit_table(len(entries))
+        self._rebuild_forms(entries)
         self.refresh_stats()
 
+    def _rebuild_forms(self, entries: list) -> None:
+        """A form per processor with parameters; kept as they are (with what is being
+        typed) unless a processor came, went, moved or was reloaded."""
+        self.time_plot.set_processors(e.name for e in entries)
+        wanted = [(e.name, e.parameters) for e in entries if e.parameters]
+        same = len(wanted) == len(self._forms_of) and all(
+            name == old_name and params is old_params
+            for (name, params), (old_name, old_params) in zip(wanted, self._forms_of, strict=True)
+        )
+        if same:
+            return
+        for form in self.forms.values():
+            self._forms_layout.removeWidget(form)
+            form.deleteLater()
+        self.forms = {}
+        while self._forms_layout.count():  # the stretch
+            self._forms_layout.takeAt(0)
+        for name, parameters in wanted:
+            form = ParameterForm(
+                name, parameters, functools.partial(self.registry.set_parameter, name)
+            )
+            form.resized.connect(self._fit_parameters_area)
+            self.forms[name] = form
+            self._forms_layout.addWidget(form)
+        self._forms_layout.addStretch()
+        self._forms_of = wanted
+        self.parameters_area.setVisible(bool(wanted))
+        self._fit_parameters_area()
+
+    def _fit_table(self, rows: int) -> None:
+        """Room for the first few rows whatever the forms below take."""
+        shown = max(1, min(rows, TABLE_MIN_ROWS))
+        row_height = self.table.verticalHeader().defaultSectionSize()
+        header = self.table.horizontalHeader().sizeHint().height()
+        self.table.setMinimumHeight(header + shown * row_height + 2 * self.table.frameWidth())
+
+    def _fit_parameters_area(self) -> None:
+        """As tall as the forms, up to a limit (then they scroll): the table keeps the
+        rest."""
+        self._forms_layout.activate()
+        height = self._forms_box.sizeHint().height() + 2
+        self.parameters_area.setMaximumHeight(min(height, FORMS_MAX_HEIGHT))
+        self.parameters_area.setMinimumHeight(min(height, FORMS_MIN_HEIGHT))
+        self.parameters_area.updateGeometry()
+
     def refresh_stats(self) -> None:
-        for row, entry in enumerate(list(self.registry)):
+        entries = list(self.registry)
+        if self.time_plot.isVisible():  # not while the panel is behind another tab
+            self.time_plot.refresh(entries, time.perf_counter())
+        for form in self.forms.values():
+            form.sync()
+        for row, entry in enumerate(entries):
             if row >= self.table.rowCount():
                 break
             stats = entry.stats

@@ -23,6 +23,8 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from app.processing.channel_display import ChannelDisplay, ChannelShown, follow_current_channel
+from app.processing.colour_tables import CATALOGUE_MAPS, SINGLE_COLOURS, colour_table
 from app.processing.contrast import robust_levels, to_uint8
 from app.processing.display import DisplaySettings
 from app.ui.scale_bar import MicrometreScaleBar
@@ -35,14 +37,8 @@ def _two_colour(name: str, colour: tuple[int, int, int]) -> pg.ColorMap:
 
 
 LOOKUP_TABLES: dict[str, pg.ColorMap] = {
-    "Grays": _two_colour("Grays", (255, 255, 255)),
-    "Green": _two_colour("Green", (0, 255, 0)),
-    "Red": _two_colour("Red", (255, 0, 0)),
-    "Blue": _two_colour("Blue", (40, 90, 255)),
-    "Magenta": _two_colour("Magenta", (255, 0, 255)),
-    "Cyan": _two_colour("Cyan", (0, 255, 255)),
-    "Viridis": pg.colormap.get("viridis"),
-    "Inferno": pg.colormap.get("inferno"),
+    **{name: _two_colour(name, colour) for name, colour in SINGLE_COLOURS.items()},
+    **{name: pg.colormap.get(catalogued) for name, catalogued in CATALOGUE_MAPS.items()},
 }
 
 
@@ -59,6 +55,11 @@ class ImageViewer(QWidget):
     The display state (levels, automatic contrast, lookup table, stride) lives in
     ``settings``, a Qt-free ``DisplaySettings``: the widgets follow it, and the thread
     that prepares frames reads it instead of this widget.
+
+    A dataset with channels has each channel's look in ``channels`` (a Qt-free
+    ``ChannelDisplay``); ``settings`` follow the current channel's. In composite mode
+    the item draws the RGBA composite a ``FramePreparer`` made, while ``image``, the
+    histogram and the pixel readout stay on the current channel's raw frame.
     """
 
     pixelHovered = pyqtSignal(int, int, float)
@@ -133,8 +134,16 @@ class ImageViewer(QWidget):
         self.settings = DisplaySettings()
         self.settings.events.auto_levels.connect(self._auto_levels_changed)
         self.settings.events.lookup_table.connect(self._show_lookup_table)
+        self.settings.events.levels.connect(self._levels_set)
+        self.channels = ChannelDisplay()
+        follow_current_channel(self.channels, self.settings)
+        self.channels.events.composite.connect(self._composite_changed)
+        self.channels.events.names.connect(self._composite_changed)
         self._setting_levels = False
+        self._showing_table = False
+        self._hold_redraw = False
         self._drawn_stride = 1
+        self._drawn_shape: tuple[int, int] | None = None
         self._histogram_stale = False
         self._histogram_range: tuple[float, float] | None = None
         self._histogram_timer = QTimer(self)
@@ -192,13 +201,17 @@ class ImageViewer(QWidget):
         self._histogram_stale = True
         if self.auto_levels or first:
             self._set_levels_quietly(robust_levels(image))
+        if self.channels.current is not None and image.ndim == 2:  # for the channel strip
+            shown = ChannelShown(self.levels, robust_levels(image))
+            self.channels.note_shown({str(self.channels.current): shown})
         self._render()
         if first:
             self._update_histogram()
             self.view.autoRange(padding=0)
 
     def show_prepared(self, frame) -> None:
-        """Show a frame mapped to 8 bits by a ``FramePreparer`` (the streaming path)."""
+        """Show a frame mapped to 8 bits by a ``FramePreparer`` (the streaming path),
+        or a composite of channels (RGBA) with the current channel's frame."""
         image = frame.image
         self.hint.hide()
         if frame.display is None:
@@ -209,14 +222,26 @@ class ImageViewer(QWidget):
         self._histogram_stale = True
         if self.auto_levels or first:
             self._set_levels_quietly(frame.levels)
+        if frame.shown:
+            self.channels.note_shown(frame.shown)
         height, width = image.shape
-        self.item.setImage(frame.display, autoLevels=False, levels=(0, 255))
-        self.item.setRect(0, 0, width, height)
-        self._drawn_stride = frame.stride
+        composite = frame.display.ndim == 3  # RGBA, drawn as is (quickest without levels)
+        self.item.setImage(frame.display, autoLevels=False, levels=None if composite else (0, 255))
+        resized = self._placed(height, width, frame.stride)
         if first:
             self._update_histogram()
+        if first or resized:
             self.view.autoRange(padding=0)
             self.settings.stride = self._stride()
+
+    def _placed(self, height: int, width: int, stride: int) -> bool:
+        """The drawn image covers ``height`` x ``width`` image pixels; whether that
+        differs from the image drawn before."""
+        self.item.setRect(0, 0, width, height)
+        self._drawn_stride = stride
+        resized = self._drawn_shape != (height, width)
+        self._drawn_shape = (height, width)
+        return resized
 
     def _render(self) -> None:
         if self.image is None:
@@ -224,14 +249,20 @@ class ImageViewer(QWidget):
         if self.image.ndim != 2:  # RGB from a processor's view: let pyqtgraph draw it
             self.item.setImage(self.image, autoLevels=True)
             return
+        if self.channels.composite_active:
+            return  # the frame preparer draws composites (show_prepared)
         # Zoomed out, the screen shows one image pixel in k: draw only those (Qt would
         # pick the same ones when scaling down without smoothing), k*k times less work.
         k = self._stride()
         height, width = self.image.shape
         scaled = to_uint8(self.image[::k, ::k], *self.levels)
         self.item.setImage(scaled, autoLevels=False, levels=(0, 255))
-        self.item.setRect(0, 0, width, height)
-        self._drawn_stride = k
+        self._placed(height, width, k)
+
+    def _composite_changed(self) -> None:
+        """Back to one channel: draw the current one (a composite is the router's)."""
+        if not self.channels.composite_active:
+            self._render()
 
     def _stride(self) -> int:
         try:
@@ -267,13 +298,33 @@ class ImageViewer(QWidget):
             self._histogram_range = wanted
             self.histogram.setHistogramRange(*wanted)
 
+    def show_channel(self, channel) -> None:
+        """``channel`` is now the current one (None: what is shown has no channel): the
+        histogram, Auto and LUT take its look, and the frame about to be replaced is
+        not drawn again for it."""
+        self._hold_redraw = True
+        try:
+            self.channels.current = channel
+        finally:
+            self._hold_redraw = False
+
     def _set_levels_quietly(self, levels: tuple[float, float]) -> None:
-        self.settings.levels = levels
+        """Levels that come with the frame being drawn (no redraw for them)."""
+        self._hold_redraw = True
+        try:
+            self.settings.levels = levels
+        finally:
+            self._hold_redraw = False
+
+    def _levels_set(self, levels: tuple[float, float]) -> None:
+        """The model's levels in the histogram; redrawn unless a frame brought them."""
         self._setting_levels = True
         try:
             self.histogram.setLevels(*levels)
         finally:
             self._setting_levels = False
+        if not self._hold_redraw:
+            self._render()
 
     def set_lookup_table(self, name: str) -> None:
         if name not in LOOKUP_TABLES:
@@ -281,14 +332,25 @@ class ImageViewer(QWidget):
         self.settings.lookup_table = name
 
     def _show_lookup_table(self, name: str) -> None:
-        """The model's table, in the box, the histogram and the image."""
+        """The model's table, in the box, the histogram and the image.
+
+        The image takes the table the composite uses (computed once per name): reading
+        it back from the gradient took 1.4 ms, twice, at every change, and the table
+        changes with every frame of a multi-channel acquisition followed."""
         if self.lut_box.currentText() != name:
             self.lut_box.setCurrentText(name)
-        self.histogram.gradient.setColorMap(LOOKUP_TABLES[name])
-        self._lookup_table_changed()
+        self._showing_table = True
+        try:
+            self.histogram.gradient.setColorMap(LOOKUP_TABLES[name])
+        finally:
+            self._showing_table = False
+        # Grays needs no table: an 8-bit grayscale image draws fastest as it is.
+        self.item.setLookupTable(None if name == "Grays" else colour_table(name))
 
     def _lookup_table_changed(self) -> None:
-        # Grays needs no table: an 8-bit grayscale image draws fastest as it is.
+        """The histogram's gradient edited by hand: the image takes it."""
+        if self._showing_table:
+            return
         grays = self.settings.lookup_table == "Grays"
         table = None if grays else self.histogram.gradient.getLookupTable(256, alpha=False)
         self.item.setLookupTable(table)
@@ -296,16 +358,14 @@ class ImageViewer(QWidget):
     def set_levels(self, low: float, high: float) -> None:
         """Manual contrast: fixes the levels and turns automatic contrast off."""
         self.settings.auto_levels = False
-        self._set_levels_quietly((low, high))
-        self._render()
+        self.settings.levels = (low, high)  # drawn by _levels_set
 
     def _levels_changed_by_user(self) -> None:
         if self._setting_levels:
             return
         low, high = self.histogram.getLevels()
-        self.settings.levels = (low, high if high > low else low + 1)
         self.settings.auto_levels = False
-        self._render()
+        self.settings.levels = (low, high if high > low else low + 1)  # drawn by _levels_set
 
     def set_auto_levels(self, on: bool) -> None:
         self.settings.auto_levels = on

@@ -1,6 +1,6 @@
 """What the window remembers between runs: its layout, the pipeline's order and
-switches, the save folder and the scripts folder (plain JSON values in a
-``SettingsStore``, never pickled objects)."""
+switches, the save folder, the scripts folder and how each channel looks (plain JSON
+values in a ``SettingsStore``, never pickled objects)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pathlib import Path
 from PyQt6.QtCore import QByteArray
 from PyQt6.QtWidgets import QMainWindow
 
+from app.processing.channel_display import ChannelDisplay
 from app.processing.registry import ProcessorRegistry
 from app.settings_store import SettingsStore
 
@@ -59,6 +60,16 @@ class WindowSettings:
             registry.restore_state(pipeline)
         except Exception as exc:  # a hand-edited file must not stop the microscope
             logger.warning("Ignored an unusable saved pipeline (%s): %r", exc, pipeline)
+
+    def restore_channel_display(self, channels: ChannelDisplay) -> None:
+        """Each channel's colour, contrast and visibility, by name, and the mode."""
+        channels.restore_looks(self.store.get("viewer/channels", dict, {}))
+        channels.composite = self.store.get("viewer/composite", bool, True)
+
+    def remember_channel_display(self, channels: ChannelDisplay) -> None:
+        """Kept until ``save``, with the rest."""
+        self.store.set("viewer/channels", channels.looks_to_json())
+        self.store.set("viewer/composite", channels.composite)
 
     def _bytes(self, key: str) -> QByteArray | None:
         text = self.store.get(key, str, "")

@@ -1,0 +1,116 @@
+"""Each processor's time per frame over the last seconds: one small plot, one curve
+per processor, so a processor that slows the stream stands out at once.
+
+The points are the statistics' own (``ProcessorStats.timeline``: when each recent frame
+ended and how long the processor took on it); the panel's timer redraws them. Each
+processor keeps its colour while it is registered; the panel shows it beside its name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6.QtGui import QColor
+
+from app.processing.pipeline import Processor
+
+#: bright on the plot's dark background, told apart in order
+PALETTE = (
+    "#3aa0ff",
+    "#ff9f1c",
+    "#4cd964",
+    "#ff4d6d",
+    "#c58cff",
+    "#ffe14d",
+    "#3fe0d0",
+    "#ff8fd0",
+    "#b5e655",
+    "#c0c0c0",
+)
+
+
+class ProcessorTimesPlot(pg.PlotWidget):
+    """ms per frame of each processor over the last ``window_s`` seconds (x: seconds
+    before now)."""
+
+    def __init__(self, window_s: float = 30.0) -> None:
+        super().__init__()
+        self.window_s = window_s
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        self._colours: dict[str, str] = {}
+        self.setMinimumHeight(90)
+        self.setMaximumHeight(160)
+        self.setMenuEnabled(False)
+        self.setMouseEnabled(x=False, y=False)
+        self.hideButtons()
+        self.showGrid(x=True, y=True, alpha=0.25)
+        self.setLabel("left", "ms")
+        self.setLabel("bottom", "seconds ago")
+        self.getAxis("left").enableAutoSIPrefix(False)
+        self.getAxis("bottom").enableAutoSIPrefix(False)
+        self.setXRange(-window_s, 0, padding=0.01)
+        self.setYRange(0, 1, padding=0)
+        self.setToolTip(
+            f"Time per frame of each processor over the last {window_s:.0f} s "
+            "(colours as beside the names)"
+        )
+
+    def colour(self, name: str) -> QColor:
+        return QColor(self._colour_of(name))
+
+    def _colour_of(self, name: str) -> str:
+        if name not in self._colours:
+            used = set(self._colours.values())
+            free = [c for c in PALETTE if c not in used]
+            self._colours[name] = free[0] if free else PALETTE[len(self._colours) % len(PALETTE)]
+        return self._colours[name]
+
+    def set_processors(self, names: Iterable[str]) -> None:
+        """One curve per name (new ones added, gone ones removed with their colour)."""
+        wanted = list(names)
+        for name in [n for n in self.curves if n not in wanted]:
+            self.removeItem(self.curves.pop(name))
+            self._colours.pop(name, None)
+        for name in wanted:
+            if name not in self.curves:
+                pen = pg.mkPen(self._colour_of(name), width=1)  # thin lines draw fast
+                curve = self.plot([], [], pen=pen, name=name)
+                # thousands of frames on a few hundred pixels: drawn as each pixel's
+                # lowest and highest, so a single slow frame still shows
+                curve.setDownsampling(auto=True, method="peak")
+                curve.setClipToView(True)
+                self.curves[name] = curve
+
+    def refresh(self, processors: Iterable[Processor], now: float) -> None:
+        """Redraw each processor's curve from its statistics, as of ``now``
+        (``time.perf_counter()``)."""
+        shown = []
+        for processor in processors:
+            curve = self.curves.get(processor.name)
+            if curve is None:
+                continue
+            ends, ms = processor.stats.timeline(now - self.window_s)
+            curve.setData(ends - now, ms)
+            shown.append(ms)
+        every = np.concatenate(shown) if shown else np.empty(0)
+        top = nice_ceiling(float(np.percentile(every, 99))) if every.size else 1.0
+        if self.getViewBox().viewRange()[1][1] != top:
+            self.setYRange(0, top, padding=0)
+
+
+def nice_ceiling(ms: float) -> float:
+    """The y range's top for a curve whose 99th percentile is ``ms``: 1, 2 or 5 times a
+    power of ten, with some room. A lone slow frame (the first, often) reaches the top
+    edge instead of flattening every other curve for the plot's whole window; a
+    processor that stays slow moves the top within a refresh. Changes in steps, so a
+    steady stream does not make the axis jitter."""
+    if not np.isfinite(ms) or ms <= 0:
+        return 1.0
+    wanted = ms * 1.25
+    power = 10.0 ** np.floor(np.log10(wanted))
+    for step in (1.0, 2.0, 5.0, 10.0):
+        if step * power >= wanted:
+            return float(step * power)
+    return float(10 * power)  # pragma: no cover - 10 always fits

@@ -1,0 +1,162 @@
+"""Processors that run on several frames at once (``workers=N``), frames in order."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from app import Acquisition, Processor, multi_d_acquisition_events, processor
+from app.processing.registry import ProcessorRegistry
+from app.scripting.decorator import set_current_registry
+from app.scripting.scripts_folder import ScriptsFolder
+
+
+class Overlap:
+    """Counts how many calls run at once; sleeps a random while (releasing the GIL, as
+    a numpy or scipy filter does), so frames finish out of order in the pool."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.running = 0
+        self.most = 0
+
+    def __call__(self, image, metadata):
+        with self.lock:
+            self.running += 1
+            self.most = max(self.most, self.running)
+        try:
+            time.sleep(0.002 + 0.01 * random.random())
+            image[0, 0] = metadata["Axes"]["time"]  # the output says which frame it is
+            return image, metadata
+        finally:
+            with self.lock:
+                self.running -= 1
+
+
+def _acquire(core, processors, frames=30, **kwargs):
+    saved = []
+    with Acquisition(
+        core=core,
+        storage="ram",
+        show_display=False,
+        image_process_fn=processors,
+        image_saved_fn=lambda axes, dataset: saved.append(axes["time"]),
+        **kwargs,
+    ) as acq:
+        acq.acquire(multi_d_acquisition_events(num_time_points=frames))
+    return acq, saved
+
+
+def test_frames_run_at_once_and_are_saved_in_acquisition_order(core):
+    heavy = Overlap()
+    seen_by_serial = []
+
+    def running_total(image, metadata):  # keeps state: serial, sees acquisition order
+        seen_by_serial.append(metadata["Axes"]["time"])
+        return image, metadata
+
+    acq, saved = _acquire(core, [Processor(heavy, workers=4), running_total])
+    assert heavy.most > 1
+    assert saved == list(range(30))
+    assert seen_by_serial == list(range(30))
+    dataset = acq.get_dataset()
+    assert [int(dataset.read_image(time=t)[0, 0]) for t in range(30)] == list(range(30))
+    assert acq.counts.snapshot()["lost"] == 0
+
+
+def test_one_worker_is_the_serial_path(core):
+    heavy = Overlap()
+    _, saved = _acquire(core, [Processor(heavy, workers=1)], frames=8)
+    assert heavy.most == 1 and saved == list(range(8))
+
+
+def test_a_parallel_processor_that_raises_stops_the_acquisition_with_its_error(core):
+    def fails_on_five(image, metadata):
+        time.sleep(0.005 * random.random())
+        if metadata["Axes"]["time"] == 5:
+            raise ValueError("bad frame 5")
+        return image, metadata
+
+    with pytest.raises(ValueError, match="bad frame 5"):
+        _acquire(core, [Processor(fails_on_five, workers=3)], frames=20)
+
+
+def test_skip_policy_in_a_pool_loses_only_the_failing_frame(core):
+    def fails_on_odd(image, metadata):
+        time.sleep(0.004 * random.random())
+        if metadata["Axes"]["time"] % 2:
+            raise ValueError("odd")
+        return image, metadata
+
+    acq, saved = _acquire(core, [Processor(fails_on_odd, workers=3)], frames=12, on_error="skip")
+    assert saved == [0, 2, 4, 6, 8, 10]
+    assert acq.counts.snapshot()["failed"] == 6
+
+
+def test_abort_with_frames_in_the_pool_ends_and_keeps_what_was_acquired(core):
+    def slow(image, metadata):
+        time.sleep(0.02)
+        return image, metadata
+
+    acq = Acquisition(
+        core=core,
+        storage="ram",
+        show_display=False,
+        image_process_fn=Processor(slow, workers=2),
+    )
+    acq.acquire(multi_d_acquisition_events(num_time_points=200))
+    time.sleep(0.2)
+    acq.abort()
+    acq.await_completion()
+    counts = acq.counts.snapshot()
+    dataset = acq.get_dataset()
+    stored = len(dataset.get_image_coordinates_list())
+    assert stored >= 1
+    assert stored + counts["lost"] >= counts["acquired"]  # every frame accounted for
+
+
+def test_the_decorator_declares_workers_in_the_console_and_in_a_script(tmp_path):
+    registry = ProcessorRegistry()
+    set_current_registry(registry)
+    try:
+
+        @processor(workers=3)
+        def smooth(image, metadata):
+            return image, metadata
+
+        assert registry.get("smooth").workers == 3
+        script = tmp_path / "filters.py"
+        script.write_text(
+            "from app import processor\n\n"
+            "@processor(workers=2)\n"
+            "def sharpen(image, metadata):\n"
+            "    return image, metadata\n",
+            encoding="utf-8",
+        )
+        ScriptsFolder(tmp_path, registry).scan()
+        assert registry.get("sharpen").workers == 2
+        with pytest.raises(ValueError, match="workers must be a whole number of 1 or more"):
+            processor(workers=0)(lambda image, metadata: (image, metadata))
+    finally:
+        set_current_registry(None)
+
+
+def test_replaying_a_dataset_keeps_order_with_a_parallel_processor(core, tmp_path):
+    from app.processing.replay import process_dataset
+
+    with Acquisition(tmp_path, "source", core=core, show_display=False) as acq:
+        acq.acquire(multi_d_acquisition_events(num_time_points=12))
+    heavy = Overlap()
+    result = process_dataset(acq.dataset_path, [Processor(heavy, workers=3)], tmp_path, "replayed")
+    from app import open_dataset
+
+    replayed = open_dataset(result)
+    assert [int(replayed.read_image(time=t)[0, 0]) for t in range(12)] == list(range(12))
+    assert heavy.most > 1
+    np.testing.assert_array_equal(
+        replayed.read_image(time=3)[1:], open_dataset(acq.dataset_path).read_image(time=3)[1:]
+    )

@@ -1,0 +1,311 @@
+"""Channels in the viewer: each in its colour, composite or one at a time, remembered by
+name; and the play buttons of the axis sliders."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import numpy as np
+import pyqtgraph as pg
+import pytest
+from PyQt6.QtCore import Qt
+from PyQt6.QtWidgets import QAbstractSlider
+
+from app.appstate import AppState
+from app.processing.channel_display import (
+    ChannelDisplay,
+    ChannelLook,
+    follow_current_channel,
+)
+from app.processing.colour_tables import COLOUR_TABLES, colour_table, default_colour
+from app.processing.composite import ChannelComposer, ColourPlanes
+from app.processing.contrast import to_uint8
+from app.processing.display import DisplaySettings
+from app.processing.registry import ProcessorRegistry
+from app.settings_store import SettingsStore
+from app.ui.main_window import MainWindow
+
+# ------------------------------------------------------------------ the model, no Qt
+
+
+def test_channels_start_with_the_colour_their_name_says():
+    assert [default_colour(n, 0) for n in ("DAPI", "FITC", "Cy5", "Rhodamine")] == [
+        "Blue",
+        "Green",
+        "Magenta",
+        "Red",
+    ]
+    assert default_colour("EGFP", 3) == "Green" and default_colour("Hoechst 33342", 2) == "Blue"
+    # a name that says nothing: the cycle, by the channel's place
+    assert [default_colour("Chan", i) for i in range(3)] == ["Green", "Magenta", "Cyan"]
+    assert colour_table("Green")[255].tolist() == [0, 255, 0]
+    assert colour_table("Viridis").shape == (256, 3)
+
+
+def test_colours_add_and_saturate_instead_of_wrapping():
+    planes = ColourPlanes()
+    full = np.full((4, 4), 1000, np.uint16)
+    half = np.full((4, 4), 500, np.uint16)
+    rgba = planes.rgba([(full, (0, 1000), "Green"), (half, (0, 1000), "Cyan")], (4, 4))
+    assert rgba.shape == (4, 4, 4) and rgba.dtype == np.uint8
+    red, green, blue, alpha = (int(rgba[0, 0, k]) for k in range(4))
+    assert (red, green, alpha) == (0, 255, 255)  # 255 + 127 stops at 255
+    assert blue == pytest.approx(127, abs=1)
+    assert planes.rgba([], (4, 4))[..., :3].max() == 0  # nothing visible: black
+    viridis = planes.rgba([(full, (0, 1000), "Viridis")], (4, 4))
+    assert viridis[0, 0, :3].tolist() == colour_table("Viridis")[255].tolist()
+
+
+def test_a_composite_reads_the_other_channels_where_the_current_one_is():
+    images = {"A": np.full((8, 8), 10, np.uint16), "B": np.full((8, 8), 20, np.uint16)}
+
+    class Dataset:  # the reading API of a dataset, two channels at time 0
+        def has_image(self, channel, time):
+            return time == 0
+
+        def read_image(self, channel, time):
+            return images[channel]
+
+    channels = ChannelDisplay()
+    channels.add_names(["A", "B"])
+    channels.set_look("A", colour="Red", auto_levels=False, levels=(0, 10))
+    channels.set_look("B", colour="Green", auto_levels=False, levels=(0, 20))
+    composer = ChannelComposer()
+    composer.use_dataset(Dataset())
+    composite = composer.compose(channels, {"time": 0, "channel": "A"}, 1, latest_ok=False)
+    assert composite is not None and composite.image is images["A"]
+    assert composite.rgba[0, 0, :3].tolist() == [255, 255, 0]
+    assert set(composite.shown) == {"A", "B"} and composite.levels == (0, 10)
+    channels.set_look("B", visible=False)
+    composite = composer.compose(channels, {"time": 0, "channel": "A"}, 2, latest_ok=False)
+    assert composite.rgba.shape == (4, 4, 4) and composite.rgba[0, 0, :3].tolist() == [255, 0, 0]
+    # time 1 is not there: the latest frame of each channel stands in only when following
+    channels.set_look("B", visible=True)
+    later = np.full((8, 8), 5, np.uint16)
+    composer.remember({"time": 1, "channel": "A"}, later)
+    assert composer.compose(channels, {"time": 1, "channel": "A"}, 1, False).shown.keys() == {"A"}
+    following = composer.compose(channels, {"time": 1, "channel": "A"}, 1, latest_ok=True)
+    assert following.shown.keys() == {"A", "B"} and following.image is later
+
+
+def test_the_viewer_settings_follow_the_current_channel_both_ways():
+    settings = DisplaySettings(lookup_table="Inferno")
+    channels = ChannelDisplay()
+    follow_current_channel(channels, settings)
+    channels.add_names(["DAPI", "FITC"])
+    channels.current = "FITC"
+    assert settings.lookup_table == "Green" and settings.auto_levels
+    settings.auto_levels = False  # the Auto box unticked: the levels shown are kept
+    settings.levels = (5.0, 50.0)  # the histogram dragged
+    assert channels.look("FITC") == ChannelLook("Green", (5.0, 50.0), False, True)
+    channels.set_look("FITC", colour="Magenta")  # from the channel strip
+    assert settings.lookup_table == "Magenta"
+    channels.current = "DAPI"
+    assert settings.lookup_table == "Blue" and settings.auto_levels
+    channels.clear_names()  # Live again: what Live had before
+    assert settings.lookup_table == "Inferno"
+
+
+def test_looks_saved_as_json_come_back_and_bad_entries_are_ignored(caplog):
+    channels = ChannelDisplay()
+    channels.set_look("DAPI", colour="Cyan", levels=(1.0, 2.0), auto_levels=False, visible=False)
+    saved = json.loads(json.dumps(channels.looks_to_json()))
+    again = ChannelDisplay()
+    with caplog.at_level(logging.WARNING, "app.processing.channel_display"):
+        again.restore_looks({**saved, "FITC": {"colour": "Plaid"}, "Cy5": [1, 2]})
+    assert again.looks == {"DAPI": channels.look("DAPI")}
+    assert "'FITC'" in caplog.text and "'Cy5'" in caplog.text
+
+
+# ------------------------------------------------------------------ in the window
+
+
+def _finished(window) -> bool:
+    return not window.controller.running and window.acquisition_panel.start_button.isEnabled()
+
+
+def _acquire_two_channels(qtbot, window, save: bool = False):
+    """DAPI and FITC, 2 time points 0.2 s apart (the second is shown while followed:
+    frames that all come before the display's first tick are never shown), 2 z, from
+    the Acquisition panel."""
+    panel = window.acquisition_panel
+    panel.time_box.setChecked(True)
+    panel.time_points.setValue(2)
+    panel.interval.setValue(0.2)
+    panel.channel_box.setChecked(True)
+    panel.set_channel("DAPI", True, 2)
+    panel.set_channel("FITC", True, 5)
+    panel.z_box.setChecked(True)
+    panel.z_start.setValue(-1)
+    panel.z_end.setValue(0)
+    panel.z_step.setValue(1)
+    panel.save_box.setChecked(save)
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: _finished(window), timeout=30000)
+    return window.controller.acquisition
+
+
+def _drawn(window) -> np.ndarray:
+    return window.viewer.item.image
+
+
+def _painted(window) -> np.ndarray:
+    """The pixels pyqtgraph painted for the image item (RGBA, as on screen)."""
+    window.viewer.graphics.viewport().repaint()
+    return pg.functions.ndarray_from_qimage(window.viewer.item.qimage)
+
+
+def _wait_composite(qtbot, window, check=lambda rgba: True) -> np.ndarray:
+    def shown() -> bool:
+        drawn = _drawn(window)
+        return drawn is not None and drawn.ndim == 3 and check(drawn)
+
+    qtbot.waitUntil(shown, timeout=5000)
+    return _drawn(window)
+
+
+def test_the_composite_shows_each_channel_in_its_colour(qtbot, window):
+    acq = _acquire_two_channels(qtbot, window)
+    channels = window.viewer.channels
+    assert set(channels.names) == {"DAPI", "FITC"} and channels.composite_active
+    assert channels.look("DAPI").colour == "Blue" and channels.look("FITC").colour == "Green"
+    strip = window.channel_strip
+    assert strip.isVisible() and set(strip.rows) == {"DAPI", "FITC"}
+    assert strip.composite_button.isChecked()
+    # followed while acquiring: the last frame shown is a composite of both
+    rgba = _wait_composite(qtbot, window)
+    assert rgba[..., 1].max() > 0 and rgba[..., 2].max() > 0
+
+    window.sliders.slider("time").setValue(1)  # browse
+    axes = window.sliders.current_axes()
+    dataset = acq.get_dataset()
+    # the viewer's image stays the current channel's raw frame (measuring tools read it)
+    assert np.array_equal(window.viewer.image, dataset.read_image(**axes))
+    both = _wait_composite(qtbot, window, lambda rgba: rgba[..., 2].max() > 0)
+    assert both[..., 1].max() > 0  # FITC's green
+    painted = _painted(window)
+    assert painted[..., 1].max() > 0 and painted[..., 2].max() > 0
+
+    # FITC on fixed levels, DAPI hidden: only FITC's green, exactly its mapping
+    strip.rows["FITC"].levels.setValue((10, 120))
+    assert channels.look("FITC").levels == (10, 120) and not channels.look("FITC").auto_levels
+    strip.rows["DAPI"].visible.setChecked(False)
+    green_only = _wait_composite(qtbot, window, lambda rgba: rgba[..., 2].max() == 0)
+    assert not np.array_equal(green_only, both)  # hiding a channel changed the image
+    assert green_only[..., 0].max() == 0  # green has no red or blue
+    fitc = dataset.read_image(**{**axes, "channel": "FITC"})
+    stride = window.viewer.settings.stride
+    expected = to_uint8(fitc[::stride, ::stride], 10, 120)
+    assert np.abs(green_only[..., 1].astype(int) - expected).max() <= 1
+    assert green_only[..., 1].max() > 0
+    painted = _painted(window)
+    assert painted[..., 2].max() == 0 and painted[..., 1].max() > 0
+
+
+def test_one_channel_mode_shows_only_the_current_channel(qtbot, window):
+    acq = _acquire_two_channels(qtbot, window)
+    dataset = acq.get_dataset()
+    strip, sliders, viewer = window.channel_strip, window.sliders, window.viewer
+    values = list(dataset.axes["channel"])
+    sliders.slider("channel").setValue(values.index("FITC"))
+    _wait_composite(qtbot, window)
+    qtbot.mouseClick(strip.one_channel_button, Qt.MouseButton.LeftButton)
+    assert not viewer.channels.composite and not viewer.channels.composite_active
+    axes = sliders.current_axes()
+    fitc = dataset.read_image(**axes)
+    stride = viewer.settings.stride
+    qtbot.waitUntil(lambda: _drawn(window).ndim == 2, timeout=5000)
+    assert np.array_equal(_drawn(window), to_uint8(fitc[::stride, ::stride], *viewer.levels))
+    assert viewer.item.lut[-1][:3].tolist() == [0, 255, 0]  # FITC in its green
+    assert viewer.lut_box.currentText() == "Green" and strip.rows["FITC"].visible.font().bold()
+
+    sliders.slider("channel").setValue(values.index("DAPI"))
+    dapi = dataset.read_image(**sliders.current_axes())
+    assert np.array_equal(viewer.image, dapi)
+    assert np.array_equal(_drawn(window), to_uint8(dapi[::stride, ::stride], *viewer.levels))
+    assert viewer.item.lut[-1][:3].tolist() == [40, 90, 255]  # DAPI in its blue
+    # the LUT box changes the current channel's colour
+    viewer.lut_box.setCurrentText("Cyan")
+    assert viewer.channels.look("DAPI").colour == "Cyan"
+    assert strip.rows["DAPI"].colour.currentText() == "Cyan"
+
+    qtbot.mouseClick(strip.composite_button, Qt.MouseButton.LeftButton)
+    rgba = _wait_composite(qtbot, window)
+    assert rgba.shape[:2] == dapi[::stride, ::stride].shape
+
+
+def test_colours_levels_and_visibility_are_remembered_by_channel_name(qtbot, core, tmp_path):
+    settings_path = str(tmp_path / "remember.json")
+    first = MainWindow(
+        AppState(core, ProcessorRegistry()), SettingsStore(settings_path), tmp_path, console=False
+    )
+    qtbot.addWidget(first)
+    first.acquisition_panel.directory.setText(str(tmp_path / "data"))
+    first.show()
+    acq = _acquire_two_channels(qtbot, first, save=True)
+    rows = first.channel_strip.rows
+    rows["FITC"].colour.setCurrentIndex(COLOUR_TABLES.index("Magenta"))
+    rows["FITC"].levels.setValue((10, 200))
+    rows["DAPI"].visible.setChecked(False)
+    qtbot.mouseClick(first.channel_strip.one_channel_button, Qt.MouseButton.LeftButton)
+    first.close()
+
+    second = MainWindow(
+        AppState(core, ProcessorRegistry()), SettingsStore(settings_path), tmp_path, console=False
+    )
+    qtbot.addWidget(second)
+    second.show()
+    channels = second.viewer.channels
+    assert channels.look("FITC") == ChannelLook("Magenta", (10.0, 200.0), False, True)
+    assert not channels.look("DAPI").visible and not channels.composite
+    second.open_dataset(acq.dataset_path)  # another dataset with the same channel names
+    strip = second.channel_strip
+    assert strip.isVisible() and strip.one_channel_button.isChecked()
+    assert strip.rows["FITC"].colour.currentText() == "Magenta"
+    assert tuple(strip.rows["FITC"].levels.value()) == (10.0, 200.0)
+    assert not strip.rows["FITC"].auto.isChecked()
+    assert not strip.rows["DAPI"].visible.isChecked()
+    # the NDTiff dataset in composite: FITC alone (DAPI hidden), in magenta
+    qtbot.mouseClick(strip.composite_button, Qt.MouseButton.LeftButton)
+    rgba = _wait_composite(qtbot, second)
+    assert rgba[..., 0].max() > 0 and rgba[..., 2].max() > 0 and rgba[..., 1].max() == 0
+    second.close()
+
+
+def test_play_steps_through_time_loops_and_pauses(qtbot, window):
+    acq = _acquire_two_channels(qtbot, window)
+    dataset = acq.get_dataset()
+    sliders = window.sliders
+    time_slider = sliders.slider("time")
+    player = sliders.player("time")
+    assert sliders.player("z").button.isVisible()  # z plays too
+    player.fps.setValue(30)
+    seen: list[int] = []
+    time_slider.valueChanged.connect(seen.append)
+    start = time_slider.value()
+    qtbot.mouseClick(player.button, Qt.MouseButton.LeftButton)
+    assert player.playing
+    # 2 time points: forward, then back to the first (looping), more than once
+    qtbot.waitUntil(lambda: len(seen) >= 4, timeout=5000)
+    assert seen[:4] == [1 - start, start, 1 - start, start]
+    assert not sliders.follow.isChecked()  # browsing, as a move of the slider
+    axes = sliders.current_axes()
+    assert np.array_equal(window.viewer.image, dataset.read_image(**axes))
+
+    qtbot.mouseClick(player.button, Qt.MouseButton.LeftButton)  # pause
+    assert not player.playing
+    stopped_at, count = time_slider.value(), len(seen)
+    qtbot.wait(300)
+    assert time_slider.value() == stopped_at and len(seen) == count
+
+    # playing again, the user's own move of the slider pauses it
+    qtbot.mouseClick(player.button, Qt.MouseButton.LeftButton)
+    assert player.playing
+    time_slider.triggerAction(QAbstractSlider.SliderAction.SliderSingleStepAdd)
+    assert not player.playing and not player.button.isChecked()
+    # and so does going back to the newest image
+    qtbot.mouseClick(sliders.player("z").button, Qt.MouseButton.LeftButton)
+    assert sliders.player("z").playing
+    sliders.follow.setChecked(True)
+    assert not sliders.player("z").playing
