@@ -483,7 +483,7 @@ class AcquisitionPanel(QWidget):
         else:
             room, where = psutil.virtual_memory().available, "of memory available"
         text = (
-            f"{plan.images} images, {human_bytes(plan.bytes)} "
+            f"{plan.images} image{'s' if plan.images != 1 else ''}, {human_bytes(plan.bytes)} "
             f"({human_bytes(room)} {where}), about {_clock(plan.seconds)}"
         )
         if plan.bytes > room:
@@ -509,6 +509,8 @@ class AcquisitionPanel(QWidget):
 
     # ------------------------------------------------------------ progress
     def set_running(self, running: bool) -> None:
+        # the estimate is of the plan as it is set: while one runs, the progress speaks
+        self.estimate_label.setVisible(not running)
         self.start_button.setEnabled(not running)
         self.pause_button.setEnabled(running)
         self.abort_button.setEnabled(running)

@@ -22,6 +22,7 @@ from PyQt6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from superqt import QElidingLabel
 
 from app.processing.channel_display import ChannelDisplay, ChannelShown, follow_current_channel
 from app.processing.colour_tables import CATALOGUE_MAPS, SINGLE_COLOURS, colour_table
@@ -91,8 +92,9 @@ class ImageViewer(QWidget):
         self.lut_box.addItems(list(LOOKUP_TABLES))
         self.lut_box.currentTextChanged.connect(self.set_lookup_table)
         self.histogram.sigLookupTableChanged.connect(self._lookup_table_changed)
-        self.title = QLabel()
-        # a long dataset path is cut, and in full in the tooltip: the window keeps its width
+        self.title = QElidingLabel()
+        # a long dataset path is cut with "…", and in full in the tooltip: the window
+        # keeps its width
         self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.log_box = QCheckBox("Log")
         self.log_box.setToolTip(
