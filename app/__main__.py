@@ -50,7 +50,40 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--folder", help="pipeline: where to save (default: the temp folder)")
     bench.add_argument("--quick", action="store_true", help="small frames, few: a smoke test")
     bench.add_argument("--json", action="store_true", help="machine-readable output")
+    bench.add_argument(
+        "--readme",
+        metavar="PATH",
+        help="pipeline, parallel: also write the table into PATH's marked section "
+        "(<!-- bench:SCENARIO --> ... <!-- /bench:SCENARIO -->)",
+    )
     return parser
+
+
+PIPELINE_README_COLUMNS = [
+    "scenario",
+    "MB/s",
+    "reference",
+    "ref MB/s",
+    "ratio",
+    "lost",
+    "on disk MB",
+    "ref on disk MB",
+]
+
+
+def _write_readme(
+    args: argparse.Namespace, title: str, rows: list[dict], columns: list[str] | None
+) -> None:
+    """The table, the command and the machine, into the README's marked section."""
+    if not args.readme:
+        return
+    from app.bench.report import describe_machine, markdown_table, update_marked_section
+
+    given = sys.argv[sys.argv.index(args.scenario) :] if args.scenario in sys.argv else []
+    command = " ".join(["scopeflow bench", *(given or [args.scenario])])
+    text = f"`{command}` ({title}; {describe_machine()}):\n\n{markdown_table(rows, columns)}"
+    update_marked_section(args.readme, f"bench:{args.scenario}", text)
+    print(f"Written into {args.readme}", file=sys.stderr)
 
 
 def _bench(args: argparse.Namespace) -> int:
@@ -76,6 +109,7 @@ def _bench(args: argparse.Namespace) -> int:
         rows = bench_pipeline(size=size, frames=frames, runs=runs, folder=args.folder)
         title = f"Frame path, {size}x{size} uint16, {frames} frames, median of {runs} run(s)"
         print_table(title, rows, args.json)
+        _write_readme(args, title, rows, PIPELINE_README_COLUMNS)
     elif args.scenario == "parallel":
         from app.bench.parallel import bench_parallel
 
@@ -88,6 +122,7 @@ def _bench(args: argparse.Namespace) -> int:
             f"{frames} frames, median of {runs} run(s)"
         )
         print_table(title, rows, args.json)
+        _write_readme(args, title, rows, None)
     elif args.scenario == "memory":
         from app.bench.throughput import bench_memory
 

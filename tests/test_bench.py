@@ -7,9 +7,9 @@ import subprocess
 import sys
 
 
-def _bench_json(scenario: str, folder) -> dict:
+def _bench_json(scenario: str, folder, *options: str) -> dict:
     """Run ``scopeflow bench SCENARIO --quick --json`` as a user would; its report."""
-    command = [sys.executable, "-m", "app", "bench", scenario, "--quick", "--json"]
+    command = [sys.executable, "-m", "app", "bench", scenario, "--quick", "--json", *options]
     result = subprocess.run(
         [*command, "--folder", str(folder)], capture_output=True, text=True, timeout=300
     )
@@ -49,7 +49,13 @@ def test_pipeline_benchmark_quick_mode_reports_every_scenario(tmp_path):
 
 
 def test_parallel_benchmark_quick_mode_scales_workers_in_order(tmp_path):
-    rows = _bench_json("parallel", tmp_path)["results"]
+    readme = tmp_path / "README.md"
+    readme.write_text("# Figures\n<!-- bench:parallel -->\nold\n<!-- /bench:parallel -->\n")
+    rows = _bench_json("parallel", tmp_path, "--readme", str(readme))["results"]
+    written = readme.read_text()
+    assert "\nold\n" not in written and "| workers | frames/s |" in written
+    assert "scopeflow bench parallel --quick" in written and "cores" in written
+    readme.unlink()
     assert rows[0]["workers"] == 1
     assert rows[0]["ratio to 1 worker"] == 1
     for row in rows:
