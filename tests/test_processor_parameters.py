@@ -345,6 +345,25 @@ def test_a_processor_with_parameters_gets_a_form(qtbot, window):
     qtbot.waitUntil(lambda: form.field("mode").value == "nearest", timeout=3000)
 
 
+def test_forms_made_while_shown_keep_their_height(qtbot, window):
+    """Two processors with parameters registered one after the other (a script with
+    two of them, a reload) once left the forms' area 2 px high: nothing to see."""
+    panel = window.processors_panel
+    window.docks["Processors"].raise_()
+
+    def offset(image, metadata, amount: int = 0):
+        return image, metadata
+
+    window.registry.register(denoise, source="test")
+    window.registry.register(offset, source="test")
+    qtbot.waitUntil(lambda: set(panel.forms) == {"denoise", "offset"})
+    qtbot.waitUntil(lambda: panel.parameters_area.height() >= 100, timeout=3000)
+    window.registry.register(denoise, source="test")  # reloaded: the same forms
+    window.registry.register(offset, name="offset", source="again")
+    qtbot.wait(50)
+    assert panel.parameters_area.height() >= 100
+
+
 def test_every_kind_of_parameter_gets_a_field(qtbot):
     from app.ui.parameter_form import ParameterForm
 

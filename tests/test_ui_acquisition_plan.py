@@ -227,3 +227,31 @@ def test_z_ranges_round_trip_through_useq():
         assert z_range_of(useq.MDASequence(z_plan=z.z_plan())) == z
     with pytest.raises(PlanFileError, match="does not exist"):
         read_plan("/nonexistent/plan.json")
+
+
+def test_a_preset_defined_later_is_offered_and_ticks_are_kept(qtbot, window, core):
+    panel = window.acquisition_panel
+    panel.set_channel("DAPI", False)
+    panel.set_channel("FITC", True, 33)
+    settings = core.getConfigData("Channel", "FITC")
+    try:
+        for device, prop, value in settings:
+            core.defineConfig("Channel", "FITC-long", device, prop, value)
+
+        def offered() -> bool:
+            names = [panel.channels.item(r, 0).text() for r in range(panel.channels.rowCount())]
+            combo = [
+                window.microscope_panel.channel.itemText(i)
+                for i in range(window.microscope_panel.channel.count())
+            ]
+            return "FITC-long" in names and "FITC-long" in combo
+
+        qtbot.waitUntil(offered, timeout=3000)
+        chosen = [
+            (panel.channels.item(r, 0).text(), panel.channels.cellWidget(r, 1).value())
+            for r in range(panel.channels.rowCount())
+            if panel.channels.item(r, 0).checkState() == Qt.CheckState.Checked
+        ]
+        assert chosen == [("FITC", 33.0)]
+    finally:
+        core.deleteConfig("Channel", "FITC-long")

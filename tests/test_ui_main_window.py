@@ -205,6 +205,15 @@ def test_open_dataset_and_browse(qtbot, window, core, tmp_path):
     }
     assert labels["z"].startswith("z: 3, 3.00 µm")
     assert re.match(r"time: 2, \d+\.\d s  \(3/3\)$", labels["time"]), labels["time"]
+    # back to the first values, known from the start too (a first look, before the
+    # other axes were set, once left them without units for good)
+    window.sliders.slider("time").setValue(0)
+    window.sliders.slider("z").setValue(0)
+    labels = {
+        label.text().split(":")[0]: label.text() for label in window.sliders.findChildren(QLabel)
+    }
+    assert labels["z"].startswith("z: 0, 0.00 µm"), labels["z"]
+    assert re.match(r"time: 0, \d+\.\d s  \(1/3\)$", labels["time"]), labels["time"]
 
 
 def test_open_bad_dataset_shows_an_error(window, tmp_path):

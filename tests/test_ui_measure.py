@@ -133,7 +133,7 @@ def test_switching_off_removes_the_items_and_they_come_back_where_they_were(qtbo
     assert not tool.panel.stats_label.isVisible() and tool.panel.plot.isVisible()
     menu["&Line profile"].trigger()
     assert tool.line.scene() is None and tool.line not in window.viewer.view.childGroup.childItems()
-    assert tool.panel.hint.isVisible()
+    assert not window.docks["Profile"].isVisible()  # both off: the panel goes too
     assert len(_plotted(tool)[0]) == 0
     updates = tool.updates
     _show(qtbot, window, KNOWN + np.uint16(1))  # nothing to measure: nothing measured

@@ -40,6 +40,8 @@ def print_table(title: str, rows: list[dict[str, Any]], as_json: bool) -> None:
 
 
 def _fmt(value: Any) -> str:
+    if isinstance(value, float) and value != value:  # NaN: no such figure for this row
+        return "-"
     if isinstance(value, float):
         return f"{value:.3g}" if abs(value) < 100 else f"{value:.0f}"
     return str(value)

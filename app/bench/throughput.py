@@ -111,7 +111,7 @@ def _acquire(core, frames: int, processor: Callable | None, folder: str | None) 
     to_saved = [n / 1e6 for n in acq.latency_to_saved_ns]
     return {
         "seconds": seconds,
-        "on_disk": folder_bytes(folder) if folder is not None else 0,
+        "on_disk": folder_bytes(folder) if folder is not None else float("nan"),
         "lost": counts["lost"] + counts["missing"],
         "peak_mb": memory.peak_mb,
         "lat_proc_ms": (median(to_processor), percentile(to_processor, 99)),

@@ -270,6 +270,7 @@ class AcquisitionPanel(QWidget):
         """Plan for another microscope (a configuration was loaded): its channels."""
         self.core = core
         self.position_list.set_core(core)
+        self.channels.setRowCount(0)  # another microscope's presets: nothing to keep
         self.refresh_channels()
 
     @property
@@ -287,15 +288,27 @@ class AcquisitionPanel(QWidget):
         self.progress_label.setText(text)
 
     def refresh_channels(self) -> None:
+        """The channel group's presets; those already listed keep their tick and
+        exposure (a preset defined meanwhile is added, unticked)."""
+        kept = {
+            self.channels.item(r, 0).text(): (
+                self.channels.item(r, 0).checkState(),
+                self.channels.cellWidget(r, 1).value(),
+            )
+            for r in range(self.channels.rowCount())
+        }
         group = self.core.getChannelGroup()
         presets = self.core.getAvailableConfigs(group) if group else ()
         current = self.core.getCurrentConfig(group) if group else ""
         self.channels.setRowCount(len(presets))
         for row, preset in enumerate(presets):
+            checked, exposure = kept.get(
+                preset, (_checked(preset == current and not kept), self.core.getExposure())
+            )
             item = QTableWidgetItem(preset)
-            item.setCheckState(_checked(preset == current))
+            item.setCheckState(checked)
             self.channels.setItem(row, 0, item)
-            self.channels.setCellWidget(row, 1, _double(0.01, 10000, self.core.getExposure(), ""))
+            self.channels.setCellWidget(row, 1, _double(0.01, 10000, exposure, ""))
 
     def set_channel(self, preset: str, checked: bool, exposure_ms: float | None = None) -> None:
         for row in range(self.channels.rowCount()):

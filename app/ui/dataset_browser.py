@@ -93,7 +93,10 @@ class DatasetBrowser:
             return None
         key = (axis, value)
         if key not in self._physical:
-            self._physical[key] = self._read_physical(axis, value, {**axes, axis: value})
+            found = self._read_physical(axis, value, {**axes, axis: value})
+            if found is None:
+                return None  # not known yet (the image may come, or other axes may)
+            self._physical[key] = found
         return self._physical[key]
 
     def _read_physical(self, axis: str, value: Any, axes: dict[str, Any]) -> str | None:

@@ -159,6 +159,10 @@ class MainWindow(QMainWindow):
         self.acquisition_panel.pauseToggled.connect(self.controller.pause)
         self.acquisition_panel.abortRequested.connect(self.controller.abort)
         self.acquisition_panel.failed.connect(self.show_error_message)
+        # a preset defined in Devices > Configuration groups (or the console) is offered
+        self.microscope_panel.core_events.configDefined.connect(
+            self.acquisition_panel.refresh_channels
+        )
         self.processors_panel = ProcessorsPanel(self.registry)
         self.scripts_panel = ScriptsPanel(self.scripts)
         self.scripts_panel.runRequested.connect(self.run_script)
@@ -183,6 +187,7 @@ class MainWindow(QMainWindow):
         )
         profile.hide()  # until a measuring tool is switched on
         self.measure.switchedOn.connect(self._show_measurements)
+        self.measure.switchedOff.connect(profile.hide)
         self.tabifyDockWidget(self.docks["Microscope"], self.docks["Acquisition"])
         self.tabifyDockWidget(self.docks["Processors"], self.docks["Scripts"])
         self.docks["Microscope"].raise_()

@@ -110,6 +110,7 @@ class MeasureTools(QObject):
     panel that shows what they measure (the window docks it)."""
 
     switchedOn = pyqtSignal()  # a tool was switched on: its panel should be seen
+    switchedOff = pyqtSignal()  # both tools are off: the panel has nothing to show
 
     def __init__(self, viewer: ImageViewer, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -209,6 +210,8 @@ class MeasureTools(QObject):
         if on:
             self.switchedOn.emit()
             self.request_update()
+        elif not self.active:
+            self.switchedOff.emit()
 
     def _area(self) -> tuple[float, float, float, float]:
         """Where new ROIs go: the part of the image in sight (x, y, width, height)."""

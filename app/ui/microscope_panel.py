@@ -66,6 +66,7 @@ class MicroscopePanel(QWidget):
         self.core_events.zChanged.connect(self._show_z)
         self.core_events.xyChanged.connect(self._show_xy)
         self.core_events.systemChanged.connect(self.refresh)
+        self.core_events.configDefined.connect(self.refresh)  # a new preset to offer
         # the other configuration groups' presets (objective, light path…), under the camera
         presets = QGroupBox("Presets")
         self.presets = PresetCombos(

@@ -31,7 +31,7 @@ from app.ui.widgets import ChangeBridge, row_table
 COLUMNS = ["On", "Live", "Processor", "Source", "Frames", "ms", "p99", "Err"]
 ON, LIVE, NAME, SOURCE, FRAMES, MEAN, P99, ERRORS = range(len(COLUMNS))
 FORMS_MAX_HEIGHT = 280  # px; more forms than that scroll
-FORMS_MIN_HEIGHT = 110
+FORMS_MIN_HEIGHT = 150
 TABLE_MIN_ROWS = 4  # rows the table shows at least (more scroll)
 
 
@@ -201,6 +201,7 @@ class ProcessorsPanel(QWidget):
         self._forms_of = wanted
         self.parameters_area.setVisible(bool(wanted))
         self._fit_parameters_area()
+        QTimer.singleShot(0, self._fit_parameters_area)  # again, once the forms are laid out
 
     def _fit_table(self, rows: int) -> None:
         """Room for the first few rows whatever the forms below take."""
@@ -213,7 +214,14 @@ class ProcessorsPanel(QWidget):
         """As tall as the forms, up to a limit (then they scroll): the table keeps the
         rest."""
         self._forms_layout.activate()
-        height = self._forms_box.sizeHint().height() + 2
+        # from the forms' own hints: a box whose new forms are not shown yet hints 0
+        forms = list(self.forms.values())
+        spacing = self._forms_layout.spacing() * max(0, len(forms) - 1)
+        height = max(
+            self._forms_box.sizeHint().height(),
+            sum(form.sizeHint().height() for form in forms) + spacing,
+        )
+        height += 2
         self.parameters_area.setMaximumHeight(min(height, FORMS_MAX_HEIGHT))
         self.parameters_area.setMinimumHeight(min(height, FORMS_MIN_HEIGHT))
         self.parameters_area.updateGeometry()

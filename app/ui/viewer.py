@@ -119,9 +119,15 @@ class ImageViewer(QWidget):
             button.clicked.connect(slot)
             buttons.append(button)
         if toolbar:
+            # the title on a line of its own: what is shown (a dataset's path) is read
+            # whole, not cut to the room the buttons leave
+            title_row = QHBoxLayout()
+            title_row.setContentsMargins(6, 2, 6, 0)
+            title_row.addWidget(self.title, 1)
+            layout.addLayout(title_row)
             bar = QHBoxLayout()
-            bar.setContentsMargins(6, 2, 6, 0)
-            bar.addWidget(self.title, 1)
+            bar.setContentsMargins(6, 0, 6, 0)
+            bar.addStretch(1)
             for button in buttons:
                 bar.addWidget(button)
             bar.addWidget(self.scale_box)
