@@ -26,24 +26,27 @@ def test_pipeline_benchmark_quick_mode_reports_every_scenario(tmp_path):
         "real work (float32 background)",
         "processor reusing its output buffer (copied)",
         "saving (NDTiff)",
+        "saving (OME-Zarr)",
         "full (processor + saving)",
         "saving (NDTiff)",  # beside pymmcore-plus's OME-TIFF writer
         "saving (NDTiff)",  # beside pymmcore-plus's OME-Zarr writer
+        "saving (OME-Zarr)",  # ours beside theirs
         "saving (NDTiff)",  # beside acquire-zarr's stream
         "per-frame overhead, engine->processor->saver (no camera, no disk)",
     ]
     references = [row["reference"] for row in report["results"]]
     assert "pymmcore-plus MDA + its OME-TIFF writer + fsync" in references
-    for row in report["results"][:6]:
+    for row in report["results"][:7]:
         assert row["lost"] == 0
         assert row["MB/s"] > 0 and row["ref MB/s"] > 0 and row["peak MB"] > 0
     # every saving contender wrote every frame's pixels (frames with content: nothing
     # a writer could skip or squeeze), ours too
     frame_mb = 256 * 256 * 2 / 1e6
-    for row in report["results"][6:9]:
+    for row in report["results"][7:11]:
         assert row["ref MB/s"] > 0, row["reference"]
         assert row["ref on disk MB"] >= 40 * frame_mb, row["reference"]
-    assert report["results"][4]["on disk MB"] >= 40 * frame_mb
+    assert report["results"][4]["on disk MB"] >= 40 * frame_mb  # NDTiff
+    assert report["results"][5]["on disk MB"] >= 40 * frame_mb  # OME-Zarr
     assert report["results"][-1]["frames/s"] > 0
     assert list(tmp_path.iterdir()) == []  # the benchmark cleans up after itself
 

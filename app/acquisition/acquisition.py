@@ -47,6 +47,7 @@ from app.processing.pipeline import Processor, ProcessorFailure, ProcessorPipeli
 from app.storage.dataset_names import check_dataset_name
 from app.storage.discard_sink import DiscardSink
 from app.storage.ndtiff_sink import NDTiffSink
+from app.storage.ome_zarr_sink import OMEZarrSink
 from app.storage.ram_sink import RAMSink
 from app.storage.sink import ImageSink, ReadableDataset
 
@@ -75,7 +76,8 @@ class Acquisition:
     NDTiff in ``directory/name_N``; without one they are kept in memory and read back
     from ``get_dataset()`` the same way. Scopeflow adds, as keywords:
 
-    ``storage``        ``"ndtiff"`` (the default with a directory), ``"ram"`` (the
+    ``storage``        ``"ndtiff"`` (the default with a directory), ``"ome-zarr"``
+                       (OME-NGFF 0.5, Zarr v3, in ``directory``), ``"ram"`` (the
                        default without), ``"none"`` to keep nothing (processors that
                        divert every frame, benchmarks), or any ``ImageSink``.
     ``ram_limit_gb``   the most memory in-memory images may take; by default half the
@@ -297,9 +299,11 @@ class Acquisition:
                 raise ValueError("Give a directory or a storage object, not both")
             return storage
         kind = storage or ("ndtiff" if directory is not None else "ram")
-        if kind == "ndtiff":
+        if kind in ("ndtiff", "ome-zarr"):
             if directory is None:
-                raise ValueError("storage='ndtiff' needs a directory to save in")
+                raise ValueError(f"storage={kind!r} needs a directory to save in")
+            if kind == "ome-zarr":
+                return OMEZarrSink(directory, name, self._summary_metadata())
             return NDTiffSink(directory, name, self._summary_metadata())
         if directory is not None:
             raise ValueError(f"storage={kind!r} saves nothing to disk: remove directory=")
@@ -308,7 +312,9 @@ class Acquisition:
             return RAMSink(name, self._summary_metadata(), limit_bytes=limit)
         if kind == "none":
             return DiscardSink()
-        raise ValueError(f"storage must be 'ndtiff', 'ram', 'none' or an ImageSink, got {kind!r}")
+        raise ValueError(
+            f"storage must be 'ndtiff', 'ome-zarr', 'ram', 'none' or an ImageSink, got {kind!r}"
+        )
 
     # ------------------------------------------------------------ public API
     def acquire(self, events: Any) -> AcquisitionFuture | None:

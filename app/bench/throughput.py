@@ -12,6 +12,8 @@ at a chosen frame size (default 2048x2048 uint16). Each scenario reports the med
 - saving: camera -> NDTiff on disk, no processor; vs a raw ``write()`` of the same bytes
   to the same folder, and vs the peers' writers on the same frames: pymmcore-plus's MDA
   with its OME-TIFF and OME-Zarr writers, and acquire-zarr's stream.
+- saving OME-Zarr (``storage="ome-zarr"``): vs raw ``write()`` and pymmcore-plus's
+  OME-Zarr writer.
 - full: a processor and saving together; vs raw ``write()``.
 Every contender that saves stops its clock once its files are on disk (an fsync of each
 file: dirty pages in the page cache are not data yet), and reports its bytes on disk.
@@ -84,7 +86,9 @@ def subtract_background(image, metadata):
     return image, metadata
 
 
-def _acquire(core, frames: int, processor: Callable | None, folder: str | None) -> dict[str, Any]:
+def _acquire(
+    core, frames: int, processor: Callable | None, folder: str | None, storage: str = "ndtiff"
+) -> dict[str, Any]:
     from app import Acquisition, multi_d_acquisition_events
 
     saved = []
@@ -96,7 +100,7 @@ def _acquire(core, frames: int, processor: Callable | None, folder: str | None) 
     if processor is not None:
         kwargs["image_process_fn"] = processor
     if folder is not None:
-        kwargs.update(directory=folder, name="bench")
+        kwargs.update(directory=folder, name="bench", storage=storage)
     else:
         kwargs.update(storage="none")
     with PeakMemory() as memory:
@@ -416,6 +420,12 @@ def bench_pipeline(
         lambda w: _raw_write(w, frame, frames),
     )
     scenario(
+        "saving (OME-Zarr)",
+        lambda w: _acquire(core, frames, None, w, storage="ome-zarr"),
+        "raw write() + fsync of the same bytes",
+        lambda w: _raw_write(w, frame, frames),
+    )
+    scenario(
         "full (processor + saving)",
         lambda w: _acquire(core, frames, subtract_background, w),
         "raw write() + fsync of the same bytes",
@@ -436,6 +446,7 @@ def bench_pipeline(
         ),
     ]
     ours = next(r for r in rows if r["scenario"] == "saving (NDTiff)")
+    ours_zarr = next(r for r in rows if r["scenario"] == "saving (OME-Zarr)")
     for label, run_peer in peers:
         results = []
         for _ in range(runs):
@@ -449,15 +460,17 @@ def bench_pipeline(
                 shutil.rmtree(work, ignore_errors=True)
         seconds = median([r[0] for r in results])
         written = min(r[1] for r in results)
-        rows.append(
-            {
-                **ours,
-                "reference": f"{label} + fsync",
-                "ref MB/s": mb / seconds,
-                "ratio": (mb / seconds) and ours["MB/s"] / (mb / seconds),
-                "ref on disk MB": written / 1e6,
-            }
-        )
+        compared = [ours, ours_zarr] if "OME-Zarr" in label else [ours]
+        for mine in compared:
+            rows.append(
+                {
+                    **mine,
+                    "reference": f"{label} + fsync",
+                    "ref MB/s": mb / seconds,
+                    "ratio": (mb / seconds) and mine["MB/s"] / (mb / seconds),
+                    "ref on disk MB": written / 1e6,
+                }
+            )
     overhead = median(
         [_overhead(20000 if frames >= 100 else 2000)["us_per_frame"] for _ in range(runs)]
     )

@@ -11,6 +11,7 @@ from pathlib import Path
 from ndtiff import Dataset
 
 from app.storage.ndtiff_datasets import SavedNDTiffDataset
+from app.storage.ome_zarr_sink import OMEZarrDataset, is_ome_zarr
 from app.storage.sink import ReadableDataset
 from app.storage.tiff_dataset import TiffDataset
 
@@ -18,7 +19,8 @@ TIFF_SUFFIXES = (".tif", ".tiff", ".tf2", ".tf8", ".btf")
 
 
 def open_dataset(path: str | os.PathLike[str]) -> ReadableDataset:
-    """Open a finished (or partial) NDTiff dataset folder, or a TIFF file, for reading.
+    """Open a finished (or partial) NDTiff or Scopeflow OME-Zarr dataset folder, or a
+    TIFF file, for reading.
 
     NDTiff v3 datasets (what Scopeflow and Micro-Manager 2 write) open as a
     ``SavedNDTiffDataset``, whose channel names are known; older versions and
@@ -44,6 +46,8 @@ def open_dataset(path: str | os.PathLike[str]) -> ReadableDataset:
     elif not chosen.exists():
         raise FileNotFoundError(f"{chosen} does not exist")
     folder = chosen
+    if is_ome_zarr(folder):
+        return OMEZarrDataset(folder)
     if not (folder / "NDTiff.index").is_file() and not (folder / "Full resolution").is_dir():
         raise FileNotFoundError(
             f"{folder} is not an NDTiff dataset (no NDTiff.index): "

@@ -72,6 +72,7 @@ class AcquisitionController(QObject):
         events: list[dict[str, Any]],
         save_target: tuple[str, str] | None,
         restore_hardware: bool = True,
+        storage_format: str = "ndtiff",
     ) -> Acquisition:
         if self.running:
             raise RuntimeError("An acquisition is already running")
@@ -81,7 +82,7 @@ class AcquisitionController(QObject):
             name,
             image_process_fn=self.registry.for_acquisition(),
             core=self.core,
-            storage=None if save_target else self.unsaved_storage,
+            storage=storage_format if save_target else self.unsaved_storage,
             on_error=ErrorPolicy.PASS_THROUGH,
             threads=QtThreads(),
             restore_hardware=restore_hardware,

@@ -203,7 +203,7 @@ class AcquisitionPanel(QWidget):
         return row
 
     def _build_saving(self, default_directory: Path) -> QGroupBox:
-        save_box = QGroupBox("Save as NDTiff")
+        save_box = QGroupBox("Save to disk")
         save_box.setCheckable(True)
         save_box.setChecked(True)
         save_box.setToolTip(
@@ -219,8 +219,16 @@ class AcquisitionPanel(QWidget):
         directory_row.addWidget(self.directory)
         directory_row.addWidget(browse)
         self.name = QLineEdit("acquisition")
+        self.format = QComboBox()
+        for label, storage, tip in (
+            ("NDTiff", "ndtiff", "Micro-Manager's format, as pycro-manager saves"),
+            ("OME-Zarr", "ome-zarr", "OME-NGFF 0.5 (Zarr v3): napari, ome-zarr-py, Fiji's readers"),
+        ):
+            self.format.addItem(label, storage)
+            self.format.setItemData(self.format.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
         form.addRow("Folder", directory_row)
         form.addRow("Name", self.name)
+        form.addRow("Format", self.format)
         self.save_box = save_box
         return save_box
 
@@ -512,6 +520,11 @@ class AcquisitionPanel(QWidget):
         if not self.save_box.isChecked():
             return None
         return self.directory.text().strip(), self.name.text().strip() or "acquisition"
+
+    @property
+    def storage_format(self) -> str:
+        """The ``storage=`` of the acquisition when it is saved: "ndtiff" or "ome-zarr"."""
+        return str(self.format.currentData())
 
     def _browse(self) -> None:
         chosen = QFileDialog.getExistingDirectory(

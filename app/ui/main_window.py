@@ -427,7 +427,10 @@ class MainWindow(QMainWindow):
             events = self.acquisition_panel.events()
             target = self.acquisition_panel.save_target()
             acq = self.controller.start(
-                events, target, self.acquisition_panel.return_hardware.isChecked()
+                events,
+                target,
+                self.acquisition_panel.return_hardware.isChecked(),
+                self.acquisition_panel.storage_format,
             )
         except Exception as exc:
             self.show_error_message(f"Could not start the acquisition: {exc}")
@@ -545,7 +548,7 @@ class MainWindow(QMainWindow):
         if not isinstance(self.browser.dataset, RAMDataset):
             self.show_error_message(
                 "The images shown are already on disk: only an acquisition kept in memory "
-                "(Save as NDTiff unchecked) needs saving."
+                "(Save to disk unchecked) needs saving."
             )
             return
         folder = QFileDialog.getExistingDirectory(

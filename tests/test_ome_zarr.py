@@ -1,0 +1,130 @@
+"""OME-Zarr as a second format: written as frames come, read back as NDTiff is."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tensorstore
+from PyQt6.QtCore import Qt
+
+from app import Acquisition, multi_d_acquisition_events, open_dataset
+from app.storage.ome_zarr_sink import METADATA_FILE, OMEZarrDataset
+
+
+def _stamp(image, metadata):
+    axes = metadata["Axes"]
+    image[0, 0] = 100 * axes.get("time", 0) + 10 * axes.get("z", 0)
+    return image, metadata
+
+
+def test_an_acquisition_saved_as_ome_zarr_reads_back_like_ndtiff(core, tmp_path):
+    saved = []
+    with Acquisition(
+        tmp_path,
+        "zarr",
+        storage="ome-zarr",
+        core=core,
+        show_display=False,
+        image_process_fn=_stamp,
+        image_saved_fn=lambda axes, dataset: saved.append(
+            int(dataset.read_image(**axes)[0, 0])  # readable when the callback runs
+        ),
+    ) as acq:
+        acq.acquire(
+            multi_d_acquisition_events(
+                num_time_points=2,
+                z_start=0,
+                z_end=2,
+                z_step=1,
+                channel_group="Channel",
+                channels=["DAPI", "FITC"],
+            )
+        )
+    assert len(saved) == 12 and saved[:3] == [0, 10, 20]
+    path = Path(acq.dataset_path)
+    assert path.name == "zarr_1"
+    # the OME-NGFF metadata a reader (napari, ome-zarr-py) looks for
+    image = json.loads((path / "0" / "zarr.json").read_text())["attributes"]["ome"]
+    assert image["version"] == "0.5"
+    assert [a["name"] for a in image["multiscales"][0]["axes"]] == ["t", "c", "z", "y", "x"]
+    assert [c["label"] for c in image["omero"]["channels"]] == ["DAPI", "FITC"]
+    scale = image["multiscales"][0]["datasets"][0]["coordinateTransformations"][0]["scale"]
+    assert scale[2] == pytest.approx(1.0) and scale[3] == pytest.approx(core.getPixelSizeUm())
+    # the pixels, read by tensorstore itself (not through Scopeflow)
+    array = tensorstore.open(
+        {"driver": "zarr3", "kvstore": {"driver": "file", "path": str(path / "0" / "0")}}
+    ).result()
+    assert array.shape == (2, 2, 3, 96, 128)
+    assert array[1, 1, 2, 0, 0].read().result() == 120
+    # and through the same reading API as NDTiff, after the acquisition too
+    dataset = open_dataset(path)
+    assert isinstance(dataset, OMEZarrDataset)
+    assert dataset.get_channel_names() == ["DAPI", "FITC"]
+    assert dataset.axes["z"] == {0, 1, 2}
+    assert dataset.read_image(time=1, channel="DAPI", z=1)[0, 0] == 110
+    assert dataset.read_metadata(time=1, channel="FITC", z=2)["Channel"] == "FITC"
+    assert len(dataset.get_image_coordinates_list()) == 12
+
+
+def test_events_that_come_later_grow_the_arrays_and_positions_are_images(core, tmp_path):
+    with Acquisition(tmp_path, "grow", storage="ome-zarr", core=core, show_display=False) as acq:
+        acq.acquire({"axes": {"time": 0, "position": "A"}})
+        acq.acquire({"axes": {"time": 3, "position": "A"}})  # feedback: a later point
+        acq.acquire({"axes": {"time": 0, "position": "B"}})
+    dataset = open_dataset(acq.dataset_path)
+    assert dataset.axes["position"] == {"A", "B"}
+    assert dataset.has_image(time=3, position="A") and not dataset.has_image(time=1, position="A")
+    folder = Path(acq.dataset_path)
+    assert (folder / "1" / "0" / "zarr.json").is_file()  # B: an image of its own
+    shape = json.loads((folder / "0" / "0" / "zarr.json").read_text())["shape"]
+    assert shape[0] == 4
+
+
+def test_axes_ome_zarr_has_no_dimension_for_are_refused_clearly(core, tmp_path):
+    acq = Acquisition(tmp_path, "rows", storage="ome-zarr", core=core, show_display=False)
+    acq.acquire({"axes": {"time": 0}})
+    acq.acquire({"axes": {"row": 0, "column": 1}})
+    acq.mark_finished()
+    with pytest.raises(Exception, match="OME-Zarr has dimensions for time, channel, z"):
+        acq.await_completion()
+    # what was saved before stays readable
+    assert open_dataset(acq.dataset_path).has_image(time=0)
+    assert (Path(acq.dataset_path) / METADATA_FILE).is_file()
+
+
+def test_the_same_frames_as_ndtiff(core, tmp_path):
+    events = multi_d_acquisition_events(num_time_points=3)
+    kept = {}
+
+    def keep(image, metadata):
+        kept[metadata["Axes"]["time"]] = image.copy()
+        return image, metadata
+
+    with Acquisition(
+        tmp_path, "same", storage="ome-zarr", core=core, show_display=False, image_process_fn=keep
+    ) as acq:
+        acq.acquire(events)
+    dataset = acq.get_dataset()
+    for t, image in kept.items():
+        np.testing.assert_array_equal(dataset.read_image(time=t), image)
+
+
+def test_the_window_saves_ome_zarr_and_browses_it(qtbot, window):
+    panel = window.acquisition_panel
+    panel.format.setCurrentIndex(panel.format.findData("ome-zarr"))
+    panel.time_box.setChecked(True)
+    panel.time_points.setValue(3)
+    panel.interval.setValue(0.2)
+    panel.name.setText("zarr_from_panel")
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(
+        lambda: not window.controller.running and panel.start_button.isEnabled(), timeout=30000
+    )
+    acq = window.controller.acquisition
+    assert (Path(acq.dataset_path) / "zarr.json").is_file()
+    assert "3 images saved" in panel.progress_label.text()
+    window.sliders.slider("time").setValue(1)
+    np.testing.assert_array_equal(window.viewer.image, acq.get_dataset().read_image(time=1))
