@@ -40,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
         "scenario",
         nargs="?",
         default="all",
-        choices=["all", "pipeline", "parallel", "memory", "display", "gui", "reload"],
+        choices=["all", "pipeline", "parallel", "dask", "memory", "display", "gui", "reload"],
         help="all (default) runs every scenario",
     )
     bench.add_argument("--size", type=int, default=2048, help="frame width and height")
@@ -53,7 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--readme",
         metavar="PATH",
-        help="pipeline, parallel: also write the table into PATH's marked section "
+        help="pipeline, parallel, dask: also write the table into PATH's marked section "
         "(<!-- bench:SCENARIO --> ... <!-- /bench:SCENARIO -->)",
     )
     return parser
@@ -119,6 +119,17 @@ def _bench(args: argparse.Namespace) -> int:
         rows = bench_parallel(size=size, frames=frames, runs=runs)
         title = (
             f"A Gaussian filter (scipy.ndimage, sigma 3) on {size}x{size} frames, "
+            f"{frames} frames, median of {runs} run(s)"
+        )
+        print_table(title, rows, args.json)
+        _write_readme(args, title, rows, None)
+    elif args.scenario == "dask":
+        from app.bench.dask_bench import bench_dask
+
+        frames, runs = (8, 1) if args.quick else (args.frames or 40, args.runs)
+        rows = bench_dask(frames=frames, runs=runs)
+        title = (
+            f"A ~100 ms pure-Python processor (holding the GIL), 256x256 frames, "
             f"{frames} frames, median of {runs} run(s)"
         )
         print_table(title, rows, args.json)

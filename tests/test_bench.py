@@ -65,6 +65,17 @@ def test_parallel_benchmark_quick_mode_scales_workers_in_order(tmp_path):
         assert row["lost"] == 0 and row["in order"] is True and row["frames/s"] > 0
 
 
+def test_dask_benchmark_quick_mode_keeps_order(tmp_path):
+    rows = _bench_json("dask", tmp_path)["results"]
+    assert [row["processor runs"].split(",")[0] for row in rows] == [
+        "in-process",
+        "in-process",
+        "Dask LocalCluster",
+    ]
+    for row in rows:
+        assert row["lost"] == 0 and row["in order"] is True and row["frames/s"] > 0
+
+
 def test_memory_benchmark_quick_mode(tmp_path):
     row = _bench_json("memory", tmp_path)["results"][0]
     assert row["frames"] == 500 and row["RSS at end (MB)"] > 0

@@ -1,5 +1,6 @@
 """Image processors: checking their signatures, running them in order, measuring them."""
 
+from app.processing.dask_processor import DaskCluster, on_dask
 from app.processing.errors import ErrorPolicy
 from app.processing.parameters import ParameterError, ProcessorParameters
 from app.processing.pipeline import Processor, ProcessorPipeline
@@ -10,6 +11,7 @@ from app.processing.views import ImageViews, current_views, show_image, show_plo
 from app.processing.z_stack import ZStack, z_stack
 
 __all__ = [
+    "DaskCluster",
     "ErrorPolicy",
     "ImageViews",
     "ParameterError",
@@ -22,6 +24,7 @@ __all__ = [
     "callable_arity",
     "current_views",
     "describe_callable",
+    "on_dask",
     "show_image",
     "show_plot",
     "z_stack",

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import deque
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,8 @@ DIMENSIONS = ("t", "c", "z", "y", "x")
 #: the acquisition axes an OME-Zarr image has a dimension for (position: one image each)
 AXIS_DIMENSION = {"time": 0, "channel": 1, "z": 2}
 SUPPORTED_AXES = frozenset({*AXIS_DIMENSION, "position"})
+#: planes on their way to disk at most (each held in memory until it is there)
+PENDING_WRITES = 16
 
 
 class UnsupportedAxesError(ValueError):
@@ -54,6 +57,8 @@ class OMEZarrDataset:
         self._channels: list[str] = []
         self._positions: list[Any] = []
         self._arrays: dict[int, Any] = {}
+        #: planes written but not yet committed to disk, served from memory meanwhile
+        self._held: dict[frozenset[tuple[str, Any]], np.ndarray] = {}
         self.summary_metadata: dict[str, Any] = {}
         root = self.path / "zarr.json"
         if root.is_file():
@@ -108,9 +113,19 @@ class OMEZarrDataset:
     def has_image(self, **axes: Any) -> bool:
         return frozenset(axes.items()) in self._offsets
 
+    def hold(self, axes: Mapping[str, Any], image: np.ndarray) -> None:
+        """A plane whose write is on its way to disk: read from memory until it is."""
+        self._held[frozenset(axes.items())] = image
+
+    def release(self, axes: Mapping[str, Any]) -> None:
+        self._held.pop(frozenset(axes.items()), None)
+
     def read_image(self, **axes: Any) -> np.ndarray:
         if not self.has_image(**axes):
             raise KeyError(f"no image with axes {axes} in {self.path}")
+        held = self._held.get(frozenset(axes.items()))
+        if held is not None:
+            return held.copy()
         position, (t, c, z) = self.plane_of(axes)
         array = self._array(position)
         if t >= array.shape[0] or c >= array.shape[1] or z >= array.shape[2]:
@@ -163,6 +178,7 @@ class OMEZarrSink:
         self._z_steps: dict[int, float] = {}
         self._images = 0
         self._bytes = 0
+        self._pending: deque[tuple[dict[str, Any], Any]] = deque()
         self._finished = False
         self._write_root()
 
@@ -195,7 +211,11 @@ class OMEZarrSink:
         position, plane = self._dataset.plane_of(axes)
         writer = self._writer_for(position, image)
         writer = self._grown(position, writer, plane)
-        writer[plane].write(image).result()
+        # the write goes on in tensorstore's threads; the plane is read from memory until
+        # it is on disk, so put returns at once with the image readable
+        self._dataset.hold(axes, image)
+        self._pending.append((axes, writer[plane].write(image).commit))
+        self._settle(PENDING_WRITES)
         self._metadata_file.write(line)
         self._metadata_file.flush()
         self._offset += len(line)
@@ -209,6 +229,7 @@ class OMEZarrSink:
             return
         self._finished = True
         try:
+            self._settle(0)
             for position in self._writers:
                 self._write_image_metadata(position)
             self._write_root()
@@ -219,6 +240,17 @@ class OMEZarrSink:
             self._writers.clear()
 
     # ------------------------------------------------------------ inside
+    def _settle(self, most: int) -> None:
+        """Forget the writes that reached the disk; wait for the oldest while more than
+        ``most`` are on their way (memory stays bounded). A failed write (a full disk)
+        raises here."""
+        while self._pending and (len(self._pending) > most or self._pending[0][1].done()):
+            axes, commit = self._pending.popleft()
+            try:
+                commit.result()
+            finally:
+                self._dataset.release(axes)
+
     def _writer_for(self, position: int, image: np.ndarray) -> Any:
         writer = self._writers.get(position)
         if writer is not None:

@@ -1,0 +1,95 @@
+"""``scopeflow bench dask``: a heavy processor on a Dask LocalCluster, beside one worker.
+
+The processor takes about 100 ms per frame in pure Python, holding Python's lock the
+whole time (as much image analysis written in Python does), so threads on this
+computer cannot run two frames at once; a Dask cluster's worker processes can. The same
+acquisition (256x256 frames kept in memory) runs with the processor in-process with one
+worker, in-process with as many threads as cores, and on a ``LocalCluster`` of one
+process per core; each row reports frames per second, the ratio to the first, frames
+lost, and whether they were saved in acquisition order.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+from app.bench.report import median
+
+WORK_S = 0.1
+
+
+def heavy_python(image, metadata):
+    """~100 ms of pure-Python work on the frame (holds the GIL)."""
+    deadline = time.perf_counter() + WORK_S
+    total = 0
+    row = image[0].tolist()
+    while time.perf_counter() < deadline:
+        total += sum(row)
+    metadata["HeavySum"] = total
+    return image, metadata
+
+
+def _run(core, frames: int, processor: Any) -> dict[str, Any]:
+    from app import Acquisition, multi_d_acquisition_events
+
+    order: list[int] = []
+    start = time.perf_counter()
+    with Acquisition(
+        core=core,
+        storage="ram",
+        show_display=False,
+        image_process_fn=processor,
+        image_saved_fn=lambda axes, dataset: order.append(axes["time"]),
+    ) as acq:
+        acq.acquire(multi_d_acquisition_events(num_time_points=frames))
+    seconds = time.perf_counter() - start
+    counts = acq.counts.snapshot()
+    return {
+        "seconds": seconds,
+        "lost": counts["lost"] + counts["missing"] + frames - len(order),
+        "in order": order == sorted(order),
+    }
+
+
+def bench_dask(frames: int = 40, runs: int = 3) -> list[dict[str, Any]]:
+    from app import Processor
+    from app.microscope import SimulatedCameraSettings, load_microscope
+    from app.processing.dask_processor import DaskCluster, on_dask
+
+    core = load_microscope(
+        camera=SimulatedCameraSettings(width=256, height=256, fast_image=True, exposure_ms=1)
+    )
+    cores = os.cpu_count() or 1
+    cluster = DaskCluster(local_workers=cores, processes=True)
+    cluster.client()  # started before the clock: a cluster is started once per session
+    setups = [
+        ("in-process, 1 worker", Processor(heavy_python)),
+        (f"in-process, {cores} worker threads", Processor(heavy_python, workers=cores)),
+        (
+            f"Dask LocalCluster, {cores} worker processes",
+            Processor(on_dask(heavy_python, cluster=cluster), workers=2 * cores),
+        ),
+    ]
+    results: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in setups}
+    try:
+        for _ in range(runs):  # interleaved: a busy moment of the machine hits each setup
+            for name, processor in setups:
+                results[name].append(_run(core, frames, processor))
+    finally:
+        cluster.close()
+    first = median([r["seconds"] for r in results[setups[0][0]]])
+    rows = []
+    for name, _ in setups:
+        seconds = median([r["seconds"] for r in results[name]])
+        rows.append(
+            {
+                "processor runs": name,
+                "frames/s": frames / seconds,
+                "ratio to 1 worker": first / seconds,
+                "lost": sum(r["lost"] for r in results[name]),
+                "in order": all(r["in order"] for r in results[name]),
+            }
+        )
+    return rows
