@@ -31,7 +31,7 @@ def registry():
 
 
 def test_every_example_is_run_here():
-    assert len(BLOCKS) == 6
+    assert len(BLOCKS) == 7
 
 
 def test_console_processor_example(registry):
@@ -71,7 +71,7 @@ def test_scripts_folder_example(registry):
 def test_image_processor_example(core, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     namespace: dict = {}
-    exec(_block("from app import Acquisition"), namespace)
+    exec(_block("from app import Acquisition, multi_d_acquisition_events\n"), namespace)
     acq = namespace["acq"]
     dataset = open_dataset(acq.dataset_path)
     assert len(dataset.index) == 10 * 13 * 2
@@ -98,3 +98,20 @@ def test_volumes_and_workers_example(core, capsys):
     assert set(dataset.axes) == {"time"} and sorted(dataset.axes["time"]) == [0, 1, 2]
     assert namespace["acq"].pipeline.processors[0].workers == 2
     assert "'time'" in capsys.readouterr().out
+
+
+def test_dask_example(core, capsys):
+    from app.processing.dask_processor import close_shared_clusters
+
+    namespace: dict = {}
+    try:
+        exec(
+            _block("from app import Acquisition, Processor, multi_d_acquisition_events, on_dask"),
+            namespace,
+        )
+    finally:
+        close_shared_clusters()
+    dataset = namespace["acq"].get_dataset()
+    assert len(dataset.get_image_coordinates_list()) == 8
+    assert 0 <= dataset.read_metadata(time=7)["Foreground"] <= 1
+    assert capsys.readouterr().out.strip()

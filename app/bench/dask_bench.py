@@ -1,18 +1,20 @@
 """``scopeflow bench dask``: a heavy processor on a Dask LocalCluster, beside one worker.
 
-The processor takes about 100 ms per frame in pure Python, holding Python's lock the
-whole time (as much image analysis written in Python does), so threads on this
-computer cannot run two frames at once; a Dask cluster's worker processes can. The same
-acquisition (256x256 frames kept in memory) runs with the processor in-process with one
-worker, in-process with as many threads as cores, and on a ``LocalCluster`` of one
-process per core; each row reports frames per second, the ratio to the first, frames
-lost, and whether they were saved in acquisition order.
+The processor does a fixed amount of pure-Python work, sized to take about 100 ms per
+frame on this computer, holding Python's lock the whole time (as much image analysis
+written in Python does), so threads on this computer cannot run two frames at once; a
+Dask cluster's worker processes can. The same acquisition (256x256 frames kept in
+memory) runs with the processor in-process with one worker, in-process with as many
+threads as cores, and on a ``LocalCluster`` of one process per core; each row reports
+frames per second, the ratio to the first, frames lost, and whether they were saved in
+acquisition order.
 """
 
 from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from typing import Any
 
 from app.bench.report import median
@@ -20,15 +22,31 @@ from app.bench.report import median
 WORK_S = 0.1
 
 
-def heavy_python(image, metadata):
-    """~100 ms of pure-Python work on the frame (holds the GIL)."""
-    deadline = time.perf_counter() + WORK_S
-    total = 0
-    row = image[0].tolist()
-    while time.perf_counter() < deadline:
-        total += sum(row)
-    metadata["HeavySum"] = total
-    return image, metadata
+def heavy_python(iterations: int) -> Callable[..., Any]:
+    """A processor doing a fixed amount of pure-Python work on the frame (it holds
+    Python's lock throughout): ``iterations`` sums of its first row."""
+
+    def heavy(image, metadata):
+        row = image[0].tolist()
+        total = 0
+        for _ in range(iterations):
+            total += sum(row)
+        metadata["HeavySum"] = total
+        return image, metadata
+
+    return heavy
+
+
+def calibrated(target_s: float = WORK_S) -> Callable[..., Any]:
+    """The work sized to take ``target_s`` on this computer, alone."""
+    import numpy as np
+
+    image = np.zeros((256, 256), np.uint16)
+    probe = 200
+    start = time.perf_counter()
+    heavy_python(probe)(image, {})
+    per_iteration = (time.perf_counter() - start) / probe
+    return heavy_python(max(1, round(target_s / per_iteration)))
 
 
 def _run(core, frames: int, processor: Any) -> dict[str, Any]:
@@ -64,12 +82,13 @@ def bench_dask(frames: int = 40, runs: int = 3) -> list[dict[str, Any]]:
     cores = os.cpu_count() or 1
     cluster = DaskCluster(local_workers=cores, processes=True)
     cluster.client()  # started before the clock: a cluster is started once per session
+    heavy = calibrated()
     setups = [
-        ("in-process, 1 worker", Processor(heavy_python)),
-        (f"in-process, {cores} worker threads", Processor(heavy_python, workers=cores)),
+        ("in-process, 1 worker", Processor(heavy)),
+        (f"in-process, {cores} worker threads", Processor(heavy, workers=cores)),
         (
             f"Dask LocalCluster, {cores} worker processes",
-            Processor(on_dask(heavy_python, cluster=cluster), workers=2 * cores),
+            Processor(on_dask(heavy, cluster=cluster), workers=2 * cores),
         ),
     ]
     results: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in setups}

@@ -30,6 +30,7 @@ from app.acquisition.summary import describe_end
 from app.appstate import AppState
 from app.microscope.loading import MicroscopeConfigError
 from app.preferences import default_preferences
+from app.processing.dask_processor import close_shared_clusters
 from app.processing.display import LatestFrameSlot
 from app.scripting.locations import default_scripts_folder
 from app.scripting.namespace import BANNER, console_namespace
@@ -755,5 +756,6 @@ class MainWindow(QMainWindow):
         self.display.stop()
         self._status_timer.stop()
         self.scripts_watcher.stop()
+        close_shared_clusters()  # on_dask's local clusters: their processes end with us
         if self.console is not None:
             self.console.shutdown()
