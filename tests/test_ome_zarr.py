@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tensorstore
+import yaozarrs  # the OME-NGFF validator (ome-writers uses it)
 from PyQt6.QtCore import Qt
 
 from app import Acquisition, multi_d_acquisition_events, open_dataset
@@ -128,3 +129,22 @@ def test_the_window_saves_ome_zarr_and_browses_it(qtbot, window):
     assert "3 images saved" in panel.progress_label.text()
     window.sliders.slider("time").setValue(1)
     np.testing.assert_array_equal(window.viewer.image, acq.get_dataset().read_image(time=1))
+
+
+def test_the_dataset_is_valid_ome_zarr_with_one_image_per_position(core, tmp_path):
+    with Acquisition(tmp_path, "valid", storage="ome-zarr", core=core, show_display=False) as acq:
+        acq.acquire(
+            multi_d_acquisition_events(
+                num_time_points=2,
+                channel_group="Channel",
+                channels=["DAPI", "FITC"],
+                xy_positions=[[0, 0], [10, 10]],
+            )
+        )
+    root = Path(acq.dataset_path)
+    yaozarrs.validate_zarr_store(str(root))  # raises on anything the spec does not allow
+    for position in ("0", "1"):
+        yaozarrs.validate_zarr_store(str(root / position))
+    image = json.loads((root / "0" / "zarr.json").read_text())["attributes"]["ome"]
+    colours = {c["label"]: c["color"] for c in image["omero"]["channels"]}
+    assert colours == {"DAPI": "285AFF", "FITC": "00FF00"}

@@ -41,6 +41,7 @@ from app.acquisition.state import AcquisitionStatus, FinishReason
 from app.acquisition.threads import PythonThreads, ThreadFactory, Worker, WorkerHandle
 from app.acquisition.waiting import wait_for
 from app.acquisition.workers import ProcessingWorker, SaveItem, SavingWorker
+from app.processing.colour_tables import SINGLE_COLOURS, default_colour
 from app.processing.display import LatestFrameSlot
 from app.processing.errors import ErrorPolicy
 from app.processing.pipeline import Processor, ProcessorFailure, ProcessorPipeline
@@ -303,7 +304,7 @@ class Acquisition:
             if directory is None:
                 raise ValueError(f"storage={kind!r} needs a directory to save in")
             if kind == "ome-zarr":
-                return OMEZarrSink(directory, name, self._summary_metadata())
+                return OMEZarrSink(directory, name, self._summary_metadata(), hex_colour)
             return NDTiffSink(directory, name, self._summary_metadata())
         if directory is not None:
             raise ValueError(f"storage={kind!r} saves nothing to disk: remove directory=")
@@ -652,3 +653,10 @@ def _bounded(
     stop_waiting: Callable[[], bool] | None = None,
 ) -> BoundedCall | None:
     return BoundedCall(callable_, timeout_s, stop_waiting) if callable_ is not None else None
+
+
+def hex_colour(channel: str, index: int) -> str:
+    """A channel's first display colour (DAPI blue, FITC green...) as RRGGBB, for the
+    OME metadata viewers read."""
+    red, green, blue = SINGLE_COLOURS.get(default_colour(channel, index), (255, 255, 255))
+    return f"{red:02X}{green:02X}{blue:02X}"

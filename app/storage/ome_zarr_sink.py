@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import os
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -165,8 +165,11 @@ class OMEZarrSink:
         directory: str | os.PathLike[str],
         name: str,
         summary_metadata: dict[str, Any],
+        channel_colour: Callable[[str, int], str] | None = None,
     ) -> None:
         self._path: Path = unique_dataset_dir(directory, name)
+        #: a channel's display colour as RRGGBB hex, from its name and place
+        self._channel_colour = channel_colour or (lambda name, index: "FFFFFF")
         self._path.mkdir(parents=True, exist_ok=True)
         self._summary = {**summary_metadata, "Prefix": self._path.name}
         self._dataset = OMEZarrDataset(self._path)
@@ -323,6 +326,8 @@ class OMEZarrSink:
             {"name": "x", "type": "space", "unit": unit},
         ]
         channels = self._dataset.get_channel_names() or ["0"]
+        dtype = self._writers[position].dtype.numpy_dtype
+        top = int(np.iinfo(dtype).max) if np.issubdtype(dtype, np.integer) else 1
         ome = {
             "version": OME_VERSION,
             "multiscales": [
@@ -340,7 +345,15 @@ class OMEZarrSink:
                 }
             ],
             "omero": {
-                "channels": [{"label": str(name), "active": True} for name in channels],
+                "channels": [
+                    {
+                        "label": str(name),
+                        "active": True,
+                        "color": self._channel_colour(str(name), index),
+                        "window": {"min": 0, "max": top, "start": 0, "end": top},
+                    }
+                    for index, name in enumerate(channels)
+                ],
             },
         }
         group = {"zarr_format": 3, "node_type": "group", "attributes": {"ome": ome}}
