@@ -208,11 +208,15 @@ def test_the_last_settings_are_remembered(qtbot, core, tmp_path):
     core.waitForSystem()
     first.acquisition_panel.position_list.add_current()
     first.acquisition_panel.position_box.setChecked(True)
+    first.acquisition_panel.format.setCurrentIndex(
+        first.acquisition_panel.format.findData("ome-zarr")
+    )
     first.close()
 
     second = make()
     panel = second.acquisition_panel
     assert panel.time_box.isChecked() and panel.time_points.value() == 42
+    assert panel.storage_format == "ome-zarr"
     (remembered,) = panel.position_list.positions()
     assert (remembered.x, remembered.y) == pytest.approx((5.0, 6.0), abs=0.1)
     second.close()

@@ -85,6 +85,7 @@ class QuitChoice(Enum):
 
 STATUS_INTERVAL_MS = 500
 LAST_PLAN_KEY = "acquisition/plan"  # the Acquisition panel's settings, as a useq MDASequence
+FORMAT_KEY = "acquisition/format"  # NDTiff or OME-Zarr, as last chosen
 
 
 class MainWindow(QMainWindow):
@@ -376,10 +377,14 @@ class MainWindow(QMainWindow):
             self.acquisition_panel.data_directory = directory
         self.acquisition_panel.return_hardware.setChecked(self.remembered.return_hardware())
         self.acquisition_panel.restore_plan(self.settings.get(LAST_PLAN_KEY, dict, {}))
+        panel_format = self.acquisition_panel.format
+        chosen = panel_format.findData(self.settings.get(FORMAT_KEY, str, "ndtiff"))
+        panel_format.setCurrentIndex(max(chosen, 0))
 
     def save_settings(self) -> None:
         self.remembered.remember_channel_display(self.viewer.channels)
         self.settings.set(LAST_PLAN_KEY, plan_to_json_value(self.acquisition_panel.plan()))
+        self.settings.set(FORMAT_KEY, self.acquisition_panel.storage_format)
         self.remembered.save(
             self,
             self.registry,
