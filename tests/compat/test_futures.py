@@ -20,10 +20,12 @@ from app.acquisition.workers import UNPROCESSED_KEY
 WAIT = 20  # seconds: a bound on every wait, so a regression fails instead of hanging
 
 
+@pytest.mark.parametrize("storage", ["ndtiff", "ome-zarr"])
 @pytest.mark.parametrize("interval", [0.05, 0], ids=["snaps", "sequence"])
-def test_await_one_image_and_read_it(directory, interval):
+def test_await_one_image_and_read_it(directory, interval, storage):
     events = multi_d_acquisition_events(num_time_points=8, time_interval_s=interval)
-    with Acquisition(directory, "acq", show_display=False) as acq:
+    on_disk = {"storage": storage} if directory is not None else {}  # memory has one
+    with Acquisition(directory, "acq", show_display=False, **on_disk) as acq:
         future = acq.acquire(events)
         image = future.await_image_saved({"time": 5}, return_image=True, timeout=WAIT)
         assert np.array_equal(image, acq.get_dataset().read_image(time=5))
@@ -44,8 +46,10 @@ def test_await_several_images(directory, interval):
     )
 
 
-def test_image_metadata_or_both(directory):
-    with Acquisition(directory, "acq", show_display=False) as acq:
+@pytest.mark.parametrize("storage", ["ndtiff", "ome-zarr"])
+def test_image_metadata_or_both(directory, storage):
+    on_disk = {"storage": storage} if directory is not None else {}  # memory has one
+    with Acquisition(directory, "acq", show_display=False, **on_disk) as acq:
         future = acq.acquire(multi_d_acquisition_events(num_time_points=3))
         metadata = future.await_image_saved(
             {"time": 1}, return_image=False, return_metadata=True, timeout=WAIT
@@ -128,7 +132,9 @@ def test_a_failed_acquisition_ends_every_wait(directory):
     # acquisition (then it is saved unprocessed, marked so: nothing acquired is lost),
     # or it never was (then its image is unreachable).
     try:
-        metadata = future.await_image_saved({"time": 4}, return_metadata=True, timeout=WAIT)
+        metadata = future.await_image_saved(
+            {"time": 4}, return_image=False, return_metadata=True, timeout=WAIT
+        )
     except MilestoneUnreachableError:
         metadata = None
     if metadata is not None:
