@@ -92,3 +92,26 @@ def test_worker_processes_run_it(core):
 
     assert saved == [0, 1, 2, 3]
     assert acq.get_dataset().read_metadata(time=0)["WorkerPid"] != os.getpid()
+
+
+def test_the_windows_setting_names_the_scheduler(qtbot, core, tmp_path):
+    """settings.json's "dask/scheduler" is the cluster on_dask uses in the app."""
+    from app.appstate import AppState
+    from app.processing.dask_processor import shared_cluster, use_scheduler
+    from app.processing.registry import ProcessorRegistry
+    from app.settings_store import SettingsStore
+    from app.ui.main_window import MainWindow
+
+    settings = SettingsStore(str(tmp_path / "settings.json"))
+    settings.set("dask/scheduler", "tcp://analysis-server:8786")
+    window = MainWindow(AppState(core, ProcessorRegistry()), settings, tmp_path, console=False)
+    qtbot.addWidget(window)
+    try:
+        assert shared_cluster().address == "tcp://analysis-server:8786"
+        assert on_dask(lambda image, metadata: None).cluster.address == (
+            "tcp://analysis-server:8786"
+        )
+    finally:
+        window.close()
+        use_scheduler(None)
+    assert shared_cluster().address is None  # a local cluster again

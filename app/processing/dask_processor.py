@@ -3,11 +3,11 @@
 A deconvolution or a segmentation network may take longer per frame than the camera
 gives, or hold Python's lock so that threads do not help. ``on_dask`` sends each frame
 to a Dask cluster (``dask.distributed``): a ``LocalCluster`` of worker processes on this
-computer by default, or a real cluster's scheduler (``address=``, or the environment
-variable ``SCOPEFLOW_DASK_SCHEDULER``). Declared with ``workers=N`` (how many frames
-may be on the cluster at once), the frames come back in acquisition order into the
-rest of the pipeline (``OrderedStages``), so saving, display and feedback events see
-the camera's order.
+computer by default, or a real cluster's scheduler (``address=``; in the app, the
+setting ``dask/scheduler``; or the environment variable ``SCOPEFLOW_DASK_SCHEDULER``).
+Declared with ``workers=N`` (how many frames may be on the cluster at once), the
+frames come back in acquisition order into the rest of the pipeline
+(``OrderedStages``), so saving, display and feedback events see the camera's order.
 
 A frame whose result does not come within ``timeout_s`` (a slow or lost worker) is an
 error of that processor, with a message that says so, handled by the acquisition's
@@ -142,11 +142,20 @@ def on_dask(
 
 _shared: dict[str | None, DaskCluster] = {}
 _shared_lock = threading.Lock()
+_default_address: list[str | None] = [None]  # the app's setting, when it gives one
+
+
+def use_scheduler(address: str | None) -> None:
+    """The scheduler ``on_dask`` uses when none is given (the app sets it from its
+    settings' ``dask/scheduler`` at start; None: a local cluster)."""
+    _default_address[0] = address or None
 
 
 def shared_cluster(address: str | None = None) -> DaskCluster:
-    """One cluster per address for the whole app (started at its first frame)."""
-    key = address or os.environ.get(SCHEDULER_VARIABLE) or None
+    """One cluster per address for the whole app (started at its first frame): the
+    address given, else the app's setting, else ``SCOPEFLOW_DASK_SCHEDULER``, else a
+    local cluster."""
+    key = address or _default_address[0] or os.environ.get(SCHEDULER_VARIABLE) or None
     with _shared_lock:
         if key not in _shared:
             _shared[key] = DaskCluster(key)

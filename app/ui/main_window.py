@@ -30,7 +30,7 @@ from app.acquisition.summary import describe_end
 from app.appstate import AppState
 from app.microscope.loading import MicroscopeConfigError
 from app.preferences import default_preferences
-from app.processing.dask_processor import close_shared_clusters
+from app.processing.dask_processor import close_shared_clusters, use_scheduler
 from app.processing.display import LatestFrameSlot
 from app.scripting.locations import default_scripts_folder
 from app.scripting.namespace import BANNER, console_namespace
@@ -86,6 +86,7 @@ class QuitChoice(Enum):
 STATUS_INTERVAL_MS = 500
 LAST_PLAN_KEY = "acquisition/plan"  # the Acquisition panel's settings, as a useq MDASequence
 FORMAT_KEY = "acquisition/format"  # NDTiff or OME-Zarr, as last chosen
+DASK_SCHEDULER_KEY = "dask/scheduler"  # on_dask's cluster; written by hand in settings.json
 
 
 class MainWindow(QMainWindow):
@@ -377,6 +378,8 @@ class MainWindow(QMainWindow):
             self.acquisition_panel.data_directory = directory
         self.acquisition_panel.return_hardware.setChecked(self.remembered.return_hardware())
         self.acquisition_panel.restore_plan(self.settings.get(LAST_PLAN_KEY, dict, {}))
+        # a real Dask cluster for on_dask processors ("tcp://host:8786"); none: local
+        use_scheduler(self.settings.get(DASK_SCHEDULER_KEY, str, "") or None)
         panel_format = self.acquisition_panel.format
         chosen = panel_format.findData(self.settings.get(FORMAT_KEY, str, "ndtiff"))
         panel_format.setCurrentIndex(max(chosen, 0))
