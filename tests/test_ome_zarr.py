@@ -148,3 +148,27 @@ def test_the_dataset_is_valid_ome_zarr_with_one_image_per_position(core, tmp_pat
     image = json.loads((root / "0" / "zarr.json").read_text())["attributes"]["ome"]
     colours = {c["label"]: c["color"] for c in image["omero"]["channels"]}
     assert colours == {"DAPI": "285AFF", "FITC": "00FF00"}
+
+
+def test_ome_zarr_py_reads_each_position_with_its_channels(core, tmp_path):
+    """What napari's OME-Zarr plugin (napari-ome-zarr) reads with: ome-zarr-py."""
+    from ome_zarr.io import parse_url
+    from ome_zarr.reader import Reader
+
+    with Acquisition(tmp_path, "read", storage="ome-zarr", core=core, show_display=False) as acq:
+        acq.acquire(
+            multi_d_acquisition_events(
+                num_time_points=2,
+                channel_group="Channel",
+                channels=["DAPI", "FITC"],
+                xy_positions=[[0, 0], [10, 10]],
+            )
+        )
+    for position in ("0", "1"):
+        (node,) = list(Reader(parse_url(str(Path(acq.dataset_path) / position)))())
+        assert node.metadata["channel_names"] == ["DAPI", "FITC"]
+        assert [a["name"] for a in node.metadata["axes"]] == ["t", "c", "z", "y", "x"]
+        (level,) = node.data
+        assert level.shape == (2, 2, 1, 96, 128)
+        expected = acq.get_dataset().read_image(time=1, channel="FITC", position=int(position))
+        np.testing.assert_array_equal(np.asarray(level[1, 1, 0]), expected)
