@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from app.bench.parallel import timed_in_order
 from app.bench.report import median
 
 WORK_S = 0.1
@@ -49,28 +50,6 @@ def calibrated(target_s: float = WORK_S) -> Callable[..., Any]:
     return heavy_python(max(1, round(target_s / per_iteration)))
 
 
-def _run(core, frames: int, processor: Any) -> dict[str, Any]:
-    from app import Acquisition, multi_d_acquisition_events
-
-    order: list[int] = []
-    start = time.perf_counter()
-    with Acquisition(
-        core=core,
-        storage="ram",
-        show_display=False,
-        image_process_fn=processor,
-        image_saved_fn=lambda axes, dataset: order.append(axes["time"]),
-    ) as acq:
-        acq.acquire(multi_d_acquisition_events(num_time_points=frames))
-    seconds = time.perf_counter() - start
-    counts = acq.counts.snapshot()
-    return {
-        "seconds": seconds,
-        "lost": counts["lost"] + counts["missing"] + frames - len(order),
-        "in order": order == sorted(order),
-    }
-
-
 def bench_dask(frames: int = 40, runs: int = 3) -> list[dict[str, Any]]:
     from app import Processor
     from app.microscope import SimulatedCameraSettings, load_microscope
@@ -95,7 +74,7 @@ def bench_dask(frames: int = 40, runs: int = 3) -> list[dict[str, Any]]:
     try:
         for _ in range(runs):  # interleaved: a busy moment of the machine hits each setup
             for name, processor in setups:
-                results[name].append(_run(core, frames, processor))
+                results[name].append(timed_in_order(core, frames, processor))
     finally:
         cluster.close()
     first = median([r["seconds"] for r in results[setups[0][0]]])

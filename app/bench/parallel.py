@@ -23,7 +23,15 @@ def _gaussian(image, metadata):
 
 
 def _run(core, frames: int, workers: int) -> dict[str, Any]:
-    from app import Acquisition, Processor, multi_d_acquisition_events
+    from app import Processor
+
+    return timed_in_order(core, frames, Processor(_gaussian, workers=workers))
+
+
+def timed_in_order(core, frames: int, processor: Any) -> dict[str, Any]:
+    """One acquisition of ``frames`` time points kept in memory through ``processor``:
+    its seconds, frames lost, and whether the images were saved in acquisition order."""
+    from app import Acquisition, multi_d_acquisition_events
 
     order: list[int] = []
     start = time.perf_counter()
@@ -31,7 +39,7 @@ def _run(core, frames: int, workers: int) -> dict[str, Any]:
         core=core,
         storage="ram",
         show_display=False,
-        image_process_fn=Processor(_gaussian, workers=workers),
+        image_process_fn=processor,
         image_saved_fn=lambda axes, dataset: order.append(axes["time"]),
     ) as acq:
         acq.acquire(multi_d_acquisition_events(num_time_points=frames))

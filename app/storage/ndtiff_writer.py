@@ -191,7 +191,7 @@ class NDTiffWriter:
         self.path = Path(path)
         self.path.mkdir(parents=True, exist_ok=True)
         self._prefix = prefix
-        self._summary_json = json.dumps(summary_metadata, default=_json_default).encode()
+        self._summary_json = json.dumps(summary_metadata, default=json_default).encode()
         self._tiff: _TiffFile | None = None
         self._file_count = 0
         self._index = open(self.path / "NDTiff.index", "wb")  # noqa: SIM115
@@ -219,7 +219,7 @@ class NDTiffWriter:
     ) -> NDTiffIndexEntry:
         check_storable(image)
         bits = _bit_depth(image, bit_depth)
-        metadata_json = json.dumps(metadata, default=_json_default).encode()
+        metadata_json = json.dumps(metadata, default=json_default).encode()
         tiff = self._tiff_for(image.nbytes + len(metadata_json))
         pixels_at, metadata_at = tiff.append(image, metadata_json)
         tiff.flush()
@@ -247,7 +247,7 @@ class NDTiffWriter:
         self._index.close()
 
 
-def _json_default(value: Any) -> Any:
+def json_default(value: Any) -> Any:
     """Make numpy scalars and arrays, paths and sets serialisable in metadata."""
     if isinstance(value, np.generic):
         return value.item()

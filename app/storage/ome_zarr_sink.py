@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from app.storage.ndtiff_writer import check_storable, unique_dataset_dir
+from app.storage.ndtiff_writer import check_storable, json_default, unique_dataset_dir
 
 METADATA_FILE = "scopeflow_metadata.jsonl"
 OME_VERSION = "0.5"
@@ -209,7 +209,9 @@ class OMEZarrSink:
                 f"OME-Zarr has dimensions for time, channel, z and one image per position; "
                 f"this image also has the axes {unsupported} (save as NDTiff for those)"
             )
-        line = json.dumps({"axes": axes, "metadata": metadata}, default=_plain).encode() + b"\n"
+        line = (
+            json.dumps({"axes": axes, "metadata": metadata}, default=json_default).encode() + b"\n"
+        )
         self._dataset.record(axes, self._offset, len(line))
         position, plane = self._dataset.plane_of(axes)
         writer = self._writer_for(position, image)
@@ -381,17 +383,5 @@ def _file(path: Path) -> dict[str, str]:
 
 def _write_json(path: Path, value: Any) -> None:
     temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(value, default=_plain, indent=1), encoding="utf-8")
+    temporary.write_text(json.dumps(value, default=json_default, indent=1), encoding="utf-8")
     os.replace(temporary, path)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, set | frozenset | tuple):
-        return list(value)
-    if isinstance(value, os.PathLike):
-        return os.fspath(value)
-    return repr(value)
