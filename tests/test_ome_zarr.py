@@ -172,3 +172,53 @@ def test_ome_zarr_py_reads_each_position_with_its_channels(core, tmp_path):
         assert level.shape == (2, 2, 1, 96, 128)
         expected = acq.get_dataset().read_image(time=1, channel="FITC", position=int(position))
         np.testing.assert_array_equal(np.asarray(level[1, 1, 0]), expected)
+
+
+def test_a_refused_image_leaves_nothing_behind(tmp_path):
+    from app.storage.ome_zarr_sink import OMEZarrSink
+
+    sink = OMEZarrSink(tmp_path, "refused", {})
+    sink.put({"time": 0}, np.full((4, 4), 1, np.uint16), {"n": 0})
+    with pytest.raises(ValueError, match="holds"):
+        sink.put({"time": 1}, np.zeros((8, 8), np.uint16), {"n": 1})  # another size
+    sink.put({"time": 2}, np.full((4, 4), 2, np.uint16), {"n": 2})
+    dataset = sink.dataset
+    assert not dataset.has_image(time=1)
+    assert dataset.read_metadata(time=2)["n"] == 2 and dataset.read_image(time=2)[0, 0] == 2
+    sink.finish()
+    reopened = open_dataset(sink.path)
+    assert sorted(c["time"] for c in reopened.get_image_coordinates_list()) == [0, 2]
+
+
+def test_reading_while_it_is_written_sees_only_whole_images(tmp_path):
+    import threading
+
+    from app.storage.ome_zarr_sink import OMEZarrSink
+
+    sink = OMEZarrSink(tmp_path, "busy", {})
+    dataset, problems, done = sink.dataset, [], threading.Event()
+
+    def read() -> None:
+        while not done.is_set():
+            try:
+                for axes in dataset.get_image_coordinates_list():
+                    image = dataset.read_image(**axes)
+                    if (
+                        image[0, 0] != axes["time"] + 1
+                        or dataset.read_metadata(**axes)["t"] != axes["time"]
+                    ):
+                        problems.append(axes)
+                dataset.axes  # noqa: B018 - read while records are added
+            except Exception as exc:
+                problems.append(repr(exc))
+
+    readers = [threading.Thread(target=read) for _ in range(2)]
+    for reader in readers:
+        reader.start()
+    for t in range(300):
+        sink.put({"time": t, "channel": f"c{t % 3}"}, np.full((8, 8), t + 1, np.uint16), {"t": t})
+    done.set()
+    for reader in readers:
+        reader.join()
+    sink.finish()
+    assert problems == []

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections import deque
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -59,6 +60,8 @@ class OMEZarrDataset:
         self._arrays: dict[int, Any] = {}
         #: planes written but not yet committed to disk, served from memory meanwhile
         self._held: dict[frozenset[tuple[str, Any]], np.ndarray] = {}
+        # the saving thread records while the viewer, composites and futures read
+        self._lock = threading.RLock()
         self.summary_metadata: dict[str, Any] = {}
         root = self.path / "zarr.json"
         if root.is_file():
@@ -74,67 +77,87 @@ class OMEZarrDataset:
 
     # ------------------------------------------------------------ the sink's side
     def record(self, axes: Mapping[str, Any], offset: int, length: int) -> None:
-        """An image written: its axes and where its metadata line is."""
-        self._offsets[frozenset(axes.items())] = (offset, length)
-        for name, value in axes.items():
-            values = self._axes.setdefault(name, [])
-            if value not in values:
-                values.append(value)
-        channel = axes.get("channel")
-        if channel is not None and channel not in self._channels:
-            self._channels.append(channel)
-        position = axes.get("position", 0)
-        if position not in self._positions:
-            self._positions.append(position)
+        """An image written: its axes and where its metadata line is. From here on it
+        can be read (its plane is on disk or held, its metadata line written)."""
+        with self._lock:
+            self._offsets[frozenset(axes.items())] = (offset, length)
+            for name, value in axes.items():
+                values = self._axes.setdefault(name, [])
+                if value not in values:
+                    values.append(value)
+            channel = axes.get("channel")
+            if channel is not None and channel not in self._channels:
+                self._channels.append(channel)
+            position = axes.get("position", 0)
+            if position not in self._positions:
+                self._positions.append(position)
 
     @property
     def positions(self) -> list[Any]:
         """The position axis's values, in the order of their images (0: no positions)."""
-        return list(self._positions)
+        with self._lock:
+            return list(self._positions)
 
     def plane_of(self, axes: Mapping[str, Any]) -> tuple[int, tuple[int, int, int]]:
-        """The image (position) and the (t, c, z) plane of an image's axes."""
-        position = self._positions.index(axes.get("position", 0))
-        channel = self._channels.index(axes["channel"]) if "channel" in axes else 0
-        return position, (int(axes.get("time", 0)), channel, int(axes.get("z", 0)))
+        """The image (position) and the (t, c, z) plane of an image's axes; for axes
+        not recorded yet, where they will go (the next position or channel)."""
+        with self._lock:
+            where = axes.get("position", 0)
+            position = (
+                self._positions.index(where) if where in self._positions else len(self._positions)
+            )
+            channel = 0
+            if "channel" in axes:
+                name = axes["channel"]
+                channel = (
+                    self._channels.index(name) if name in self._channels else len(self._channels)
+                )
+            return position, (int(axes.get("time", 0)), channel, int(axes.get("z", 0)))
 
-    def _array(self, position: int) -> Any:
-        array = self._arrays.get(position)
-        if array is None:
-            spec = {"driver": "zarr3", "kvstore": _file(self.path / str(position) / "0")}
-            array = self._arrays[position] = _tensorstore().open(spec).result()
-        return array
+    def _array(self, position: int, reopen: bool = False) -> Any:
+        with self._lock:
+            array = None if reopen else self._arrays.get(position)
+            if array is None:
+                spec = {"driver": "zarr3", "kvstore": _file(self.path / str(position) / "0")}
+                array = self._arrays[position] = _tensorstore().open(spec).result()
+            return array
 
     # ------------------------------------------------------------ ReadableDataset
     @property
     def axes(self) -> dict[str, Any]:
-        return {name: set(values) for name, values in self._axes.items()}
+        with self._lock:
+            return {name: set(values) for name, values in self._axes.items()}
 
     def has_image(self, **axes: Any) -> bool:
-        return frozenset(axes.items()) in self._offsets
+        with self._lock:
+            return frozenset(axes.items()) in self._offsets
 
     def hold(self, axes: Mapping[str, Any], image: np.ndarray) -> None:
         """A plane whose write is on its way to disk: read from memory until it is."""
-        self._held[frozenset(axes.items())] = image
+        with self._lock:
+            self._held[frozenset(axes.items())] = image
 
     def release(self, axes: Mapping[str, Any]) -> None:
-        self._held.pop(frozenset(axes.items()), None)
+        with self._lock:
+            self._held.pop(frozenset(axes.items()), None)
 
     def read_image(self, **axes: Any) -> np.ndarray:
-        if not self.has_image(**axes):
-            raise KeyError(f"no image with axes {axes} in {self.path}")
-        held = self._held.get(frozenset(axes.items()))
-        if held is not None:
-            return held.copy()
+        key = frozenset(axes.items())
+        with self._lock:
+            if key not in self._offsets:
+                raise KeyError(f"no image with axes {axes} in {self.path}")
+            held = self._held.get(key)
+            if held is not None:
+                return held.copy()
         position, (t, c, z) = self.plane_of(axes)
         array = self._array(position)
         if t >= array.shape[0] or c >= array.shape[1] or z >= array.shape[2]:
-            del self._arrays[position]  # grown since it was opened: its new shape
-            array = self._array(position)
+            array = self._array(position, reopen=True)  # grown since it was opened
         return np.asarray(array[t, c, z].read().result())
 
     def read_metadata(self, **axes: Any) -> dict[str, Any]:
-        found = self._offsets.get(frozenset(axes.items()))
+        with self._lock:
+            found = self._offsets.get(frozenset(axes.items()))
         if found is None:
             raise KeyError(f"no image with axes {axes} in {self.path}")
         offset, length = found
@@ -143,10 +166,12 @@ class OMEZarrDataset:
             return dict(json.loads(file.read(length))["metadata"])
 
     def get_channel_names(self) -> list[str]:
-        return list(self._channels)
+        with self._lock:
+            return list(self._channels)
 
     def get_image_coordinates_list(self) -> list[dict[str, Any]]:
-        return [dict(key) for key in self._offsets]
+        with self._lock:
+            return [dict(key) for key in self._offsets]
 
     def close(self) -> None:
         self._arrays.clear()
@@ -177,6 +202,7 @@ class OMEZarrSink:
         self._offset = 0
         self._writers: dict[int, Any] = {}
         self._shapes: dict[int, list[int]] = {}
+        self._labels: dict[int, Any] = {}  # each image's position axis value
         self._pixel_size_um: float | None = None
         self._z_steps: dict[int, float] = {}
         self._images = 0
@@ -209,24 +235,29 @@ class OMEZarrSink:
                 f"OME-Zarr has dimensions for time, channel, z and one image per position; "
                 f"this image also has the axes {unsupported} (save as NDTiff for those)"
             )
-        line = (
-            json.dumps({"axes": axes, "metadata": metadata}, default=json_default).encode() + b"\n"
-        )
-        self._dataset.record(axes, self._offset, len(line))
+        record = {"axes": axes, "metadata": metadata}
+        line = json.dumps(record, default=json_default).encode() + b"\n"
+        # everything that can fail first; the image is recorded (readable) last
         position, plane = self._dataset.plane_of(axes)
-        writer = self._writer_for(position, image)
+        writer = self._writer_for(position, image, axes.get("position", 0))
         writer = self._grown(position, writer, plane)
         # the write goes on in tensorstore's threads; the plane is read from memory until
-        # it is on disk, so put returns at once with the image readable
+        # it is on disk, so put returns with the image readable
         self._dataset.hold(axes, image)
-        self._pending.append((axes, writer[plane].write(image).commit))
-        self._settle(PENDING_WRITES)
-        self._metadata_file.write(line)
-        self._metadata_file.flush()
+        try:
+            commit = writer[plane].write(image).commit
+            self._metadata_file.write(line)
+            self._metadata_file.flush()
+        except BaseException:
+            self._dataset.release(axes)
+            raise
+        self._pending.append((axes, commit))
+        self._dataset.record(axes, self._offset, len(line))
         self._offset += len(line)
         self._images += 1
         self._bytes += image.nbytes
         self._remember_scale(metadata, plane[2])
+        self._settle(PENDING_WRITES)
 
     def finish(self) -> None:
         """The OME metadata (channels, scale) written; the files on disk."""
@@ -235,14 +266,16 @@ class OMEZarrSink:
         self._finished = True
         try:
             self._settle(0)
-            for position in self._writers:
-                self._write_image_metadata(position)
-            self._write_root()
-            self._metadata_file.flush()
-            os.fsync(self._metadata_file.fileno())
-        finally:
-            self._metadata_file.close()
-            self._writers.clear()
+        finally:  # the OME metadata and the index, whatever a write did
+            try:
+                for position in self._writers:
+                    self._write_image_metadata(position)
+                self._write_root()
+                self._metadata_file.flush()
+                os.fsync(self._metadata_file.fileno())
+            finally:
+                self._metadata_file.close()
+                self._writers.clear()
 
     # ------------------------------------------------------------ inside
     def _settle(self, most: int) -> None:
@@ -253,10 +286,12 @@ class OMEZarrSink:
             axes, commit = self._pending.popleft()
             try:
                 commit.result()
+            except Exception as exc:
+                raise OSError(f"writing the image {axes} into {self._path} failed: {exc}") from exc
             finally:
                 self._dataset.release(axes)
 
-    def _writer_for(self, position: int, image: np.ndarray) -> Any:
+    def _writer_for(self, position: int, image: np.ndarray, label: Any) -> Any:
         writer = self._writers.get(position)
         if writer is not None:
             if writer.shape[3:] != image.shape or writer.dtype.numpy_dtype != image.dtype:
@@ -289,6 +324,7 @@ class OMEZarrSink:
         }
         writer = self._writers[position] = _tensorstore().open(spec).result()
         self._shapes[position] = [1, 1, 1, height, width]
+        self._labels[position] = label
         self._write_image_metadata(position)
         return writer
 
@@ -334,7 +370,7 @@ class OMEZarrSink:
             "version": OME_VERSION,
             "multiscales": [
                 {
-                    "name": f"position {self._dataset.positions[position]}",
+                    "name": f"position {self._labels[position]}",
                     "axes": axes,
                     "datasets": [
                         {
