@@ -115,3 +115,12 @@ def test_the_windows_setting_names_the_scheduler(qtbot, core, tmp_path):
         window.close()
         use_scheduler(None)
     assert shared_cluster().address is None  # a local cluster again
+
+
+def test_the_users_own_timeout_error_is_not_taken_for_a_slow_worker(core, threads_cluster):
+    def asks_a_stage(image, metadata):
+        raise TimeoutError("the stage did not answer")
+
+    processor = Processor(on_dask(asks_a_stage, cluster=threads_cluster, timeout_s=30), workers=2)
+    with pytest.raises(TimeoutError, match="the stage did not answer"):
+        _acquire(core, processor, 2)

@@ -10,7 +10,6 @@ the frame they came from is done, so the count never drops to zero in between.
 
 from __future__ import annotations
 
-import contextlib
 import queue
 from typing import Generic, TypeVar
 
@@ -46,11 +45,14 @@ class HandoffQueue(Generic[T]):
     def put_marker(self, marker: Marker) -> None:
         self._queue.put(marker)
 
-    def offer_marker(self, marker: Marker) -> None:
-        """Put ``marker`` if there is room now; a full queue has items the taker will
-        wake up for anyway (never blocks: pool threads call it)."""
-        with contextlib.suppress(queue.Full):
+    def offer_marker(self, marker: Marker) -> bool:
+        """Put ``marker`` if there is room now (never blocks: pool threads call it);
+        False when the queue is full (its items wake the taker anyway)."""
+        try:
             self._queue.put_nowait(marker)
+        except queue.Full:
+            return False
+        return True
 
     def get(self) -> T | Marker:
         return self._queue.get()

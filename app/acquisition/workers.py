@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import traceback
 from collections.abc import MutableSequence
@@ -95,13 +96,22 @@ class ProcessingWorker:
         """A pipeline with a parallel processor (``workers=N``): frames go through
         ``OrderedStages``; each is done (and handed on) when it leaves, in order."""
         self._ordered = True
+        # one WAKE on the queue at most: markers must not take the camera's slots
+        wake_offered = threading.Event()
+
+        def wake() -> None:
+            if not wake_offered.is_set():
+                wake_offered.set()
+                if not self.frames.offer_marker(WAKE):
+                    wake_offered.clear()  # full: the frames queued wake it, and the next result
+
         stages: OrderedStages[tuple[Frame, int]] = OrderedStages(
-            self.pipeline.stages(self.context.event_queue),
-            wake=lambda: self.frames.offer_marker(WAKE),
+            self.pipeline.stages(self.context.event_queue), wake=wake
         )
         try:
             while (item := self.frames.get()) is not STOP:
                 if item is WAKE:
+                    wake_offered.clear()  # before looking: a result from now wakes again
                     finished = stages.advance()
                 elif self._skipped(item):  # type: ignore[arg-type]
                     self.frames.done()

@@ -16,6 +16,7 @@ error of that processor, with a message that says so, handled by the acquisition
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import threading
@@ -101,25 +102,26 @@ class OnDask:
         functools.update_wrapper(self, fn)
 
     def __call__(self, image: Any, metadata: dict[str, Any]) -> Any:
-        from distributed import TimeoutError as DaskTimeout
+        from distributed import wait
 
         client = self.cluster.client()
         future = client.submit(self.fn, image, metadata, pure=False)
         name = getattr(self.fn, "__name__", "the processor")
-        try:
-            return future.result(timeout=self.timeout_s)
-        except (TimeoutError, DaskTimeout) as exc:
+        with contextlib.suppress(TimeoutError):  # the wait's; the user's come from result()
+            wait(future, timeout=self.timeout_s)
+        if not future.done():
             future.cancel()
             raise DaskProcessingError(
                 f"{name}: no result from {self.cluster!r} within {self.timeout_s:g} s "
                 "(a slow or lost worker); the frame was not processed there"
-            ) from exc
-        except Exception as exc:
-            if type(exc).__name__ == "KilledWorker":
-                raise DaskProcessingError(
-                    f"{name}: the Dask worker processing this frame was lost ({exc})"
-                ) from exc
-            raise  # the user's own error, raised on the worker, as it was
+            )
+        if future.status in ("cancelled", "lost") or (
+            future.status == "error" and type(future.exception()).__name__ == "KilledWorker"
+        ):
+            raise DaskProcessingError(
+                f"{name}: the Dask worker processing this frame was lost ({future.status})"
+            )
+        return future.result()  # the user's own error, raised on the worker, as it was
 
 
 def on_dask(
