@@ -160,3 +160,18 @@ def test_replaying_a_dataset_keeps_order_with_a_parallel_processor(core, tmp_pat
     np.testing.assert_array_equal(
         replayed.read_image(time=3)[1:], open_dataset(acq.dataset_path).read_image(time=3)[1:]
     )
+
+
+def test_skipping_is_counted_per_frame_when_an_earlier_processor_renamed_it(core):
+    """The failure's axes are the renamed ones: the frame is still the one skipped."""
+
+    def rename(image, metadata):
+        metadata = dict(metadata, Axes={**metadata["Axes"], "channel": "renamed"})
+        return image, metadata
+
+    def boom(image, metadata):
+        raise ValueError("boom")
+
+    acq, saved = _acquire(core, [rename, Processor(boom, workers=2)], frames=4, on_error="skip")
+    counts = acq.counts.snapshot()
+    assert saved == [] and counts["failed"] == 4 and counts["dropped_by_processors"] == 0

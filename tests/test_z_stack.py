@@ -118,3 +118,35 @@ def test_a_frame_without_the_axis_is_a_clear_error():
         stack(np.zeros((2, 2), np.uint16), {"Axes": {"time": 0}})
     with pytest.raises(ValueError, match="planes must be"):
         z_stack(planes=0)
+
+
+def test_a_future_waits_for_a_plane_the_stack_holds(core):
+    @z_stack(planes=5)
+    def doubled(volume, metadata):
+        return volume * 2, metadata
+
+    with Acquisition(core=core, storage="ram", show_display=False, image_process_fn=doubled) as acq:
+        future = acq.acquire(_events())
+        first = future.await_image_saved({"z": 0}, return_image=True, timeout=20)
+    assert first is not None and first.shape == (96, 128)
+
+
+def test_a_function_failing_on_an_incomplete_stack_keeps_its_planes():
+    def needs_five(volume, metadata):
+        if len(volume) < 5:
+            raise ValueError("deconvolution needs the whole stack")
+        return volume, metadata
+
+    stack = z_stack(planes=5, incomplete="process")(needs_five)
+    for z in range(3):
+        assert stack(np.zeros((2, 2), np.uint16), {"Axes": {"z": z}}) == []
+    outputs = stack.finish()
+    assert len(outputs) == 3
+    assert all("raised ValueError" in md[INCOMPLETE_KEY] for _, md in outputs)
+
+
+def test_a_stack_collector_is_not_run_on_several_frames_at_once():
+    from app import Processor
+
+    with pytest.raises(ValueError, match="runs on one frame at a time"):
+        Processor(z_stack(planes=3)(lambda volume, metadata: None), workers=2)

@@ -59,7 +59,6 @@ class ProcessingWorker:
         self.display = display
         self.latency_ns = latency_ns
         self.stopped_on_error = False
-        self._ordered = False  # frames through OrderedStages (a parallel processor)
 
     def run(self) -> None:
         lower_current_thread_priority()
@@ -78,8 +77,14 @@ class ProcessingWorker:
                 self.to_save.put_marker(STOP)
 
     def _finish_pipeline(self) -> None:
-        """What processors held back (an incomplete Z-stack) is saved like any output."""
+        """What processors held back (an incomplete Z-stack) is saved like any output;
+        an error there is reported as a processor's."""
+        failures_before = len(self.pipeline.failures)
         outputs = self.pipeline.finish(self.context.event_queue)
+        for failure in self.pipeline.failures[failures_before:]:
+            self.context.report_error(
+                ErrorSource.PROCESSOR, failure.where, failure.exception, failure.traceback_text
+            )
         if not outputs:
             return
         self.context.counts.add(outputs=len(outputs))
@@ -95,7 +100,6 @@ class ProcessingWorker:
     def _run_ordered(self) -> None:
         """A pipeline with a parallel processor (``workers=N``): frames go through
         ``OrderedStages``; each is done (and handed on) when it leaves, in order."""
-        self._ordered = True
         # one WAKE on the queue at most: markers must not take the camera's slots
         wake_offered = threading.Event()
 
@@ -130,7 +134,7 @@ class ProcessingWorker:
         for done in finished:
             frame, failures_before = done.payload
             try:
-                self._hand_on(frame, done.items, done.error, failures_before)
+                self._hand_on(frame, done.items, done.error, failures_before, done.skipped)
             finally:
                 self.frames.done()
 
@@ -176,22 +180,17 @@ class ProcessingWorker:
             error = exc
         self._hand_on(frame, outputs, error, failures_before)
 
-    def _failed_on(self, axes: dict[str, Any], failures_before: int) -> bool:
-        """A processor raised on this image. One at a time, any failure since the frame
-        came is its own; with frames in pools at once, only those on its axes."""
-        since = self.pipeline.failures[failures_before:]
-        if not self._ordered:
-            return bool(since)
-        return any(f.axes == axes for f in since)
-
     def _hand_on(
         self,
         frame: Frame,
         outputs: list[ImageAndMetadata],
         error: BaseException | None,
         failures_before: int,
+        skipped: bool | None = None,
     ) -> None:
-        """A frame's outputs to saving and display, or its error reported."""
+        """A frame's outputs to saving and display, or its error reported. ``skipped``:
+        the ordered scheduler knows whether the error policy dropped this frame; one at
+        a time, any failure since the frame came is its own."""
         counts = self.context.counts
         axes = dict(frame.metadata.get("Axes") or {})
         if error is not None:
@@ -203,7 +202,9 @@ class ProcessingWorker:
             )
             self.stopped_on_error = stops
             return
-        if not outputs and self._failed_on(axes, failures_before):
+        if skipped is None:
+            skipped = len(self.pipeline.failures) > failures_before
+        if not outputs and skipped:
             counts.add(failed=1)  # skipped by the error policy
             self._not_saved(axes, "an image processor raised on it (on_error='skip')")
             return
@@ -211,7 +212,8 @@ class ProcessingWorker:
         if self.to_save is None:
             counts.add(unsaved=len(outputs))  # futures know: nothing is ever saved
         else:
-            if not any(md.get("Axes") == axes for _, md in outputs):
+            held = self.pipeline.holds(axes)  # e.g. a plane of a Z-stack not yet whole
+            if not held and not any(md.get("Axes") == axes for _, md in outputs):
                 self._not_saved(axes, _why_not_among(outputs))
             for image, metadata in outputs:
                 self.to_save.put((image, metadata, frame.acquired_ns))

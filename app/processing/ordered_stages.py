@@ -40,13 +40,20 @@ class Stage(Protocol):
         """Its outputs for one input (it applies the error policy itself)."""
 
 
+class Skipped(Exception):
+    """Raised by a stage's ``run`` for an item its error policy drops (the error is
+    recorded already): the frame goes on without it, marked ``skipped``."""
+
+
 @dataclass
 class Finished(Generic[P]):
-    """A frame that went through every stage: its outputs, or the error that stopped it."""
+    """A frame that went through every stage: its outputs, or the error that stopped it;
+    ``skipped`` when a stage's error policy dropped one of its items."""
 
     payload: P
     items: list[Item]
     error: BaseException | None = None
+    skipped: bool = False
 
 
 @dataclass
@@ -56,6 +63,7 @@ class _InFlight(Generic[P]):
     stage: int = 0
     pending: list[concurrent.futures.Future[list[Item]]] = field(default_factory=list)
     error: BaseException | None = None
+    skipped: bool = False
 
 
 class OrderedStages(Generic[P]):
@@ -122,7 +130,7 @@ class OrderedStages(Generic[P]):
         finished = []
         while self._frames and self._done(self._frames[0]):
             frame = self._frames.popleft()
-            finished.append(Finished(frame.payload, frame.items, frame.error))
+            finished.append(Finished(frame.payload, frame.items, frame.error, frame.skipped))
         return finished
 
     # ------------------------------------------------------------ inside
@@ -153,8 +161,14 @@ class OrderedStages(Generic[P]):
                 return True
             if not self._older_frames_passed(frame.stage, position):
                 return moved  # a serial stage keeps acquisition order
+            outputs: list[Item] = []
             try:
-                frame.items = [out for item in frame.items for out in stage.run(item)]
+                for item in frame.items:
+                    try:
+                        outputs.extend(stage.run(item))
+                    except Skipped:
+                        frame.skipped = True
+                frame.items = outputs
             except BaseException as exc:  # the error policy re-raised: the caller reports it
                 frame.error = exc
                 frame.items = []
@@ -169,7 +183,9 @@ class OrderedStages(Generic[P]):
         outputs: list[Item] = []
         for future in frame.pending:
             exc = future.exception()
-            if exc is not None:
+            if isinstance(exc, Skipped):
+                frame.skipped = True
+            elif exc is not None:
                 frame.error = frame.error or exc
             else:
                 outputs.extend(future.result())

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from app.processing.errors import ErrorPolicy
+from app.processing.ordered_stages import Skipped
 from app.processing.ownership import InputRefs, take_ownership
 from app.processing.parameters import ProcessorParameters, record_in
 from app.processing.signature import callable_arity, describe_callable
@@ -62,6 +63,11 @@ class Processor:
             raise ValueError(
                 f"workers must be a whole number of 1 or more (how many frames the "
                 f"processor may run on at once), not {self.workers!r}"
+            )
+        if self.workers > 1 and callable(getattr(self.fn, "finish", None)):
+            raise ValueError(
+                f"{describe_callable(self.fn)} holds frames back (it has finish(), as "
+                "@z_stack): it keeps state, so it runs on one frame at a time (workers=1)"
             )
         self.parameters = ProcessorParameters.of(self.fn)
         self.tunable = self.parameters if self.parameters else None
@@ -250,6 +256,15 @@ class ProcessorPipeline:
         """The processors as the ordered scheduler's stages (processing/ordered_stages.py)."""
         return [ProcessorStage(self, p, event_queue) for p in self.processors]
 
+    def holds(self, axes: dict[str, Any]) -> bool:
+        """Whether a processor holds the image of ``axes`` back, to hand it on later
+        (a processor object with a ``holds(axes)`` method, as ``@z_stack``)."""
+        for processor in self.processors:
+            holds = getattr(processor.fn, "holds", None)
+            if callable(holds) and holds(axes):
+                return True
+        return False
+
     def finish(self, event_queue: Any) -> list[ImageAndMetadata]:
         """What processors held back, once every frame went through: a processor object
         with a ``finish()`` method (``@z_stack``'s incomplete stacks) returns it there,
@@ -289,7 +304,11 @@ class ProcessorPipeline:
         return items
 
     def run_one(
-        self, processor: Processor, item: ImageAndMetadata, event_queue: Any
+        self,
+        processor: Processor,
+        item: ImageAndMetadata,
+        event_queue: Any,
+        skipped_raises: bool = False,
     ) -> list[ImageAndMetadata]:
         """``processor`` on one image, under the error policy (thread-safe: a parallel
         stage calls it from its pool)."""
@@ -321,6 +340,8 @@ class ProcessorPipeline:
                 processor.enabled = False
                 logger.warning("Disabled %s; frames now pass through it unprocessed", where)
                 return [item]
+            if skipped_raises:  # the ordered scheduler marks the frame it belongs to
+                raise Skipped(where) from exc
             return []
         if copied:
             processor.stats.record_copy()
@@ -350,4 +371,4 @@ class ProcessorStage:
         return self.processor.enabled
 
     def run(self, item: ImageAndMetadata) -> list[ImageAndMetadata]:
-        return self.pipeline.run_one(self.processor, item, self.event_queue)
+        return self.pipeline.run_one(self.processor, item, self.event_queue, skipped_raises=True)

@@ -78,6 +78,13 @@ class ZStack:
             outputs.extend(self._volume(self._open.pop(key)))
         return outputs
 
+    def holds(self, axes: dict[str, Any]) -> bool:
+        """Whether the plane of ``axes`` waits here for the rest of its stack."""
+        if self.axis not in axes:
+            return False
+        key = frozenset((name, value) for name, value in axes.items() if name != self.axis)
+        return axes[self.axis] in self._open.get(key, {})
+
     def finish(self) -> list[tuple[np.ndarray, dict[str, Any]]]:
         """The end of the acquisition: the incomplete stacks, handed on."""
         outputs: list[tuple[np.ndarray, dict[str, Any]]] = []
@@ -101,7 +108,12 @@ class ZStack:
             plane_metadata[INCOMPLETE_KEY] = note
         logger.warning("@z_stack %s: %s", self.fn.__name__, note)
         if self.incomplete == "process":
-            return self._volume(stack)
+            try:
+                return self._volume(stack)
+            except Exception as exc:  # the planes are kept, as acquired: nothing lost
+                logger.exception("@z_stack %s failed on an incomplete stack", self.fn.__name__)
+                for _, plane_metadata in stack.values():
+                    plane_metadata[INCOMPLETE_KEY] = f"{note}; processing it raised {exc!r}"
         volume, metadata = self._ordered(stack)
         return list(zip(volume, metadata, strict=True))
 
