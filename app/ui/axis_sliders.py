@@ -33,7 +33,9 @@ class AxisPlayer:
         self.button.setObjectName(f"play_{name}")
         self.button.setCheckable(True)
         self.button.setAutoRaise(True)
-        self.button.setToolTip(f"Play {name}: step through it, from the last back to the first")
+        self.button.setToolTip(
+            f"Play {name}: step forward through its values, and from the last start again"
+        )
         self.fps = QSpinBox(parent)
         self.fps.setObjectName(f"fps_{name}")
         self.fps.setRange(1, 60)

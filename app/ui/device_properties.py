@@ -319,7 +319,7 @@ class PropertyBrowser(QWidget):
         self.filter_edit.setClearButtonEnabled(True)
         self.type_combo = QComboBox()
         self.type_combo.setToolTip("Show the devices of one type")
-        self.show_read_only = QCheckBox("Read-only")
+        self.show_read_only = QCheckBox("Show read-only")
         self.show_read_only.setChecked(True)
         self.show_read_only.setToolTip("Show the properties the devices only report")
         self.refresh_button = QPushButton("Refresh")

@@ -87,7 +87,7 @@ class ProcessorsPanel(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(SOURCE, QHeaderView.ResizeMode.Interactive)
-        header.resizeSection(SOURCE, 100)
+        header.resizeSection(SOURCE, 72)  # the name matters more (the source: its tooltip)
         self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         header.setToolTip("ms: mean time per frame; p99: 99th percentile; Err: errors")
