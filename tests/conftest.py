@@ -52,3 +52,25 @@ def window(qtbot, core, tmp_path):
     win.show()
     yield win
     win.close()
+
+
+@pytest.fixture
+def acquire_in_memory(core):
+    """Run ``frames`` time points in memory through ``processors``; (acquisition, the
+    time points in the order their image-saved callbacks came)."""
+    from app import Acquisition, multi_d_acquisition_events
+
+    def run(processors, frames=30, **kwargs):
+        saved = []
+        with Acquisition(
+            core=core,
+            storage="ram",
+            show_display=False,
+            image_process_fn=processors,
+            image_saved_fn=lambda axes, dataset: saved.append(axes["time"]),
+            **kwargs,
+        ) as acq:
+            acq.acquire(multi_d_acquisition_events(num_time_points=frames))
+        return acq, saved
+
+    return run

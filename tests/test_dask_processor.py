@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from app import Acquisition, Processor, multi_d_acquisition_events, on_dask
+from app import Processor, on_dask
 from app.processing.dask_processor import DaskCluster
 
 
@@ -19,21 +19,7 @@ def threads_cluster():
     cluster.close()
 
 
-def _acquire(core, processor, frames, **kwargs):
-    saved = []
-    with Acquisition(
-        core=core,
-        storage="ram",
-        show_display=False,
-        image_process_fn=processor,
-        image_saved_fn=lambda axes, dataset: saved.append(axes["time"]),
-        **kwargs,
-    ) as acq:
-        acq.acquire(multi_d_acquisition_events(num_time_points=frames))
-    return acq, saved
-
-
-def test_frames_come_back_from_the_cluster_in_order(core, threads_cluster):
+def test_frames_come_back_from_the_cluster_in_order(acquire_in_memory, core, threads_cluster):
     def mark(image, metadata):
         time.sleep(0.02)
         image[0, 0] = metadata["Axes"]["time"]
@@ -41,33 +27,35 @@ def test_frames_come_back_from_the_cluster_in_order(core, threads_cluster):
         return image, metadata
 
     processor = Processor(on_dask(mark, cluster=threads_cluster), workers=4)
-    acq, saved = _acquire(core, processor, 16)
+    acq, saved = acquire_in_memory(processor, 16)
     assert saved == list(range(16))
     dataset = acq.get_dataset()
     assert [int(dataset.read_image(time=t)[0, 0]) for t in range(16)] == list(range(16))
     assert dataset.read_metadata(time=3)["ProcessedOnDask"] is True
 
 
-def test_a_slow_worker_is_reported_and_the_acquisition_ends(core, threads_cluster):
+def test_a_slow_worker_is_reported_and_the_acquisition_ends(
+    acquire_in_memory, core, threads_cluster
+):
     def stuck(image, metadata):
         time.sleep(1.5)
         return image, metadata
 
     processor = Processor(on_dask(stuck, cluster=threads_cluster, timeout_s=0.2), workers=2)
     started = time.monotonic()
-    acq, saved = _acquire(core, processor, 4, on_error="skip")
+    acq, saved = acquire_in_memory(processor, 4, on_error="skip")
     assert time.monotonic() - started < 10
     assert saved == []
     assert acq.counts.snapshot()["failed"] == 4
     assert any("no result from" in str(f.exception) for f in acq.errors)
 
 
-def test_the_users_own_error_comes_back_as_it_was(core, threads_cluster):
+def test_the_users_own_error_comes_back_as_it_was(acquire_in_memory, core, threads_cluster):
     def broken(image, metadata):
         raise ValueError("segmentation model not found")
 
     with pytest.raises(ValueError, match="segmentation model not found"):
-        _acquire(core, Processor(on_dask(broken, cluster=threads_cluster), workers=2), 3)
+        acquire_in_memory(Processor(on_dask(broken, cluster=threads_cluster), workers=2), 3)
 
 
 def test_a_processor_that_queues_events_stays_on_this_computer():
@@ -75,7 +63,7 @@ def test_a_processor_that_queues_events_stays_on_this_computer():
         on_dask(lambda image, metadata, event_queue: None, cluster=DaskCluster())
 
 
-def test_worker_processes_run_it(core):
+def test_worker_processes_run_it(acquire_in_memory, core):
     cluster = DaskCluster(local_workers=2, processes=True)
     try:
 
@@ -85,7 +73,7 @@ def test_worker_processes_run_it(core):
             metadata["WorkerPid"] = os.getpid()
             return image, metadata
 
-        acq, saved = _acquire(core, Processor(on_dask(where, cluster=cluster), workers=2), 4)
+        acq, saved = acquire_in_memory(Processor(on_dask(where, cluster=cluster), workers=2), 4)
     finally:
         cluster.close()
     import os
@@ -117,10 +105,12 @@ def test_the_windows_setting_names_the_scheduler(qtbot, core, tmp_path):
     assert shared_cluster().address is None  # a local cluster again
 
 
-def test_the_users_own_timeout_error_is_not_taken_for_a_slow_worker(core, threads_cluster):
+def test_the_users_own_timeout_error_is_not_taken_for_a_slow_worker(
+    acquire_in_memory, core, threads_cluster
+):
     def asks_a_stage(image, metadata):
         raise TimeoutError("the stage did not answer")
 
     processor = Processor(on_dask(asks_a_stage, cluster=threads_cluster, timeout_s=30), workers=2)
     with pytest.raises(TimeoutError, match="the stage did not answer"):
-        _acquire(core, processor, 2)
+        acquire_in_memory(processor, 2)

@@ -37,21 +37,7 @@ class Overlap:
                 self.running -= 1
 
 
-def _acquire(core, processors, frames=30, **kwargs):
-    saved = []
-    with Acquisition(
-        core=core,
-        storage="ram",
-        show_display=False,
-        image_process_fn=processors,
-        image_saved_fn=lambda axes, dataset: saved.append(axes["time"]),
-        **kwargs,
-    ) as acq:
-        acq.acquire(multi_d_acquisition_events(num_time_points=frames))
-    return acq, saved
-
-
-def test_frames_run_at_once_and_are_saved_in_acquisition_order(core):
+def test_frames_run_at_once_and_are_saved_in_acquisition_order(acquire_in_memory, core):
     heavy = Overlap()
     seen_by_serial = []
 
@@ -59,7 +45,7 @@ def test_frames_run_at_once_and_are_saved_in_acquisition_order(core):
         seen_by_serial.append(metadata["Axes"]["time"])
         return image, metadata
 
-    acq, saved = _acquire(core, [Processor(heavy, workers=4), running_total])
+    acq, saved = acquire_in_memory([Processor(heavy, workers=4), running_total])
     assert heavy.most > 1
     assert saved == list(range(30))
     assert seen_by_serial == list(range(30))
@@ -68,13 +54,15 @@ def test_frames_run_at_once_and_are_saved_in_acquisition_order(core):
     assert acq.counts.snapshot()["lost"] == 0
 
 
-def test_one_worker_is_the_serial_path(core):
+def test_one_worker_is_the_serial_path(acquire_in_memory, core):
     heavy = Overlap()
-    _, saved = _acquire(core, [Processor(heavy, workers=1)], frames=8)
+    _, saved = acquire_in_memory([Processor(heavy, workers=1)], frames=8)
     assert heavy.most == 1 and saved == list(range(8))
 
 
-def test_a_parallel_processor_that_raises_stops_the_acquisition_with_its_error(core):
+def test_a_parallel_processor_that_raises_stops_the_acquisition_with_its_error(
+    acquire_in_memory, core
+):
     def fails_on_five(image, metadata):
         time.sleep(0.005 * random.random())
         if metadata["Axes"]["time"] == 5:
@@ -82,17 +70,17 @@ def test_a_parallel_processor_that_raises_stops_the_acquisition_with_its_error(c
         return image, metadata
 
     with pytest.raises(ValueError, match="bad frame 5"):
-        _acquire(core, [Processor(fails_on_five, workers=3)], frames=20)
+        acquire_in_memory([Processor(fails_on_five, workers=3)], frames=20)
 
 
-def test_skip_policy_in_a_pool_loses_only_the_failing_frame(core):
+def test_skip_policy_in_a_pool_loses_only_the_failing_frame(acquire_in_memory, core):
     def fails_on_odd(image, metadata):
         time.sleep(0.004 * random.random())
         if metadata["Axes"]["time"] % 2:
             raise ValueError("odd")
         return image, metadata
 
-    acq, saved = _acquire(core, [Processor(fails_on_odd, workers=3)], frames=12, on_error="skip")
+    acq, saved = acquire_in_memory([Processor(fails_on_odd, workers=3)], frames=12, on_error="skip")
     assert saved == [0, 2, 4, 6, 8, 10]
     assert acq.counts.snapshot()["failed"] == 6
 
@@ -162,7 +150,9 @@ def test_replaying_a_dataset_keeps_order_with_a_parallel_processor(core, tmp_pat
     )
 
 
-def test_skipping_is_counted_per_frame_when_an_earlier_processor_renamed_it(core):
+def test_skipping_is_counted_per_frame_when_an_earlier_processor_renamed_it(
+    acquire_in_memory, core
+):
     """The failure's axes are the renamed ones: the frame is still the one skipped."""
 
     def rename(image, metadata):
@@ -172,6 +162,6 @@ def test_skipping_is_counted_per_frame_when_an_earlier_processor_renamed_it(core
     def boom(image, metadata):
         raise ValueError("boom")
 
-    acq, saved = _acquire(core, [rename, Processor(boom, workers=2)], frames=4, on_error="skip")
+    acq, saved = acquire_in_memory([rename, Processor(boom, workers=2)], frames=4, on_error="skip")
     counts = acq.counts.snapshot()
     assert saved == [] and counts["failed"] == 4 and counts["dropped_by_processors"] == 0
