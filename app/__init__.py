@@ -13,6 +13,9 @@ from app.acquisition import (
     ImageNotSavedError,
     InvalidEventError,
     MilestoneUnreachableError,
+    TileLayout,
+    TilingError,
+    XYTiledAcquisition,
     multi_d_acquisition_events,
 )
 from app.microscope import (
@@ -64,6 +67,9 @@ __all__ = [
     "RAMDataset",
     "SimulatedCameraSettings",
     "StorageFullError",
+    "TileLayout",
+    "TilingError",
+    "XYTiledAcquisition",
     "current_core",
     "data_folder",
     "load_microscope",

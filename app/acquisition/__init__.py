@@ -10,6 +10,8 @@ from app.acquisition.futures import (
 )
 from app.acquisition.multi_d import multi_d_acquisition_events
 from app.acquisition.notifications import AcqNotification
+from app.acquisition.tiled_acquisition import XYTiledAcquisition
+from app.acquisition.tiles import TileLayout, TilingError
 
 __all__ = [
     "AcqAlreadyCompleteException",
@@ -20,5 +22,8 @@ __all__ = [
     "ImageNotSavedError",
     "InvalidEventError",
     "MilestoneUnreachableError",
+    "TileLayout",
+    "TilingError",
+    "XYTiledAcquisition",
     "multi_d_acquisition_events",
 ]

@@ -213,7 +213,9 @@ class Acquisition:
         checker = HardwareEventChecker(core)
         rewriting = pre_hardware_hook_fn is not None or event_generation_hook_fn is not None
         self._flow = AcquisitionFlow(
-            check=None if rewriting else checker, on_discard=self._events_discarded
+            check=None if rewriting else checker,
+            on_discard=self._events_discarded,
+            place=self._event_placement(),
         )
         self.event_queue = EventQueue(self._flow)
         context = WorkerContext(
@@ -265,6 +267,11 @@ class Acquisition:
 
         # 3. Start.
         self._start(threads or PythonThreads())
+
+    def _event_placement(self) -> Callable[[dict[str, Any]], dict[str, Any]] | None:
+        """What completes each event before it is checked (a tiled acquisition places
+        tiles on the stage); None here."""
+        return None
 
     def _make_notifications(
         self, listener: BoundedCall | None, debug: bool

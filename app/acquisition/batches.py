@@ -25,6 +25,8 @@ from app.acquisition.events import iter_events, normalize_event
 
 Event = dict[str, Any]
 EventCheck = Callable[[Event], None]
+#: a raw event (as the user gave it) to a checked event dict; raises if it is invalid
+EventPreparer = Callable[[Any], Event]
 
 #: how far ahead of the engine a generator is read
 READ_AHEAD = 16
@@ -54,12 +56,12 @@ class EventBatch:
         events: list[Event] | None = None,
         *,
         source: Iterator[Any] | None = None,
-        check: EventCheck | None = None,
+        prepare: EventPreparer = normalize_event,
         ends_acquisition: bool = False,
     ) -> None:
         self._events: deque[Event] = deque(events or ())
         self._source = iter_events(source) if source is not None else None
-        self._check = check
+        self._prepare = prepare
         self.ends_acquisition = ends_acquisition
         self.exhausted = source is None
         self.on_pull: Callable[[Event], None] | None = None
@@ -109,9 +111,7 @@ class EventBatch:
             self._exhaust(None)
             return None
         try:
-            event = normalize_event(item)
-            if self._check is not None:
-                self._check(event)
+            event = self._prepare(item)
         except Exception as exc:
             self.error = exc
             self._exhaust(None)

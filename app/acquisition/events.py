@@ -24,6 +24,7 @@ not minutes later on the engine thread.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from numbers import Integral, Real
 from typing import Any
@@ -74,6 +75,7 @@ def normalize_event(event: Any) -> dict[str, Any]:
             "An acquisition event must be a dict (or a useq.MDAEvent), "
             f"got {type(event).__name__}: {event!r}"
         )
+    event = _axes_from_top_level_tile_keys(event)
     unknown = set(event) - EVENT_KEYS
     if unknown:
         raise _fail(event, f"unknown key(s) {sorted(unknown)}; valid keys are {sorted(EVENT_KEYS)}")
@@ -142,6 +144,27 @@ def normalize_event(event: Any) -> dict[str, Any]:
             raise _fail(event, "'tags' must be a dict with str keys")
         out["tags"] = dict(tags)
     return out
+
+
+def _axes_from_top_level_tile_keys(event: Mapping[str, Any]) -> Mapping[str, Any]:
+    """pycro-manager's older tile keys, ``row`` and ``col`` beside ``axes``, become the
+    ``row`` and ``column`` axes, with its deprecation warning."""
+    if "row" not in event and "col" not in event:
+        return event
+    warnings.warn(
+        "'row' and 'col' as top-level event keys are deprecated (as in pycro-manager): "
+        "put 'row' and 'column' in the event's 'axes'",
+        DeprecationWarning,
+        stacklevel=4,
+    )
+    moved = {k: v for k, v in event.items() if k not in ("row", "col")}
+    axes = dict(event.get("axes") or {})
+    if "row" in event:
+        axes["row"] = event["row"]
+    if "col" in event:
+        axes["column"] = event["col"]
+    moved["axes"] = axes
+    return moved
 
 
 def iter_events(events: Any) -> Iterator[Any]:

@@ -39,14 +39,19 @@ class AcquisitionFlow:
     """Thread-safe state shared by the caller, the engine and the worker threads.
 
     ``check`` (optional) validates each event against the hardware when it is
-    submitted. ``on_discard(events, why)`` is told about events that will never run
+    submitted; ``place`` (optional) completes it first (a tile's stage position from
+    its row and column). ``on_discard(events, why)`` is told about events that will never run
     (aborted, or queued after the end marker), so that nobody waits for them.
     """
 
     def __init__(
-        self, check: EventCheck | None = None, on_discard: DiscardListener | None = None
+        self,
+        check: EventCheck | None = None,
+        on_discard: DiscardListener | None = None,
+        place: Callable[[Event], Event] | None = None,
     ) -> None:
         self._check = check
+        self._place = place
         self._on_discard = on_discard
         self._cond = threading.Condition()
         self._pending: deque[Any] = deque()  # EventBatch and _END markers
@@ -72,7 +77,7 @@ class AcquisitionFlow:
         ``InvalidEventError`` if one event is invalid, or if there is none.
         """
         if is_lazy(events):
-            return EventBatch(source=events, check=self._check)
+            return EventBatch(source=events, prepare=self.prepare_event)
         batch: list[Event] = []
         after_end: list[Event] = []  # would never run: reported, not queued
         ends = False
@@ -80,10 +85,7 @@ class AcquisitionFlow:
             if event is None:
                 ends = True
                 continue
-            normalized = normalize_event(event)
-            if self._check is not None:
-                self._check(normalized)
-            (after_end if ends else batch).append(normalized)
+            (after_end if ends else batch).append(self.prepare_event(event))
         if not batch and not ends:
             raise InvalidEventError(
                 f"No acquisition events in {events!r}: give an event dict with 'axes', "
@@ -91,6 +93,16 @@ class AcquisitionFlow:
             )
         self._discard(after_end, "they came after None (the end of the acquisition)")
         return EventBatch(batch, ends_acquisition=ends)
+
+    def prepare_event(self, event: Any) -> Event:
+        """One event as the user gave it, normalized, placed and checked (raises
+        ``InvalidEventError`` if it is invalid)."""
+        normalized = normalize_event(event)
+        if self._place is not None:
+            normalized = self._place(normalized)
+        if self._check is not None:
+            self._check(normalized)
+        return normalized
 
     def enqueue(self, batch: EventBatch) -> None:
         """Queue a prepared batch for the engine (dropped, and reported, if it is over)."""

@@ -139,6 +139,13 @@ class _TiffFile:
         self._previous_next_ifd_field = ifd_offset + 2 + _NUM_ENTRIES * 12
         return pixels_at, metadata_at
 
+    def overwrite(self, offset: int, data: bytes | memoryview) -> None:
+        """Write ``data`` over bytes already in the file, and go back to its end."""
+        self.file.seek(offset)
+        self.file.write(data)
+        self.file.seek(self.position)
+        self.file.flush()
+
     def _link_previous_ifd(self, ifd_offset: int) -> None:
         if self._previous_next_ifd_field is None:
             return  # the header already points at the first IFD
@@ -238,6 +245,31 @@ class NDTiffWriter:
         self.images_written += 1
         self.bytes_written += image.nbytes
         return entry
+
+    def overwrite_rows(self, entry: NDTiffIndexEntry, image: np.ndarray, y0: int, y1: int) -> None:
+        """Write rows ``y0..y1`` of ``image`` over the pixels of an image already
+        written (same shape and type), in place: a pyramid's downsampled tiles are
+        refined as the tiles they show arrive, without a new copy each time."""
+        if image.shape != (entry.image_height, entry.image_width):
+            raise ValueError(f"shape {image.shape} is not the stored image's")
+        row_bytes = entry.image_width * image.itemsize
+        data = np.ascontiguousarray(image[y0:y1]).data.cast("B")
+        offset = entry.pix_offset + y0 * row_bytes
+        if self._tiff is not None and self._tiff.path.name == entry.filename:
+            self._tiff.overwrite(offset, data)
+            return
+        with open(self.path / entry.filename, "r+b") as file:  # an earlier file of the dataset
+            file.seek(offset)
+            file.write(data)
+
+    def read_pixels(self, entry: NDTiffIndexEntry) -> np.ndarray:
+        """The pixels of an image this writer wrote, read back from its file."""
+        dtype = np.uint8 if entry.pixel_type == NDTiffIndexEntry.EIGHT_BIT else np.uint16
+        count = entry.image_width * entry.image_height
+        pixels = np.fromfile(
+            self.path / entry.filename, dtype=dtype, count=count, offset=entry.pix_offset
+        )
+        return pixels.reshape(entry.image_height, entry.image_width)
 
     def close(self) -> None:
         if self._tiff is not None:

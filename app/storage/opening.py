@@ -14,6 +14,7 @@ from app.storage.ndtiff_datasets import SavedNDTiffDataset
 from app.storage.ome_zarr_sink import OMEZarrDataset, is_ome_zarr
 from app.storage.sink import ReadableDataset
 from app.storage.tiff_dataset import TiffDataset
+from app.storage.tiled_dataset import TiledDataset, is_tiled_dataset
 
 TIFF_SUFFIXES = (".tif", ".tiff", ".tf2", ".tf8", ".btf")
 
@@ -23,8 +24,9 @@ def open_dataset(path: str | os.PathLike[str]) -> ReadableDataset:
     TIFF file, for reading.
 
     NDTiff v3 datasets (what Scopeflow and Micro-Manager 2 write) open as a
-    ``SavedNDTiffDataset``, whose channel names are known; older versions and
-    multi-resolution ones as ndtiff opens them. The ndtiff package prints progress to
+    ``SavedNDTiffDataset``, whose channel names are known; a tiled map (a
+    multi-resolution pyramid, as ``XYTiledAcquisition`` and pycro-manager write it) as a
+    ``TiledDataset``; older versions as ndtiff opens them. The ndtiff package prints progress to
     stdout while opening; that is swallowed here so a headless script's output stays
     the user's own.
 
@@ -53,6 +55,8 @@ def open_dataset(path: str | os.PathLike[str]) -> ReadableDataset:
             f"{folder} is not an NDTiff dataset (no NDTiff.index): "
             "a dataset in which no image was saved cannot be opened"
         )
+    if is_tiled_dataset(folder):
+        return TiledDataset.open(folder)
     with contextlib.redirect_stdout(io.StringIO()):
         if (folder / "NDTiff.index").is_file():
             return SavedNDTiffDataset(str(folder))
