@@ -135,15 +135,24 @@ class TiledDataset:
                    position: Any = None, row: Any = None, column: Any = None,
                    resolution_level: int = 0, **others: Any) -> np.ndarray:  # fmt: skip
         axes = given_axes(channel, z, time, position, row, column, others)
-        image: np.ndarray = self.res_levels[resolution_level].read_image(**axes)
+        image: np.ndarray = self._level(resolution_level).read_image(**axes)
         return image
 
     def read_metadata(self, channel: Any = None, z: Any = None, time: Any = None,
                       position: Any = None, row: Any = None, column: Any = None,
                       resolution_level: int = 0, **others: Any) -> dict[str, Any]:  # fmt: skip
         axes = given_axes(channel, z, time, position, row, column, others)
-        metadata: dict[str, Any] = self.res_levels[resolution_level].read_metadata(**axes)
+        metadata: dict[str, Any] = self._level(resolution_level).read_metadata(**axes)
         return metadata
+
+    def _level(self, level: int) -> NDTiffDataset:
+        dataset = self.res_levels.get(level)
+        if dataset is None:
+            raise KeyError(
+                f"this map has no resolution level {level} (it has {sorted(self.res_levels)}): "
+                "a map gets its downsampled levels as it grows past one tile"
+            )
+        return dataset
 
     def get_channel_names(self) -> list[str]:
         return list(self.res_levels[0].get_channel_names())
