@@ -235,7 +235,17 @@ def test_get_viewer_is_none_headless(directory):
     assert acq.get_viewer() is None
 
 
-@pytest.mark.parametrize("key", ["row", "col", "slm_pattern", "stage"])
+@pytest.mark.parametrize("key", ["slm_pattern", "stage"])
 def test_keys_scopeflow_does_not_take_are_named(directory, key):
     with Acquisition(directory, "acq") as acq, pytest.raises(InvalidEventError, match="valid keys"):
         acq.acquire({"axes": {"time": 0}, key: 1})
+
+
+def test_old_top_level_row_and_col_keys_become_axes_with_a_warning(directory):
+    """As in pycro-manager: deprecated, moved into the event's axes."""
+    with (
+        Acquisition(directory, "acq") as acq,
+        pytest.warns(DeprecationWarning, match="'row' and 'col'"),
+    ):
+        acq.acquire({"axes": {"time": 0}, "row": 1, "col": 2})
+    assert acq.get_dataset().has_image(time=0, row=1, column=2)
