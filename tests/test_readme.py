@@ -31,7 +31,7 @@ def registry():
 
 
 def test_every_example_is_run_here():
-    assert len(BLOCKS) == 7
+    assert len(BLOCKS) == 8
 
 
 def test_console_processor_example(registry):
@@ -115,3 +115,17 @@ def test_dask_example(core, capsys):
     assert len(dataset.get_image_coordinates_list()) == 8
     assert 0 <= dataset.read_metadata(time=7)["Foreground"] <= 1
     assert capsys.readouterr().out.strip()
+
+
+def test_tiles_example(core, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    exec(_block("from app import XYTiledAcquisition"), {})
+    levels, *shapes = capsys.readouterr().out.split(" (")
+    height, width = core.getImageHeight(), core.getImageWidth()
+    step_y, step_x = height - 10, width - 20
+    assert int(levels) == 3  # 4 columns: two downsampled levels
+    assert shapes[0] == f"{height}, {width})"
+    assert shapes[1] == f"{3 * step_y}, {4 * step_x})"
+    assert shapes[2].strip() == f"{step_y}, {step_x})"
+    reopened = open_dataset(next((tmp_path / "data").iterdir()))
+    assert sorted(reopened.tiles(0, {})) == [(r, c) for r in range(3) for c in range(4)]
