@@ -52,7 +52,7 @@ def test_every_level_is_the_level_below_averaged(tmp_path, order):
     positions = [(r, c) for r in rows for c in columns]
     if order == "shuffled":
         np.random.default_rng(1).shuffle(positions)
-    sink = TiledNDTiffSink(
+    sink = TiledNDTiffSink.create(
         tmp_path, "map", {"Width": WIDTH, "Height": HEIGHT}, (OVERLAP_X, OVERLAP_Y)
     )
     for row, column in positions:
@@ -75,7 +75,7 @@ def test_levels_read_while_written_are_current(tmp_path):
     """A downsampled tile is rewritten in place as tiles arrive: what a reader gets
     after each tile is the level as it is then (no stale buffered bytes)."""
     image = sample(2, 2, seed=3)
-    sink = TiledNDTiffSink(
+    sink = TiledNDTiffSink.create(
         tmp_path, "live", {"Width": WIDTH, "Height": HEIGHT}, (OVERLAP_X, OVERLAP_Y)
     )
     sink.put({"row": 0, "column": 0}, tile_of(image, 0, 0, 0, 0), {})
@@ -92,7 +92,7 @@ def test_levels_read_while_written_are_current(tmp_path):
 
 
 def test_tiles_of_another_size_or_without_a_place_are_refused(tmp_path):
-    sink = TiledNDTiffSink(tmp_path, "bad", {}, (OVERLAP_X, OVERLAP_Y))
+    sink = TiledNDTiffSink.create(tmp_path, "bad", {}, (OVERLAP_X, OVERLAP_Y))
     with pytest.raises(UnsupportedImageError, match="'row' and 'column' axes"):
         sink.put({"time": 0}, np.zeros((HEIGHT, WIDTH), np.uint16), {})
     sink.put({"row": 0, "column": 0}, np.zeros((HEIGHT, WIDTH), np.uint16), {})
@@ -104,7 +104,7 @@ def test_tiles_of_another_size_or_without_a_place_are_refused(tmp_path):
 
 def test_eight_bit_tiles(tmp_path):
     image = sample(2, 3, seed=5) % 256
-    sink = TiledNDTiffSink(tmp_path, "bytes", {}, (OVERLAP_X, OVERLAP_Y))
+    sink = TiledNDTiffSink.create(tmp_path, "bytes", {}, (OVERLAP_X, OVERLAP_Y))
     for row in range(2):
         for column in range(3):
             tile = tile_of(image, row, column, 0, 0).astype(np.uint8)
@@ -117,3 +117,30 @@ def test_eight_bit_tiles(tmp_path):
     assert np.array_equal(
         level1[: expected.shape[0], : expected.shape[1]], expected[:STEP_Y, :STEP_X]
     )
+
+
+def test_a_map_gone_on_with_is_the_map_written_at_once(tmp_path):
+    """Explore reopens a map and adds tiles: the saved tiles stay and feed the levels,
+    the new ones go to new files, and the result is the map one run would write."""
+    rows, columns = range(0, 4), range(-1, 3)
+    image = sample(len(rows), len(columns), seed=7)
+    positions = [(r, c) for r in rows for c in columns]
+    summary = {"Width": WIDTH, "Height": HEIGHT, "BitDepth": 16}
+    sink = TiledNDTiffSink.create(tmp_path, "explore", summary, (OVERLAP_X, OVERLAP_Y))
+    for row, column in positions[:3]:  # one row only: a map of one level less
+        sink.put({"z": 0, "row": row, "column": column}, tile_of(image, row, column, 0, -1), {})
+    sink.finish()
+    for chunk in (positions[3:9], positions[9:]):  # reopened twice
+        sink = TiledNDTiffSink.resume(sink.path)
+        assert len(sink.dataset.tiles(0, {"z": 0})) == positions.index(chunk[0])
+        for row, column in chunk:
+            sink.put({"z": 0, "row": row, "column": column}, tile_of(image, row, column, 0, -1), {})
+        sink.finish()
+    reopened = TiledDataset.open(sink.path)
+    assert sorted(reopened.tiles(0, {"z": 0})) == sorted(positions)
+    for level, (expected, y0, x0) in enumerate(expected_levels(image, 2, 0, -1)):
+        region = reopened.read_region(
+            level, {"z": 0}, y0, y0 + expected.shape[0], x0, x0 + expected.shape[1]
+        )
+        assert np.array_equal(region, expected), f"level {level}"
+    assert len(list((sink.path / "Full resolution").glob("*.tif"))) == 3

@@ -31,7 +31,9 @@ class XYTiledAcquisition(Acquisition):
     stage and a calibrated pixel size; without one the error says which.
 
     ``layout`` (a ``TileLayout``) converts between tiles, stitched pixels and stage
-    positions.
+    positions. Scopeflow adds the keyword ``layout=``: a grid to use instead of one
+    starting where the stage is (going on with a saved map, whose tiles must keep
+    their places); ``summary_extra=``: entries added to the map's summary metadata.
     """
 
     def __init__(
@@ -50,9 +52,19 @@ class XYTiledAcquisition(Acquisition):
         timeout: Any = None,
         port: Any = None,
         debug: bool = False,
+        *,
+        layout: TileLayout | None = None,
+        summary_extra: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         self.tile_overlap = parse_overlap(tile_overlap)
+        if layout is not None and (layout.overlap_x, layout.overlap_y) != self.tile_overlap:
+            raise ValueError(
+                f"tile_overlap {self.tile_overlap} is not the layout's "
+                f"({layout.overlap_x}, {layout.overlap_y})"
+            )
+        self._given_layout = layout
+        self._summary_extra = dict(summary_extra or {})
         if max_multi_res_index is not None and (
             not isinstance(max_multi_res_index, int) or max_multi_res_index < 0
         ):
@@ -94,12 +106,16 @@ class XYTiledAcquisition(Acquisition):
         ram_limit_gb: float | None,
     ) -> ImageSink:
         # the grid is fixed now: tile (0, 0) where the stage is as the acquisition starts
-        self.layout = TileLayout.from_core(self.core, self.tile_overlap)
+        self.layout = self._given_layout or TileLayout.from_core(self.core, self.tile_overlap)
         if isinstance(storage, ImageSink):
             return storage
         assert directory is not None  # checked in __init__
-        summary = {**self._summary_metadata(), **self.layout.summary_metadata()}
-        return TiledNDTiffSink(
+        summary = {
+            **self._summary_metadata(),
+            **self.layout.summary_metadata(),
+            **self._summary_extra,
+        }
+        return TiledNDTiffSink.create(
             directory, name, summary, self.tile_overlap, self.max_multi_res_index
         )
 

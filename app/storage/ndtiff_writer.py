@@ -194,14 +194,23 @@ class NDTiffWriter:
     told about it at once.
     """
 
-    def __init__(self, path: str | os.PathLike[str], summary_metadata: dict[str, Any], prefix: str):
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        summary_metadata: dict[str, Any],
+        prefix: str,
+        append: bool = False,
+    ):
+        """``append``: add images to a dataset already in ``path`` (in new files of
+        its own; the index grows), as going on with a map that was reopened."""
         self.path = Path(path)
         self.path.mkdir(parents=True, exist_ok=True)
         self._prefix = prefix
         self._summary_json = json.dumps(summary_metadata, default=json_default).encode()
         self._tiff: _TiffFile | None = None
-        self._file_count = 0
-        self._index = open(self.path / "NDTiff.index", "wb")  # noqa: SIM115
+        self._file_count = len(list(self.path.glob("*.tif"))) if append else 0
+        index_path = self.path / "NDTiff.index"
+        self._index = open(index_path, "ab" if append else "wb")  # noqa: SIM115
         self.images_written = 0
         self.bytes_written = 0
 
@@ -210,10 +219,13 @@ class NDTiffWriter:
             return self._tiff
         if self._tiff is not None:
             self._tiff.close()
-        suffix = "" if self._file_count == 0 else f"_{self._file_count}"
-        self._tiff = _TiffFile(
-            self.path / f"{self._prefix}_NDTiffStack{suffix}.tif", self._summary_json
-        )
+        while True:  # never over an existing file (a dataset gone on with)
+            suffix = "" if self._file_count == 0 else f"_{self._file_count}"
+            name = self.path / f"{self._prefix}_NDTiffStack{suffix}.tif"
+            if not name.exists():
+                break
+            self._file_count += 1
+        self._tiff = _TiffFile(name, self._summary_json)
         self._file_count += 1
         return self._tiff
 

@@ -136,6 +136,14 @@ class PyramidBuilder:
         self._columns: tuple[int, int] | None = None
         self._planes: list[PlaneKey] = []
 
+    def know(self, plane: PlaneKey, row: int, column: int) -> None:
+        """A tile saved before (a map gone on with): its place counts, nothing is
+        recomputed."""
+        if plane not in self._planes:
+            self._planes.append(plane)
+        self._rows = _widened(self._rows, row)
+        self._columns = _widened(self._columns, column)
+
     def add_tile(self, plane: PlaneKey, row: int, column: int) -> None:
         """Update every level for a full-resolution tile just stored."""
         if plane not in self._planes:
@@ -147,15 +155,8 @@ class PyramidBuilder:
             region = self._update(level, plane, region)
 
     def _grow(self, row: int, column: int) -> None:
-        rows = (
-            (row, row) if self._rows is None else (min(self._rows[0], row), max(self._rows[1], row))
-        )
-        columns = (
-            (column, column)
-            if self._columns is None
-            else (min(self._columns[0], column), max(self._columns[1], column))
-        )
-        self._rows, self._columns = rows, columns
+        self._rows = rows = _widened(self._rows, row)
+        self._columns = columns = _widened(self._columns, column)
         wanted = levels_for_span(rows[1] - rows[0] + 1, columns[1] - columns[0] + 1)
         if self._max_level is not None:
             wanted = min(wanted, self._max_level)
@@ -197,3 +198,7 @@ class PyramidBuilder:
                 y0 - region.y0 : y1 - region.y0, x0 - region.x0 : x1 - region.x0
             ]
             self._store.write_rows(level, plane, row, column, tile, y0 - top, y1 - top)
+
+
+def _widened(span: tuple[int, int] | None, value: int) -> tuple[int, int]:
+    return (value, value) if span is None else (min(span[0], value), max(span[1], value))

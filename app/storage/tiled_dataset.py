@@ -34,6 +34,16 @@ def level_folder(level: int) -> str:
     return FULL_RESOLUTION if level == 0 else f"Downsampled_x{2**level}"
 
 
+def level_of_folder(name: str) -> int | None:
+    """The pyramid level a folder holds (None: not a level's folder)."""
+    if name == FULL_RESOLUTION:
+        return 0
+    factor = name.removeprefix("Downsampled_x")
+    if factor != name and factor.isdigit() and int(factor) > 1:
+        return int(factor).bit_length() - 1
+    return None
+
+
 def is_tiled_dataset(path: str | Path) -> bool:
     return (Path(path) / FULL_RESOLUTION).is_dir()
 
@@ -69,11 +79,9 @@ class TiledDataset:
         levels: dict[int, NDTiffDataset] = {}
         with contextlib.redirect_stdout(io.StringIO()):  # ndtiff prints its progress
             for folder in root.iterdir():
-                if folder.name == FULL_RESOLUTION:
-                    levels[0] = SavedNDTiffDataset(str(folder))
-                elif folder.name.startswith("Downsampled_x") and folder.is_dir():
-                    factor = int(folder.name.removeprefix("Downsampled_x"))
-                    levels[factor.bit_length() - 1] = SavedNDTiffDataset(str(folder))
+                level = level_of_folder(folder.name)
+                if level is not None and (folder / "NDTiff.index").is_file():
+                    levels[level] = SavedNDTiffDataset(str(folder))
         if 0 not in levels:
             raise FileNotFoundError(f"{root} has no '{FULL_RESOLUTION}' folder: not a tiled map")
         full = levels[0]

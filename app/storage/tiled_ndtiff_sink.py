@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from ndtiff.ndtiff_index import NDTiffIndexEntry
+from ndtiff.ndtiff_index import NDTiffIndexEntry, read_ndtiff_index
 
 from app.storage.axes import given_axes
 from app.storage.ndtiff_datasets import LiveNDTiffDataset
@@ -27,7 +27,7 @@ from app.storage.ndtiff_writer import (
     unique_dataset_dir,
 )
 from app.storage.tile_pyramid import PlaneKey, PyramidBuilder, plane_key
-from app.storage.tiled_dataset import COLUMN, ROW, TiledDataset, level_folder
+from app.storage.tiled_dataset import COLUMN, ROW, TiledDataset, level_folder, level_of_folder
 
 CACHE_BYTES = 128 * 1024**2
 
@@ -59,6 +59,21 @@ class _TileCache:
             self._bytes -= dropped.nbytes
 
 
+def _entry_with_key(key: frozenset[tuple[str, Any]], read: NDTiffIndexEntry) -> NDTiffIndexEntry:
+    """An index entry as read from a file, with its axes (ndtiff 3.1's reader leaves
+    them out of the entry, which its own live datasets then cannot take)."""
+    return NDTiffIndexEntry(
+        key,
+        read.pixel_type,
+        read.pix_offset,
+        read.image_width,
+        read.image_height,
+        read.metadata_offset,
+        read.metadata_length,
+        read.filename,
+    )
+
+
 class _LiveLevel(LiveNDTiffDataset):
     """A downsampled level while it is written. Its tiles change in place, so their
     pixels are read from the file each time: ndtiff's reader reads through a buffer,
@@ -85,51 +100,107 @@ class _LiveLevel(LiveNDTiffDataset):
 
 
 class TiledNDTiffSink:
-    """Saves tiles to a new ``directory/name_N`` multi-resolution NDTiff dataset (an
-    ``ImageSink``). ``overlap`` is ``(x, y)`` pixels; ``max_level`` caps the number of
-    downsampled levels (None: as many as the map's size needs)."""
+    """Saves tiles to a multi-resolution NDTiff dataset (an ``ImageSink``): a new one
+    (``create``) or one saved before, to go on with (``resume``). ``overlap`` is
+    ``(x, y)`` pixels; ``max_level`` caps the number of downsampled levels (None: as
+    many as the map's size needs)."""
 
     description = "the tiled NDTiff writer"
     stores_images = True
 
     def __init__(
         self,
+        path: Path,
+        summary: dict[str, Any],
+        max_level: int | None = None,
+        cache_bytes: int = CACHE_BYTES,
+        resume: bool = False,
+    ) -> None:
+        if max_level is not None and max_level < 0:
+            raise ValueError(f"max_multi_res_index must be 0 or more, got {max_level}")
+        self._path = path
+        self._summary = summary
+        self._overlap = (int(summary["GridPixelOverlapX"]), int(summary["GridPixelOverlapY"]))
+        self._max_level = max_level
+        self._writers: dict[int, NDTiffWriter] = {}
+        self._entries: dict[int, dict[tuple[PlaneKey, int, int], NDTiffIndexEntry]] = {0: {}}
+        self._plane_axes: dict[PlaneKey, dict[str, Any]] = {}
+        self._live: dict[int, LiveNDTiffDataset | _LiveLevel] = {}
+        self._levels: dict[int, _LiveLevel] = {}  # the downsampled ones
+        full = path / level_folder(0)
+        self._writers[0] = NDTiffWriter(full, summary, path.name, append=resume)
+        self._live[0] = LiveNDTiffDataset(str(full), summary, path.name)
+        self._dataset = TiledDataset(path, summary, {0: self._live[0]})
+        self._cache = _TileCache(cache_bytes)
+        self._builder: PyramidBuilder | None = None
+        self._image_shape: tuple[int, int] | None = None
+        self._bit_depth: int | None = summary.get("BitDepth")
+        self._finished = False
+        self.images_written = 0
+        self.bytes_written = 0
+        if resume:
+            self._take_saved_tiles()
+
+    @classmethod
+    def create(
+        cls,
         directory: str | os.PathLike[str],
         name: str,
         summary_metadata: dict[str, Any],
         overlap: tuple[int, int],
         max_level: int | None = None,
         cache_bytes: int = CACHE_BYTES,
-    ) -> None:
-        if max_level is not None and max_level < 0:
-            raise ValueError(f"max_multi_res_index must be 0 or more, got {max_level}")
-        self._path: Path = unique_dataset_dir(directory, name)
-        self._name = name
-        self._summary = {
+    ) -> TiledNDTiffSink:
+        """A new map in ``directory/name_N``."""
+        path = unique_dataset_dir(directory, name)
+        summary = {
             **summary_metadata,
-            "Prefix": self._path.name,
+            "Prefix": path.name,
             "Directory": str(directory),
             "GridPixelOverlapX": overlap[0],
             "GridPixelOverlapY": overlap[1],
         }
-        self._overlap = overlap
-        self._max_level = max_level
-        full = self._path / level_folder(0)
-        self._writers: dict[int, NDTiffWriter] = {0: NDTiffWriter(full, self._summary, name)}
-        self._entries: dict[int, dict[tuple[PlaneKey, int, int], NDTiffIndexEntry]] = {0: {}}
-        self._plane_axes: dict[PlaneKey, dict[str, Any]] = {}
-        self._live: dict[int, LiveNDTiffDataset | _LiveLevel] = {
-            0: LiveNDTiffDataset(str(full), self._summary, self._path.name)
-        }
-        self._levels: dict[int, _LiveLevel] = {}  # the downsampled ones
-        self._dataset = TiledDataset(self._path, self._summary, dict(self._live))
-        self._cache = _TileCache(cache_bytes)
-        self._builder: PyramidBuilder | None = None
-        self._image_shape: tuple[int, int] | None = None
-        self._bit_depth: int | None = None
-        self._finished = False
-        self.images_written = 0
-        self.bytes_written = 0
+        return cls(path, summary, max_level, cache_bytes)
+
+    @classmethod
+    def resume(cls, path: str | os.PathLike[str], max_level: int | None = None) -> TiledNDTiffSink:
+        """Go on with a map saved before (by Scopeflow or pycro-manager): new tiles
+        are added to it, in new files; the tiles there stay and feed the levels."""
+        saved = TiledDataset.open(Path(path))
+        summary = saved.summary_metadata
+        saved.close()
+        return cls(Path(path), summary, max_level, resume=True)
+
+    def _take_saved_tiles(self) -> None:
+        """The index of every level saved, as if its tiles had just been written."""
+        downsampled = 0
+        for folder in sorted(self._path.iterdir()):
+            level = level_of_folder(folder.name)
+            if level is None or not (folder / "NDTiff.index").is_file():
+                continue
+            index = read_ndtiff_index((folder / "NDTiff.index").read_bytes(), verbose=False)
+            for key, read in index.items():
+                axes = dict(key)
+                entry = _entry_with_key(key, read)
+                plane = plane_key(axes)
+                self._plane_axes.setdefault(
+                    plane, {k: v for k, v in axes.items() if k not in (ROW, COLUMN)}
+                )
+                row, column = int(axes[ROW]), int(axes[COLUMN])
+                if level == 0:
+                    self._entries[0][(plane, row, column)] = entry
+                    self._live[0].add_index_entry(entry)
+                    self._image_shape = (entry.image_height, entry.image_width)
+                else:
+                    self._level_writer(level, (entry.image_height, entry.image_width), True)
+                    self._entries.setdefault(level, {})[(plane, row, column)] = entry
+                    self._levels[level].add_tile(axes, entry)
+                    downsampled = max(downsampled, level)
+        if self._image_shape is not None:
+            builder = self._make_builder(self._image_shape, self._image_dtype())
+            for plane, row, column in self._entries[0]:
+                builder.know(plane, row, column)
+            builder.levels = downsampled
 
     @property
     def path(self) -> Path:
@@ -161,12 +232,16 @@ class TiledNDTiffSink:
         self._entries[0][(plane, row, column)] = entry
         self._cache.put((0, plane, row, column), self._kept_part(image))
         if self._builder is None:
-            height, width = image.shape
-            tile_shape = (height - self._overlap[1], width - self._overlap[0])
-            self._bit_depth = metadata.get("BitDepth")
-            self._builder = PyramidBuilder(self, tile_shape, image.dtype, self._max_level)
-            self._dataset.set_tile_shape(tile_shape)
+            self._bit_depth = metadata.get("BitDepth", self._bit_depth)
+            self._builder = self._make_builder(image.shape, image.dtype)
         self._builder.add_tile(plane, row, column)
+
+    def _make_builder(self, image_shape: tuple[int, ...], dtype: np.dtype[Any]) -> PyramidBuilder:
+        height, width = image_shape
+        tile_shape = (height - self._overlap[1], width - self._overlap[0])
+        self._builder = PyramidBuilder(self, tile_shape, dtype, self._max_level)
+        self._dataset.set_tile_shape(tile_shape)
+        return self._builder
 
     def _check_shape(self, image: np.ndarray) -> None:
         height, width = image.shape
@@ -228,7 +303,7 @@ class TiledNDTiffSink:
                 "ScopeflowResolutionLevel": level,
                 "DownsampleFactor": 2**level,
             }
-            entry = self._writer(level, tile.shape).write(
+            entry = self._level_writer(level, tile.shape).write(
                 axes, tile, metadata, bit_depth=self._bit_depth
             )
             entries[(plane, row, column)] = entry
@@ -237,12 +312,14 @@ class TiledNDTiffSink:
             self._writers[level].overwrite_rows(entry, tile, y0, y1)
         self._cache.put((level, plane, row, column), tile)
 
-    def _writer(self, level: int, tile_shape: tuple[int, int]) -> NDTiffWriter:
+    def _level_writer(
+        self, level: int, tile_shape: tuple[int, ...], append: bool = False
+    ) -> NDTiffWriter:
         writer = self._writers.get(level)
         if writer is None:
             summary = {**self._summary, "Height": tile_shape[0], "Width": tile_shape[1]}
             folder = self._path / level_folder(level)
-            writer = self._writers[level] = NDTiffWriter(folder, summary, self._name)
+            writer = self._writers[level] = NDTiffWriter(folder, summary, self._path.name, append)
             live = self._levels[level] = _LiveLevel(folder, summary, self._path.name, writer)
             self._live[level] = live
             self._dataset.add_level(level, live)
