@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from app.storage.ram_dataset import conventional_axis_order
+from app.storage.tiled_dataset import COLUMN, ROW, TiledDataset
 
 logger = logging.getLogger(__name__)
 
@@ -90,10 +91,15 @@ def _set_layer(viewer: Any, data: Any) -> None:
 
 
 def _show_dataset(viewer: Any, dataset: Any) -> None:
-    """The whole dataset as one array, the sliders on its newest image."""
+    """The whole dataset as one array, the sliders on its newest image (a tiled map:
+    stitched, at full resolution)."""
     found = dataset.axes
     axes = {name: list(found[name]) for name in conventional_axis_order(found)}
-    _set_layer(viewer, dataset.as_array(axes=list(axes)))
+    if isinstance(dataset, TiledDataset):
+        axes = {name: values for name, values in axes.items() if name not in (ROW, COLUMN)}
+        _set_layer(viewer, dataset.as_array(axes=list(axes), stitched=True, res_level=0))
+    else:
+        _set_layer(viewer, dataset.as_array(axes=list(axes)))
     newest = dataset.get_image_coordinates_list()[-1]
     step = list(viewer.dims.current_step)
     for i, name in enumerate(axes):

@@ -108,6 +108,10 @@ class TiledDataset:
     def block_until_finished(self, timeout: float | None = None) -> bool:
         return self._finished.wait(timeout)
 
+    def await_new_image(self, timeout: float | None = None) -> bool:
+        """Wait until a tile arrives (True) or ``timeout`` passes (False)."""
+        return bool(self.res_levels[0].await_new_image(timeout=timeout))
+
     # ---- ndtiff's reading API ----
     @property
     def axes(self) -> dict[str, Any]:

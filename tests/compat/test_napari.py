@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from napari.components import ViewerModel
 
-from app import Acquisition, multi_d_acquisition_events
+from app import Acquisition, XYTiledAcquisition, multi_d_acquisition_events
 from app.acquisition.napari_display import LAYER_NAME, NapariNotInstalledError
 
 # napari's Viewer needs OpenGL to draw, which offscreen tests lack; its model (which
@@ -32,6 +32,24 @@ def test_the_dataset_appears_in_the_napari_layer(qtbot, directory):
     assert np.array_equal(layer[2, 1], dataset.read_image(time=2, z=1))
     assert viewer.dims.current_step[:2] == (2, 1)  # the sliders on the newest image
     assert tuple(viewer.dims.axis_labels)[:2] == ("time", "z")
+
+
+def test_a_tiled_map_appears_stitched(qtbot, tmp_path, core):
+    viewer = ViewerModel()
+    with XYTiledAcquisition(
+        (8, 6), tmp_path, "map", napari_viewer=viewer, show_display=False, core=core
+    ) as acq:
+        acq.acquire([{"axes": {"row": r, "column": c}} for r in range(2) for c in range(3)])
+    height, width = core.getImageHeight() - 6, core.getImageWidth() - 8
+    qtbot.waitUntil(
+        lambda: (
+            LAYER_NAME in viewer.layers
+            and viewer.layers[LAYER_NAME].data.shape == (2 * height, 3 * width)
+        ),
+        timeout=10000,
+    )
+    stitched = acq.get_dataset().as_array(stitched=True, res_level=0)
+    assert np.array_equal(np.asarray(viewer.layers[LAYER_NAME].data), np.asarray(stitched))
 
 
 def test_without_storage_the_newest_frame_is_shown(qtbot, core):
