@@ -1,7 +1,9 @@
 """Runs an Acquisition for the window, and tells the GUI thread when it ends.
 
 The acquisition's own threads do the work; this only waits for its completion on a
-QThread and hands the outcome to the GUI thread as a queued Qt signal.
+QThread and hands the outcome to the GUI thread as a queued Qt signal. A grid from the
+Acquisition panel runs as pycro-manager's ``XYTiledAcquisition``, which saves the tiles
+as one stitchable map (a multi-resolution NDTiff pyramid).
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from pymmcore_plus import CMMCorePlus
 from PyQt6.QtCore import QObject, QThread, pyqtSignal
 
 from app.acquisition.acquisition import Acquisition
+from app.acquisition.tiled_acquisition import XYTiledAcquisition
+from app.acquisition.tiles import TileLayout
 from app.processing.errors import ErrorPolicy
 from app.processing.registry import ProcessorRegistry
 from app.ui.qt_threads import QtThreads
@@ -73,20 +77,26 @@ class AcquisitionController(QObject):
         save_target: tuple[str, str] | None,
         restore_hardware: bool = True,
         storage_format: str = "ndtiff",
+        tile_layout: TileLayout | None = None,
     ) -> Acquisition:
+        """Start ``events``; with ``tile_layout`` (the panel's grid) as a tiled
+        acquisition, whose events carry ``row`` and ``column`` axes."""
         if self.running:
             raise RuntimeError("An acquisition is already running")
         directory, name = save_target if save_target else (None, "acquisition")
-        acq = Acquisition(
-            directory,
-            name,
-            image_process_fn=self.registry.for_acquisition(),
-            core=self.core,
-            storage=storage_format if save_target else self.unsaved_storage,
-            on_error=ErrorPolicy.PASS_THROUGH,
-            threads=QtThreads(),
-            restore_hardware=restore_hardware,
-        )
+        arguments: dict[str, Any] = {
+            "image_process_fn": self.registry.for_acquisition(),
+            "core": self.core,
+            "storage": storage_format if save_target else self.unsaved_storage,
+            "on_error": ErrorPolicy.PASS_THROUGH,
+            "threads": QtThreads(),
+            "restore_hardware": restore_hardware,
+        }
+        if tile_layout is None:
+            acq = Acquisition(directory, name, **arguments)
+        else:
+            overlap = (tile_layout.overlap_x, tile_layout.overlap_y)
+            acq = XYTiledAcquisition(overlap, directory, name, layout=tile_layout, **arguments)
         acq.acquire(events)
         acq.mark_finished()
         self.acquisition = acq

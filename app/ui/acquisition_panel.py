@@ -1,7 +1,8 @@
 """The acquisition panel: a multi-dimensional acquisition described without code.
 
 It builds the same events as the scripting API (``multi_d_acquisition_events``) and
-the window runs them through the same ``Acquisition``.
+the window runs them through the same ``Acquisition`` (an ``XYTiledAcquisition`` when
+the Grid group is ticked: the tiles get ``row`` and ``column`` axes).
 """
 
 from __future__ import annotations
@@ -38,6 +39,15 @@ from PyQt6.QtWidgets import (
 )
 
 from app.acquisition.estimate import estimate_plan, human_bytes
+from app.acquisition.grid_plan import (
+    CameraField,
+    GridCentre,
+    GridMode,
+    GridPlan,
+    grid_from_useq,
+    grid_to_useq,
+    tile_events,
+)
 from app.acquisition.multi_d import multi_d_acquisition_events
 from app.acquisition.plan_file import (
     ZMode,
@@ -47,6 +57,8 @@ from app.acquisition.plan_file import (
     write_plan,
     z_range_of,
 )
+from app.acquisition.tiles import TileLayout, TilingError
+from app.ui.grid_box import GridBox
 from app.ui.position_list import PLAN_FILTER, PositionList
 from app.ui.status import free_disk_bytes
 
@@ -83,6 +95,7 @@ class AcquisitionPanel(QWidget):
             self._build_z(),
             self._build_channels(),
             self._build_positions(),
+            self._build_grid(),
             self._build_saving(default_directory),
         ):
             plan_layout.addWidget(group)
@@ -188,6 +201,15 @@ class AcquisitionPanel(QWidget):
         position_layout.addWidget(self.position_list)
         return self.position_box
 
+    def _build_grid(self) -> GridBox:
+        self.grid_box = GridBox(self.core)
+        self.grid_box.failed.connect(self.failed)
+        # tiling around each listed position needs the list: tick it for the user
+        self.grid_box.centreChosen.connect(
+            lambda each: self.position_box.setChecked(True) if each else None
+        )
+        return self.grid_box
+
     def _build_files(self) -> QHBoxLayout:
         row = QHBoxLayout()
         row.addWidget(QLabel("Settings:"))
@@ -278,6 +300,7 @@ class AcquisitionPanel(QWidget):
         """Plan for another microscope (a configuration was loaded): its channels."""
         self.core = core
         self.position_list.set_core(core)
+        self.grid_box.set_core(core)
         self.channels.setRowCount(0)  # another microscope's presets: nothing to keep
         self.refresh_channels()
 
@@ -325,8 +348,33 @@ class AcquisitionPanel(QWidget):
                 if exposure_ms is not None:
                     self.channels.cellWidget(row, 1).setValue(exposure_ms)
 
+    def grid(self) -> GridPlan | None:
+        """The grid when the Grid group is ticked."""
+        return self.grid_box.grid() if self.grid_box.isChecked() else None
+
+    def tile_layout(self) -> TileLayout | None:
+        """The grid's ``TileLayout`` (tile (0, 0)'s stage position, the overlap, the
+        pixel transform) for ``XYTiledAcquisition``, which records it with the map so
+        that the map's pixels can be found on the stage again; None without a grid
+        (the acquisition is then not tiled). Around each listed position, the first
+        position's grid is the one recorded (each position's map is its own)."""
+        grid = self.grid()
+        if grid is None:
+            return None
+        centre: tuple[float, float] | None = None
+        if grid.around_each_position:
+            positions = self.position_list.positions()
+            if positions:
+                centre = (positions[0].x, positions[0].y)
+        elif grid.mode is GridMode.ROWS_COLUMNS:
+            x, y = self.core.getXYPosition()
+            centre = (float(x), float(y))
+        return grid.layout(CameraField.from_core(self.core), centre)
+
     def events(self) -> list[dict[str, Any]]:
-        """The events of the acquisition described by the panel."""
+        """The events of the acquisition described by the panel: with a grid, for
+        each time point (and position), each tile in a snake, then its channels and Z
+        slices (useq's order 'tpgcz')."""
         kwargs: dict[str, Any] = {}
         if self.time_box.isChecked():
             kwargs["num_time_points"] = self.time_points.value()
@@ -337,6 +385,9 @@ class AcquisitionPanel(QWidget):
                 "XY positions is ticked but the list is empty: add the current "
                 "position, or untick XY positions"
             )
+        grid = self.grid()
+        if grid is not None:
+            _check_grid_with_positions(grid, positions is not None)
         z = self.z_range() if self.z_box.isChecked() else None
         if z is not None:
             # relative: around the Z of each position, else around the Z of now
@@ -374,13 +425,29 @@ class AcquisitionPanel(QWidget):
             else:
                 kwargs["xy_positions"] = [(p.x, p.y) for p in positions]
         events = multi_d_acquisition_events(**kwargs)
+        if grid is not None:
+            return self._tiled(events, grid)
         if events == [{"axes": {}}]:
             events = [{"axes": {"time": 0}}]  # a single image still needs an axis to be saved
         return events
 
+    def _tiled(self, events: list[dict[str, Any]], grid: GridPlan) -> list[dict[str, Any]]:
+        """``events`` repeated for each tile of ``grid``, with its stage position."""
+        here: tuple[float, float] | None = None
+        if grid.mode is GridMode.ROWS_COLUMNS and not grid.around_each_position:
+            if not self.core.getXYStageDevice():
+                raise TilingError("a grid needs an XY stage, and this microscope has none")
+            x, y = self.core.getXYPosition()
+            here = (float(x), float(y))
+        return tile_events(events, grid, CameraField.from_core(self.core), here)
+
     # ------------------------------------------------------------ settings files
-    def plan(self) -> useq.MDASequence:
-        """The panel's settings as a useq ``MDASequence`` (what Save writes)."""
+    def plan(self, *, strict: bool = False) -> useq.MDASequence:
+        """The panel's settings as a useq ``MDASequence`` (what Save writes).
+
+        A grid that cannot be written (corners not set, no pixel size) raises
+        ``TilingError`` when ``strict``; otherwise it is left out and logged, so the
+        settings remembered when the window closes are still saved."""
         fields: dict[str, Any] = {"axis_order": "tpcz"}
         if self.time_box.isChecked():
             fields["time_plan"] = useq.TIntervalLoops(
@@ -401,6 +468,15 @@ class AcquisitionPanel(QWidget):
             ]
         if self.position_box.isChecked():
             fields["stage_positions"] = self.position_list.positions()
+        grid = self.grid()
+        if grid is not None:
+            try:
+                fields["grid_plan"] = grid_to_useq(grid, CameraField.from_core(self.core))
+                fields["axis_order"] = "tpgcz"
+            except TilingError as exc:
+                if strict:
+                    raise
+                logger.warning("The grid is not kept in the acquisition settings: %s", exc)
         return useq.MDASequence(**fields)
 
     def set_plan(self, plan: useq.MDASequence) -> list[str]:
@@ -438,8 +514,28 @@ class AcquisitionPanel(QWidget):
         order = "".join(axis for axis in plan.axis_order if axis != "g")
         if order and order != "tpcz":
             problems.append(f"the axis order {order!r} is acquired here as 'tpcz'")
-        if plan.grid_plan is not None:
-            problems.append("grid plans are not offered by the panel (use a script)")
+        problems.extend(self._set_grid_plan(plan))
+        return problems
+
+    def _set_grid_plan(self, plan: useq.MDASequence) -> list[str]:
+        """Show the sequence's grid plan in the Grid group; what it cannot show."""
+        self.grid_box.setChecked(False)
+        if plan.grid_plan is None:
+            return []
+        centre = GridCentre.EACH_POSITION if plan.stage_positions else GridCentre.CURRENT
+        try:
+            grid, problems = grid_from_useq(
+                plan.grid_plan, CameraField.from_core(self.core), centre
+            )
+        except TilingError as exc:
+            return [f"{exc} (the grid is not set)"]
+        self.grid_box.set_grid(grid)
+        self.grid_box.setChecked(True)
+        if grid.mode is GridMode.CORNERS and plan.stage_positions:
+            self.position_box.setChecked(False)
+            problems.append(
+                "a grid from two corners covers one area: the positions are listed, not visited"
+            )
         return problems
 
     def restore_plan(self, value: Any) -> None:
@@ -473,7 +569,7 @@ class AcquisitionPanel(QWidget):
 
     def save_plan(self, path: str) -> bool:
         try:
-            write_plan(path, self.plan())
+            write_plan(path, self.plan(strict=True))
         except ValueError as exc:
             self.failed.emit(f"Could not save the settings: {exc}")
             return False
@@ -494,22 +590,37 @@ class AcquisitionPanel(QWidget):
         or will not fit (said in red)."""
         try:
             events = self.events()
+            self._check_grid_saving()
         except ValueError as exc:
             return self._say_estimate(f"Cannot start: {exc}.", ok=False)
         frame = self.core.getImageWidth() * self.core.getImageHeight()
         frame *= self.core.getBytesPerPixel()
         plan = estimate_plan(events, frame, self.core.getExposure())
+        self.grid_box.refresh()  # the camera or pixel size may have changed meanwhile
         if self.save_box.isChecked():
             room, where = free_disk_bytes(self.data_directory) or 0, "free on the disk"
         else:
             room, where = psutil.virtual_memory().available, "of memory available"
+        tiles = f" ({plan.tiles} tile{'s' if plan.tiles != 1 else ''})" if plan.tiles else ""
         text = (
-            f"{plan.images} image{'s' if plan.images != 1 else ''}, {human_bytes(plan.bytes)} "
+            f"{plan.images} image{'s' if plan.images != 1 else ''}{tiles}, "
+            f"{human_bytes(plan.bytes)} "
             f"({human_bytes(room)} {where}), about {_clock(plan.seconds)}"
         )
         if plan.bytes > room:
             return self._say_estimate(f"Will not fit: {text}.", ok=False)
         return self._say_estimate(text, ok=True)
+
+    def _check_grid_saving(self) -> None:
+        """A grid is acquired as a tiled map, an NDTiff pyramid on disk as pycro-manager
+        saves one (``XYTiledAcquisition`` refuses anything else): say so before Start."""
+        if self.grid() is None:
+            return
+        if not self.save_box.isChecked() or self.storage_format != "ndtiff":
+            raise ValueError(
+                "a grid is saved as a stitchable NDTiff map: tick Save to disk and choose "
+                "the NDTiff format"
+            )
 
     def _say_estimate(self, text: str, ok: bool) -> bool:
         self.estimate_label.setText(text)
@@ -565,6 +676,26 @@ class AcquisitionPanel(QWidget):
         self.progress_label.setText(
             f"{state}: {done} / {total} frames   elapsed {_clock(elapsed)}"
             + (f"   remaining ~{_clock(remaining)}" if done else "")
+        )
+
+
+def _check_grid_with_positions(grid: GridPlan, positions: bool) -> None:
+    """A grid and the XY positions must say the same thing about where to go."""
+    if grid.mode is GridMode.CORNERS:
+        if positions:
+            raise ValueError(
+                "a grid from two corners covers one area: untick XY positions, or tile "
+                "rows × columns around each listed position"
+            )
+    elif grid.centre is GridCentre.EACH_POSITION and not positions:
+        raise ValueError(
+            "the grid is around each listed position: tick XY positions and list them, "
+            "or tile around the current position"
+        )
+    elif grid.centre is GridCentre.CURRENT and positions:
+        raise ValueError(
+            "the grid is around the current position but XY positions is ticked: tile "
+            "around each listed position, or untick XY positions"
         )
 
 

@@ -440,6 +440,7 @@ class MainWindow(QMainWindow):
                 target,
                 self.acquisition_panel.return_hardware.isChecked(),
                 self.acquisition_panel.storage_format,
+                tile_layout=self.acquisition_panel.tile_layout(),
             )
         except Exception as exc:
             self.show_error_message(f"Could not start the acquisition: {exc}")
