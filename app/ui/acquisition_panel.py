@@ -363,9 +363,9 @@ class AcquisitionPanel(QWidget):
             return None
         centre: tuple[float, float] | None = None
         if grid.around_each_position:
-            positions = self.position_list.positions()
-            if positions:
-                centre = (positions[0].x, positions[0].y)
+            first = next(iter(self.position_list.positions()), None)
+            if first is not None and first.x is not None and first.y is not None:
+                centre = (first.x, first.y)
         elif grid.mode is GridMode.ROWS_COLUMNS:
             x, y = self.core.getXYPosition()
             centre = (float(x), float(y))
