@@ -39,6 +39,7 @@ from PyQt6.QtWidgets import (
 )
 
 from app.acquisition.estimate import estimate_plan, human_bytes
+from app.acquisition.explore import ExploreChannel, ExploreSettings
 from app.acquisition.grid_plan import (
     CameraField,
     GridCentre,
@@ -370,6 +371,30 @@ class AcquisitionPanel(QWidget):
             x, y = self.core.getXYPosition()
             centre = (float(x), float(y))
         return grid.layout(CameraField.from_core(self.core), centre)
+
+    def explore_settings(self) -> ExploreSettings:
+        """What Explore acquires each tile with, from this panel: the ticked channels
+        and their exposures (none ticked: the microscope as it is), the Z-stack (as
+        focus positions now: relative ones from the current Z), and the grid's
+        overlap (without a grid, a tenth of the camera's field)."""
+        channels: tuple[ExploreChannel, ...] = ()
+        group = self.core.getChannelGroup()
+        if self.channel_box.isChecked() and group:
+            channels = tuple(
+                ExploreChannel(group, item.text(), self.channels.cellWidget(row, 1).value())
+                for row in range(self.channels.rowCount())
+                if (item := self.channels.item(row, 0)).checkState() == Qt.CheckState.Checked
+            )
+        z_positions: tuple[float, ...] = ()
+        if self.z_box.isChecked() and self.core.getFocusDevice():
+            plan = self.z_range().z_plan()
+            here = self.core.getPosition() if plan.is_relative else 0.0
+            z_positions = tuple(here + float(z) for z in plan)
+        if self.grid_box.isChecked():
+            overlap = (self.grid_box.overlap_x.value(), self.grid_box.overlap_y.value())
+        else:
+            overlap = (self.core.getImageWidth() // 10, self.core.getImageHeight() // 10)
+        return ExploreSettings(overlap, channels, z_positions, self.core.getExposure())
 
     def events(self) -> list[dict[str, Any]]:
         """The events of the acquisition described by the panel: with a grid, for
