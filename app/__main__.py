@@ -8,6 +8,8 @@ import runpy
 import sys
 from pathlib import Path
 
+BENCH_SCENARIOS = ("pipeline", "parallel", "dask", "memory", "display", "gui", "reload", "map")
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -40,7 +42,7 @@ def _parser() -> argparse.ArgumentParser:
         "scenario",
         nargs="?",
         default="all",
-        choices=["all", "pipeline", "parallel", "dask", "memory", "display", "gui", "reload"],
+        choices=["all", *BENCH_SCENARIOS],
         help="all (default) runs every scenario",
     )
     bench.add_argument("--size", type=int, default=2048, help="frame width and height")
@@ -48,6 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--no-save", action="store_true", help="gui: acquire without saving")
     bench.add_argument("--runs", type=int, default=3, help="pipeline: runs per scenario")
     bench.add_argument("--folder", help="pipeline: where to save (default: the temp folder)")
+    bench.add_argument("--tiles", type=int, default=20, help="map: tiles per side of the map")
     bench.add_argument("--quick", action="store_true", help="small frames, few: a smoke test")
     bench.add_argument("--json", action="store_true", help="machine-readable output")
     bench.add_argument(
@@ -93,7 +96,7 @@ def _bench(args: argparse.Namespace) -> int:
     if not os.environ.get("DISPLAY") and not os.environ.get("QT_QPA_PLATFORM"):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"  # the window scenarios need no screen
     if args.scenario == "all":
-        for scenario in ("pipeline", "parallel", "memory", "display", "gui"):
+        for scenario in ("pipeline", "parallel", "memory", "display", "gui", "map"):
             args.scenario = scenario
             _bench(args)
         return 0
@@ -141,6 +144,20 @@ def _bench(args: argparse.Namespace) -> int:
         size = 128 if args.quick else (args.size if args.size != 2048 else 512)
         rows = bench_memory(frames=frames, size=size, folder=args.folder)
         print_table("Resident memory along a long acquisition with saving", rows, args.json)
+    elif args.scenario == "map":
+        from app.bench.map_bench import bench_map
+        from app.ui.map_benchmark import paint_ms
+
+        tiles, size, runs = (10, 256, 3) if args.quick else (
+            args.tiles, args.size if args.size != 2048 else 512, 11,
+        )  # fmt: skip
+        rows = bench_map(tiles=tiles, size=size, runs=runs, folder=args.folder, paint=paint_ms)
+        title = (
+            f"A tiled map of {tiles}x{tiles} tiles ({size}x{size} uint16, 32 px overlap) opened "
+            f"from disk, drawn on 1200x900 screen pixels; median of {runs} redraws"
+        )
+        print_table(title, rows, args.json)
+        _write_readme(args, title, rows, None)
     elif args.scenario == "display":
         rows = gui.bench_display(frames=args.frames or 200)
         print_table("Viewer: time to display one frame", rows, args.json)

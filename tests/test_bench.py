@@ -80,3 +80,19 @@ def test_memory_benchmark_quick_mode(tmp_path):
     row = _bench_json("memory", tmp_path)["results"][0]
     assert row["frames"] == 500 and row["RSS at end (MB)"] > 0
     assert list(tmp_path.iterdir()) == []
+
+
+def test_map_benchmark_quick_mode_times_a_zoomed_out_redraw(tmp_path):
+    rows = _bench_json("map", tmp_path)["results"]
+    assert [row["redraw"] for row in rows] == [
+        "whole map, zoomed out",
+        "whole map, zoomed out",
+        "whole map, zoomed out: its paint on the GUI thread",
+        "zoomed in 1:1",
+    ]
+    assert rows[0]["level"] >= 1 and rows[-1]["level"] == 0  # a coarser level zoomed out
+    for row in rows:
+        assert row["median ms"] > 0 and row["first ms"] > 0
+    for row in (rows[0], rows[1], rows[3]):
+        assert row["MB read"] > 0 and row["ref ms"] > 0 and row["ratio"] > 0
+    assert list(tmp_path.iterdir()) == []  # the map is removed

@@ -164,6 +164,8 @@ def test_pycro_manager_positional_order_and_other_axes(tiles_core, tmp_path):
     assert sorted(map(str, saved)) == sorted(map(str, seen))
     dataset = acq.get_dataset()
     assert dataset.levels == 2
+    assert dataset.get_channel_names() == ["DAPI", "FITC"]  # while written, and after
+    assert open_dataset(acq.dataset_path).get_channel_names() == ["DAPI", "FITC"]
     assert dataset.read_image(row=0, column=0, channel="FITC", z=1, resolution_level=1).shape == (
         HEIGHT - 10,
         WIDTH - 10,
@@ -222,6 +224,8 @@ def test_a_reopened_map_keeps_its_grid(tiles_core, tmp_path):
     acq = run_grid(tiles_core, tmp_path, rows=2, columns=2)
     reopened = open_dataset(acq.dataset_path)
     assert isinstance(reopened, TiledDataset)
+    # a level's folder, or one of its files, opens the whole map
+    assert open_dataset(f"{acq.dataset_path}/Downsampled_x2").path == reopened.path
     layout = TileLayout.from_summary_metadata(reopened.summary_metadata)
     assert layout == acq.layout
     assert reopened.tile_shape == (HEIGHT - OVERLAP_Y, WIDTH - OVERLAP_X)

@@ -12,7 +12,7 @@ obvious way, took 50-70 ms for the lookups alone.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -138,27 +138,46 @@ class ChannelComposer:
     ) -> Composite | None:
         """The visible channels at ``axes`` (their channel: the current one), added in
         their colours; None when the current channel's frame is not there."""
-        current = axes.get("channel")
         where = _but_channel(axes)
-        looks = {name: channels.look(name) for name in channels.names}
-        if current not in looks:
-            looks[current] = channels.look(current)
-        raw = self.frame(current, where, latest_ok)
-        if raw is None or raw.ndim != 2:
-            return None
-        layers: list[Layer] = []
-        shown: dict[str, ChannelShown] = {}
-        for name, look in looks.items():
-            if not look.visible and name != current:
-                continue
-            image = raw if name == current else self.frame(name, where, latest_ok)
-            if image is None or image.shape != raw.shape:
-                continue
-            data_range = robust_levels(image)
-            levels = data_range if look.auto_levels else look.levels
-            shown[str(name)] = ChannelShown(levels, data_range)
-            if look.visible:
-                layers.append((image[::stride, ::stride], levels, look.colour))
-        strided_shape = raw[::stride, ::stride].shape
-        rgba = self._planes.rgba(layers, (strided_shape[0], strided_shape[1]))
-        return Composite(rgba, raw, shown[str(current)].levels, shown)
+        return compose_channels(
+            self._planes,
+            channels,
+            axes.get("channel"),
+            lambda name: self.frame(name, where, latest_ok),
+            stride,
+        )
+
+
+def compose_channels(
+    planes: ColourPlanes,
+    channels: ChannelDisplay,
+    current: Any,
+    frame: Callable[[Any], np.ndarray | None],
+    stride: int,
+) -> Composite | None:
+    """The visible channels added in their colours, each channel's image given by
+    ``frame(name)`` (None: not there), ``current`` the channel in the histogram; None
+    when the current channel's image is not there. Frames of a dataset and regions of a
+    tiled map (``map_render``) are composed by this one function."""
+    looks = {name: channels.look(name) for name in channels.names}
+    if current not in looks:
+        looks[current] = channels.look(current)
+    raw = frame(current)
+    if raw is None or raw.ndim != 2:
+        return None
+    layers: list[Layer] = []
+    shown: dict[str, ChannelShown] = {}
+    for name, look in looks.items():
+        if not look.visible and name != current:
+            continue
+        image = raw if name == current else frame(name)
+        if image is None or image.shape != raw.shape:
+            continue
+        data_range = robust_levels(image)
+        levels = data_range if look.auto_levels else look.levels
+        shown[str(name)] = ChannelShown(levels, data_range)
+        if look.visible:
+            layers.append((image[::stride, ::stride], levels, look.colour))
+    strided_shape = raw[::stride, ::stride].shape
+    rgba = planes.rgba(layers, (strided_shape[0], strided_shape[1]))
+    return Composite(rgba, raw, shown[str(current)].levels, shown)

@@ -14,7 +14,7 @@ from app.storage.ndtiff_datasets import SavedNDTiffDataset
 from app.storage.ome_zarr_sink import OMEZarrDataset, is_ome_zarr
 from app.storage.sink import ReadableDataset
 from app.storage.tiff_dataset import TiffDataset
-from app.storage.tiled_dataset import TiledDataset, is_tiled_dataset
+from app.storage.tiled_dataset import TiledDataset, is_tiled_dataset, level_of_folder
 
 TIFF_SUFFIXES = (".tif", ".tiff", ".tf2", ".tf8", ".btf")
 
@@ -48,6 +48,8 @@ def open_dataset(path: str | os.PathLike[str]) -> ReadableDataset:
     elif not chosen.exists():
         raise FileNotFoundError(f"{chosen} does not exist")
     folder = chosen
+    if level_of_folder(folder.name) is not None and is_tiled_dataset(folder.parent):
+        folder = folder.parent  # a level of a map ("Full resolution"...): the map
     if is_ome_zarr(folder):
         return OMEZarrDataset(folder)
     if not (folder / "NDTiff.index").is_file() and not (folder / "Full resolution").is_dir():

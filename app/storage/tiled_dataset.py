@@ -167,7 +167,14 @@ class TiledDataset:
         return dataset
 
     def get_channel_names(self) -> list[str]:
-        return list(self.res_levels[0].get_channel_names())
+        """The channel axis's names, in the order their first tiles were saved (read
+        from the tiles' axes: ndtiff's live datasets keep no channel list)."""
+        names: list[str] = []
+        for coordinates in self.res_levels[0].get_image_coordinates_list():
+            name = coordinates.get("channel")
+            if isinstance(name, str) and name not in names:
+                names.append(name)
+        return names
 
     def get_image_coordinates_list(self) -> list[dict[str, Any]]:
         return list(self.res_levels[0].get_image_coordinates_list())

@@ -1,4 +1,8 @@
-"""What the axis sliders browse: the running acquisition's dataset, or one from disk."""
+"""What the axis sliders browse: the running acquisition's dataset, or one from disk.
+
+A tiled dataset (``TiledDataset``: an ``XYTiledAcquisition``'s, or a map opened from
+disk) is shown stitched by a ``MapView``; its row and column get no slider, the other
+axes (channel, z, time) choose the plane of the map shown."""
 
 from __future__ import annotations
 
@@ -9,7 +13,9 @@ from typing import Any
 import numpy as np
 
 from app.storage.sink import ReadableDataset
+from app.storage.tiled_dataset import COLUMN, ROW, TiledDataset
 from app.ui.axis_sliders import AxisSliders
+from app.ui.map_view import MapView
 from app.ui.viewer import ImageViewer
 
 logger = logging.getLogger(__name__)
@@ -29,6 +35,7 @@ class DatasetBrowser:
         self.viewer = viewer
         self.sliders = sliders
         self.dataset: ReadableDataset | None = None
+        self.map = MapView(viewer)  # shows a tiled dataset stitched
         self.last_shown_axes: dict[str, Any] = {}
         self._physical: dict[tuple[str, Any], str | None] = {}
         #: set by whoever composes channels (the display router)
@@ -50,6 +57,7 @@ class DatasetBrowser:
         self.sliders.clear()
         self.viewer.channels.clear_names()
         self.sliders.follow.setChecked(follow)
+        self.map.show(dataset if isinstance(dataset, TiledDataset) else None)
         if dataset is not None and not follow:
             self.refresh()
             self.show(self.sliders.current_axes())
@@ -58,10 +66,15 @@ class DatasetBrowser:
         """Let the sliders reach every image the dataset has now."""
         if self.dataset is not None and getattr(self.dataset, "axes", None):
             axes = {k: list(v) for k, v in self.dataset.axes.items()}
+            if self.map.active:  # the map lays rows and columns out
+                axes = {k: v for k, v in axes.items() if k not in (ROW, COLUMN)}
             self.viewer.channels.add_names(axes.get("channel", ()))
             self.sliders.set_axes(axes)
 
     def show(self, axes: dict[str, Any]) -> None:
+        if self.map.active:
+            self.map.show_plane(axes)
+            return
         if self.dataset is None or not axes:
             return
         try:
@@ -77,7 +90,10 @@ class DatasetBrowser:
             self.request_composite(axes, image, False)
 
     def frame_shown(self, axes: dict[str, Any]) -> None:
-        """The viewer just showed a frame with ``axes``: move the sliders there."""
+        """The viewer just showed a frame with ``axes``: move the sliders there (a map:
+        the newest tile's plane is shown)."""
+        if self.map.active:
+            axes = {k: v for k, v in axes.items() if k not in (ROW, COLUMN)}
         self.last_shown_axes = axes
         if self.dataset is not None:
             if not self.sliders.knows(axes):
@@ -85,6 +101,8 @@ class DatasetBrowser:
             self.sliders.show_axes(axes)
         if "channel" in axes:  # kept nowhere, or not yet in the dataset's axes
             self.viewer.channels.add_names((axes["channel"],))
+        if self.map.active:  # the map shows the newest tile's plane
+            self.map.show_plane(axes)
 
     def physical_value(self, axis: str, value: Any, axes: dict[str, Any]) -> str | None:
         """An axis value in physical units, from the metadata of an image that has it:
@@ -101,6 +119,11 @@ class DatasetBrowser:
 
     def _read_physical(self, axis: str, value: Any, axes: dict[str, Any]) -> str | None:
         dataset = self.dataset
+        if isinstance(dataset, TiledDataset):  # a map's plane: the metadata of a tile of it
+            tiles = dataset.tiles(0, axes)
+            if not tiles:
+                return None
+            axes = {**axes, ROW: tiles[0][0], COLUMN: tiles[0][1]}
         try:
             if dataset is None or not dataset.has_image(**axes):
                 return None

@@ -8,6 +8,10 @@ up with is skipped, never queued.
 
 In composite mode the preparer also makes the composites of what the sliders browse,
 and makes them again when a channel's look, the mode or the zoom changes.
+
+A tiled dataset is drawn stitched by the browser's ``MapView``, not frame by frame:
+while it is shown, a frame followed only moves the sliders (and the map's plane) to
+the newest tile's.
 """
 
 from __future__ import annotations
@@ -97,6 +101,8 @@ class DisplayRouter(QObject):
         back)."""
         if not self.viewer.channels.composite_active or self.viewer.image is None:
             return
+        if self.browser.map.active:
+            return  # the map composes its own channels
         if self.browser.following:
             self.request_composite(None, None, True)
             return
@@ -108,8 +114,14 @@ class DisplayRouter(QObject):
         self._follow_newest()
         following = self.browser.following
         self.preparer.source = self.source() if following else None
-        self.preparer.dataset = self.browser.dataset
+        drawing_map = self.browser.map.active
+        # a map's composites are the map's: the preparer reads no channel from its tiles
+        self.preparer.dataset = None if drawing_map else self.browser.dataset
         item = self.preparer.prepared.take()
+        if item is not None and drawing_map:
+            if following:
+                self.browser.frame_shown(item[0].metadata.get("Axes") or {})
+            item = None
         if item is not None and self._wanted(item[0], following):
             frame = item[0]
             self.viewer.show_channel(frame.channel)

@@ -48,6 +48,7 @@ from app.ui.configuration_swap import ConfigurationSwap, LoadCancelled, UsesMicr
 from app.ui.dataset_browser import DatasetBrowser
 from app.ui.devices_menu import DevicesMenu
 from app.ui.display_router import DisplayRouter
+from app.ui.explore_menu import ExploreActions
 from app.ui.help_menu import build_help_menu
 from app.ui.icon import application_icon
 from app.ui.live import LiveWorker
@@ -314,6 +315,7 @@ class MainWindow(QMainWindow):
             acquire_menu.addAction(action)
             shortcut = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
             button.setToolTip(f"{button.toolTip()} ({shortcut})".lstrip())
+        self.explore = ExploreActions(self, acquire_menu)
         self.menuBar().addMenu(self.devices.menu)
         view_menu = self.menuBar().addMenu("&View")
         for label, view_slot, keys in (
@@ -763,6 +765,8 @@ class MainWindow(QMainWindow):
         self.save_settings()
         self.log_panel.detach()
         self.display.stop()
+        self.explore.close()
+        self.browser.map.stop()
         self._status_timer.stop()
         self.scripts_watcher.stop()
         close_shared_clusters()  # on_dask's local clusters: their processes end with us

@@ -5,6 +5,14 @@ the raw frame's pixels (the drawn image may be strided: never measure ``item.ima
 the 8-bit display). The numbers come from ``app.processing.region_stats`` on
 ``viewer.image``, the raw frame.
 
+On a tiled map (``map_view``) the ROIs are in map pixels, and the numbers come from the
+pixels the map shows: ``viewer.image`` is then the part of the map drawn, at the pyramid
+level drawn, placed by ``viewer.placement``. Zoomed in to one map pixel or more per
+screen pixel that is full resolution; zoomed out, level L, whose pixels are the means of
+2^L x 2^L full-resolution pixels (a mean is the same, a standard deviation, a minimum or
+a maximum smaller, and N counts level pixels): the panel says so, and zooming in
+measures at full resolution.
+
 Updates are throttled: moving an ROI and every frame the viewer draws (Live, an
 acquisition, a slider) only ask for one; it runs at most every ``MIN_INTERVAL_S``,
 and less often when measuring takes long (a big rectangle on a big frame), so that
@@ -24,6 +32,7 @@ from PyQt6.QtCore import QObject, QPointF, QSize, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QAction
 from PyQt6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from app.processing.map_render import Placement
 from app.processing.region_stats import (
     LineProfile,
     RegionStats,
@@ -216,13 +225,13 @@ class MeasureTools(QObject):
     def _area(self) -> tuple[float, float, float, float]:
         """Where new ROIs go: the part of the image in sight (x, y, width, height)."""
         (x0, x1), (y0, y1) = self.viewer.view.viewRange()
-        image = self.viewer.image
-        if image is not None:
-            height, width = image.shape[:2]
-            x0, x1 = max(x0, 0.0), min(x1, float(width))
-            y0, y1 = max(y0, 0.0), min(y1, float(height))
+        placed = self.viewer.image_rect()
+        if placed is not None:
+            left, top, width, height = placed
+            x0, x1 = max(x0, left), min(x1, left + width)
+            y0, y1 = max(y0, top), min(y1, top + height)
             if x1 <= x0 or y1 <= y0:  # the image is out of sight: its middle
-                x0, x1, y0, y1 = 0.0, float(width), 0.0, float(height)
+                x0, x1, y0, y1 = left, left + width, top, top + height
         return x0, y0, x1 - x0, y1 - y0
 
     def _place(self, roi: pg.ROI) -> None:
@@ -239,13 +248,16 @@ class MeasureTools(QObject):
         self._placed.add(roi)
 
     def _overlaps_image(self, roi: pg.ROI) -> bool:
-        image = self.viewer.image
-        if image is None:
+        placed = self.viewer.image_rect()
+        if placed is None:
             return True
-        height, width = image.shape[:2]
+        left, top, width, height = placed
         rect = roi.mapRectToParent(roi.boundingRect())
         return (
-            rect.right() > 0 and rect.bottom() > 0 and rect.left() < width and rect.top() < height
+            rect.right() > left
+            and rect.bottom() > top
+            and rect.left() < left + width
+            and rect.top() < top + height
         )
 
     # ------------------------------------------------------------ geometry
@@ -296,10 +308,11 @@ class MeasureTools(QObject):
         else:
             message = "No image yet."
         pixel_um = self._pixel_size_um()
+        placement = self.viewer.placement
         if self.rectangle_on:
-            self._update_rectangle(image, message, pixel_um)
+            self._update_rectangle(image, placement, message, pixel_um)
         if self.line_on:
-            self._update_line(image, message, pixel_um)
+            self._update_line(image, placement, message, pixel_um)
         self.updates += 1
         self._last_update = time.perf_counter()
         self._interval = max(MIN_INTERVAL_S, BUDGET * (self._last_update - start))
@@ -309,18 +322,23 @@ class MeasureTools(QObject):
         scale_bar = getattr(self.viewer, "scale_bar", None)
         return float(getattr(scale_bar, "pixel_size_um", 0.0) or 0.0)
 
-    def _update_rectangle(self, image: np.ndarray | None, message: str, pixel_um: float) -> None:
+    def _update_rectangle(
+        self, image: np.ndarray | None, placement: Placement, message: str, pixel_um: float
+    ) -> None:
         if image is None:
             self.stats = None
             self.panel.say(self.panel.stats_label, RECT_COLOUR, f"Rectangle: {message}")
             return
-        stats = region_statistics(image, *self.rectangle())
-        self.stats = stats
+        x, y, w, h = self.rectangle()
+        scale = placement.scale
+        stats = region_statistics(image, *placement.to_image(x, y), w / scale, h / scale)
+        self.stats = stats  # bounds: pixels of ``image``
         if stats.n == 0:
             text = "Rectangle: no pixels (outside the image, or of zero size)."
             self.panel.say(self.panel.stats_label, RECT_COLOUR, text)
             return
-        x0, y0, x1, y1 = stats.bounds  # the pixels measured: on the image
+        x0, y0 = (round(v) for v in placement.to_map(*stats.bounds[:2]))  # in the view
+        x1, y1 = (round(v) for v in placement.to_map(*stats.bounds[2:]))
         where = f"Rectangle {x1 - x0} × {y1 - y0} px at ({x0}, {y0})"
         if pixel_um > 0:
             where += f" = {(x1 - x0) * pixel_um:.4g} × {(y1 - y0) * pixel_um:.4g} µm"
@@ -333,9 +351,14 @@ class MeasureTools(QObject):
                 ("Max", stats.max),
             )
         )
-        self.panel.say(self.panel.stats_label, RECT_COLOUR, where, f"{values}   N {stats.n}")
+        lines = [where, f"{values}   N {stats.n}"]
+        if scale > 1:
+            lines.append(_coarser(scale))
+        self.panel.say(self.panel.stats_label, RECT_COLOUR, *lines)
 
-    def _update_line(self, image: np.ndarray | None, message: str, pixel_um: float) -> None:
+    def _update_line(
+        self, image: np.ndarray | None, placement: Placement, message: str, pixel_um: float
+    ) -> None:
         curve = self.panel.curve
         if image is None:
             self.profile = None
@@ -343,7 +366,10 @@ class MeasureTools(QObject):
             self.panel.say(self.panel.line_label, LINE_COLOUR, f"Line: {message}")
             return
         p0, p1 = self.line_points()
-        profile = line_profile(image, p0, p1)
+        drawn = placement.scale  # map pixels a pixel of ``image`` spans
+        sampled = line_profile(image, placement.to_image(*p0), placement.to_image(*p1))
+        # distances in the view's pixels (map pixels), values those of the pixels drawn
+        profile = LineProfile(sampled.distances * drawn, sampled.values, sampled.length * drawn)
         self.profile = profile
         scale, unit = (pixel_um, "µm") if pixel_um > 0 else (1.0, "px")
         self.panel.plot.setLabel("bottom", "Distance", units=unit)
@@ -352,8 +378,16 @@ class MeasureTools(QObject):
         length = f"{profile.length:.1f} px"
         if pixel_um > 0:
             length += f" = {profile.length * pixel_um:.4g} µm"
-        self.panel.say(
-            self.panel.line_label,
-            LINE_COLOUR,
-            f"Line {length}, from ({p0[0]:.1f}, {p0[1]:.1f}) to ({p1[0]:.1f}, {p1[1]:.1f})",
-        )
+        lines = [f"Line {length}, from ({p0[0]:.1f}, {p0[1]:.1f}) to ({p1[0]:.1f}, {p1[1]:.1f})"]
+        if drawn > 1:
+            lines.append(_coarser(drawn))
+        self.panel.say(self.panel.line_label, LINE_COLOUR, *lines)
+
+
+def _coarser(scale: float) -> str:
+    """What a measurement on a zoomed-out map is made of."""
+    factor = f"{scale:g}"
+    return (
+        f"Measured on the map as shown: 1/{factor} resolution, each pixel the mean of "
+        f"{factor} × {factor} (zoom in for full resolution)."
+    )

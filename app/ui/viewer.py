@@ -9,6 +9,9 @@ graphics item parented.
 
 from __future__ import annotations
 
+import math
+from typing import Protocol
+
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import Qt, QTimer, pyqtSignal
@@ -28,6 +31,7 @@ from app.processing.channel_display import ChannelDisplay, ChannelShown, follow_
 from app.processing.colour_tables import CATALOGUE_MAPS, SINGLE_COLOURS, colour_table
 from app.processing.contrast import robust_levels, to_uint8
 from app.processing.display import DisplaySettings
+from app.processing.map_render import Placement, RenderedMap
 from app.ui.scale_bar import MicrometreScaleBar
 
 HISTOGRAM_INTERVAL_S = 0.5
@@ -41,6 +45,16 @@ LOOKUP_TABLES: dict[str, pg.ColorMap] = {
     **{name: _two_colour(name, colour) for name, colour in SINGLE_COLOURS.items()},
     **{name: pg.colormap.get(catalogued) for name, catalogued in CATALOGUE_MAPS.items()},
 }
+
+
+class Drawing(Protocol):
+    """Something that draws the viewer's image item itself (a tiled map: ``map_view``).
+    While one is set (``start_drawing``), the viewer asks it to draw again where it
+    would redraw a frame (new levels, automatic contrast, another zoom) and to fit."""
+
+    def redraw(self) -> None: ...
+
+    def fit(self) -> None: ...
 
 
 class ImageViewer(QWidget):
@@ -61,6 +75,10 @@ class ImageViewer(QWidget):
     ``ChannelDisplay``); ``settings`` follow the current channel's. In composite mode
     the item draws the RGBA composite a ``FramePreparer`` made, while ``image``, the
     histogram and the pixel readout stay on the current channel's raw frame.
+
+    ``image`` lies in the view as ``placement`` says: a frame's pixels are the view's
+    coordinates; a part of a tiled map (``show_map``) lies where it is in the map, its
+    pixels 2^level map pixels wide.
     """
 
     pixelHovered = pyqtSignal(int, int, float)
@@ -139,6 +157,8 @@ class ImageViewer(QWidget):
         layout.addWidget(self.hint)
         layout.addWidget(self.graphics, 1)
         self.image: np.ndarray | None = None
+        self.placement = Placement()  # where ``image`` lies in the view
+        self.drawing: Drawing | None = None  # what draws the item instead of frames
         self.settings = DisplaySettings()
         self.settings.events.auto_levels.connect(self._auto_levels_changed)
         self.settings.events.lookup_table.connect(self._show_lookup_table)
@@ -163,8 +183,10 @@ class ImageViewer(QWidget):
 
     # ------------------------------------------------------------ zoom
     def fit(self) -> None:
-        """The whole image in the window."""
-        if self.image is not None:
+        """The whole image in the window (the whole map, for a map)."""
+        if self.drawing is not None:
+            self.drawing.fit()
+        elif self.image is not None:
             self.view.autoRange(padding=0)
 
     def one_to_one(self) -> None:
@@ -242,6 +264,52 @@ class ImageViewer(QWidget):
             self.view.autoRange(padding=0)
             self.settings.stride = self._stride()
 
+    def start_drawing(self, drawing: Drawing) -> None:
+        """``drawing`` draws the image item from now on (``show_map``), until
+        ``stop_drawing``; what was shown is cleared."""
+        self.drawing = drawing
+        self._clear()
+
+    def stop_drawing(self) -> None:
+        """Frames again: the next one is fitted to the window as a first one."""
+        if self.drawing is not None:
+            self.drawing = None
+            self._clear()
+
+    def _clear(self) -> None:
+        self.image = None
+        self.placement = Placement()
+        self._drawn_shape = None
+        self.item.clear()
+
+    def show_map(self, frame: RenderedMap) -> None:
+        """A part of a tiled map made by a ``map_render`` worker, drawn where it lies in
+        map pixels; ``image`` becomes its raw pixels at the level drawn (for the
+        histogram, the pixel readout and the measuring tools, through ``placement``)."""
+        self.hint.hide()
+        first = self.image is None
+        self.image = frame.image
+        self.placement = frame.placement
+        self._histogram_stale = True
+        if self.auto_levels:
+            self._set_levels_quietly(frame.levels)
+        if frame.shown:
+            self.channels.note_shown(frame.shown)
+        composite = frame.display.ndim == 3
+        self.item.setImage(frame.display, autoLevels=False, levels=None if composite else (0, 255))
+        self.item.setRect(*frame.rect)
+        self._drawn_stride = frame.stride
+        if first:
+            self._update_histogram()  # not half a second of the last frame's
+
+    def image_rect(self) -> tuple[float, float, float, float] | None:
+        """Where ``image`` lies in the view: x, y, width, height (None: no image)."""
+        if self.image is None:
+            return None
+        height, width = self.image.shape[:2]
+        scale = self.placement.scale
+        return self.placement.x, self.placement.y, width * scale, height * scale
+
     def _placed(self, height: int, width: int, stride: int) -> bool:
         """The drawn image covers ``height`` x ``width`` image pixels; whether that
         differs from the image drawn before."""
@@ -252,6 +320,9 @@ class ImageViewer(QWidget):
         return resized
 
     def _render(self) -> None:
+        if self.drawing is not None:
+            self.drawing.redraw()
+            return
         if self.image is None:
             return
         if self.image.ndim != 2:  # RGB from a processor's view: let pyqtgraph draw it
@@ -388,6 +459,8 @@ class ImageViewer(QWidget):
         if self.image is None:
             return
         point = self.view.mapSceneToView(position)
-        x, y = int(point.x()), int(point.y())
-        if 0 <= y < self.image.shape[0] and 0 <= x < self.image.shape[1]:
-            self.pixelHovered.emit(x, y, float(self.image[y, x]))
+        column, row = (math.floor(v) for v in self.placement.to_image(point.x(), point.y()))
+        if 0 <= row < self.image.shape[0] and 0 <= column < self.image.shape[1]:
+            # where in the view (map pixels, for a map), and the value of the pixel drawn
+            x, y = math.floor(point.x()), math.floor(point.y())
+            self.pixelHovered.emit(x, y, float(self.image[row, column]))
