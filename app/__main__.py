@@ -8,7 +8,9 @@ import runpy
 import sys
 from pathlib import Path
 
-BENCH_SCENARIOS = ("pipeline", "parallel", "dask", "memory", "display", "gui", "reload", "map")
+BENCH_SCENARIOS = (
+    "pipeline", "parallel", "dask", "memory", "display", "gui", "reload", "map", "tiles",
+)  # fmt: skip
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -50,7 +52,9 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--no-save", action="store_true", help="gui: acquire without saving")
     bench.add_argument("--runs", type=int, default=3, help="pipeline: runs per scenario")
     bench.add_argument("--folder", help="pipeline: where to save (default: the temp folder)")
-    bench.add_argument("--tiles", type=int, default=20, help="map: tiles per side of the map")
+    bench.add_argument(
+        "--tiles", type=int, default=20, help="map: tiles per side of the map (tiles: half)"
+    )
     bench.add_argument("--quick", action="store_true", help="small frames, few: a smoke test")
     bench.add_argument("--json", action="store_true", help="machine-readable output")
     bench.add_argument(
@@ -96,7 +100,7 @@ def _bench(args: argparse.Namespace) -> int:
     if not os.environ.get("DISPLAY") and not os.environ.get("QT_QPA_PLATFORM"):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"  # the window scenarios need no screen
     if args.scenario == "all":
-        for scenario in ("pipeline", "parallel", "memory", "display", "gui", "map"):
+        for scenario in ("pipeline", "parallel", "memory", "display", "gui", "map", "tiles"):
             args.scenario = scenario
             _bench(args)
         return 0
@@ -155,6 +159,17 @@ def _bench(args: argparse.Namespace) -> int:
         title = (
             f"A tiled map of {tiles}x{tiles} tiles ({size}x{size} uint16, 32 px overlap) opened "
             f"from disk, drawn on 1200x900 screen pixels; median of {runs} redraws"
+        )
+        print_table(title, rows, args.json)
+        _write_readme(args, title, rows, None)
+    elif args.scenario == "tiles":
+        from app.bench.tiles_bench import bench_tiles
+
+        size, side, runs = (256, 4, 1) if args.quick else (args.size, args.tiles // 2, args.runs)
+        rows = bench_tiles(size=size, side=side, runs=runs, folder=args.folder)
+        title = (
+            f"Saving a map: {side}x{side} tiles of {size}x{size} uint16 (10% overlap), "
+            f"median of {runs} run(s), each writer's files fsynced"
         )
         print_table(title, rows, args.json)
         _write_readme(args, title, rows, None)

@@ -96,3 +96,18 @@ def test_map_benchmark_quick_mode_times_a_zoomed_out_redraw(tmp_path):
     for row in (rows[0], rows[1], rows[3]):
         assert row["MB read"] > 0 and row["ref ms"] > 0 and row["ratio"] > 0
     assert list(tmp_path.iterdir()) == []  # the map is removed
+
+
+def test_tiles_benchmark_quick_mode_saves_the_map_beside_its_references(tmp_path):
+    rows = _bench_json("tiles", tmp_path)["results"]
+    assert [row["writer"] for row in rows] == [
+        "tiled map (NDTiff + pyramid)",
+        "plain NDTiff, no pyramid",
+        "raw write() + fsync",
+    ]
+    tiled = rows[0]
+    assert tiled["tiles"] == 16 and tiled["levels"] == 3  # 4x4 tiles: two coarser levels
+    assert 0.25 < tiled["pyramid bytes / full resolution"] < 0.5  # about a third more
+    for row in rows:
+        assert row["MB/s"] > 0 and row["tiled's time / this"] > 0
+    assert list(tmp_path.iterdir()) == []  # every writer's files are removed
