@@ -29,6 +29,22 @@ def broken_focus_metric(image, metadata):
     raise ValueError("focus metric: image too dark to measure")
 
 
+class _Hover:
+    """The mouse resting over a tile of the Explore map (a screenshot has no mouse)."""
+
+    def __init__(self, layout, row, column):
+        step_y, step_x = layout.step
+        self._point = ((column + 0.5) * step_x, (row + 0.5) * step_y)
+
+    def isExit(self):
+        return False
+
+    def pos(self):
+        from PyQt6.QtCore import QPointF
+
+        return QPointF(*self._point)
+
+
 def main(outdir: str) -> None:
     from PyQt6.QtCore import QTimer
     from PyQt6.QtWidgets import QApplication
@@ -140,7 +156,28 @@ def main(outdir: str) -> None:
 
     step(100, in_memory)
     step(3000, shot("in-memory"))
-    step(100, app.quit)
+
+    def explore_demo():
+        explore = window.explore.start()
+        explore.resize(1100, 800)
+        step_y, step_x = explore.exploration.layout.step
+        explore.ask_tiles(0, 0, 2.5 * step_y, 3.5 * step_x)  # a drag over 3 x 4 tiles
+        explore.ask_tiles(3.5 * step_y, 1.5 * step_x, 3.5 * step_y, 1.5 * step_x)  # a click
+
+    def explore_shot(name):
+        def take():
+            explore = window.explore.window
+            explore.picker.hoverEvent(_Hover(explore.exploration.layout, 3, 2))
+            explore.grab().save(str(out / f"{name}.png"))
+
+        return take
+
+    step(500, explore_demo)
+    step(600, explore_shot("explore-acquiring"))
+    step(8000, lambda: window.explore.window.map_view.fit())
+    step(1500, explore_shot("explore"))
+    step(100, lambda: window.explore.close())
+    step(500, app.quit)
 
     elapsed = 0
     for delay, action in steps:

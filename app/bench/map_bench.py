@@ -181,7 +181,7 @@ def _measure(
         )
     results += _redraw(dataset, "zoomed in 1:1", zoomed, work, runs)[0]
     for row in results:
-        row["ratio"] = row["median ms"] / row["ref ms"]
+        row["ratio"] = row["ref ms"] / row["median ms"]  # above 1: the map's redraw is faster
     return results
 
 

@@ -172,6 +172,10 @@ class ExploreWindow(QMainWindow):
             exploration.layout, exploration.tiles_in, self.ask_tiles, self.move_stage
         )
         self.viewer.view.addItem(self.picker, ignoreBounds=True)
+        self.viewer.title.setText(
+            "Click a tile to acquire it, drag over several · double-click: move the stage "
+            "there · middle-drag pans, the wheel zooms"
+        )
         self.setCentralWidget(self.viewer)
         self.status = QLabel()
         self.statusBar().addWidget(self.status, 1)
