@@ -4,11 +4,14 @@ on with where it was left."""
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
 from app.acquisition.explore import (
     Exploration,
+    ExplorationEndedError,
     ExploreChannel,
     ExploreSettings,
     StageBusyError,
@@ -124,4 +127,71 @@ def test_a_map_from_another_camera_size_is_refused_with_the_reason(explore_core,
     path = finished(first).path
     configure_simulated_camera(explore_core, SimulatedCameraSettings(width=64, height=64))
     with pytest.raises(TilingError, match="96x64 px"):
+        Exploration.resume(explore_core, path, ExploreSettings(), show_display=False)
+
+
+def test_a_tile_cut_short_is_completed_with_its_missing_planes(explore_core, tmp_path):
+    """A map closed while a tile was acquired: going on, the tile is not 'queued'
+    for ever; asked again, only its missing planes run (no duplicate images)."""
+    partial = Exploration.start(explore_core, tmp_path, "partial", SETTINGS, show_display=False)
+    events = SETTINGS.events((0, 1))
+    assert len(events) == 4
+    partial.acquisition.acquire(events[:3])  # as if closed before the tile's last plane
+    path = finished(partial).path
+    resumed = Exploration.resume(explore_core, path, SETTINGS, show_display=False)
+    assert not resumed.asked((0, 1)) and resumed.pending() == set()
+    assert resumed.acquire([(0, 1)]) == [(0, 1)]
+    dataset = finished(resumed)
+    coordinates = dataset.get_image_coordinates_list()
+    assert len(coordinates) == 4  # the missing plane, once: no duplicate
+    assert all("duplicate" not in c for c in coordinates)
+
+
+def test_a_dropped_plane_or_a_failure_leaves_no_tile_queued(explore_core, tmp_path):
+    """Every event ends saved or not saved: a processor that drops a plane, or an
+    acquisition that fails, leaves no tile 'queued' and the stage free."""
+
+    def drop_fitc(image, metadata):
+        return None if metadata["Axes"]["channel"] == "FITC" else (image, metadata)
+
+    exploration = Exploration.start(
+        explore_core, tmp_path, "drop", SETTINGS, image_process_fn=drop_fitc, show_display=False
+    )
+    exploration.acquire([(0, 0)])
+    deadline = time.monotonic() + 20
+    while exploration.pending() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert exploration.pending() == set() and exploration.acquired() == {(0, 0)}
+    exploration.move_stage_to(10, 10)  # free
+    exploration.acquisition.abort(RuntimeError("the stage hit a limit"))
+    with pytest.raises(RuntimeError, match="limit"):
+        exploration.acquisition.await_completion(timeout=30)
+    assert exploration.pending() == set()
+    with pytest.raises(ExplorationEndedError, match="Go on exploring"):
+        exploration.acquire([(5, 5)])
+
+
+def test_an_objective_changed_since_is_refused(explore_core, tmp_path):
+    first = Exploration.start(
+        explore_core, tmp_path, "objective", ExploreSettings(overlap=(4, 4)), show_display=False
+    )
+    first.acquire([(0, 0)])
+    path = finished(first).path
+    group = explore_core.getCurrentPixelSizeConfig()
+    explore_core.setPixelSizeUm(group, 0.5)
+    explore_core.setPixelSizeAffine(group, [0.5, 0.0, 0.0, 0.0, 0.5, 0.0])
+    try:
+        with pytest.raises(TilingError, match="µm per pixel"):
+            Exploration.resume(explore_core, path, ExploreSettings(), show_display=False)
+    finally:
+        explore_core.setPixelSizeUm(group, 1.0)
+        explore_core.setPixelSizeAffine(group, [1.0, 0.0, 0.0, 0.0, 1.0, 0.0])
+
+
+def test_a_map_closed_before_its_first_tile_says_so(explore_core, tmp_path):
+    empty = Exploration.start(
+        explore_core, tmp_path, "empty", ExploreSettings(overlap=(4, 4)), show_display=False
+    )
+    path = finished(empty).path
+    with pytest.raises(FileNotFoundError, match="no tile was saved"):
         Exploration.resume(explore_core, path, ExploreSettings(), show_display=False)

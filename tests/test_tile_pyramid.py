@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from app.storage.ndtiff_writer import UnsupportedImageError
-from app.storage.tile_pyramid import downsample2, levels_for_span
+from app.storage.tile_pyramid import PyramidBuilder, downsample2, levels_for_span
 from app.storage.tiled_dataset import TiledDataset
 from app.storage.tiled_ndtiff_sink import TiledNDTiffSink
 
@@ -144,3 +144,44 @@ def test_a_map_gone_on_with_is_the_map_written_at_once(tmp_path):
         )
         assert np.array_equal(region, expected), f"level {level}"
     assert len(list((sink.path / "Full resolution").glob("*.tif"))) == 3
+
+
+def test_a_map_whose_writer_stopped_mid_tile_is_whole_once_gone_on_with(tmp_path, monkeypatch):
+    """A crash (or a full disk) after a tile's full resolution was written and before
+    its levels were: going on with the map brings that tile into every level."""
+    image = sample(3, 3, seed=11)
+    summary = {"Width": WIDTH, "Height": HEIGHT}
+    sink = TiledNDTiffSink.create(tmp_path, "crash", summary, (OVERLAP_X, OVERLAP_Y))
+    positions = [(r, c) for r in range(3) for c in range(3)]
+    for row, column in positions[:-1]:
+        sink.put({"row": row, "column": column}, tile_of(image, row, column, 0, 0), {})
+
+    def crash(*args):
+        raise OSError("no space left on device")
+
+    with monkeypatch.context() as patch, pytest.raises(OSError, match="no space"):
+        patch.setattr(PyramidBuilder, "add_tile", crash)
+        sink.put({"row": 2, "column": 2}, tile_of(image, 2, 2, 0, 0), {})
+    # the process dies here: nothing closed; the map is gone on with later
+    resumed = TiledNDTiffSink.resume(sink.path)
+    resumed.finish()
+    reopened = TiledDataset.open(sink.path)
+    for level, (expected, y0, x0) in enumerate(expected_levels(image, 2)):
+        region = reopened.read_region(
+            level, {}, y0, y0 + expected.shape[0], x0, x0 + expected.shape[1]
+        )
+        assert np.array_equal(region, expected), f"level {level}"
+
+
+def test_a_level_read_with_a_channel_index_is_current(tmp_path):
+    """channel=0 (pycro-manager's way) reads the same refined pixels as the name."""
+    image = sample(2, 2, seed=4)
+    sink = TiledNDTiffSink.create(tmp_path, "index", {}, (OVERLAP_X, OVERLAP_Y))
+    for row, column in ((0, 0), (0, 1), (1, 0), (1, 1)):
+        tile = tile_of(image, row, column, 0, 0)
+        sink.put({"channel": "DAPI", "row": row, "column": column}, tile, {})
+        if (row, column) != (0, 0):
+            by_name = sink.dataset.read_image(channel="DAPI", row=0, column=0, resolution_level=1)
+            by_index = sink.dataset.read_image(channel=0, row=0, column=0, resolution_level=1)
+            assert np.array_equal(by_name, by_index)
+    sink.finish()

@@ -246,3 +246,24 @@ def test_layout_follows_the_pixel_size_affine():
     assert rotated.tile_at_stage(*rotated.stage_position(3, -2)) == (3, -2)
     with pytest.raises(TilingError, match="cannot be inverted"):
         TileLayout(0, 0, 100, 80, 0, 0, affine=(0.0, 0.0, 0.0, 0.0))
+
+
+def test_tiles_an_event_generation_hook_makes_are_placed_after_it(tiles_core, tmp_path):
+    """As pycro-manager: the hook may move an event to another tile, or make tiles;
+    each is acquired where its row and column say."""
+
+    def next_column(event):
+        moved = {**event, "axes": {**event["axes"], "column": event["axes"]["column"] + 1}}
+        return [moved]
+
+    with XYTiledAcquisition(
+        (OVERLAP_X, OVERLAP_Y), tmp_path, "hook", core=tiles_core, show_display=False,
+        event_generation_hook_fn=next_column,
+    ) as acq:  # fmt: skip
+        acq.acquire(grid_events(1, 2))
+    dataset = acq.get_dataset()
+    assert sorted(dataset.tiles(0, {})) == [(0, 1), (0, 2)]
+    for column in (1, 2):
+        metadata = dataset.read_metadata(row=0, column=column)
+        x, _ = acq.layout.stage_position(0, column)
+        assert metadata["XPosition_um_Intended"] == pytest.approx(x)

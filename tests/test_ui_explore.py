@@ -4,6 +4,8 @@ tiles stitch into the map as they come; closing drops what is queued, at once.""
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pytest
 from PyQt6.QtCore import QEvent, QPointF, Qt
@@ -37,7 +39,8 @@ def explore(qtbot, core, tmp_path):
     qtbot.waitExposed(window)
     yield window
     window.close()
-    exploration.acquisition.await_completion(timeout=30)
+    with contextlib.suppress(RuntimeError):  # a test that fails the exploration on purpose
+        exploration.acquisition.await_completion(timeout=30)
 
 
 def _viewport_point(window, y, x):
@@ -182,3 +185,39 @@ def test_explore_from_the_window_and_go_on_with_the_saved_map(qtbot, window, cor
     from app import open_dataset
 
     assert sorted(open_dataset(path).tiles(0, {"channel": "FITC"})) == [(0, 0), (0, 1)]
+
+
+def test_the_view_stays_where_the_user_points_as_tiles_arrive(qtbot, explore):
+    before = explore.viewer.view.viewRange()
+    click(explore, STEP_Y * 0.5, STEP_X * 0.5)
+    qtbot.waitUntil(lambda: explore.map_view.drawn > 0, timeout=10000)
+    qtbot.wait(400)  # a poll of the map after the tile
+    # no jump to the tile (a few pixels: the window's status line settling)
+    assert np.allclose(explore.viewer.view.viewRange(), before, atol=5)
+
+
+def test_a_failed_exploration_says_why_and_what_to_do(qtbot, explore):
+    explore.exploration.acquisition.abort(RuntimeError("the XY stage reports a limit switch"))
+    qtbot.waitUntil(lambda: "limit switch" in explore.status.text(), timeout=10000)
+    assert "Go on exploring" in explore.status.text()
+    assert not explore.pick_action.isEnabled() and not explore.picker.picking
+
+
+def test_live_stops_for_tiles_and_start_waits_for_explore_to_close(qtbot, window, core):
+    configure_simulated_camera(
+        core, SimulatedCameraSettings(width=WIDTH, height=HEIGHT, exposure_ms=1)
+    )
+    explore = window.explore.start()
+    qtbot.addWidget(explore)
+    assert window.browser.map.dataset is explore.exploration.dataset  # the map there too
+    window.set_live(True)
+    qtbot.waitUntil(lambda: core.isSequenceRunning(), timeout=5000)
+    explore.ask_tiles(0, 0, 0, 0)  # Live would refuse the tile's snap: it stops first
+    qtbot.waitUntil(lambda: explore.exploration.pending() == set(), timeout=10000)
+    assert explore.exploration.acquisition.status.state.value == "running"
+    assert not core.isSequenceRunning()
+    window.start_acquisition()
+    assert window.controller.acquisition is None  # refused, and said
+    assert "Explore is open" in window.statusBar().currentMessage()
+    explore.close()
+    qtbot.waitUntil(lambda: explore.exploration.acquisition.is_finished(), timeout=10000)

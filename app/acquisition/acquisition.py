@@ -212,10 +212,14 @@ class Acquisition:
         # cancel events, so with one the check runs after it, before the hardware moves.
         checker = HardwareEventChecker(core)
         rewriting = pre_hardware_hook_fn is not None or event_generation_hook_fn is not None
+        # Events are placed (a tile on the stage) before the check; with an
+        # event-generation hook, after it, as pycro-manager does: it may make new tiles.
+        placement = self._event_placement()
+        generating = event_generation_hook_fn is not None
         self._flow = AcquisitionFlow(
             check=None if rewriting else checker,
             on_discard=self._events_discarded,
-            place=self._event_placement(),
+            place=None if generating else placement,
         )
         self.event_queue = EventQueue(self._flow)
         context = WorkerContext(
@@ -236,6 +240,7 @@ class Acquisition:
                 self._frames,
                 hooks=hooks,
                 check_event=checker if rewriting else None,
+                place_event=placement if generating else None,
                 drop_when_full=full_queue == "drop",
                 hardware_sequencing=hardware_sequencing,
                 restore_hardware=restore_hardware,

@@ -99,6 +99,7 @@ class EngineWorker:
         *,
         hooks: dict[str, UserFunction | None],
         check_event: Callable[[Event], None] | None = None,
+        place_event: Callable[[Event], Event] | None = None,
         drop_when_full: bool = False,
         hardware_sequencing: bool = True,
         restore_hardware: bool = False,
@@ -113,6 +114,9 @@ class EngineWorker:
         self.event_queue = context.event_queue
         self.hooks = hooks
         self.check_event = check_event
+        #: completes the events an event-generation hook returned (a tile's stage
+        #: position from its row and column, as pycro-manager places them after the hook)
+        self.place_event = place_event
         self.drop_when_full = drop_when_full
         self.mda = ScopeflowMDAEngine(core, use_hardware_sequencing=hardware_sequencing)
         group = core.getChannelGroup()
@@ -273,6 +277,12 @@ class EngineWorker:
                 if generated is None:
                     self._not_saved([event], "event_generation_hook_fn skipped the event")
                     continue
+                if self.place_event is not None:
+                    try:
+                        generated = [self.place_event(g) for g in generated]
+                    except Exception:
+                        self._not_saved([event], "an event the hook returned could not be placed")
+                        raise
                 if all(g["axes"] != event["axes"] for g in generated):
                     self._not_saved([event], "event_generation_hook_fn replaced the event")
                 self._generated.extend(generated)

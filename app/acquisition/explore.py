@@ -17,15 +17,17 @@ from __future__ import annotations
 import math
 import os
 import threading
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pymmcore_plus import CMMCorePlus
 
+from app.acquisition.notifications import AcqNotification, ImageMilestone
+from app.acquisition.state import RunState
 from app.acquisition.tiled_acquisition import XYTiledAcquisition
-from app.acquisition.tiles import COLUMN_AXIS, ROW_AXIS, TileLayout, TilingError
+from app.acquisition.tiles import COLUMN_AXIS, ROW_AXIS, TileLayout, TilingError, pixel_affine
 from app.storage.tiled_dataset import TiledDataset
 from app.storage.tiled_ndtiff_sink import TiledNDTiffSink
 
@@ -81,6 +83,23 @@ class ExploreSettings:
                 events.append(event)
         return events
 
+    def describe(self) -> str:
+        """What each tile is acquired with, in a line (the Explore window shows it)."""
+        channels = ", ".join(
+            f"{c.preset}" + (f" {c.exposure_ms:g} ms" if c.exposure_ms is not None else "")
+            for c in self.channels
+        ) or "the current channel" + (
+            f", {self.exposure_ms:g} ms" if self.exposure_ms is not None else ""
+        )
+        z = self.z_positions
+        planes = (
+            f"Z {min(z):g} to {max(z):g} µm ({len(z)} planes)" if len(z) > 1
+            else f"Z {z[0]:g} µm" if z else "the current Z"
+        )  # fmt: skip
+        return (
+            f"Each tile: {channels} · {planes} · overlap {self.overlap[0]} x {self.overlap[1]} px"
+        )
+
     def to_json(self) -> dict[str, Any]:
         """What a map records of how it was explored (its summary metadata)."""
         return {
@@ -107,21 +126,104 @@ class StageBusyError(RuntimeError):
     """The stage was asked to move while tiles are on their way."""
 
 
-@dataclass
-class _Requests:
-    asked: set[Tile] = field(default_factory=set)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+class ExplorationEndedError(RuntimeError):
+    """Tiles were asked for after the exploration ended (stopped, closed, failed)."""
+
+
+class TileProgress:
+    """Which tiles were asked for, which images of each are saved, and which events
+    are still on their way, from the acquisition's notifications (on the notification
+    thread). Kept as they come, so the window's questions ("which tiles are queued?")
+    never read the dataset's index again.
+
+    Every event ends in IMAGE_SAVED or IMAGE_NOT_SAVED for its axes (a hook or a
+    processor that drops it, a failed snap, an abort), so a tile is on its way exactly
+    while one of its events has not ended.
+    """
+
+    def __init__(self, planes: int) -> None:
+        self.planes = max(1, planes)
+        self._lock = threading.Lock()
+        self._asked: set[Tile] = set()
+        self._saved: dict[Tile, set[frozenset[tuple[str, Any]]]] = {}
+        self._open: dict[frozenset[tuple[str, Any]], Tile] = {}
+
+    def saved_before(self, coordinates: Iterable[dict[str, Any]]) -> None:
+        """The images a reopened map holds; tiles with every plane count as asked."""
+        for axes in coordinates:
+            self._note_saved(axes)
+        with self._lock:
+            self._asked.update(t for t, p in self._saved.items() if len(p) >= self.planes)
+
+    def _note_saved(self, axes: dict[str, Any]) -> None:
+        tile = _tile_of(axes)
+        if tile is not None:
+            plane = frozenset((k, v) for k, v in axes.items() if k not in _TILE_AXES)
+            with self._lock:
+                self._saved.setdefault(tile, set()).add(plane)
+
+    def ask(self, tiles: Iterable[Tile], events: Iterable[dict[str, Any]]) -> None:
+        with self._lock:
+            self._asked.update(tiles)
+            for event in events:
+                tile = _tile_of(event["axes"])
+                if tile is not None:
+                    self._open[frozenset(event["axes"].items())] = tile
+
+    def note(self, notification: AcqNotification) -> None:
+        """The acquisition's notification listener."""
+        milestone = notification.milestone
+        if milestone not in (ImageMilestone.IMAGE_SAVED, ImageMilestone.IMAGE_NOT_SAVED):
+            return
+        axes = notification.payload
+        if not isinstance(axes, dict):
+            return
+        if milestone == ImageMilestone.IMAGE_SAVED:
+            self._note_saved(axes)
+        with self._lock:
+            self._open.pop(frozenset(axes.items()), None)
+
+    def asked(self, tile: Tile) -> bool:
+        with self._lock:
+            return tile in self._asked
+
+    def on_their_way(self) -> set[Tile]:
+        with self._lock:
+            return set(self._open.values())
+
+    def acquired(self) -> set[Tile]:
+        """Tiles with at least one image saved."""
+        with self._lock:
+            return set(self._saved)
 
 
 class Exploration:
     """One map being explored: tiles asked for by place, the stage moved on the map."""
 
-    def __init__(self, acquisition: XYTiledAcquisition, settings: ExploreSettings) -> None:
+    def __init__(
+        self, acquisition: XYTiledAcquisition, settings: ExploreSettings, progress: TileProgress
+    ) -> None:
+        """Made by ``start`` and ``resume`` (``progress`` must be the acquisition's
+        notification listener)."""
         self.acquisition = acquisition
         self.settings = settings
-        self._requests = _Requests()
-        dataset = self.dataset
-        self._requests.asked.update(_tiles_saved(dataset))
+        self.progress = progress
+        self._asking = threading.Lock()
+
+    @staticmethod
+    def _listening(
+        progress: TileProgress, kwargs: dict[str, Any]
+    ) -> Callable[[AcqNotification], None]:
+        """``progress`` hears the notifications, and so does the caller's listener."""
+        theirs = kwargs.pop("notification_callback_fn", None)
+        if theirs is None:
+            return progress.note
+
+        def both(notification: AcqNotification) -> None:
+            progress.note(notification)
+            theirs(notification)
+
+        return both
 
     @classmethod
     def start(
@@ -133,15 +235,17 @@ class Exploration:
         **acquisition_kwargs: Any,
     ) -> Exploration:
         """A new map in ``directory/name_N``, tile (0, 0) where the stage is now."""
+        progress = TileProgress(len(settings.events((0, 0))))
         acquisition = XYTiledAcquisition(
             settings.overlap,
             directory,
             name,
             core=core,
             summary_extra={SUMMARY_KEY: settings.to_json()},
+            notification_callback_fn=cls._listening(progress, acquisition_kwargs),
             **acquisition_kwargs,
         )
-        return cls(acquisition, settings)
+        return cls(acquisition, settings, progress)
 
     @classmethod
     def resume(
@@ -157,27 +261,26 @@ class Exploration:
         saved = TiledDataset.open(Path(path))
         layout = TileLayout.from_summary_metadata(saved.summary_metadata)
         recorded = saved.summary_metadata.get(SUMMARY_KEY)
+        coordinates = saved.get_image_coordinates_list()
         saved.close()
         if isinstance(recorded, dict):
             settings = ExploreSettings.from_json(recorded)
-        if (layout.width, layout.height) != (core.getImageWidth(), core.getImageHeight()):
-            raise TilingError(
-                f"This map's tiles are {layout.width}x{layout.height} px and the camera's "
-                f"images {core.getImageWidth()}x{core.getImageHeight()}: set the camera as "
-                "it was (binning, ROI) to go on with it"
-            )
+        _check_same_camera(core, layout)
         overlap = (layout.overlap_x, layout.overlap_y)
+        kept = ExploreSettings(
+            overlap, settings.channels, settings.z_positions, settings.exposure_ms
+        )
+        progress = TileProgress(len(kept.events((0, 0))))
+        progress.saved_before(coordinates)
         acquisition = XYTiledAcquisition(
             overlap,
             storage=TiledNDTiffSink.resume(path),
             layout=layout,
             core=core,
+            notification_callback_fn=cls._listening(progress, acquisition_kwargs),
             **acquisition_kwargs,
         )
-        kept = ExploreSettings(
-            overlap, settings.channels, settings.z_positions, settings.exposure_ms
-        )
-        return cls(acquisition, kept)
+        return cls(acquisition, kept, progress)
 
     @property
     def layout(self) -> TileLayout:
@@ -191,31 +294,43 @@ class Exploration:
 
     def asked(self, tile: Tile) -> bool:
         """Whether a tile was acquired, or is on its way."""
-        with self._requests.lock:
-            return tile in self._requests.asked
+        return self.progress.asked(tile)
 
     def pending(self) -> set[Tile]:
-        """Tiles asked for and not all saved yet (the map shows them as queued)."""
-        with self._requests.lock:
-            asked = set(self._requests.asked)
-        return asked - _tiles_saved(self.dataset, complete_only=len(self._planes()))
+        """Tiles with an event still on its way (the map shows them as queued); none
+        once the acquisition is over, whatever happened to them."""
+        if self.acquisition.is_finished():
+            return set()
+        return self.progress.on_their_way()
 
-    def _planes(self) -> list[dict[str, Any]]:
-        return [
-            {k: v for k, v in e["axes"].items() if k not in (ROW_AXIS, COLUMN_AXIS)}
-            for e in self.settings.events((0, 0))
-        ]
+    def acquired(self) -> set[Tile]:
+        """Tiles with at least one image saved."""
+        return self.progress.acquired()
 
     def acquire(self, tiles: Iterable[Tile]) -> list[Tile]:
-        """Queue the tiles not asked for before, in the order given; returns them.
-        Raises ``AcqAlreadyCompleteException`` once the exploration is finished."""
-        with self._requests.lock:
-            new = [t for t in dict.fromkeys(tiles) if t not in self._requests.asked]
+        """Queue the tiles not asked for before, in the order given, and return them;
+        a tile a reopened map holds in part gets only its missing planes.
+        ``ExplorationEndedError`` once the exploration is over."""
+        status = self.acquisition.status
+        if status.is_over or status.state is RunState.FINISHING:
+            raise ExplorationEndedError(
+                f"The exploration has ended ({status.reason}): Acquire > Go on exploring "
+                "the map shown adds tiles to the map"
+            )
+        with self._asking:
+            new = [t for t in dict.fromkeys(tiles) if not self.progress.asked(t)]
             if not new:
                 return []
-            events = [event for tile in new for event in self.settings.events(tile)]
-            self.acquisition.acquire(events)
-            self._requests.asked.update(new)
+            dataset = self.dataset
+            events = [
+                event
+                for tile in new
+                for event in self.settings.events(tile)
+                if not dataset.has_image(**event["axes"])
+            ]
+            self.progress.ask(new, events)
+            if events:
+                self.acquisition.acquire(events)
         return new
 
     def tiles_in(self, y0: float, x0: float, y1: float, x1: float) -> list[Tile]:
@@ -237,9 +352,11 @@ class Exploration:
     def move_stage_to(self, y: float, x: float) -> tuple[float, float]:
         """Centre the camera on a map pixel; returns the stage position (µm).
         ``StageBusyError`` while tiles are on their way."""
-        if self.acquisition.status.events_pending or self.pending():
+        busy = self.pending()
+        if busy:
             raise StageBusyError(
-                "Tiles are being acquired: the stage moves once they are done (or Stop)"
+                f"The stage is busy with {len(busy)} tile(s) being acquired: "
+                "double-click again when they are done"
             )
         x_um, y_um = self.layout.stage_at_pixel(y, x)
         core = self.acquisition.core
@@ -260,12 +377,29 @@ class Exploration:
         self.acquisition.abort()
 
 
-def _tiles_saved(dataset: TiledDataset, complete_only: int = 0) -> set[Tile]:
-    """(row, column) of the tiles in the map; with ``complete_only`` N, only those
-    with N images (every plane of the exploration)."""
-    counts: dict[Tile, int] = {}
-    for coordinates in dataset.get_image_coordinates_list():
-        row, column = coordinates.get(ROW_AXIS), coordinates.get(COLUMN_AXIS)
-        if isinstance(row, int) and isinstance(column, int):
-            counts[row, column] = counts.get((row, column), 0) + 1
-    return {tile for tile, n in counts.items() if n >= complete_only}
+_TILE_AXES = (ROW_AXIS, COLUMN_AXIS)
+
+
+def _tile_of(axes: dict[str, Any]) -> Tile | None:
+    row, column = axes.get(ROW_AXIS), axes.get(COLUMN_AXIS)
+    if isinstance(row, int) and isinstance(column, int):
+        return row, column
+    return None
+
+
+def _check_same_camera(core: CMMCorePlus, layout: TileLayout) -> None:
+    """New tiles must land where the map says: the same image size, and the same
+    micrometres per pixel (an objective changed since would misplace them)."""
+    if (layout.width, layout.height) != (core.getImageWidth(), core.getImageHeight()):
+        raise TilingError(
+            f"This map's tiles are {layout.width}x{layout.height} px and the camera's "
+            f"images {core.getImageWidth()}x{core.getImageHeight()}: set the camera as "
+            "it was (binning, ROI) to go on with it"
+        )
+    now = pixel_affine(core)
+    scale_map, scale_now = math.hypot(*layout.affine[:2]), math.hypot(*now[:2])
+    if not math.isclose(scale_map, scale_now, rel_tol=0.01):
+        raise TilingError(
+            f"This map was acquired at {scale_map:g} µm per pixel and the microscope is at "
+            f"{scale_now:g} now: choose the objective it was acquired with to go on with it"
+        )

@@ -156,6 +156,14 @@ class PyramidBuilder:
         self._rows = _widened(self._rows, row)
         self._columns = _widened(self._columns, column)
 
+    def repair(self, plane: PlaneKey, row: int, column: int) -> None:
+        """A map gone on with: the last tile its writer saved is brought into every
+        level again, and the coarsest level is made again whole (a writer that stopped
+        during ``add_tile`` or while filling a new level left them short)."""
+        self.add_tile(plane, row, column)
+        if self.levels:
+            self._fill(self.levels)
+
     def add_tile(self, plane: PlaneKey, row: int, column: int) -> None:
         """Update every level for a full-resolution tile just stored."""
         if plane not in self._planes:

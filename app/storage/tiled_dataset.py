@@ -85,6 +85,11 @@ class TiledDataset:
         if 0 not in levels:
             raise FileNotFoundError(f"{root} has no '{FULL_RESOLUTION}' folder: not a tiled map")
         full = levels[0]
+        if not full.get_index_keys():
+            raise FileNotFoundError(
+                f"{root}: no tile was saved in this map (it was closed before its first "
+                "tile), so there is nothing to open"
+            )
         if "GridPixelOverlapX" not in full.summary_metadata:
             raise FileNotFoundError(f"{root}: its summary metadata has no tile overlap")
         dataset = cls(root, full.summary_metadata, levels)

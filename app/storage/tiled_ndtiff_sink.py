@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import os
 from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from ndtiff.ndtiff_index import NDTiffIndexEntry, read_ndtiff_index
 
-from app.storage.axes import given_axes
+from app.storage.axes import given_axes, name_string_axes
 from app.storage.ndtiff_datasets import LiveNDTiffDataset
 from app.storage.ndtiff_writer import (
     NDTiffWriter,
@@ -79,9 +80,19 @@ class _LiveLevel(LiveNDTiffDataset):
     pixels are read from the file each time: ndtiff's reader reads through a buffer,
     which would give back bytes it held from before a tile was refined."""
 
-    def __init__(self, path: Path, summary: dict[str, Any], name: str, writer: NDTiffWriter):
+    def __init__(
+        self,
+        path: Path,
+        summary: dict[str, Any],
+        name: str,
+        writer: NDTiffWriter,
+        string_values: Mapping[str, Sequence[str]],
+    ):
+        """``string_values``: each string axis's values in the order the map got them
+        (a channel given by its index, ``channel=0``, is the first)."""
         super().__init__(str(path), summary, name)
         self._writer = writer
+        self._string_values = string_values
         self._entries: dict[frozenset[tuple[str, Any]], NDTiffIndexEntry] = {}
 
     def add_tile(self, axes: dict[str, Any], entry: NDTiffIndexEntry) -> None:
@@ -92,10 +103,11 @@ class _LiveLevel(LiveNDTiffDataset):
                    position: Any = None, row: Any = None, column: Any = None,
                    **others: Any) -> np.ndarray:  # fmt: skip
         axes = given_axes(channel, z, time, position, row, column, others)
-        entry = self._entries.get(frozenset(axes.items()))
+        named = name_string_axes(axes, self._string_values) or axes
+        entry = self._entries.get(frozenset(named.items()))
         if entry is not None:
             return self._writer.read_pixels(entry)
-        image: np.ndarray = super().read_image(**axes)  # a channel given by its index
+        image: np.ndarray = super().read_image(**axes)  # not there: ndtiff says so
         return image
 
 
@@ -125,6 +137,7 @@ class TiledNDTiffSink:
         self._writers: dict[int, NDTiffWriter] = {}
         self._entries: dict[int, dict[tuple[PlaneKey, int, int], NDTiffIndexEntry]] = {0: {}}
         self._plane_axes: dict[PlaneKey, dict[str, Any]] = {}
+        self._string_values: dict[str, list[str]] = {}  # in the order tiles came
         self._live: dict[int, LiveNDTiffDataset | _LiveLevel] = {}
         self._levels: dict[int, _LiveLevel] = {}  # the downsampled ones
         full = path / level_folder(0)
@@ -172,35 +185,51 @@ class TiledNDTiffSink:
         return cls(Path(path), summary, max_level, resume=True)
 
     def _take_saved_tiles(self) -> None:
-        """The index of every level saved, as if its tiles had just been written."""
+        """The index of every level saved, as if its tiles had just been written; then
+        the last tile saved is brought into the levels again, since a writer that
+        stopped (a crash, a full disk) may have stopped before its levels were."""
+        folders = {level_of_folder(f.name): f for f in self._path.iterdir()}
         downsampled = 0
-        for folder in sorted(self._path.iterdir()):
-            level = level_of_folder(folder.name)
-            if level is None or not (folder / "NDTiff.index").is_file():
+        last: tuple[PlaneKey, int, int] | None = None
+        for level in sorted(k for k in folders if k is not None):
+            index_file = folders[level] / "NDTiff.index"
+            if not index_file.is_file():
                 continue
-            index = read_ndtiff_index((folder / "NDTiff.index").read_bytes(), verbose=False)
+            index = read_ndtiff_index(index_file.read_bytes(), verbose=False)
             for key, read in index.items():
                 axes = dict(key)
                 entry = _entry_with_key(key, read)
-                plane = plane_key(axes)
-                self._plane_axes.setdefault(
-                    plane, {k: v for k, v in axes.items() if k not in (ROW, COLUMN)}
-                )
-                row, column = int(axes[ROW]), int(axes[COLUMN])
+                plane = self._note_plane(axes)
+                place = (plane, int(axes[ROW]), int(axes[COLUMN]))
                 if level == 0:
-                    self._entries[0][(plane, row, column)] = entry
+                    self._entries[0][place] = entry
                     self._live[0].add_index_entry(entry)
                     self._image_shape = (entry.image_height, entry.image_width)
+                    last = place
                 else:
                     self._level_writer(level, (entry.image_height, entry.image_width), True)
-                    self._entries.setdefault(level, {})[(plane, row, column)] = entry
+                    self._entries.setdefault(level, {})[place] = entry
                     self._levels[level].add_tile(axes, entry)
                     downsampled = max(downsampled, level)
-        if self._image_shape is not None:
-            builder = self._make_builder(self._image_shape, self._image_dtype())
-            for plane, row, column in self._entries[0]:
-                builder.know(plane, row, column)
-            builder.levels = downsampled
+        if self._image_shape is None or last is None:
+            return
+        builder = self._make_builder(self._image_shape, self._image_dtype())
+        for plane, row, column in self._entries[0]:
+            builder.know(plane, row, column)
+        builder.levels = downsampled
+        builder.repair(*last)
+
+    def _note_plane(self, axes: dict[str, Any]) -> PlaneKey:
+        """The plane of an image's axes, remembered with its string values' order."""
+        plane = plane_key(axes)
+        if plane not in self._plane_axes:
+            self._plane_axes[plane] = {k: v for k, v in axes.items() if k not in (ROW, COLUMN)}
+            for axis, value in self._plane_axes[plane].items():
+                if isinstance(value, str):
+                    known = self._string_values.setdefault(axis, [])
+                    if value not in known:
+                        known.append(value)
+        return plane
 
     @property
     def path(self) -> Path:
@@ -225,10 +254,7 @@ class TiledNDTiffSink:
         self._live[0].add_index_entry(entry)
         self.images_written += 1
         self.bytes_written += image.nbytes
-        plane = plane_key(axes)
-        self._plane_axes.setdefault(
-            plane, {k: v for k, v in axes.items() if k not in (ROW, COLUMN)}
-        )
+        plane = self._note_plane(axes)
         self._entries[0][(plane, row, column)] = entry
         self._cache.put((0, plane, row, column), self._kept_part(image))
         if self._builder is None:
@@ -320,7 +346,9 @@ class TiledNDTiffSink:
             summary = {**self._summary, "Height": tile_shape[0], "Width": tile_shape[1]}
             folder = self._path / level_folder(level)
             writer = self._writers[level] = NDTiffWriter(folder, summary, self._path.name, append)
-            live = self._levels[level] = _LiveLevel(folder, summary, self._path.name, writer)
+            live = self._levels[level] = _LiveLevel(
+                folder, summary, self._path.name, writer, self._string_values
+            )
             self._live[level] = live
             self._dataset.add_level(level, live)
         return writer

@@ -51,6 +51,7 @@ class ExploreActions:
         self.resume_action.triggered.connect(self.resume)
         menu.addAction(self.explore_action)
         menu.addAction(self.resume_action)
+        menu.setToolTipsVisible(True)  # why an entry is greyed
         menu.aboutToShow.connect(self._enable)
 
     def _enable(self) -> None:
@@ -62,11 +63,14 @@ class ExploreActions:
         )
 
     def _arguments(self) -> dict[str, Any]:
+        panel = self._main.acquisition_panel
         return {
             "image_process_fn": self._main.registry.for_acquisition(),
             "on_error": ErrorPolicy.PASS_THROUGH,
             "threads": QtThreads(),
             "show_display": False,
+            # "Afterwards, return the microscope...": once the Explore window closes
+            "restore_hardware": panel.return_hardware.isChecked(),
         }
 
     def _ready(self) -> bool:
@@ -114,20 +118,46 @@ class ExploreActions:
         except Exception as exc:  # another camera size, a map without its grid
             self._main.show_error_message(f"Could not go on exploring {shown.path}: {exc}")
             return None
-        self._main.browser.browse(None, follow=True)  # the Explore window shows it now
         return self._open(exploration)
 
     def _open(self, exploration: Exploration) -> ExploreWindow:
-        window = ExploreWindow(exploration)
+        window = ExploreWindow(exploration, before_acquiring=lambda: self._main.set_live(False))
         window.closed.connect(self._closed)
+        window.busyChanged.connect(self._busy)
         window.show()
         self.window = window
+        self._main.browser.browse(exploration.dataset, follow=True)  # the map here too
+        panel = self._main.acquisition_panel
+        ignored = [
+            name
+            for name, box in (("time points", panel.time_box), ("positions", panel.position_box))
+            if box.isChecked()
+        ]
+        if ignored:
+            self._main.statusBar().showMessage(
+                f"Explore acquires tiles where you click: the panel's {' and '.join(ignored)} "
+                "are not used",
+                15000,
+            )
         logger.info("Exploring: %s", exploration.dataset.path)
         return window
+
+    @property
+    def exploring(self) -> bool:
+        """An Explore window is open (the microscope is the map's)."""
+        return self.window is not None
+
+    def _busy(self, busy: bool) -> None:
+        """While tiles are on their way, Live, Snap and the stage buttons wait (the
+        camera and the stage are the map's), as during an acquisition."""
+        if busy:
+            self._main.set_live(False)
+        self._main.microscope_panel.setEnabled(not busy)
 
     def _closed(self) -> None:
         window = self.window
         self.window = None
+        self._main.microscope_panel.setEnabled(not self._main.controller.running)
         if window is not None:
             self._main.statusBar().showMessage(
                 f"The explored map is in {window.exploration.dataset.path} "

@@ -15,6 +15,8 @@ middle button, a drag pans; the wheel zooms.
 from __future__ import annotations
 
 import logging
+import math
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -32,6 +34,7 @@ from PyQt6.QtWidgets import (
 )
 
 from app.acquisition.explore import Exploration, StageBusyError, Tile
+from app.acquisition.state import RunState
 from app.acquisition.tiles import TileLayout
 from app.ui.map_view import MapView
 from app.ui.viewer import ImageViewer
@@ -40,6 +43,8 @@ logger = logging.getLogger(__name__)
 
 #: how often the queued tiles, the stage's field and the status line are brought up to date
 REFRESH_MS = 200
+#: how long a message stays in the status line, in seconds
+MESSAGE_S = 6.0
 #: the bounding box of the picker: it takes the mouse everywhere a map could be
 _EVERYWHERE = QRectF(-1e8, -1e8, 2e8, 2e8)
 
@@ -65,6 +70,7 @@ class TilePicker(pg.GraphicsObject):
         self._move_stage = move_stage
         self.picking = True  # the Acquire tiles tool (else the Pan tool)
         self.queued: set[Tile] = set()
+        self.acquired: set[Tile] = set()
         self.stage_at: tuple[float, float] | None = None  # map pixel (y, x)
         self._hovered: Tile | None = None
         self._dragged: QRectF | None = None
@@ -92,6 +98,9 @@ class TilePicker(pg.GraphicsObject):
             return drawn
 
         painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.setPen(pen("#4a4a4a"))  # the grid of the tiles there are, faintly
+        for tile in self.acquired:
+            painter.drawRect(self._tile_rect(tile))
         painter.setPen(pen("#f5c542", Qt.PenStyle.DashLine))
         for tile in self.queued:
             painter.drawRect(self._tile_rect(tile))
@@ -111,9 +120,11 @@ class TilePicker(pg.GraphicsObject):
     def _tiles_under(self, rect: QRectF) -> list[Tile]:
         return self._tiles_in(rect.top(), rect.left(), rect.bottom(), rect.right())
 
-    def refresh(self, queued: set[Tile], stage_at: tuple[float, float] | None) -> None:
-        if queued != self.queued or stage_at != self.stage_at:
-            self.queued, self.stage_at = queued, stage_at
+    def refresh(
+        self, acquired: set[Tile], queued: set[Tile], stage_at: tuple[float, float] | None
+    ) -> None:
+        if (acquired, queued, stage_at) != (self.acquired, self.queued, self.stage_at):
+            self.acquired, self.queued, self.stage_at = acquired, queued, stage_at
             self.update()
 
     # ---- the mouse ----
@@ -161,10 +172,20 @@ class ExploreWindow(QMainWindow):
     """One exploration's window: the map, the tools, the plane shown, the status."""
 
     closed = pyqtSignal()
+    #: tiles are on their way (True) or none is (False): the microscope is the map's
+    busyChanged = pyqtSignal(bool)
 
-    def __init__(self, exploration: Exploration, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        exploration: Exploration,
+        parent: QWidget | None = None,
+        before_acquiring: Callable[[], None] | None = None,
+    ) -> None:
+        """``before_acquiring`` runs on the GUI thread before tiles are asked for (the
+        main window stops Live: the camera is the map's)."""
         super().__init__(parent)
         self.exploration = exploration
+        self._before_acquiring = before_acquiring
         self.setWindowTitle(f"Explore: {exploration.dataset.path}")
         self.viewer = ImageViewer()
         self.map_view = MapView(self.viewer)
@@ -172,14 +193,17 @@ class ExploreWindow(QMainWindow):
             exploration.layout, exploration.tiles_in, self.ask_tiles, self.move_stage
         )
         self.viewer.view.addItem(self.picker, ignoreBounds=True)
-        self.viewer.title.setText(
-            "Click a tile to acquire it, drag over several · double-click: move the stage "
-            "there · middle-drag pans, the wheel zooms"
-        )
+        self.viewer.hint.setText("Click a tile to acquire it: the map starts here.")
+        self.viewer.set_pixel_size(exploration.acquisition.core.getPixelSizeUm())
+        self.map_view.follows_growth = False  # the view stays where the user points
         self.setCentralWidget(self.viewer)
         self.status = QLabel()
         self.statusBar().addWidget(self.status, 1)
+        self.settings_label = QLabel(exploration.settings.describe())
+        self.statusBar().addPermanentWidget(self.settings_label)
         self._message = ""
+        self._message_at = 0.0
+        self._busy = False
         self._build_tools()
         self._refresh = QTimer(self)
         self._refresh.setInterval(REFRESH_MS)
@@ -233,11 +257,14 @@ class ExploreWindow(QMainWindow):
             tools.addWidget(self.z_slider)
             tools.addWidget(self.z_label)
         self._show_plane()
+        self._set_picking(True)
 
     # ---- what the user does ----
     def ask_tiles(self, y0: float, x0: float, y1: float, x1: float) -> list[Tile]:
         """Acquire the tiles under a rectangle of the map (a point: one tile)."""
         tiles = self.exploration.tiles_in(y0, x0, y1, x1)
+        if self._before_acquiring is not None and not all(map(self.exploration.asked, tiles)):
+            self._before_acquiring()
         try:
             asked = self.exploration.acquire(tiles)
         except Exception as exc:  # finished, or an event the hardware refuses
@@ -261,17 +288,33 @@ class ExploreWindow(QMainWindow):
     def stop(self) -> None:
         """No more tiles: those queued still run, then the map is closed."""
         self.exploration.stop()
-        self.pick_action.setEnabled(False)
-        self.stop_action.setEnabled(False)
-        self.picker.picking = False
+        self._close_tools()
         self.say("Exploration stopped: the map is saved in " + str(self.exploration.dataset.path))
 
+    @property
+    def _open(self) -> bool:
+        """Tiles may still be asked for."""
+        return self.stop_action.isEnabled()
+
+    def _close_tools(self) -> None:
+        self.stop_action.setEnabled(False)
+        self.pick_action.setEnabled(False)
+        self.pan_action.setChecked(True)
+        self._set_picking(False)
+
     def say(self, message: str) -> None:
-        self._message = message
+        """A message in the status line, for a few seconds."""
+        self._message, self._message_at = message, time.monotonic()
         self.refresh()
 
     def _set_picking(self, picking: bool) -> None:
-        self.picker.picking = picking and self.stop_action.isEnabled()
+        self.picker.picking = picking and self._open
+        self.viewer.title.setText(
+            "Click a tile to acquire it, drag over several · double-click: move the stage "
+            "there · middle-drag pans, the wheel zooms"
+            if self.picker.picking
+            else "Drag to pan, the wheel zooms · double-click: move the stage there"
+        )
 
     def _show_plane(self, *_: Any) -> None:
         settings = self.exploration.settings
@@ -306,13 +349,26 @@ class ExploreWindow(QMainWindow):
         except Exception:  # the stage is being swapped, or busy
             stage_at = None
         queued = exploration.pending()
-        self.picker.refresh(queued, stage_at)
-        acquired = len(exploration.dataset.tiles(0, self.map_view.plane or {}))
-        state = exploration.acquisition.status.state.value
-        text = f"{acquired} tile(s) acquired, {len(queued)} queued · {state}"
+        acquired = exploration.acquired()
+        self.picker.refresh(acquired, queued, stage_at)
+        if bool(queued) != self._busy:
+            self._busy = bool(queued)
+            self.busyChanged.emit(self._busy)
+        status = exploration.acquisition.status
+        if status.state is RunState.FAILED and self._open:
+            self._close_tools()
+            self._message_at = math.inf  # said until the window closes
+            self._message = (
+                f"The exploration stopped on an error: {status.error}. Close this window; "
+                "Acquire > Go on exploring the map shown adds tiles to the map"
+            )
+        if time.monotonic() - self._message_at > MESSAGE_S:
+            self._message = ""
+        text = f"{len(acquired)} tile(s) acquired, {len(queued)} queued · {status.state.value}"
         if self._message:
             text += f" · {self._message}"
         self.status.setText(text)
+        self.status.setToolTip(text)
 
     def closeEvent(self, event: Any) -> None:
         """Closing drops the tiles still queued (what was acquired stays in the map),

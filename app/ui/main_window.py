@@ -433,6 +433,12 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------ acquisition
     def start_acquisition(self) -> None:
+        if self.explore.exploring:
+            self.show_error_message(
+                "Explore is open: close its window to start an acquisition (the stage and "
+                "camera are the map's until then)"
+            )
+            return
         self.set_live(False)
         try:
             events = self.acquisition_panel.events()

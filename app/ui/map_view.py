@@ -111,6 +111,9 @@ class MapView(QObject):
         self._bounds: Region | None = None
         self._count: tuple[int, int, bool] | None = None  # levels, tiles, finished
         self._settling = False
+        #: a view that showed the whole map keeps showing it as the map grows (Explore
+        #: turns this off: there the view stays where the user is pointing)
+        self.follows_growth = True
         self._poll = QTimer(self)
         self._poll.setInterval(POLL_INTERVAL_MS)
         self._poll.timeout.connect(self._check_tiles)
@@ -209,7 +212,7 @@ class MapView(QObject):
         if bounds != self._bounds:
             whole = self._bounds is None or self._shows_all(self._bounds)
             self._bounds = bounds
-            if whole:
+            if whole and self.follows_growth:
                 self.fit()  # the view follows the map as it grows
         self.redraw()
 
