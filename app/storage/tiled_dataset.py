@@ -113,6 +113,11 @@ class TiledDataset:
     def block_until_finished(self, timeout: float | None = None) -> bool:
         return self._finished.wait(timeout)
 
+    def image_count(self) -> int:
+        """Full-resolution images saved so far, without listing them (a viewer asks
+        often whether tiles arrived)."""
+        return len(self.res_levels[0].index)
+
     def await_new_image(self, timeout: float | None = None) -> bool:
         """Wait until a tile arrives (True) or ``timeout`` passes (False)."""
         return bool(self.res_levels[0].await_new_image(timeout=timeout))

@@ -184,7 +184,7 @@ class MapView(QObject):
         if dataset is None:
             return
         try:
-            count = (dataset.levels, len(dataset.get_index_keys(0)), dataset.is_finished())
+            count = (dataset.levels, dataset.image_count(), dataset.is_finished())
         except Exception as exc:  # being written: next time
             logger.debug("Could not count the map's tiles: %s", exc)
             return
