@@ -136,6 +136,11 @@ def test_zooming_out_draws_a_coarser_level_and_back(qtbot, roomy, core, tmp_path
     _zoom_to(viewer, 6)
     qtbot.waitUntil(lambda: level() == 4, timeout=5000)
     assert viewer.image.shape == (-(-MAP[0] // 4), MAP[1] // 4)
+    # the status bar gives the map's size, and the resolution shown
+    qtbot.waitUntil(
+        lambda: f"map {MAP[1]}×{MAP[0]} px uint16, shown at 1/4" in window.status_line.text.text(),
+        timeout=5000,
+    )
 
     viewer.fit()  # View > Fit: the whole map, at full resolution in this window
     qtbot.waitUntil(lambda: _shows_whole_map(viewer, dataset), timeout=5000)

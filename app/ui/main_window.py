@@ -707,6 +707,8 @@ class MainWindow(QMainWindow):
             self.display.displayed,
             self.viewer.image,
             self.acquisition_panel.data_directory,
+            self.browser.map.size if self.browser.map.active else None,
+            self.viewer.placement.scale,
         )
 
     def show_error_message(self, message: str) -> None:

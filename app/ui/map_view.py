@@ -123,6 +123,14 @@ class MapView(QObject):
             signal.connect(self.redraw)
 
     @property
+    def size(self) -> tuple[int, int] | None:
+        """The map's width and height in full-resolution pixels (None: no tile yet)."""
+        bounds = self._bounds
+        if bounds is None:
+            return None
+        return bounds.x1 - bounds.x0, bounds.y1 - bounds.y0
+
+    @property
     def active(self) -> bool:
         """A map is shown."""
         return self.dataset is not None

@@ -85,7 +85,11 @@ class StatusLine:
         displayed: int,
         image: np.ndarray | None,
         data_directory: str,
+        map_size: tuple[int, int] | None = None,
+        map_scale: float = 1.0,
     ) -> None:
+        """``map_size`` (width, height in full-resolution pixels) when the image is a
+        part of a tiled map, drawn at 1/``map_scale`` of its resolution."""
         parts = []
         if acquisition is not None:
             status = acquisition.status
@@ -101,7 +105,10 @@ class StatusLine:
             parts.append(f"camera {self._camera.rate(live_frames):.0f} fps")
         parts.append(f"displayed {self._display.rate(displayed):.0f} fps")
         parts.append(free_disk_text(data_directory or str(Path.home())))
-        if image is not None:
+        if image is not None and map_size is not None:
+            shown = f", shown at 1/{map_scale:g}" if map_scale > 1 else ""
+            parts.insert(0, f"map {map_size[0]}×{map_size[1]} px {image.dtype}{shown}")
+        elif image is not None:
             parts.insert(0, f"{image.shape[1]}×{image.shape[0]} {image.dtype}")
         self.text.setText("   ".join(parts))
 
