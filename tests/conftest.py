@@ -55,6 +55,27 @@ def window(qtbot, core, tmp_path):
 
 
 @pytest.fixture
+def make_window(qtbot, core, tmp_path):
+    """``make_window(settings_path)``: a main window (no console) whose settings are in
+    that file, as the app makes one at each start: for what a window remembers."""
+    from app.appstate import AppState
+    from app.processing.registry import ProcessorRegistry
+    from app.ui.main_window import MainWindow
+
+    def make(settings_path: str):
+        window = MainWindow(
+            AppState(core, ProcessorRegistry()),
+            SettingsStore(settings_path),
+            tmp_path,
+            console=False,
+        )
+        qtbot.addWidget(window)
+        return window
+
+    return make
+
+
+@pytest.fixture
 def acquire_in_memory(core):
     """Run ``frames`` time points in memory through ``processors``; (acquisition, the
     time points in the order their image-saved callbacks came)."""

@@ -19,10 +19,6 @@ from PyQt6.QtCore import Qt
 
 from app import Acquisition, TileLayout
 from app.acquisition.grid_plan import GridCentre, GridMode
-from app.appstate import AppState
-from app.processing.registry import ProcessorRegistry
-from app.settings_store import SettingsStore
-from app.ui.main_window import MainWindow
 
 WIDTH, HEIGHT = 128, 96  # the conftest camera
 OVERLAP_X, OVERLAP_Y = 10, 20
@@ -198,18 +194,11 @@ def test_a_grid_the_panel_cannot_show_is_said(window, tmp_path):
     assert "GridWidthHeight" in window.statusBar().currentMessage()
 
 
-def test_the_last_grid_is_remembered(qtbot, core, tmp_path):
+def test_the_last_grid_is_remembered(make_window, tmp_path):
     settings_path = str(tmp_path / "remember.json")
 
-    def make() -> MainWindow:
-        window = MainWindow(
-            AppState(core, ProcessorRegistry()),
-            SettingsStore(settings_path),
-            tmp_path,
-            console=False,
-        )
-        qtbot.addWidget(window)
-        return window
+    def make():
+        return make_window(settings_path)
 
     first = make()
     _set_grid(first.acquisition_panel, rows=3, columns=4, overlap=(7, 12))

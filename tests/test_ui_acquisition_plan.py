@@ -10,10 +10,6 @@ from PyQt6.QtCore import Qt
 
 from app import open_dataset
 from app.acquisition.plan_file import PlanFileError, ZMode, ZRange, read_plan, z_range_of
-from app.appstate import AppState
-from app.processing.registry import ProcessorRegistry
-from app.settings_store import SettingsStore
-from app.ui.main_window import MainWindow
 
 
 def _finished(window) -> bool:
@@ -188,18 +184,11 @@ def test_saving_settings_where_it_cannot_be_written_is_said(window, tmp_path):
     assert "Could not save the settings" in window.statusBar().currentMessage()
 
 
-def test_the_last_settings_are_remembered(qtbot, core, tmp_path):
+def test_the_last_settings_are_remembered(make_window, core, tmp_path):
     settings_path = str(tmp_path / "remember.json")
 
-    def make() -> MainWindow:
-        window = MainWindow(
-            AppState(core, ProcessorRegistry()),
-            SettingsStore(settings_path),
-            tmp_path,
-            console=False,
-        )
-        qtbot.addWidget(window)
-        return window
+    def make():
+        return make_window(settings_path)
 
     first = make()
     first.acquisition_panel.time_box.setChecked(True)

@@ -38,31 +38,9 @@ def _snake(side: int) -> list[tuple[int, int]]:
     ]
 
 
-def _tiled(folder: str, tiles: list[np.ndarray], side: int, overlap: int) -> dict[str, float]:
-    from app.storage.tiled_ndtiff_sink import TiledNDTiffSink
-
-    sink = TiledNDTiffSink.create(folder, "map", {}, (overlap, overlap))
-    slowest = 0.0
-    start = time.perf_counter()
-    for i, (row, column) in enumerate(_snake(side)):
-        began = time.perf_counter()
-        sink.put({"row": row, "column": column}, tiles[i % len(tiles)], {})
-        slowest = max(slowest, time.perf_counter() - began)
-    sink.finish()  # closes and fsyncs every level's files
-    seconds = time.perf_counter() - start
-    full = folder_bytes(str(sink.path / "Full resolution"))
-    return {
-        "seconds": seconds,
-        "slowest_s": slowest,
-        "pyramid": (folder_bytes(str(sink.path)) - full) / full,
-        "levels": sink.dataset.levels,
-    }
-
-
-def _plain(folder: str, tiles: list[np.ndarray], side: int) -> dict[str, float]:
-    from app.storage.ndtiff_sink import NDTiffSink
-
-    sink = NDTiffSink(folder, "plain", {})
+def _timed_puts(sink: Any, tiles: list[np.ndarray], side: int) -> dict[str, float]:
+    """Put the tiles in a snake, then finish (which fsyncs): the seconds, and the
+    slowest put."""
     slowest = 0.0
     start = time.perf_counter()
     for i, (row, column) in enumerate(_snake(side)):
@@ -71,6 +49,25 @@ def _plain(folder: str, tiles: list[np.ndarray], side: int) -> dict[str, float]:
         slowest = max(slowest, time.perf_counter() - began)
     sink.finish()
     return {"seconds": time.perf_counter() - start, "slowest_s": slowest}
+
+
+def _tiled(folder: str, tiles: list[np.ndarray], side: int, overlap: int) -> dict[str, float]:
+    from app.storage.tiled_ndtiff_sink import TiledNDTiffSink
+
+    sink = TiledNDTiffSink.create(folder, "map", {}, (overlap, overlap))
+    timed = _timed_puts(sink, tiles, side)
+    full = folder_bytes(str(sink.path / "Full resolution"))
+    return {
+        **timed,
+        "pyramid": (folder_bytes(str(sink.path)) - full) / full,
+        "levels": sink.dataset.levels,
+    }
+
+
+def _plain(folder: str, tiles: list[np.ndarray], side: int) -> dict[str, float]:
+    from app.storage.ndtiff_sink import NDTiffSink
+
+    return _timed_puts(NDTiffSink(folder, "plain", {}), tiles, side)
 
 
 def _raw(folder: str, tiles: list[np.ndarray], side: int) -> dict[str, float]:
