@@ -19,7 +19,11 @@ import numpy as np
 from pymmcore_plus import CMMCorePlus
 
 from app.acquisition import active
-from app.acquisition.bounded_call import DEFAULT_CALLBACK_TIMEOUT_S, BoundedCall
+from app.acquisition.bounded_call import (
+    DEFAULT_CALLBACK_TIMEOUT_S,
+    BoundedCall,
+    CallAbandonedError,
+)
 from app.acquisition.context import ErrorSource, WorkerContext
 from app.acquisition.counts import FrameCounts
 from app.acquisition.engine import EngineWorker
@@ -173,9 +177,12 @@ class Acquisition:
             role: _bounded(UserCallable.hook(fn, role), hook_timeout_s, self._aborting)
             for role, fn in given_hooks.items()
         }
-        image_saved = _bounded(UserCallable.image_saved(image_saved_fn), callback_timeout_s)
+        # abort waits for none of them: a stuck one is abandoned, and said by name
+        image_saved = _bounded(
+            UserCallable.image_saved(image_saved_fn), callback_timeout_s, self._aborting
+        )
         notification_fn = _bounded(
-            UserCallable.notification(notification_callback_fn), callback_timeout_s
+            UserCallable.notification(notification_callback_fn), callback_timeout_s, self._aborting
         )
         self._bounded_calls = [
             c for c in (*hooks.values(), image_saved, notification_fn) if isinstance(c, BoundedCall)
@@ -267,6 +274,8 @@ class Acquisition:
         except BaseException:
             # nothing started yet: close what was opened, so no file or thread is left
             self._notifications.close()
+            if self._listener_notes is not None:
+                self._listener_notes.close()
             self._sink.finish()
             raise
 
@@ -283,8 +292,12 @@ class Acquisition:
     ) -> NotificationDispatcher:
         notifications = NotificationDispatcher()
         notifications.connect(self._route_to_futures)
+        # the user's listener on a thread of its own: futures never wait for it
+        self._listener_notes: NotificationDispatcher | None = None
         if listener is not None:
-            notifications.connect(self._listener_reporting_errors(listener))
+            self._listener_notes = NotificationDispatcher()
+            self._listener_notes.connect(self._listener_reporting_errors(listener))
+            notifications.connect(self._listener_notes.post)
         if debug:
             notifications.connect(_log_notification)
             logger.setLevel(logging.DEBUG)
@@ -495,6 +508,12 @@ class Acquisition:
         The hardware, the storage and hooks always stop it; processors and image-saved
         callbacks under the ``"abort"`` policy (see ``ErrorSource``).
         """
+        if isinstance(exception, CallAbandonedError):
+            # abandoned because the acquisition stops: said once, by name, not its cause
+            if not any(e.where == where for e in self._other_errors):
+                self._other_errors.append(ProcessorFailure(where, None, exception, ""))
+                logger.warning("%s", exception)
+            return True
         if not any(f.exception is exception for f in self.pipeline.failures):
             self._other_errors.append(ProcessorFailure(where, None, exception, traceback_text))
             logger.error("Error in %s:\n%s", where, traceback_text)
@@ -550,6 +569,8 @@ class Acquisition:
         self._ended_at = time.perf_counter()
         self._notifications.post(AcqNotification(AcquisitionMilestone.ACQ_FINISHED))
         self._notifications.close()
+        if self._listener_notes is not None:
+            self._listener_notes.close()  # the listener's last notifications (bounded)
         for call in self._bounded_calls:
             call.close()
         active.remove(self)

@@ -64,6 +64,7 @@ class BoundedCall:
         self.timeout_s = timeout_s
         self.stop_waiting = stop_waiting
         self.given_up = False
+        self._abandoned = False  # given up because the acquisition was aborted
         self._calls: queue.SimpleQueue[_Call | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -80,6 +81,8 @@ class BoundedCall:
         if self.timeout_s is None and self.stop_waiting is None:
             return self.callable(*args)
         if self.given_up:
+            if self._abandoned:
+                raise CallAbandonedError(f"{self.where} is no longer called: it was abandoned")
             raise CallbackTimeoutError(f"{self.where} is no longer called: it hung before")
         call = _Call(args)
         self._ensure_thread()
@@ -87,7 +90,7 @@ class BoundedCall:
         deadline = None if self.timeout_s is None else time.monotonic() + self.timeout_s
         while not call.done.wait(_POLL_S):
             if self.stop_waiting is not None and self.stop_waiting():
-                self.given_up = True
+                self.given_up = self._abandoned = True
                 raise CallAbandonedError(
                     f"{self.where} was still running when the acquisition was aborted; "
                     "it was not waited for"

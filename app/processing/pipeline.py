@@ -198,6 +198,12 @@ def normalize_outputs(result: Any, processor: Processor) -> list[ImageAndMetadat
                 f"image processor {describe_callable(processor.fn)} returned an item "
                 f"{_short(item)}; each item must be a tuple (numpy image, metadata dict)"
             )
+        if item[0].size == 0:
+            raise ProcessorOutputError(
+                f"image processor {describe_callable(processor.fn)} returned an empty image "
+                f"(shape {item[0].shape}): nothing is saved for it; return None to drop a "
+                "frame"
+            )
     return items
 
 

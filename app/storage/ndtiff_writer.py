@@ -67,6 +67,8 @@ def check_storable(image: np.ndarray) -> None:
         raise UnsupportedImageError(
             f"NDTiff stores 2-D (Y, X) images here; got shape {image.shape}"
         )
+    if image.size == 0:
+        raise UnsupportedImageError(f"An empty image (shape {image.shape}) cannot be stored")
 
 
 def _bit_depth(image: np.ndarray, bit_depth: int | None) -> int:
