@@ -23,6 +23,7 @@ import numpy as np
 from ndtiff.ndtiff_index import NDTiffIndexEntry
 
 from app.storage.dataset_names import DatasetNameError, check_dataset_name, check_path_length
+from app.storage.sink import check_not_deleted
 
 MAJOR_VERSION = 3
 MINOR_VERSION = 3
@@ -244,6 +245,7 @@ class NDTiffWriter:
         tiff = self._tiff_for(image.nbytes + len(metadata_json))
         pixels_at, metadata_at = tiff.append(image, metadata_json)
         tiff.flush()
+        check_not_deleted([tiff.file, self._index], self.path, self.images_written)
         entry = NDTiffIndexEntry(
             frozenset(axes.items()),
             _PIXEL_TYPES[bits],

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from app.storage.ndtiff_writer import check_storable, json_default, unique_dataset_dir
+from app.storage.sink import check_not_deleted
 
 METADATA_FILE = "scopeflow_metadata.jsonl"
 OME_VERSION = "0.5"
@@ -248,6 +249,7 @@ class OMEZarrSink:
             commit = writer[plane].write(image).commit
             self._metadata_file.write(line)
             self._metadata_file.flush()
+            check_not_deleted([self._metadata_file], self._path, self._images)
         except BaseException:
             self._dataset.release(axes)
             raise

@@ -7,6 +7,7 @@ does. Callbacks, futures and frame accounting are the same whatever the sink.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -75,6 +76,24 @@ class ImageSink(Protocol):
     def put(self, axes: dict[str, Any], image: np.ndarray, metadata: dict[str, Any]) -> None: ...
 
     def finish(self) -> None: ...
+
+
+class DatasetGoneError(OSError):
+    """The dataset's files were deleted while it was written (someone freeing disk
+    space): what was written to them is gone, and nothing more can be kept there."""
+
+
+def check_not_deleted(files: list[Any], folder: Path, images_written: int) -> None:
+    """Raise ``DatasetGoneError`` if one of ``files`` (open) was deleted. A file deleted
+    while open stays writable on Linux and macOS, its data going nowhere; its link
+    count says so, for the price of an ``fstat`` each."""
+    for file in files:
+        if os.fstat(file.fileno()).st_nlink == 0:
+            raise DatasetGoneError(
+                f"The dataset's files in {folder} were deleted during the acquisition: the "
+                f"{images_written} image(s) written before are gone with them, and the "
+                "acquisition stopped. Free disk space elsewhere, or save to another folder"
+            )
 
 
 class StorageFullError(RuntimeError):
