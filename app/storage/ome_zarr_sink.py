@@ -229,6 +229,13 @@ class OMEZarrSink:
         return self._bytes
 
     def put(self, axes: dict[str, Any], image: np.ndarray, metadata: dict[str, Any]) -> None:
+        try:
+            self._put(axes, image, metadata)
+        except Exception:
+            self._check_not_deleted()  # the likeliest cause of a failed write: said so
+            raise
+
+    def _put(self, axes: dict[str, Any], image: np.ndarray, metadata: dict[str, Any]) -> None:
         check_storable(image)
         unsupported = sorted(set(axes) - SUPPORTED_AXES)
         if unsupported:
@@ -249,7 +256,7 @@ class OMEZarrSink:
             commit = writer[plane].write(image).commit
             self._metadata_file.write(line)
             self._metadata_file.flush()
-            check_not_deleted([self._metadata_file], self._path, self._images)
+            self._check_not_deleted()
         except BaseException:
             self._dataset.release(axes)
             raise
@@ -280,6 +287,9 @@ class OMEZarrSink:
                 self._writers.clear()
 
     # ------------------------------------------------------------ inside
+    def _check_not_deleted(self) -> None:
+        check_not_deleted([self._metadata_file], self._path, self._images)
+
     def _settle(self, most: int) -> None:
         """Forget the writes that reached the disk; wait for the oldest while more than
         ``most`` are on their way (memory stays bounded). A failed write (a full disk)
@@ -289,6 +299,7 @@ class OMEZarrSink:
             try:
                 commit.result()
             except Exception as exc:
+                self._check_not_deleted()  # the likeliest cause of a failed write: said so
                 raise OSError(f"writing the image {axes} into {self._path} failed: {exc}") from exc
             finally:
                 self._dataset.release(axes)
