@@ -62,6 +62,9 @@ ProcessorLike = Callable[..., Any] | Processor
 LATENCY_SAMPLES = 100_000
 DEFAULT_NAME = "default_acq_name"  # pycro-manager's, with a directory or without
 QUEUE_BYTES = 256 * 1024**2
+#: how long a processor may still run once the acquisition is aborted before it is
+#: abandoned (abort waits for no user code)
+ABANDON_AFTER_S = 0.5
 
 
 def default_queue_size(frame_bytes: int) -> int:
@@ -500,6 +503,31 @@ class Acquisition:
         self.await_completion()
 
     # ------------------------------------------------------------ internals
+    def _wait_for_processing(self, engine: WorkerHandle, processing: WorkerHandle) -> bool:
+        """Wait for the processing thread; once the acquisition is aborted, not longer
+        than ``ABANDON_AFTER_S``: a processor stuck in user code then is abandoned
+        (said by name), the frames after it saved unprocessed. True if abandoned."""
+        stopped_at: float | None = None
+        while processing.is_alive():
+            processing.join(0.05)
+            if not self._flow.stopping:
+                continue
+            stopped_at = stopped_at or time.monotonic()
+            if processing.is_alive() and time.monotonic() - stopped_at > ABANDON_AFTER_S:
+                worker = self._workers[1]
+                assert isinstance(worker, ProcessingWorker)
+                running = self.pipeline.running or "an image processor"
+                lost = worker.abandon(engine.is_alive)
+                why = CallAbandonedError(
+                    f"{running} was still running {ABANDON_AFTER_S:g} s after the acquisition "
+                    f"stopped, on the image {worker.current}; it was not waited for "
+                    f"({lost} image(s) in its hands are not saved; the images after them "
+                    "were saved unprocessed)"
+                )
+                self._report_error(ErrorSource.PROCESSOR, running, why, "")
+                return True
+        return False
+
     def _report_error(
         self, source: ErrorSource, where: str, exception: BaseException, traceback_text: str
     ) -> bool:
@@ -563,7 +591,9 @@ class Acquisition:
             )
 
     def _close_when_done(self) -> None:
-        for handle in self._handles:
+        engine, processing, *saving = self._handles
+        abandoned = self._wait_for_processing(engine, processing)
+        for handle in (engine, *saving) if abandoned else self._handles:
             handle.join()
         self._flow.close()
         self._ended_at = time.perf_counter()

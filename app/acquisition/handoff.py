@@ -57,6 +57,10 @@ class HandoffQueue(Generic[T]):
     def get(self) -> T | Marker:
         return self._queue.get()
 
+    def get_nowait(self) -> T | Marker:
+        """Raises ``queue.Empty`` at once when there is nothing."""
+        return self._queue.get_nowait()
+
     def done(self) -> None:
         self._flow.remove_in_flight()
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 import traceback
-from collections.abc import MutableSequence
+from collections.abc import Callable, MutableSequence
 from typing import Any
 
 import numpy as np
@@ -39,6 +40,11 @@ class ProcessingWorker:
     Outputs go to the saving queue (when the sink stores images) and to the display
     slot. A frame whose event's axes none of the outputs carries is announced as
     ``IMAGE_NOT_SAVED``, so a future waiting for that image ends at once.
+
+    A processor stuck in user code after an abort is not waited for: the acquisition's
+    closer calls ``abandon`` from its own thread, which saves the frames still queued
+    unprocessed and ends the saving; whatever the stuck thread returns later is dropped
+    (counted lost). Python cannot stop the thread; it ends when the processor returns.
     """
 
     name = "scopeflow-processing"
@@ -59,6 +65,10 @@ class ProcessingWorker:
         self.display = display
         self.latency_ns = latency_ns
         self.stopped_on_error = False
+        self.abandoned = False
+        self._abandon_lock = threading.Lock()
+        self._in_hand = 0  # frames taken from the queue and not handed on yet
+        self.current: dict[str, Any] | None = None  # the axes of the frame in processing
 
     def run(self) -> None:
         lower_current_thread_priority()
@@ -66,15 +76,48 @@ class ProcessingWorker:
             if self.pipeline.parallel:
                 self._run_ordered()
             else:
-                while (frame := self.frames.get()) is not STOP:
+                while not self.abandoned and (frame := self.frames.get()) is not STOP:
                     try:
                         self._process(frame)  # type: ignore[arg-type]
                     finally:
                         self.frames.done()
-            self._finish_pipeline()
+            if not self.abandoned:
+                self._finish_pipeline()
         finally:
-            if self.to_save is not None:
-                self.to_save.put_marker(STOP)
+            with self._abandon_lock:
+                if self.to_save is not None and not self.abandoned:
+                    self.to_save.put_marker(STOP)
+
+    def abandon(self, engine_running: Callable[[], bool]) -> int:
+        """Called by another thread when this one is stuck in a processor after an
+        abort: from now on, what this thread hands on is dropped; the frames still
+        queued are saved unprocessed, marked so, here; the saving is told to end.
+        Returns how many frames were in this thread's hands (lost)."""
+        with self._abandon_lock:
+            self.abandoned = True
+            lost = self._in_hand
+            self.context.counts.add(lost=lost)
+        while True:
+            try:
+                item = self.frames.get_nowait()
+            except queue.Empty:
+                if not engine_running():
+                    break  # the engine has put its last frame
+                time.sleep(0.01)
+                continue
+            if item is STOP:
+                break
+            if item is WAKE:
+                continue
+            frame: Frame = item  # type: ignore[assignment]
+            try:
+                self._save_unprocessed(frame, "an image processor was stuck when it stopped")
+            finally:
+                self.frames.done()
+        if self.to_save is not None:
+            self.to_save.put_marker(STOP)
+        self.frames.put_marker(STOP)  # for this thread, if it waits for a frame
+        return lost
 
     def _finish_pipeline(self) -> None:
         """What processors held back (an incomplete Z-stack) is saved like any output;
@@ -113,7 +156,7 @@ class ProcessingWorker:
             self.pipeline.stages(self.context.event_queue), wake=wake
         )
         try:
-            while (item := self.frames.get()) is not STOP:
+            while not self.abandoned and (item := self.frames.get()) is not STOP:
                 if item is WAKE:
                     wake_offered.clear()  # before looking: a result from now wakes again
                     finished = stages.advance()
@@ -122,6 +165,8 @@ class ProcessingWorker:
                     finished = stages.advance()
                 else:
                     frame: Frame = item  # type: ignore[assignment]
+                    with self._abandon_lock:
+                        self._in_hand += 1
                     self.latency_ns.append(time.perf_counter_ns() - frame.acquired_ns)
                     before = len(self.pipeline.failures)
                     finished = stages.put((frame, before), [(frame.image, frame.metadata)])
@@ -142,6 +187,13 @@ class ProcessingWorker:
         """After a stop, a frame still waiting skips the processors (a slow one would
         hold the end of the acquisition for as long as the queue is long) and is
         saved as acquired, marked so: nothing acquired is lost."""
+        with self._abandon_lock:
+            if self.abandoned:  # too late: the saving has ended
+                self.context.counts.add(lost=1)
+                return
+            self._save_unprocessed(frame, why)
+
+    def _save_unprocessed(self, frame: Frame, why: str) -> None:
         frame.metadata[UNPROCESSED_KEY] = f"not processed: the acquisition stopped ({why})"
         self.context.counts.add(unprocessed=1, outputs=1)
         if self.to_save is None:
@@ -170,6 +222,9 @@ class ProcessingWorker:
     def _process(self, frame: Frame) -> None:
         if self._skipped(frame):
             return
+        with self._abandon_lock:
+            self._in_hand += 1
+        self.current = frame.metadata.get("Axes")
         self.latency_ns.append(time.perf_counter_ns() - frame.acquired_ns)
         failures_before = len(self.pipeline.failures)
         error: Exception | None = None
@@ -191,6 +246,20 @@ class ProcessingWorker:
         """A frame's outputs to saving and display, or its error reported. ``skipped``:
         the ordered scheduler knows whether the error policy dropped this frame; one at
         a time, any failure since the frame came is its own."""
+        with self._abandon_lock:
+            self._in_hand -= 1
+            if self.abandoned:  # the acquisition went on without this thread
+                return
+            self._hand_on_now(frame, outputs, error, failures_before, skipped)
+
+    def _hand_on_now(
+        self,
+        frame: Frame,
+        outputs: list[ImageAndMetadata],
+        error: BaseException | None,
+        failures_before: int,
+        skipped: bool | None,
+    ) -> None:
         counts = self.context.counts
         axes = dict(frame.metadata.get("Axes") or {})
         if error is not None:

@@ -249,6 +249,9 @@ class ProcessorPipeline:
         self.processors = [p if isinstance(p, Processor) else Processor(p) for p in processors]
         self.on_error = ErrorPolicy(on_error)
         self.failures: list[ProcessorFailure] = []
+        #: the processor called last (for a report when one hangs; a parallel stage's
+        #: threads set it too, so it names one of those running)
+        self.running: str | None = None
 
     def __len__(self) -> int:
         return len(self.processors)
@@ -323,6 +326,7 @@ class ProcessorPipeline:
         axes = dict(metadata.get("Axes") or {})
         tunable = processor.tunable
         start = time.perf_counter()
+        self.running = f"image processor {processor.name}"
         try:
             before = InputRefs(image, metadata)
             if tunable is None:
