@@ -79,6 +79,14 @@ def axes_payload(events: list[Event]) -> Any:
     return [dict(e["axes"]) for e in events]
 
 
+def _close(payloads: Any) -> None:
+    """End the engine's frame generator early, never raising over what ended it."""
+    try:
+        payloads.close()
+    except Exception:
+        logger.exception("Error while ending the camera's readout")
+
+
 class EngineWorker:
     """Runs the acquisition's events on the hardware, on a worker thread of its own.
 
@@ -386,7 +394,29 @@ class EngineWorker:
 
     def _execute(self, unit: useq.MDAEvent, events: list[Event]) -> None:
         """Set the hardware up for one unit (its events checked already), then read its
-        frames."""
+        frames; whatever fails, what the unit started is stopped."""
+        try:
+            self._set_up_and_read(unit, events)
+        except BaseException as error:
+            self._stop_after(unit, error)
+            raise
+        self.mda.teardown_event(unit)
+
+    def _stop_after(self, unit: useq.MDAEvent, error: BaseException) -> None:
+        """Tear a unit down after ``error``: stop its camera, stage, exposure and
+        property sequences. Never raises over the error: a device that will not stop
+        is logged, and noted on the error the user sees."""
+        problems: list[str] = []
+        try:
+            self.mda.teardown_event(unit)
+        except Exception as exc:
+            logger.exception("While stopping the hardware after %r", error)
+            problems.append(str(exc))
+        problems += self.mda.abandon()  # what is still going; it logs what will not stop
+        for problem in problems:
+            error.add_note(f"While stopping the hardware after this error: {problem}")
+
+    def _set_up_and_read(self, unit: useq.MDAEvent, events: list[Event]) -> None:
         payload = axes_payload(events)
         self._post(HardwareMilestone.PRE_Z_DRIVE, payload)
         unit.metadata["runner_t0"] = self.start_time
@@ -394,11 +424,9 @@ class EngineWorker:
         self._post(HardwareMilestone.POST_HARDWARE, payload)
         after = self._call_hook("post_hardware_hook_fn", events)
         if after is None:
-            self.mda.teardown_event(unit)
             self._not_saved(events, "post_hardware_hook_fn skipped the event")
             return
         if len(after) != len(events):
-            self.mda.teardown_event(unit)
             self._failed_in = self.hooks["post_hardware_hook_fn"].where  # type: ignore[union-attr]
             raise HookError(
                 f"post_hardware_hook_fn returned {len(after)} events for a hardware sequence "
@@ -409,10 +437,7 @@ class EngineWorker:
         # A hook that changed the events renames the images (same count, same order).
         renamed = {id(old): new for old, new in zip(events, after, strict=True) if new != old}
         self._not_saved_renamed(events, renamed)
-        try:
-            self._read_frames(unit, events, renamed)
-        finally:
-            self.mda.teardown_event(unit)
+        self._read_frames(unit, events, renamed)
 
     def _not_saved_renamed(self, events: list[Event], renamed: dict[int, Event]) -> None:
         """Tell whoever waits for an event's image that it comes under other axes."""
@@ -487,6 +512,7 @@ class EngineWorker:
             raise
         finally:
             self.mda.on_sequence_started = None
+            _close(payloads)  # a burst given up stops its camera (the generator sees to it)
             missing = [renamed.get(id(e), e) for e in events if id(e) not in delivered]
             for event in events:
                 if id(event) not in delivered:
