@@ -10,6 +10,7 @@ from pathlib import Path
 
 BENCH_SCENARIOS = (
     "pipeline", "parallel", "dask", "memory", "display", "gui", "reload", "map", "tiles",
+    "soak",
 )  # fmt: skip
 
 
@@ -55,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--tiles", type=int, default=20, help="map: tiles per side of the map (tiles: half)"
     )
+    bench.add_argument("--minutes", type=float, default=30, help="soak: how long")
     bench.add_argument("--quick", action="store_true", help="small frames, few: a smoke test")
     bench.add_argument("--json", action="store_true", help="machine-readable output")
     bench.add_argument(
@@ -173,6 +175,18 @@ def _bench(args: argparse.Namespace) -> int:
         )
         print_table(title, rows, args.json)
         _write_readme(args, title, rows, None)
+    elif args.scenario == "soak":
+        from app.ui.soak_benchmark import bench_soak
+
+        if args.quick:
+            os.environ["SCOPEFLOW_BENCH_SIZE"] = "256"
+        minutes, frames = (1.05, 200) if args.quick else (args.minutes, args.frames or 1000)
+        rows = bench_soak(minutes=minutes, frames_per_run=frames)
+        title = (
+            f"Soak: the window acquiring {rows[0]['frame'] if rows else ''} back to back "
+            f"for {minutes:g} min (a processor, saving to NDTiff), at each minute"
+        )
+        print_table(title, rows, args.json)
     elif args.scenario == "display":
         rows = gui.bench_display(frames=args.frames or 200)
         print_table("Viewer: time to display one frame", rows, args.json)

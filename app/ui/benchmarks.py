@@ -24,29 +24,33 @@ from app.bench.report import median, percentile
 from app.settings_store import SettingsStore
 
 
-def _app():
+def bench_app():
+    """The simulated microscope with a fast camera of ``frame_size()``, and the Qt app."""
     from app.microscope import SimulatedCameraSettings, load_microscope
 
-    camera = SimulatedCameraSettings(width=_size(), height=_size(), fast_image=True, exposure_ms=1)
+    camera = SimulatedCameraSettings(
+        width=frame_size(), height=frame_size(), fast_image=True, exposure_ms=1
+    )
     core = load_microscope(camera=camera)
     from PyQt6.QtWidgets import QApplication
 
     return core, QApplication.instance() or QApplication(sys.argv)
 
 
-def _size() -> int:
+def frame_size() -> int:
+    """The benchmarks' frame side (``scopeflow bench --size``)."""
     return int(os.environ.get("SCOPEFLOW_BENCH_SIZE", "2048"))
 
 
 def bench_display(frames: int = 200, runs: int = 3) -> list[dict[str, Any]]:
-    _core, app = _app()
+    _core, app = bench_app()
     from app.ui.viewer import ImageViewer
 
     viewer = ImageViewer()
     viewer.resize(1000, 900)
     viewer.show()
     app.processEvents()
-    size = _size()
+    size = frame_size()
     rng = np.random.default_rng(0)
     images = [rng.integers(0, 4096, (size, size), dtype=np.uint16) for _ in range(2)]
     rows = []
@@ -76,7 +80,7 @@ def bench_display(frames: int = 200, runs: int = 3) -> list[dict[str, Any]]:
 
 
 def bench_gui(frames: int = 1000, save: bool = True) -> list[dict[str, Any]]:
-    core, app = _app()
+    core, app = bench_app()
     from PyQt6.QtCore import QElapsedTimer, QTimer
 
     from app.appstate import AppState
@@ -141,7 +145,7 @@ def bench_gui(frames: int = 1000, save: bool = True) -> list[dict[str, Any]]:
             "frames": counts["acquired"],
             "saving": save,
             "camera fps": counts["acquired"] / elapsed,
-            "MB/s": counts["acquired"] * _size() ** 2 * 2 / 1e6 / elapsed,
+            "MB/s": counts["acquired"] * frame_size() ** 2 * 2 / 1e6 / elapsed,
             "displayed fps": (window.displayed - displayed_before) / elapsed,
             "worst GUI block ms": max(gaps) if gaps else float("nan"),
             "p99 gap ms": percentile(gaps, 99),
@@ -158,7 +162,7 @@ def bench_reload(saves: int = 20) -> list[dict[str, Any]]:
     import hashlib
     from pathlib import Path
 
-    _core, app = _app()
+    _core, app = bench_app()
     from app.appstate import AppState
     from app.processing.registry import ProcessorRegistry
     from app.ui.main_window import MainWindow

@@ -1,0 +1,122 @@
+"""``scopeflow bench soak --minutes N``: the window acquiring for a long time, and what
+it holds at each minute.
+
+A twelve-hour time-lapse must not grow: memory, threads and open files stay flat, and
+no frame is lost. The window (offscreen when there is no screen) runs acquisitions from
+its Acquisition panel back to back, the simulated camera at full speed (2048x2048 uint16
+by default, FastImage), a processor in the pipeline and saving to NDTiff; each dataset is
+deleted once finished (a minute at full speed would be tens of gigabytes). At each
+minute the row says: resident memory, threads, open files, the longest the GUI thread
+went without running in that minute, and frames acquired and lost so far.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import shutil
+import tempfile
+import threading
+import time
+from typing import Any
+
+import psutil
+
+from app.settings_store import SettingsStore
+from app.ui.benchmarks import bench_app, frame_size
+
+#: frames per acquisition: some seconds at full speed, some gigabytes on disk at once
+FRAMES_PER_RUN = 1000
+
+
+def _subtract_offset(image, metadata):
+    """A light processor, as a real pipeline has one (a new array each frame)."""
+    return image - min(int(image[0, 0]), 100), metadata
+
+
+def bench_soak(minutes: float = 30, frames_per_run: int = FRAMES_PER_RUN) -> list[dict[str, Any]]:
+    core, app = bench_app()
+    from PyQt6.QtCore import QElapsedTimer, QTimer
+
+    from app.appstate import AppState
+    from app.processing.registry import ProcessorRegistry
+    from app.ui.main_window import MainWindow
+
+    os.environ["SCOPEFLOW_NO_DIALOGS"] = "1"
+    folder = tempfile.mkdtemp(prefix="scopeflow-soak-")
+    settings = SettingsStore(os.path.join(folder, "settings.json"))
+    registry = ProcessorRegistry()
+    registry.register(_subtract_offset, "subtract_offset", source="bench")
+    window = MainWindow(AppState(core, registry), settings)
+    window.show()
+    panel = window.acquisition_panel
+    panel.time_box.setChecked(True)
+    panel.time_points.setValue(frames_per_run)
+    panel.interval.setValue(0)
+    panel.save_box.setChecked(True)
+    panel.directory.setText(os.path.join(folder, "data"))
+    process = psutil.Process()
+    totals = {"acquired": 0, "lost": 0, "runs": 0, "errors": 0}
+    rows: list[dict[str, Any]] = []
+    worst = {"ms": 0.0}
+    clock = QElapsedTimer()
+    ticker = QTimer()
+    ticker.setInterval(1)
+
+    def tick() -> None:
+        worst["ms"] = max(worst["ms"], clock.nsecsElapsed() / 1e6)
+        clock.restart()
+
+    ticker.timeout.connect(tick)
+    started = time.perf_counter()
+    next_minute = {"at": started + 60}
+
+    def sample() -> None:
+        rows.append(
+            {
+                "minute": len(rows) + 1,
+                "RSS MB": process.memory_info().rss / 1e6,
+                "threads": threading.active_count(),
+                "OS threads": process.num_threads(),
+                "open files": len(process.open_files()),
+                "worst GUI block ms": worst["ms"],
+                "acquisitions": totals["runs"],
+                "frames acquired": totals["acquired"],
+                "lost": totals["lost"],
+                "errors": totals["errors"],
+            }
+        )
+        worst["ms"] = 0.0
+        print(rows[-1], flush=True)
+
+    def finished(_error: str) -> None:
+        acq = window.controller.acquisition
+        if acq is not None:
+            counts = acq.counts.snapshot()
+            totals["acquired"] += counts["acquired"]
+            totals["lost"] += counts["lost"] + counts["missing"]
+            totals["errors"] += len(acq.errors)
+            totals["runs"] += 1
+            if acq.dataset_path:
+                shutil.rmtree(acq.dataset_path, ignore_errors=True)
+        now = time.perf_counter()
+        while now >= next_minute["at"]:
+            sample()
+            next_minute["at"] += 60
+        if now - started >= minutes * 60:
+            app.quit()
+            return
+        QTimer.singleShot(50, panel.start_button.click)
+
+    window.controller.finished.connect(finished)
+    gc.freeze()  # as the app does after start-up
+    QTimer.singleShot(300, panel.start_button.click)
+    clock.start()
+    ticker.start()
+    app.exec()
+    ticker.stop()
+    window.close()
+    shutil.rmtree(folder, ignore_errors=True)
+    for row in rows:
+        row["frame"] = f"{frame_size()}x{frame_size()} uint16"
+    return rows
