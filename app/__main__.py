@@ -180,8 +180,10 @@ def _bench(args: argparse.Namespace) -> int:
 
         if args.quick:
             os.environ["SCOPEFLOW_BENCH_SIZE"] = "256"
-        minutes, frames = (1.05, 200) if args.quick else (args.minutes, args.frames or 1000)
-        rows = bench_soak(minutes=minutes, frames_per_run=frames)
+        minutes, frames, every = (
+            (0.3, 200, 8.0) if args.quick else (args.minutes, args.frames or 1000, 60.0)
+        )
+        rows = bench_soak(minutes=minutes, frames_per_run=frames, sample_s=every)
         title = (
             f"Soak: the window acquiring {rows[0]['frame'] if rows else ''} back to back "
             f"for {minutes:g} min (a processor, saving to NDTiff), at each minute"

@@ -111,3 +111,12 @@ def test_tiles_benchmark_quick_mode_saves_the_map_beside_its_references(tmp_path
     for row in rows:
         assert row["MB/s"] > 0 and row["ratio"] > 0
     assert list(tmp_path.iterdir()) == []  # every writer's files are removed
+
+
+def test_soak_benchmark_quick_mode_samples_the_window_as_it_runs(tmp_path):
+    rows = _bench_json("soak", tmp_path)["results"]
+    assert len(rows) >= 2  # a sample every 8 s for 18 s
+    for row in rows:
+        assert row["RSS MB"] > 0 and row["threads"] > 0 and row["open files"] >= 0
+        assert row["acquisitions"] >= 1 and row["frames acquired"] > 0
+        assert row["lost"] == 0 and row["errors"] == 0

@@ -15,6 +15,7 @@ from __future__ import annotations
 import gc
 import os
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -34,7 +35,11 @@ def _subtract_offset(image, metadata):
     return image - min(int(image[0, 0]), 100), metadata
 
 
-def bench_soak(minutes: float = 30, frames_per_run: int = FRAMES_PER_RUN) -> list[dict[str, Any]]:
+def bench_soak(
+    minutes: float = 30, frames_per_run: int = FRAMES_PER_RUN, sample_s: float = 60
+) -> list[dict[str, Any]]:
+    """A row every ``sample_s`` seconds (a minute; the quick smoke test samples more
+    often) for ``minutes``."""
     core, app = bench_app()
     from PyQt6.QtCore import QElapsedTimer, QTimer
 
@@ -69,12 +74,12 @@ def bench_soak(minutes: float = 30, frames_per_run: int = FRAMES_PER_RUN) -> lis
 
     ticker.timeout.connect(tick)
     started = time.perf_counter()
-    next_minute = {"at": started + 60}
+    next_minute = {"at": started + sample_s}
 
     def sample() -> None:
         rows.append(
             {
-                "minute": len(rows) + 1,
+                "minute": round((len(rows) + 1) * sample_s / 60, 2),
                 "RSS MB": process.memory_info().rss / 1e6,
                 "threads": threading.active_count(),
                 "OS threads": process.num_threads(),
@@ -87,7 +92,7 @@ def bench_soak(minutes: float = 30, frames_per_run: int = FRAMES_PER_RUN) -> lis
             }
         )
         worst["ms"] = 0.0
-        print(rows[-1], flush=True)
+        print(rows[-1], file=sys.stderr, flush=True)  # progress; the table at the end
 
     def finished(_error: str) -> None:
         acq = window.controller.acquisition
@@ -102,7 +107,7 @@ def bench_soak(minutes: float = 30, frames_per_run: int = FRAMES_PER_RUN) -> lis
         now = time.perf_counter()
         while now >= next_minute["at"]:
             sample()
-            next_minute["at"] += 60
+            next_minute["at"] += sample_s
         if now - started >= minutes * 60:
             app.quit()
             return
