@@ -99,6 +99,7 @@ class AcquisitionController(QObject):
             acq = XYTiledAcquisition(overlap, directory, name, layout=tile_layout, **arguments)
         acq.acquire(events)
         acq.mark_finished()
+        self._close_files_of(self.acquisition)
         self.acquisition = acq
         self.started_at = time.perf_counter()
         self._waiter = _CompletionWaiter(acq)
@@ -106,6 +107,18 @@ class AcquisitionController(QObject):
         self._waiter.start()
         self.started.emit()
         return acq
+
+    @staticmethod
+    def _close_files_of(previous: Acquisition | None) -> None:
+        """The window shows the new acquisition from now on: the files the previous
+        one's dataset holds open for reading are closed (File > Open dataset reads it
+        again). Left to the garbage collector, they piled up over a long session, and a
+        dataset deleted meanwhile kept its disk space (found by ``bench soak``)."""
+        if previous is None or not previous.is_finished() or previous.dataset_path is None:
+            return
+        dataset = previous.get_dataset()
+        if dataset is not None:
+            dataset.close()
 
     def _done(self, error: str) -> None:
         if self._waiter is not None:
