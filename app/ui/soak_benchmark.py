@@ -110,8 +110,10 @@ def bench_soak(
             totals["lost"] += counts["lost"] + counts["missing"]
             totals["errors"] += len(acq.errors)
             totals["runs"] += 1
-            if acq.dataset_path:
-                shutil.rmtree(acq.dataset_path, ignore_errors=True)
+            if acq.dataset_path:  # gigabytes: deleted off the GUI thread, whose blocks count
+                threading.Thread(
+                    target=shutil.rmtree, args=(acq.dataset_path, True), daemon=True
+                ).start()
         now = time.perf_counter()
         while now >= next_minute["at"]:
             sample()
