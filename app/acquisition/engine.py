@@ -148,6 +148,13 @@ class EngineWorker:
             self.frames.put_marker(STOP)  # aborted while another acquisition ran
             return
         try:
+            # the clock and the channel start when the microscope is ours: an acquisition
+            # that waited for another must not count its wait in its intervals
+            group = self.core.getChannelGroup()
+            self.metadata = FrameMetadataFactory(
+                self.core, (self.core.getCurrentConfig(group) if group else "") or "Default"
+            )
+            self.start_time = time.perf_counter()
             self._run_on_microscope()
         finally:
             lock_for(self.core).release()

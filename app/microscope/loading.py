@@ -12,6 +12,7 @@ from __future__ import annotations
 import atexit
 import logging
 import os
+import re
 import weakref
 from pathlib import Path
 
@@ -49,6 +50,11 @@ def load_microscope(
     configuration with the device adapters of the Micro-Manager installation that
     ``micromanager_path`` names, or that pymmcore-plus finds (``mmcore install``
     or the ``MICROMANAGER_PATH`` environment variable).
+
+    Micro-Manager skips the lines of a file it does not know, so any file would "load"
+    a microscope with no device: a file that is not a configuration (empty, binary, an
+    image, text without Micro-Manager's lines) or that loads no device is refused with
+    ``MicroscopeConfigError``, which names the file and says what a configuration is.
     """
     if config is None:
         core = _new_core(adapter_paths=None)
@@ -67,6 +73,9 @@ def load_microscope(
     config_path = Path(config).expanduser()
     if not config_path.is_file():
         raise MicroscopeConfigError(f"Micro-Manager configuration file not found: {config_path}")
+    problem = configuration_problem(config_path)
+    if problem is not None:
+        raise MicroscopeConfigError(_not_a_configuration(config_path, problem))
     mm_path = Path(micromanager_path) if micromanager_path else _find_micromanager()
     core = _new_core(adapter_paths=[str(mm_path)])
     try:
@@ -77,7 +86,87 @@ def load_microscope(
             f"Could not load Micro-Manager configuration {config_path} "
             f"(device adapters from {mm_path}): {exc}"
         ) from exc
+    if not [device for device in core.getLoadedDevices() if device != "Core"]:
+        # Micro-Manager skips the lines it does not know: what is left loaded nothing
+        release_microscope(core)
+        raise MicroscopeConfigError(_not_a_configuration(config_path, "it loads no device"))
     return core
+
+
+# What a configuration is: Micro-Manager's own commands, one a line, comma-separated
+# (MMCore's loadSystemConfiguration); anything else in a file is skipped silently.
+_COMMAND = re.compile(
+    rb"^\s*(Device|Property|Parent|Label|Config|ConfigGroup|ConfigPixelSize|PixelSize\w*"
+    rb"|Delay|FocusDirection|Equipment|ImageSynchro)\s*,",
+    re.MULTILINE,
+)
+_SNIFF_BYTES = 64 * 1024
+_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"II*\x00", "a TIFF image"),
+    (b"MM\x00*", "a TIFF image"),
+    (b"II+\x00", "a TIFF image (BigTIFF)"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"BM", "a BMP image"),
+    (b"%PDF", "a PDF document"),
+    (b"PK\x03\x04", "a ZIP archive (or a Word/Excel document)"),
+    (b"\xd0\xcf\x11\xe0", "an old Office document"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"\x7fELF", "a program"),
+    (b"MZ", "a Windows program"),
+)
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def configuration_problem(path: str | os.PathLike[str]) -> str | None:
+    """Why the file at ``path`` cannot be a Micro-Manager configuration, or None if it
+    may be one (a text file with at least one Micro-Manager line). Reads the file only;
+    whether its devices load is for ``load_microscope`` to find out."""
+    try:
+        with open(path, "rb") as file:
+            head = file.read(_SNIFF_BYTES).removeprefix(b"\xef\xbb\xbf")  # UTF-8's BOM
+            if not head.strip():
+                return "the file is empty" if not head else "the file is empty (blank lines only)"
+            if head.startswith(_UTF16_BOMS):
+                return (
+                    "it is saved as UTF-16 (Unicode) text, which Micro-Manager cannot read; "
+                    "save it again as plain text (ANSI or UTF-8)"
+                )
+            kind = next((kind for magic, kind in _SIGNATURES if head.startswith(magic)), None)
+            if _looks_binary(head):
+                return f"it is {kind}" if kind else "it holds binary data, not text"
+            if _COMMAND.search(head):
+                return None
+            if kind:  # a signature that is also text ('%PDF', 'BM'): refused only now
+                return f"it is {kind}"
+            tail = head[head.rfind(b"\n") + 1 :]  # a line may straddle two chunks
+            while chunk := file.read(_SNIFF_BYTES):
+                if _COMMAND.search(tail + chunk):
+                    return None
+                tail = chunk[chunk.rfind(b"\n") + 1 :]
+    except OSError as exc:
+        return f"it cannot be read ({exc.strerror or exc})"
+    return "it is text with no Micro-Manager line in it"
+
+
+def _looks_binary(head: bytes) -> bool:
+    """NUL bytes, or many control characters: not a text file."""
+    if b"\x00" in head:
+        return True
+    control = sum(1 for byte in head if byte < 32 and byte not in (9, 10, 12, 13))
+    return control > len(head) // 20
+
+
+def _not_a_configuration(path: Path, why: str) -> str:
+    return (
+        f"{path} is not a Micro-Manager configuration: {why}. "
+        "A configuration is a text file (.cfg) of Micro-Manager's lines, such as "
+        "'Device,Camera,DemoCamera,DCam' and 'Property,Camera,Exposure,10'. "
+        "Micro-Manager's Hardware Configuration Wizard (Devices > Hardware Configuration "
+        "Wizard) makes one for your microscope; until then, the simulated microscope "
+        "(File > Use the simulated microscope) needs none."
+    )
 
 
 def _find_micromanager() -> Path:
