@@ -21,6 +21,7 @@ from app.acquisition.tiled_acquisition import XYTiledAcquisition
 from app.acquisition.tiles import TileLayout
 from app.processing.errors import ErrorPolicy
 from app.processing.registry import ProcessorRegistry
+from app.ui.lifecycle import finish_thread
 from app.ui.qt_threads import QtThreads
 
 logger = logging.getLogger(__name__)
@@ -138,3 +139,14 @@ class AcquisitionController(QObject):
         """Block until the running acquisition has ended (used when the window closes)."""
         if self._waiter is not None:
             self._waiter.wait(int(timeout_s * 1000))
+
+    def close(self, timeout_s: float = 30) -> None:
+        """The window closes: abort a running acquisition and wait for its end, and for
+        the thread that waits for it, which outlives ``running`` by a moment (the end is
+        told to the GUI thread after it). A thread still running is kept referenced until
+        it ends: Qt aborts the process when a running QThread is destroyed."""
+        if self.running:
+            self.abort()
+        waiter = self._waiter
+        if waiter is not None:
+            finish_thread(waiter, timeout_s, "The acquisition")

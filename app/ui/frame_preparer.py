@@ -29,8 +29,11 @@ from app.processing.composite import ChannelComposer
 from app.processing.contrast import robust_levels, to_uint8
 from app.processing.display import DisplaySettings, LatestFrameSlot
 from app.storage.sink import ReadableDataset
+from app.ui.lifecycle import finish_thread
 
 logger = logging.getLogger(__name__)
+
+STOP_TIMEOUT_S = 10.0  # a loop turn is a frame's mapping or one composite: milliseconds
 
 
 @dataclass(frozen=True)
@@ -179,5 +182,7 @@ class FramePreparer(QThread):
             self._failed = True
 
     def stop(self) -> None:
+        """End the thread; returns once it ended (one stuck in a dataset read is said in
+        the log and kept referenced: Qt aborts if a running QThread is destroyed)."""
         self._running = False
-        self.wait(2000)
+        finish_thread(self, STOP_TIMEOUT_S, "The frame preparer")

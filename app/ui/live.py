@@ -13,6 +13,7 @@ from app.processing.display import LatestFrameSlot
 from app.processing.errors import ErrorPolicy
 from app.processing.pipeline import ProcessorPipeline
 from app.processing.registry import ProcessorRegistry
+from app.ui.lifecycle import finish_thread
 
 logger = logging.getLogger(__name__)
 
@@ -76,5 +77,5 @@ class LiveWorker(QThread):
     def stop(self) -> None:
         """End Live; returns once the camera stopped (or after 5 s, said in the log)."""
         self._running = False
-        if not self.wait(5000):
-            logger.error("Live did not stop within 5 s; the camera may still be running")
+        if not finish_thread(self, 5.0, "Live"):
+            logger.error("The camera may still be running")

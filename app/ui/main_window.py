@@ -51,6 +51,7 @@ from app.ui.display_router import DisplayRouter
 from app.ui.explore_menu import ExploreActions
 from app.ui.help_menu import build_help_menu
 from app.ui.icon import application_icon
+from app.ui.lifecycle import release_graphics, stop_timers
 from app.ui.live import LiveWorker
 from app.ui.log_panel import LogPanel
 from app.ui.measure_tools import MeasureTools
@@ -124,7 +125,7 @@ class MainWindow(QMainWindow):
         self.scripts_watcher = ScriptsWatcher(self.scripts)
         self._scripts_ready = ChangeBridge()
         self._scripts_ready.changed.connect(self._scripts_loaded)
-        self.scripts_watcher.first_scan_done.connect(self._scripts_ready.changed.emit)
+        self.scripts_watcher.first_scan_done.connect(self._scripts_ready.notify)
         self.scripts_watcher.start()
         preferences = default_preferences()
         self.setWindowTitle("Scopeflow")
@@ -136,6 +137,7 @@ class MainWindow(QMainWindow):
         self._live: LiveWorker | None = None
         self.skipped = 0
         self._closing_after_acquisition = False
+        self._closed = False  # _close_everything has run
         self.named_views = NamedViewDocks(self, state.views)
 
         self.viewer = ImageViewer()
@@ -252,13 +254,12 @@ class MainWindow(QMainWindow):
             # once shown (sizes set before are not kept): the console, tabbed with the
             # log, opens with room for a dozen lines
             self._sized_docks = True
-            line = self.fontMetrics().lineSpacing()
-            QTimer.singleShot(
-                0,
-                lambda: self.resizeDocks(
-                    [self.docks["Log"]], [14 * line + 40], Qt.Orientation.Vertical
-                ),
-            )
+            # a bound method, not a lambda: Qt drops it if the window is deleted first
+            QTimer.singleShot(0, self._size_log_dock)
+
+    def _size_log_dock(self) -> None:
+        line = self.fontMetrics().lineSpacing()
+        self.resizeDocks([self.docks["Log"]], [14 * line + 40], Qt.Orientation.Vertical)
 
     def _add_dock(
         self, title: str, widget: QWidget, area: Qt.DockWidgetArea, scroll: bool = False
@@ -763,20 +764,34 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
     def _close_everything(self) -> None:
+        """Everything the window started ends with it (``lifecycle``): the links from
+        what outlives it (the microscope, the registry, the scripts folder, logging) are
+        cut, its threads joined, its timers stopped, its graphics items taken off their
+        views. Called once, whatever the number of close events."""
+        if self._closed:
+            return
+        self._closed = True
         self.state.uninstall()
+        # the microscope, the registry and the scripts folder outlive the window
         self.microscope_panel.core_events.disconnect_core()
+        self.scripts_watcher.first_scan_done.disconnect(self._scripts_ready.notify)
+        self.processors_panel.detach()
+        self.scripts_panel.detach()
         self.devices.close()
         self.set_live(False)
-        if self.controller.running:
-            self.controller.abort()
-            self.controller.wait()
+        self.controller.close()  # aborts one still running, joins its waiting thread
         self.save_settings()
         self.log_panel.detach()
         self.display.stop()
         self.explore.close()
         self.browser.map.stop()
-        self._status_timer.stop()
+        self.measure.close()
         self.scripts_watcher.stop()
         close_shared_clusters()  # on_dask's local clusters: their processes end with us
         if self.console is not None:
             self.console.shutdown()
+        stop_timers(self)  # the status line's, the panels', the dialogs', the views'
+        for viewer in self.findChildren(ImageViewer):  # the main one, processors' views
+            viewer.release()
+        for graphics in self.findChildren(pg.GraphicsView):  # plots: the profile, times
+            release_graphics(graphics)

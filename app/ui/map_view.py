@@ -32,6 +32,7 @@ from app.processing.display import DisplaySettings, LatestFrameSlot
 from app.processing.map_render import MapRequest, RenderedMap, map_bounds, render_map
 from app.storage.tile_pyramid import Region
 from app.storage.tiled_dataset import COLUMN, ROW, TiledDataset
+from app.ui.lifecycle import finish_thread
 from app.ui.viewer import ImageViewer
 
 logger = logging.getLogger(__name__)
@@ -39,6 +40,7 @@ logger = logging.getLogger(__name__)
 #: how often the dataset is checked for new tiles; a tile's downsampled levels are
 #: refined just after it is counted, so the map is drawn again one check later
 POLL_INTERVAL_MS = 150
+STOP_TIMEOUT_S = 10.0  # a turn of the renderer is one view of the map drawn
 
 
 class MapRenderer(QThread):
@@ -86,9 +88,11 @@ class MapRenderer(QThread):
                 self.renderedReady.emit()
 
     def stop(self) -> None:
+        """End the thread; returns once it ended (or is kept referenced until it does,
+        said in the log: Qt aborts if a running QThread is destroyed)."""
         self._running = False
         self._wake.set()
-        self.wait(2000)
+        finish_thread(self, STOP_TIMEOUT_S, "The map renderer")
 
 
 def _plane(axes: Mapping[str, Any]) -> dict[str, Any]:

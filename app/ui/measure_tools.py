@@ -260,6 +260,14 @@ class MeasureTools(QObject):
             and rect.top() < top + height
         )
 
+    def close(self) -> None:
+        """The window closes: both tools off (their ROIs leave the view before the view
+        is deleted), nothing measured again."""
+        self.set_rectangle_on(False)
+        self.set_line_on(False)
+        self._timer.stop()
+        self._watch.stop()
+
     # ------------------------------------------------------------ geometry
     def rectangle(self) -> tuple[float, float, float, float]:
         """The rectangle in image pixels: x, y, width, height."""

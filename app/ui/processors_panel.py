@@ -81,7 +81,7 @@ class ProcessorsPanel(QWidget):
         self.registry = registry
         self._bridge = ChangeBridge()
         self._bridge.changed.connect(self.rebuild)
-        registry.changed.connect(self._bridge.changed.emit)
+        registry.changed.connect(self._bridge.notify)  # the registry outlives the panel
         self.table = row_table(COLUMNS, _PipelineTable(self))
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
@@ -133,6 +133,11 @@ class ProcessorsPanel(QWidget):
         self._timer = QTimer(self)
         self._timer.timeout.connect(self.refresh_stats)
         self._timer.start(500)
+
+    def detach(self) -> None:
+        """The window closes: stop following the registry (the app's, which lives on)."""
+        self._timer.stop()
+        self.registry.changed.disconnect(self._bridge.notify)
 
     def rebuild(self) -> None:
         selected = self.selected_name()

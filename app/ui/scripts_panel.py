@@ -35,7 +35,7 @@ class ScriptsPanel(QWidget):
         self.folder = folder
         self._bridge = ChangeBridge()
         self._bridge.changed.connect(self.rebuild)
-        folder.changed.connect(self._bridge.changed.emit)
+        folder.changed.connect(self._bridge.notify)  # from the folder's scanning thread
         self.location = QLabel()
         self.location.setWordWrap(True)
         self.table = row_table(COLUMNS)
@@ -71,6 +71,11 @@ class ScriptsPanel(QWidget):
         layout.addLayout(buttons)
         layout.addWidget(self.details)
         self.rebuild()
+
+    def detach(self) -> None:
+        """The window closes: stop following the folder (its scanning thread may still
+        finish a scan)."""
+        self.folder.changed.disconnect(self._bridge.notify)
 
     def rebuild(self) -> None:
         selected = self.selected_path()

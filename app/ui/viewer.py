@@ -32,6 +32,7 @@ from app.processing.colour_tables import CATALOGUE_MAPS, SINGLE_COLOURS, colour_
 from app.processing.contrast import robust_levels, to_uint8
 from app.processing.display import DisplaySettings
 from app.processing.map_render import Placement, RenderedMap
+from app.ui.lifecycle import release_graphics
 from app.ui.scale_bar import MicrometreScaleBar
 
 HISTOGRAM_INTERVAL_S = 0.5
@@ -180,6 +181,21 @@ class ImageViewer(QWidget):
         self.view.sigRangeChanged.connect(self._view_changed)
         self.graphics.scene().sigMouseMoved.connect(self._mouse_moved)
         self._show_lookup_table(self.settings.lookup_table)
+
+    def release(self) -> None:
+        """Its window closes: the histogram's timer stops, every graphics item leaves
+        its view box while both are whole (``lifecycle.release_graphics``: the histogram's
+        level lines read their view box when Qt deletes the scene), and nothing follows
+        the display models any more. The viewer shows nothing afterwards; calls on it
+        still work."""
+        self._histogram_timer.stop()
+        self.drawing = None
+        release_graphics(self.graphics)
+        # follow_current_channel ties the two models together with closures: psygnal's
+        # evented dataclasses keep their signal groups in a class-level map, so models
+        # whose own signals hold them are never collected (one pair per window, before)
+        self.channels.events.disconnect()
+        self.settings.events.disconnect()
 
     # ------------------------------------------------------------ zoom
     def fit(self) -> None:
