@@ -44,6 +44,9 @@ class ConsoleWidget(RichJupyterWidget):
         self.execute(f"%run -i {_quote(path)}", hidden=False)
 
     def shutdown(self) -> None:
+        # IPython's shell is one for the process (the next console gets it again): what
+        # this window put in its namespace, and its outputs, must not keep it alive
+        self.shell.reset(new_session=False)
         self.kernel_client.stop_channels()
         _stop_iopub_thread(self.kernel_manager.kernel)
         self.kernel_manager.shutdown_kernel()

@@ -241,6 +241,10 @@ class MainWindow(QMainWindow):
         self._status_timer = QTimer(self)
         self._status_timer.timeout.connect(self._status_tick)
         self._status_timer.start(STATUS_INTERVAL_MS)
+        # the window's parts that are QObjects go with it (on the GUI thread), and their
+        # timers are among its own (``lifecycle.stop_timers``)
+        for part in (self.controller, self.display, self.browser.map):
+            part.setParent(self)
 
     @property
     def core(self) -> CMMCorePlus:
