@@ -177,7 +177,10 @@ def test_the_composite_shows_each_channel_in_its_colour(qtbot, window):
     rgba = _wait_composite(qtbot, window)
     assert rgba[..., 1].max() > 0 and rgba[..., 2].max() > 0
 
-    window.sliders.slider("time").setValue(1)  # browse
+    # browse (0 first: the slider may already be at 1, and then the window keeps
+    # following the acquisition, whose newest frame may be another one)
+    window.sliders.slider("time").setValue(0)
+    window.sliders.slider("time").setValue(1)
     axes = window.sliders.current_axes()
     dataset = acq.get_dataset()
     # the viewer's image stays the current channel's raw frame (measuring tools read it)

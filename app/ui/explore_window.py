@@ -148,6 +148,10 @@ class TilePicker(pg.GraphicsObject):
             self._clicked_at = QPointF(event.pos())
             self._click.start(QApplication.doubleClickInterval())
 
+    def stop(self) -> None:
+        """The window closes: a click waiting for its double-click asks for nothing."""
+        self._click.stop()
+
     def _single_click(self) -> None:
         point = self._clicked_at
         if point is not None:
@@ -374,8 +378,10 @@ class ExploreWindow(QMainWindow):
         """Closing drops the tiles still queued (what was acquired stays in the map),
         without waiting for them."""
         self._refresh.stop()
+        self.picker.stop()
         if not self.exploration.acquisition.is_finished():
             self.exploration.abort()
         self.map_view.stop()
+        self.viewer.release()  # its graphics leave their views while both are whole
         self.closed.emit()
         super().closeEvent(event)
