@@ -79,19 +79,18 @@ def bench_display(frames: int = 200, runs: int = 3) -> list[dict[str, Any]]:
     return rows
 
 
-def bench_gui(frames: int = 1000, save: bool = True) -> list[dict[str, Any]]:
-    core, app = bench_app()
-    from PyQt6.QtCore import QElapsedTimer, QTimer
-
+def acquiring_window(core: Any, processor: Any, folder: str, frames: int, save: bool) -> Any:
+    """The main window, shown, with ``processor`` in its pipeline and its Acquisition
+    panel set for ``frames`` time points at full speed, saved in ``folder`` (or kept
+    nowhere: no memory growth) when Start is pressed."""
     from app.appstate import AppState
     from app.processing.registry import ProcessorRegistry
     from app.ui.main_window import MainWindow
 
     os.environ["SCOPEFLOW_NO_DIALOGS"] = "1"
-    folder = tempfile.mkdtemp(prefix="scopeflow-bench-")
-    settings = SettingsStore(os.path.join(folder, "settings.json"))
     registry = ProcessorRegistry()
-    registry.register(lambda image, metadata: (image, metadata), "passthrough", source="bench")
+    registry.register(processor, processor.__name__, source="bench")
+    settings = SettingsStore(os.path.join(folder, "settings.json"))
     window = MainWindow(AppState(core, registry), settings)
     window.show()
     panel = window.acquisition_panel
@@ -99,8 +98,22 @@ def bench_gui(frames: int = 1000, save: bool = True) -> list[dict[str, Any]]:
     panel.time_points.setValue(frames)
     panel.interval.setValue(0)
     panel.save_box.setChecked(save)
-    window.controller.unsaved_storage = "none"  # without saving, keep nothing: no RAM growth
-    panel.directory.setText(folder)
+    window.controller.unsaved_storage = "none"
+    panel.directory.setText(os.path.join(folder, "data"))
+    return window
+
+
+def _passthrough(image, metadata):
+    return image, metadata
+
+
+def bench_gui(frames: int = 1000, save: bool = True) -> list[dict[str, Any]]:
+    core, app = bench_app()
+    from PyQt6.QtCore import QElapsedTimer, QTimer
+
+    folder = tempfile.mkdtemp(prefix="scopeflow-bench-")
+    window = acquiring_window(core, _passthrough, folder, frames, save)
+    panel = window.acquisition_panel
 
     gaps: list[float] = []
     clock = QElapsedTimer()

@@ -13,7 +13,6 @@ went without running in that minute, and frames acquired and lost so far.
 from __future__ import annotations
 
 import gc
-import os
 import shutil
 import sys
 import tempfile
@@ -23,8 +22,7 @@ from typing import Any
 
 import psutil
 
-from app.settings_store import SettingsStore
-from app.ui.benchmarks import bench_app, frame_size
+from app.ui.benchmarks import acquiring_window, bench_app, frame_size
 
 #: frames per acquisition: some seconds at full speed, some gigabytes on disk at once
 FRAMES_PER_RUN = 1000
@@ -49,23 +47,9 @@ def bench_soak(
     core, app = bench_app()
     from PyQt6.QtCore import QElapsedTimer, QTimer
 
-    from app.appstate import AppState
-    from app.processing.registry import ProcessorRegistry
-    from app.ui.main_window import MainWindow
-
-    os.environ["SCOPEFLOW_NO_DIALOGS"] = "1"
     folder = tempfile.mkdtemp(prefix="scopeflow-soak-")
-    settings = SettingsStore(os.path.join(folder, "settings.json"))
-    registry = ProcessorRegistry()
-    registry.register(_subtract_offset, "subtract_offset", source="bench")
-    window = MainWindow(AppState(core, registry), settings)
-    window.show()
+    window = acquiring_window(core, _subtract_offset, folder, frames_per_run, save=True)
     panel = window.acquisition_panel
-    panel.time_box.setChecked(True)
-    panel.time_points.setValue(frames_per_run)
-    panel.interval.setValue(0)
-    panel.save_box.setChecked(True)
-    panel.directory.setText(os.path.join(folder, "data"))
     process = psutil.Process()
     totals = {"acquired": 0, "lost": 0, "runs": 0, "errors": 0}
     rows: list[dict[str, Any]] = []

@@ -17,13 +17,6 @@ from app.acquisition.state import RunState
 PROMPTLY_S = 10
 
 
-@pytest.fixture
-def release():
-    event = threading.Event()
-    yield event
-    event.set()
-
-
 def _next_acquisition_works(tmp_path):
     with Acquisition(tmp_path, "next", show_display=False) as acq:
         acq.acquire(multi_d_acquisition_events(num_time_points=2))

@@ -15,15 +15,6 @@ from app.acquisition.state import RunState
 TIMEOUT_S = 0.5
 
 
-@pytest.fixture
-def release():
-    """Frees the stuck user functions at the end (their threads are abandoned, not
-    killed: Python cannot stop a thread)."""
-    event = threading.Event()
-    yield event
-    event.set()
-
-
 def test_an_image_saved_fn_that_never_returns_is_given_up(core, tmp_path, release):
     def stuck(axes, dataset):
         if axes["time"] == 1:

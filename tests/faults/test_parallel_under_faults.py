@@ -15,13 +15,6 @@ from app.acquisition.state import RunState
 PROMPTLY_S = 10
 
 
-@pytest.fixture
-def release():
-    event = threading.Event()
-    yield event
-    event.set()
-
-
 @pytest.mark.parametrize("workers", [1, 3])
 def test_abort_does_not_wait_for_a_hung_processor(core, release, workers):
     entered = threading.Event()
