@@ -8,6 +8,7 @@ owns; the functions below reach the current one (made on first use, headless).
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -17,16 +18,28 @@ ViewerProvider = Callable[[Any], Any]
 
 
 class ShownAcquisitions:
-    """The running acquisitions to show, newest last, and which viewer shows them."""
+    """The running acquisitions to show, newest last, and which viewer shows them.
+
+    A viewer polls ``newest()`` on a timer, so an acquisition may start and end between
+    two looks (three frames at full speed): ``last_added()`` is there for it to find
+    such a one and show what it saved.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._running: list[Any] = []
         self._viewer_for: ViewerProvider | None = None
+        self._last_added: weakref.ref[Any] | None = None  # not kept alive by this list
 
     def add(self, acquisition: Any) -> None:
         with self._lock:
             self._running.append(acquisition)
+            self._last_added = weakref.ref(acquisition)
+
+    def last_added(self) -> Any | None:
+        """The acquisition added last, running or ended (None once it is gone)."""
+        with self._lock:
+            return self._last_added() if self._last_added is not None else None
 
     def remove(self, acquisition: Any) -> None:
         with self._lock:

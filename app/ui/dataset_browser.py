@@ -53,6 +53,7 @@ class DatasetBrowser:
     def browse(self, dataset: ReadableDataset | None, *, follow: bool) -> None:
         """Browse ``dataset`` from now on (None: nothing to browse, e.g. Live)."""
         self.dataset = dataset
+        self.last_shown_axes = {}
         self._physical.clear()
         self.sliders.clear()
         self.viewer.channels.clear_names()
@@ -140,7 +141,18 @@ class DatasetBrowser:
         return str(name) if name else None
 
     def acquisition_ended(self) -> None:
-        """The sliders reach every image, and stay where the viewer stopped."""
+        """The sliders reach every image, and stay where the viewer stopped; if it
+        showed none (the acquisition ended before the display's next tick), the last
+        image saved is shown."""
         self.refresh()
-        if self.sliders.follow.isChecked():
-            self.sliders.show_axes(self.last_shown_axes)
+        if not self.sliders.follow.isChecked():
+            return
+        if not self.last_shown_axes and self.dataset is not None:
+            coordinates = self.dataset.get_image_coordinates_list()
+            if coordinates:
+                axes = dict(coordinates[-1])
+                if self.map.active:  # the map shows the plane, rows and columns laid out
+                    axes = {k: v for k, v in axes.items() if k not in (ROW, COLUMN)}
+                self.last_shown_axes = axes
+                self.show(axes)
+        self.sliders.show_axes(self.last_shown_axes)

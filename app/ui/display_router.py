@@ -53,6 +53,7 @@ class DisplayRouter(QObject):
         self.camera_source = camera_source  # Live's slot while it runs, else the snap's
         self.displayed = 0
         self._following: object | None = None  # the acquisition the viewer follows
+        self._followed_last: object | None = None  # the one followed last, running or not
         self.preparer = FramePreparer(viewer.settings, viewer.channels)
         self.preparer.start()
         self._request = 0  # the newest composite asked for (older answers are dropped)
@@ -74,17 +75,27 @@ class DisplayRouter(QObject):
         goes above the image and the sliders browse its dataset; when it ends, the
         sliders reach every image it saved."""
         newest = self.shown.newest()
+        if newest is None:
+            # one that started and ended since the last tick is shown once ended
+            missed = self.shown.last_added()
+            if missed is not None and missed is not self._followed_last:
+                self._browse(missed)
+                self._following = missed
         if newest is self._following:
             return
         if newest is None:
             self.browser.acquisition_ended()
         else:
-            dataset = newest.get_dataset()
-            if self.browser.dataset is not dataset:
-                self.browser.browse(dataset, follow=True)
-            where = newest.dataset_path or "kept in memory"
-            self.viewer.set_title(f"{newest.name}: {where}")
+            self._browse(newest)
         self._following = newest
+
+    def _browse(self, acquisition: Any) -> None:
+        dataset = acquisition.get_dataset()
+        if self.browser.dataset is not dataset:
+            self.browser.browse(dataset, follow=True)
+        where = acquisition.dataset_path or "kept in memory"
+        self.viewer.set_title(f"{acquisition.name}: {where}")
+        self._followed_last = acquisition
 
     def request_composite(
         self, axes: dict[str, Any] | None, image: np.ndarray | None, following: bool
