@@ -98,7 +98,14 @@ class AcquisitionController(QObject):
         else:
             overlap = (tile_layout.overlap_x, tile_layout.overlap_y)
             acq = XYTiledAcquisition(overlap, directory, name, layout=tile_layout, **arguments)
-        acq.acquire(events)
+        try:
+            acq.acquire(events)
+        except BaseException:
+            # refused events (nothing of them queued): the acquisition made for them
+            # ends now, or its threads would wait for events forever, holding the
+            # microscope
+            acq.abort()
+            raise
         acq.mark_finished()
         self._close_files_of(self.acquisition)
         self.acquisition = acq
