@@ -40,7 +40,7 @@ from app.processing import (
     z_stack,
 )
 from app.scripting import processor, register, set_parameter, unregister
-from app.storage import ImageSink, RAMDataset, StorageFullError, open_dataset
+from app.storage import DiskFullError, ImageSink, RAMDataset, StorageFullError, open_dataset
 
 #: pycro-manager's earlier name for opening a saved dataset
 Dataset = open_dataset
@@ -55,6 +55,7 @@ __all__ = [
     "AcquisitionFuture",
     "Core",
     "Dataset",
+    "DiskFullError",
     "ErrorPolicy",
     "ImageNotSavedError",
     "ImageSink",

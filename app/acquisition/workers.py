@@ -335,10 +335,24 @@ class SavingWorker:
             try:
                 self.sink.finish()
             except Exception as exc:
+                self._take_back(exc)
                 self.context.report_error(
                     ErrorSource.STORAGE, self.sink.description, exc, traceback.format_exc()
                 )
             self.context.notify(AcqNotification(ImageMilestone.DATA_SINK_FINISHED))
+
+    def _take_back(self, exc: Exception) -> None:
+        """Images a sink had accepted, then lost (a disk that refused their writes in
+        the background: the OME-Zarr sink's ``DiskFullError.reported_saved``) are
+        counted and announced as not saved after all."""
+        lost = getattr(exc, "reported_saved", ())
+        if not lost:
+            return
+        self.context.counts.add(saved=-len(lost), unsaved=len(lost))
+        for axes in lost:
+            self.context.notify(
+                AcqNotification(ImageMilestone.IMAGE_NOT_SAVED, dict(axes), str(exc))
+            )
 
     def _distinct_axes(self, axes: dict[str, Any]) -> dict[str, Any]:
         """Axes no saved image has: a second image with the same axes (events repeated,
@@ -379,6 +393,7 @@ class SavingWorker:
             self.sink.put(axes, image, metadata)
         except Exception as exc:
             context.counts.add(unsaved=1)
+            self._take_back(exc)
             where = f" to {self.sink.path}" if self.sink.path is not None else ""
             exc.add_note(f"Could not save the image {axes}{where}")
             context.notify(AcqNotification(ImageMilestone.IMAGE_NOT_SAVED, axes, str(exc)))

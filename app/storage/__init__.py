@@ -6,10 +6,11 @@ from app.storage.ndtiff_writer import NDTiffWriter, UnsupportedImageError, check
 from app.storage.opening import open_dataset
 from app.storage.ram_dataset import ImageNotInDatasetError, RAMDataset
 from app.storage.ram_sink import RAMSink, default_ram_limit_bytes
-from app.storage.sink import ImageSink, StorageFullError
+from app.storage.sink import DiskFullError, ImageSink, StorageFullError
 
 __all__ = [
     "DiscardSink",
+    "DiskFullError",
     "ImageNotInDatasetError",
     "ImageSink",
     "NDTiffSink",

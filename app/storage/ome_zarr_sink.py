@@ -10,23 +10,44 @@ its data). acquire-zarr, measured beside it, can grow only its first dimension.
 Each image's metadata goes to ``scopeflow_metadata.jsonl`` beside the arrays, one line
 per image with its axes, as NDTiff keeps metadata with each image; it is also the index
 a reader uses to know which planes exist. Planes never written read as zeros (the
-arrays' fill value), as in any Zarr array.
+arrays' fill value), as in any Zarr array, so every plane written is stored as a chunk
+file (zeros too) and a reader presents only the indexed images whose chunk is there.
+
+When things go wrong (see ``OMEZarrSink`` for what is kept and said):
+
+- a full disk stops the acquisition with ``DiskFullError``, before the disk refuses a
+  write when its free space says so (the images saved are then all on disk);
+- Scopeflow stopped while writing (killed, crashed, a power cut): opening the folder
+  presents the images whose planes reached the disk, whole, and says what is missing
+  (``OMEZarrDataset.warning``, also logged).
 """
 
 from __future__ import annotations
 
+import errno
 import json
+import logging
 import os
+import re
+import shutil
 import threading
 from collections import deque
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from app.storage.ndtiff_writer import check_storable, json_default, unique_dataset_dir
-from app.storage.sink import check_not_deleted
+from app.storage.ram_sink import readable_size
+from app.storage.sink import (
+    DatasetGoneError,
+    DiskFullError,
+    check_not_deleted,
+    disk_full_error,
+)
+
+logger = logging.getLogger(__name__)
 
 METADATA_FILE = "scopeflow_metadata.jsonl"
 OME_VERSION = "0.5"
@@ -36,10 +57,52 @@ AXIS_DIMENSION = {"time": 0, "channel": 1, "z": 2}
 SUPPORTED_AXES = frozenset({*AXIS_DIMENSION, "position"})
 #: planes on their way to disk at most (each held in memory until it is there)
 PENDING_WRITES = 16
+#: what an image takes on disk beyond its pixels and index line, at most: its chunk
+#: file's last block and the folders of its chunk key (``c/t/c/z/0``: up to four new
+#: ones of 4 kB)
+IMAGE_OVERHEAD_BYTES = 64 * 1024
+#: kept free on the disk: room to close the dataset (its OME metadata) once it is full
+RESERVE_BYTES = 4 * 1024**2
+#: how the system says a write failed for want of room: Python's errno, tensorstore's
+#: words ("... No space left on device [os_error_code='28']", on Linux)
+_DISK_FULL_ERRNOS = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
+_DISK_FULL_WORDS = re.compile(
+    r"No space left on device|Disk quota exceeded|not enough space on the disk", re.IGNORECASE
+)
 
 
 class UnsupportedAxesError(ValueError):
     """An image whose axes OME-Zarr has no dimension for."""
+
+
+def disk_full_reason(error: BaseException) -> str | None:
+    """The system's words when ``error`` is a write refused for want of room (a full
+    disk, a quota); None for any other failure."""
+    if isinstance(error, OSError) and error.errno in _DISK_FULL_ERRNOS:
+        return error.strerror or os.strerror(error.errno or errno.ENOSPC)
+    found = _DISK_FULL_WORDS.search(str(error))
+    return found.group(0) if found is not None else None
+
+
+def free_bytes(path: Path) -> int:
+    """The room the operating system reports on the disk that holds ``path``."""
+    return shutil.disk_usage(path).free
+
+
+class _Pending(NamedTuple):
+    """A plane on its way to disk: its image's axes, tensorstore's commit, its bytes."""
+
+    axes: dict[str, Any]
+    commit: Any
+    nbytes: int
+
+
+class _WritesFailed(Exception):
+    """Planes whose writes failed after ``put`` had returned (inside the sink only)."""
+
+    def __init__(self, failed: list[tuple[dict[str, Any], BaseException]]) -> None:
+        super().__init__(f"{len(failed)} plane write(s) failed")
+        self.failed = failed
 
 
 def _tensorstore() -> Any:
@@ -50,7 +113,13 @@ def _tensorstore() -> Any:
 
 class OMEZarrDataset:
     """What users read back (the ``ReadableDataset`` protocol), while it is written
-    (from the sink) and afterwards (``open_dataset`` on the folder)."""
+    (from the sink) and afterwards (``open_dataset`` on the folder).
+
+    Opened from a folder, it presents the images of the index whose plane is on disk:
+    after Scopeflow was stopped while writing (killed, crashed), the last images
+    indexed may have no plane yet, and one would read as zeros. Those are left out and
+    listed in ``missing_images``; ``warning`` says what is incomplete (also logged), and
+    is None for a dataset whose writing finished with every image on disk."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
@@ -64,34 +133,113 @@ class OMEZarrDataset:
         # the saving thread records while the viewer, composites and futures read
         self._lock = threading.RLock()
         self.summary_metadata: dict[str, Any] = {}
+        #: images the index lists whose plane is not on disk (left out)
+        self.missing_images: list[dict[str, Any]] = []
+        #: index lines cut off or unreadable (the last one, when the writer was killed)
+        self.unreadable_lines = 0
+        #: whether the writing acquisition finished; None when not known (being made
+        #: by this process's sink, or written before Scopeflow recorded it)
+        self.finished: bool | None = None
         root = self.path / "zarr.json"
         if root.is_file():
             attributes = json.loads(root.read_text(encoding="utf-8")).get("attributes", {})
-            self.summary_metadata = dict(attributes.get("scopeflow", {}).get("summary", {}))
+            scopeflow = attributes.get("scopeflow", {})
+            self.summary_metadata = dict(scopeflow.get("summary", {}))
+            self.finished = scopeflow.get("finished")
+            # older datasets stored no chunk for an all-zero plane: nothing to check
+            self._load_index(check_planes=bool(scopeflow.get("every_plane_stored")))
+        self.warning = self._incomplete()
+        if self.warning is not None:
+            logger.warning("%s", self.warning)
+
+    def _load_index(self, check_planes: bool) -> None:
         index = self.path / METADATA_FILE
-        if index.is_file():
-            with open(index, "rb") as file:
-                offset = 0
-                for line in file:
-                    self.record(json.loads(line)["axes"], offset, len(line))
-                    offset += len(line)
+        if not index.is_file():
+            return
+        offset = 0
+        with open(index, "rb") as file:
+            for line in file:
+                axes = _axes_of_line(line)
+                if axes is None:
+                    self.unreadable_lines += 1
+                elif not check_planes or self._plane_on_disk(axes):
+                    self.record(axes, offset, len(line))
+                else:
+                    self._place(axes)  # its channel and position still number the planes
+                    self.missing_images.append(axes)
+                offset += len(line)
+
+    def _plane_on_disk(self, axes: Mapping[str, Any]) -> bool:
+        """Whether the plane's chunk file is there. tensorstore writes a chunk to a
+        temporary file and renames it, so one that is there is whole."""
+        position, plane = self.plane_of(axes)
+        chunk = self.path / str(position) / "0" / "c"
+        return chunk.joinpath(*map(str, plane), "0", "0").is_file()
+
+    def _incomplete(self) -> str | None:
+        """What a reader must know about a folder that is not whole, in a sentence."""
+        problems = []
+        if self.finished is False:
+            problems.append(
+                "the acquisition writing it did not close it (it is still being written, "
+                "or it stopped without closing it: Scopeflow was killed or crashed, or the "
+                "disk was full)"
+            )
+        if self.missing_images:
+            problems.append(
+                f"{_images(len(self.missing_images))} in its index never reached the disk, "
+                f"left out ({_which(self.missing_images)})"
+            )
+        if self.unreadable_lines:
+            problems.append(
+                f"{self.unreadable_lines} line(s) of its index ({METADATA_FILE}) cut off "
+                "or unreadable, their images left out"
+            )
+        if not problems:
+            return None
+        return (
+            f"The OME-Zarr dataset {self.path} is incomplete: {'; '.join(problems)}. "
+            f"The {_images(len(self._offsets))} it holds whole read back."
+        )
 
     # ------------------------------------------------------------ the sink's side
     def record(self, axes: Mapping[str, Any], offset: int, length: int) -> None:
         """An image written: its axes and where its metadata line is. From here on it
         can be read (its plane is on disk or held, its metadata line written)."""
         with self._lock:
+            self._place(axes)
             self._offsets[frozenset(axes.items())] = (offset, length)
             for name, value in axes.items():
                 values = self._axes.setdefault(name, [])
                 if value not in values:
                     values.append(value)
+
+    def _place(self, axes: Mapping[str, Any]) -> None:
+        """The channel and position of an image, numbered in the order they come: the
+        plane an image is in (``plane_of``) depends on it."""
+        with self._lock:
             channel = axes.get("channel")
             if channel is not None and channel not in self._channels:
                 self._channels.append(channel)
             position = axes.get("position", 0)
             if position not in self._positions:
                 self._positions.append(position)
+
+    def forget(self, axes: Mapping[str, Any]) -> None:
+        """An image recorded whose plane never reached the disk (its write failed once
+        ``put`` had returned): no longer presented, so it is not read as zeros. Its
+        channel and position keep their numbers (they still place the other planes)."""
+        key = frozenset(axes.items())
+        with self._lock:
+            self._held.pop(key, None)
+            if self._offsets.pop(key, None) is None:
+                return
+            self._axes = {}
+            for other in self._offsets:
+                for name, value in other:
+                    values = self._axes.setdefault(name, [])
+                    if value not in values:
+                        values.append(value)
 
     @property
     def positions(self) -> list[Any]:
@@ -180,8 +328,34 @@ class OMEZarrDataset:
 
 class OMEZarrSink:
     """Saves images into a new ``directory/name_N`` OME-Zarr dataset (an ``ImageSink``).
-    One saving thread calls ``put``; each plane is on disk (written, not only queued)
-    when ``put`` returns, so it can be read back at once."""
+
+    One saving thread calls ``put``. A plane's write goes on in tensorstore's threads
+    (at most ``PENDING_WRITES`` at once: twice the throughput of waiting for each); the
+    image is readable when ``put`` returns, from memory until its plane is on disk.
+
+    What is kept when things go wrong:
+
+    - The disk fills: before each plane, the free space the system reports is checked
+      against the planes on their way, this one and ``RESERVE_BYTES``. Short of room,
+      the writes on their way are waited for and ``put`` raises ``DiskFullError`` for
+      this image, written nowhere: every image accepted before is on disk, and the
+      reserve lets ``finish`` close the dataset. It says the disk is full, names the
+      folder, counts the images not saved and those kept.
+    - A write refused although the free space said there was room (a quota, a network
+      share, another program filling the disk): the next ``put`` (or ``finish``) waits
+      for every write on its way and raises ``DiskFullError`` (another failure: an
+      ``OSError`` saying it) listing the images not saved, including any accepted
+      earlier whose plane was refused (``reported_saved``): those leave the dataset,
+      so none reads as zeros, and ``images_written`` no longer counts them.
+    - Scopeflow stopped while writing (killed, crashed, a power cut): planes are written
+      to a temporary file and renamed, so a chunk file is whole or absent, and index
+      lines are whole or cut off (a line cut short by a failed write is taken back).
+      The root records whether the acquisition finished. Opening the folder (in any
+      process: ``open_dataset``) presents the indexed images whose plane is on disk,
+      and ``OMEZarrDataset.warning`` (also logged) says that the acquisition did not
+      finish and which images are left out. Planes not on their way (at most
+      ``PENDING_WRITES``, held in memory) are lost with the process.
+    """
 
     description = "the OME-Zarr writer"
     stores_images = True
@@ -199,7 +373,8 @@ class OMEZarrSink:
         self._path.mkdir(parents=True, exist_ok=True)
         self._summary = {**summary_metadata, "Prefix": self._path.name}
         self._dataset = OMEZarrDataset(self._path)
-        self._metadata_file = open(self._path / METADATA_FILE, "ab")  # noqa: SIM115
+        # unbuffered: a line is on file when put returns, and one cut short can be undone
+        self._metadata_file = open(self._path / METADATA_FILE, "ab", buffering=0)  # noqa: SIM115
         self._offset = 0
         self._writers: dict[int, Any] = {}
         self._shapes: dict[int, list[int]] = {}
@@ -208,9 +383,9 @@ class OMEZarrSink:
         self._z_steps: dict[int, float] = {}
         self._images = 0
         self._bytes = 0
-        self._pending: deque[tuple[dict[str, Any], Any]] = deque()
+        self._pending: deque[_Pending] = deque()
         self._finished = False
-        self._write_root()
+        self._write_root(finished=False)
 
     @property
     def path(self) -> Path:
@@ -231,9 +406,17 @@ class OMEZarrSink:
     def put(self, axes: dict[str, Any], image: np.ndarray, metadata: dict[str, Any]) -> None:
         try:
             self._put(axes, image, metadata)
-        except Exception:
-            self._check_not_deleted()  # the likeliest cause of a failed write: said so
+        except DiskFullError:
             raise
+        except _WritesFailed as failed:
+            self._check_not_deleted()  # the likeliest cause of a failed write: said so
+            raise self._failure(failed.failed, axes, failed.failed[0][1]) from failed.failed[0][1]
+        except Exception as exc:
+            self._check_not_deleted()
+            if disk_full_reason(exc) is None:
+                raise
+            # the writes on their way met the same disk: which of them are lost too
+            raise self._failure(self._settle(0), axes, exc) from exc
 
     def _put(self, axes: dict[str, Any], image: np.ndarray, metadata: dict[str, Any]) -> None:
         check_storable(image)
@@ -245,7 +428,10 @@ class OMEZarrSink:
             )
         record = {"axes": axes, "metadata": metadata}
         line = json.dumps(record, default=json_default).encode() + b"\n"
-        # everything that can fail first; the image is recorded (readable) last
+        # everything that can fail first; the image is recorded (readable) last. A write
+        # that failed meanwhile is said now, before this image is written
+        self._raise_failed(self._settle(PENDING_WRITES - 1))
+        self._make_room(axes, image.nbytes + len(line))
         position, plane = self._dataset.plane_of(axes)
         writer = self._writer_for(position, image, axes.get("position", 0))
         writer = self._grown(position, writer, plane)
@@ -254,55 +440,144 @@ class OMEZarrSink:
         self._dataset.hold(axes, image)
         try:
             commit = writer[plane].write(image).commit
-            self._metadata_file.write(line)
-            self._metadata_file.flush()
+            self._append_line(line)
             self._check_not_deleted()
         except BaseException:
             self._dataset.release(axes)
             raise
-        self._pending.append((axes, commit))
+        self._pending.append(_Pending(axes, commit, image.nbytes))
         self._dataset.record(axes, self._offset, len(line))
         self._offset += len(line)
         self._images += 1
         self._bytes += image.nbytes
         self._remember_scale(metadata, plane[2])
-        self._settle(PENDING_WRITES)
 
     def finish(self) -> None:
-        """The OME metadata (channels, scale) written; the files on disk."""
+        """The OME metadata (channels, scale) written, the dataset marked finished; the
+        files on disk. Raises for planes whose writes failed since the last ``put``."""
         if self._finished:
             return
         self._finished = True
+        failed = self._settle(0)
         try:
-            self._settle(0)
-        finally:  # the OME metadata and the index, whatever a write did
-            try:
-                for position in self._writers:
-                    self._write_image_metadata(position)
-                self._write_root()
-                self._metadata_file.flush()
-                os.fsync(self._metadata_file.fileno())
-            finally:
-                self._metadata_file.close()
-                self._writers.clear()
+            if failed:
+                self._check_not_deleted()
+            for position in self._writers:
+                self._write_image_metadata(position)
+            self._write_root(finished=True)
+            os.fsync(self._metadata_file.fileno())
+        except Exception as exc:
+            reason = disk_full_reason(exc)
+            if not failed and reason is not None:
+                raise disk_full_error(
+                    f"The disk holding {self._path} is full ({reason}): the dataset could "
+                    "not be closed (its OME metadata: channel names, scale). The "
+                    f"{_images(self._images)} on disk are kept and read back (open_dataset).",
+                    [],
+                    [],
+                    self._images,
+                ) from exc
+            if not failed or isinstance(exc, DatasetGoneError):
+                raise
+            error = self._failure(failed, None, failed[0][1])
+            error.add_note(f"The dataset's OME metadata could not be written either: {exc}")
+            raise error from exc
+        finally:
+            self._metadata_file.close()
+            self._writers.clear()
+        self._raise_failed(failed)
 
     # ------------------------------------------------------------ inside
     def _check_not_deleted(self) -> None:
         check_not_deleted([self._metadata_file], self._path, self._images)
 
-    def _settle(self, most: int) -> None:
+    def _settle(self, most: int) -> list[tuple[dict[str, Any], BaseException]]:
         """Forget the writes that reached the disk; wait for the oldest while more than
-        ``most`` are on their way (memory stays bounded). A failed write (a full disk)
-        raises here."""
-        while self._pending and (len(self._pending) > most or self._pending[0][1].done()):
-            axes, commit = self._pending.popleft()
+        ``most`` are on their way (memory stays bounded). Once one has failed (a full
+        disk), wait for all: returns the failed ones, whose images have left the
+        dataset and the count of images written."""
+        failed: list[tuple[dict[str, Any], BaseException]] = []
+        while self._pending and (
+            failed or len(self._pending) > most or self._pending[0].commit.done()
+        ):
+            pending = self._pending.popleft()
             try:
-                commit.result()
+                pending.commit.result()
             except Exception as exc:
-                self._check_not_deleted()  # the likeliest cause of a failed write: said so
-                raise OSError(f"writing the image {axes} into {self._path} failed: {exc}") from exc
+                failed.append((pending.axes, exc))
+                self._dataset.forget(pending.axes)
+                self._images -= 1
+                self._bytes -= pending.nbytes
             finally:
-                self._dataset.release(axes)
+                self._dataset.release(pending.axes)
+        return failed
+
+    def _raise_failed(self, failed: list[tuple[dict[str, Any], BaseException]]) -> None:
+        if failed:
+            raise _WritesFailed(failed)
+
+    def _make_room(self, axes: dict[str, Any], nbytes: int) -> None:
+        """Raise ``DiskFullError`` for this image (``nbytes``: its plane and index line),
+        before writing it, if the disk has no room for it, the planes on their way and
+        the reserve: then no plane accepted is refused by a full disk, and the dataset
+        can still be closed."""
+        need = nbytes + IMAGE_OVERHEAD_BYTES
+        if free_bytes(self._path) - len(self._pending) * need >= need + RESERVE_BYTES:
+            return
+        self._raise_failed(self._settle(0))  # the planes on their way take their room
+        free = free_bytes(self._path)
+        if free < need + RESERVE_BYTES:
+            reason = (
+                f"{readable_size(free)} free; an image takes {readable_size(need)}, and "
+                f"{readable_size(RESERVE_BYTES)} stay free to close the dataset"
+            )
+            raise self._failure([], axes, None, reason)
+
+    def _append_line(self, line: bytes) -> None:
+        """One whole line at the end of the index, or none: a write cut short (a full
+        disk) is taken back, so the next line does not follow half a line."""
+        written = 0
+        try:
+            while written < len(line):
+                written += self._metadata_file.write(line[written:]) or 0
+        except BaseException:
+            self._metadata_file.truncate(self._offset)
+            raise
+
+    def _failure(
+        self,
+        lost: list[tuple[dict[str, Any], BaseException]],
+        refused: dict[str, Any] | None,
+        cause: BaseException | None,
+        reason: str | None = None,
+    ) -> OSError:
+        """The error that stops the acquisition: ``lost``, images accepted whose plane
+        was refused; ``refused``, the image ``put`` was given (none in ``finish``)."""
+        reported = [axes for axes, _ in lost]
+        not_saved = reported + ([refused] if refused is not None else [])
+        said = (
+            f"{_images(len(not_saved))} could not be saved ({_which(not_saved)}), and the "
+            "acquisition stopped."
+        )
+        if reported:
+            said += (
+                f" {len(reported)} of them had been reported saved: their planes were still "
+                "on their way to the disk, and they are not in the dataset."
+            )
+        said += (
+            f" The {_images(self._images)} on disk are kept in {self._path} and read back "
+            "(open_dataset)."
+        )
+        reason = reason or (disk_full_reason(cause) if cause is not None else None)
+        if reason is None:
+            return OSError(f"Writing into {self._path} failed ({cause}): {said}")
+        return disk_full_error(
+            f"The disk holding {self._path} is full ({reason}): {said} Free disk space, "
+            "or save to another disk.",
+            not_saved,
+            reported,
+            self._images,
+        )
 
     def _writer_for(self, position: int, image: np.ndarray, label: Any) -> Any:
         writer = self._writers.get(position)
@@ -316,10 +591,7 @@ class OMEZarrSink:
         height, width = image.shape
         group = self._path / str(position)
         group.mkdir(parents=True, exist_ok=True)
-        (group / "zarr.json").write_text(
-            json.dumps({"zarr_format": 3, "node_type": "group", "attributes": {}}),
-            encoding="utf-8",
-        )
+        _write_json(group / "zarr.json", {"zarr_format": 3, "node_type": "group", "attributes": {}})
         spec = {
             "driver": "zarr3",
             "kvstore": _file(group / "0"),
@@ -334,6 +606,9 @@ class OMEZarrSink:
                 "fill_value": 0,
             },
             "create": True,
+            # a chunk for every plane, zeros too: a reader tells a plane written from
+            # one lost by whether its chunk is there (``OMEZarrDataset``)
+            "store_data_equal_to_fill_value": True,
         }
         writer = self._writers[position] = _tensorstore().open(spec).result()
         self._shapes[position] = [1, 1, 1, height, width]
@@ -410,14 +685,39 @@ class OMEZarrSink:
         group = {"zarr_format": 3, "node_type": "group", "attributes": {"ome": ome}}
         _write_json(self._path / str(position) / "zarr.json", group)
 
-    def _write_root(self) -> None:
-        """The root: a collection of one image per position (bioformats2raw's layout)."""
+    def _write_root(self, finished: bool) -> None:
+        """The root: a collection of one image per position (bioformats2raw's layout),
+        and what a reader must know to tell a whole dataset from one cut short."""
+        scopeflow = {"summary": self._summary, "every_plane_stored": True, "finished": finished}
         attributes = {
             "ome": {"version": OME_VERSION, "bioformats2raw.layout": 3},
-            "scopeflow": {"summary": self._summary},
+            "scopeflow": scopeflow,
         }
         root = {"zarr_format": 3, "node_type": "group", "attributes": attributes}
         _write_json(self._path / "zarr.json", root)
+
+
+def _axes_of_line(line: bytes) -> dict[str, Any] | None:
+    """An index line's image axes; None for a line cut off (no end of line: its writer
+    was killed while writing it) or not JSON."""
+    if not line.endswith(b"\n"):
+        return None
+    try:
+        axes = json.loads(line)["axes"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    return axes if isinstance(axes, dict) else None
+
+
+def _images(count: int) -> str:
+    return f"{count} image" if count == 1 else f"{count} images"
+
+
+def _which(images: list[dict[str, Any]]) -> str:
+    """Some images' axes for a message: all of a few, the ends of many."""
+    if len(images) <= 3:
+        return ", ".join(map(str, images))
+    return f"{images[0]}, {images[1]} ... {images[-1]}"
 
 
 def is_ome_zarr(path: str | os.PathLike[str]) -> bool:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,19 @@ class ImageNotInDatasetError(KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the whole message
         return str(self.args[0])
+
+
+@dataclass
+class _Before:
+    """A RAM dataset's state before an image was added (see ``RAMDataset.add_image``)."""
+
+    image: np.ndarray | None
+    metadata: dict[str, Any] | None
+    #: the image's (axis, value) pairs the dataset had already
+    values: set[tuple[str, AxisValue]]
+    #: the axes it had, and how many names each string axis had
+    axes: set[str]
+    strings: dict[str, int]
 
 
 class RAMDataset:
@@ -68,23 +82,58 @@ class RAMDataset:
     def add_image(
         self, axes: dict[str, AxisValue], image: np.ndarray, metadata: dict[str, Any]
     ) -> int:
-        """Store one image; returns the bytes it adds (less any image it replaces)."""
+        """Store one image; returns the bytes it adds (less any image it replaces).
+
+        All or nothing: an error part way (a ``MemoryError`` when the computer is out
+        of memory: every step allocates) undoes the steps before it, so the dataset
+        never lists an axis value, an image or metadata that is not whole."""
         key = frozenset(axes.items())
         with self._lock:
             if self._closed:
                 raise RuntimeError(f"The RAM dataset {self.name!r} was closed")
-            for axis, value in axes.items():
-                self._add_axis_value(axis, value)
-            replaced = self._images.get(key)
-            self._images[key] = image
-            self._metadata[key] = metadata
+            before = self._snapshot(key)
+            try:
+                for axis, value in axes.items():
+                    self._add_axis_value(axis, value)
+                self._images[key] = image
+                self._metadata[key] = metadata
+            except BaseException:
+                self._restore(key, before)
+                raise
             if self.dtype is None:
                 self.image_height, self.image_width = image.shape[:2]
                 self.dtype = image.dtype
+            replaced = before.image
             added = image.nbytes - (replaced.nbytes if replaced is not None else 0)
             self.bytes += added
         self._new_image.set()
         return added
+
+    def _snapshot(self, key: ImageKey) -> _Before:
+        """What ``add_image`` may change, to put back if it fails part way: only what
+        this image's axes touch (copying every axis would cost as much as the dataset)."""
+        return _Before(
+            image=self._images.get(key),
+            metadata=self._metadata.get(key),
+            values={(axis, value) for axis, value in key if value in self._axes.get(axis, ())},
+            axes=set(self._axes),
+            strings={axis: len(values) for axis, values in self._string_values.items()},
+        )
+
+    def _restore(self, key: ImageKey, before: _Before) -> None:
+        _put_back(self._images, key, before.image)
+        _put_back(self._metadata, key, before.metadata)
+        for axis, value in key:
+            if axis not in before.axes:
+                self._axes.pop(axis, None)
+                self._axis_types.pop(axis, None)
+            elif (axis, value) not in before.values:
+                self._axes[axis].discard(value)
+        for axis in list(self._string_values):
+            if axis in before.strings:
+                del self._string_values[axis][before.strings[axis] :]
+            else:
+                del self._string_values[axis]
 
     def _add_axis_value(self, axis: str, value: AxisValue) -> None:
         kind = str if isinstance(value, str) else int
@@ -291,6 +340,14 @@ class RAMDataset:
             f"RAMDataset({self.name!r}, {len(self._images)} images, "
             f"{self.bytes / 1e6:.1f} MB, axes={ {k: list(v) for k, v in self._axes.items()} })"
         )
+
+
+def _put_back(store: dict[ImageKey, Any], key: ImageKey, old: Any) -> None:
+    """``store[key]`` as it was: ``old``, or absent when ``old`` is None."""
+    if old is None:
+        store.pop(key, None)
+    else:
+        store[key] = old
 
 
 def _rank(axis: str) -> int:

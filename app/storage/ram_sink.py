@@ -24,7 +24,9 @@ class RAMSink:
     """Stores images in a ``RAMDataset``; refuses the image that would pass ``limit_bytes``.
 
     Reaching the limit raises ``StorageFullError``, which stops the acquisition with
-    that message; every image stored before stays readable.
+    that message; every image stored before stays readable. So does a computer out of
+    memory (a ``MemoryError`` while an image is stored, as Windows raises at its commit
+    limit): the same error, saying so, and the dataset keeps every image stored before.
     """
 
     description = "RAM storage"
@@ -37,6 +39,7 @@ class RAMSink:
         limit_bytes: int | None = None,
     ) -> None:
         self.limit_bytes = limit_bytes if limit_bytes is not None else default_ram_limit_bytes()
+        self._limit_given = limit_bytes is not None  # said as the user gave it
         self._dataset = RAMDataset(name, summary_metadata)
         self.images_written = 0
 
@@ -55,13 +58,46 @@ class RAMSink:
     def put(self, axes: dict[str, Any], image: np.ndarray, metadata: dict[str, Any]) -> None:
         if self._dataset.bytes + image.nbytes > self.limit_bytes:
             raise StorageFullError(
-                f"The RAM limit of {self.limit_bytes / 1e9:.2f} GB for in-memory images is "
-                f"reached ({self._dataset.bytes / 1e9:.2f} GB held in "
-                f"{self.images_written} images). Save to disk instead "
+                f"The RAM limit for images kept in memory is reached: {self._limit_words()}. "
+                f"{self._kept_words()}; the image {axes} ({readable_size(image.nbytes)}) and the "
+                "images after it are not saved. Save to disk instead "
                 "(Acquisition(directory=...)), or raise the limit with ram_limit_gb=..."
             )
-        self._dataset.add_image(axes, image, metadata)
+        try:
+            self._dataset.add_image(axes, image, metadata)
+        except MemoryError as exc:
+            # the dataset undid what it had begun (add_image), so what is kept is whole
+            raise StorageFullError(
+                f"The computer is out of memory: the image {axes} could not be kept in "
+                f"memory (MemoryError), and the acquisition stopped. {self._kept_words()}. "
+                "Save them to disk now (dataset.save_as_ndtiff(...), or File > Save "
+                "acquisition as NDTiff...), close other programs, and save to disk while "
+                "acquiring (Acquisition(directory=...)) or lower ram_limit_gb"
+            ) from exc
         self.images_written += 1
+
+    def _limit_words(self) -> str:
+        """The limit as the user set it (or that it is the default), with its size."""
+        if self._limit_given:
+            return f"ram_limit_gb={self.limit_bytes / 1e9:g} ({readable_size(self.limit_bytes)})"
+        return (
+            f"{readable_size(self.limit_bytes)}, the default ({DEFAULT_RAM_FRACTION:.0%} of the "
+            "memory available when the acquisition started)"
+        )
+
+    def _kept_words(self) -> str:
+        return (
+            f"{self.images_written} images ({readable_size(self._dataset.bytes)}) are kept, "
+            "readable from the dataset"
+        )
 
     def finish(self) -> None:
         self._dataset.finish()
+
+
+def readable_size(count: int) -> str:
+    """A byte count as a person reads it in a message: "135 kB", "8.39 MB", "11.2 GB"."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if count >= scale:
+            return f"{count / scale:.3g} {unit}"
+    return f"{count} bytes"

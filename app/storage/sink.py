@@ -7,6 +7,7 @@ does. Callbacks, futures and frame accounting are the same whatever the sink.
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -99,3 +100,29 @@ def check_not_deleted(files: list[Any], folder: Path, images_written: int) -> No
 class StorageFullError(RuntimeError):
     """The storage has no room for another image (RAM budget, disk); the message says
     what the limit is and how to raise it."""
+
+
+class DiskFullError(StorageFullError, OSError):
+    """The disk under a dataset is full (or the user's quota on it). What was saved
+    stays and reads back. Set by ``disk_full_error``: ``not_saved``, the images that
+    could not be saved; ``reported_saved``, those among them that ``put`` had accepted
+    (their planes were still on their way when the disk refused them); ``kept``, the
+    images on disk. ``errno`` is ENOSPC, as for the system's own error."""
+
+    not_saved: list[dict[str, Any]]
+    reported_saved: list[dict[str, Any]]
+    kept: int
+
+
+def disk_full_error(
+    message: str,
+    not_saved: list[dict[str, Any]],
+    reported_saved: list[dict[str, Any]],
+    kept: int,
+) -> DiskFullError:
+    # OSError reads two or more constructor arguments as (errno, strerror, ...): the
+    # details go in after, so that str() is the message itself
+    error = DiskFullError(message)
+    error.errno = errno.ENOSPC
+    error.not_saved, error.reported_saved, error.kept = not_saved, reported_saved, kept
+    return error

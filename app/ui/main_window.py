@@ -528,6 +528,9 @@ class MainWindow(QMainWindow):
         self.set_live(False)
         self.browser.browse(dataset, follow=False)
         self.viewer.set_title(str(folder))
+        warning = getattr(dataset, "warning", None)  # a dataset whose writer was stopped
+        if warning:
+            self.statusBar().showMessage(warning, 60000)
 
     # ------------------------------------------------------------ scripts
     def run_script(self, path: str) -> None:
