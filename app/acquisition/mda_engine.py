@@ -282,6 +282,16 @@ class ScopeflowMDAEngine(MDAEngine):
         t0 = event.metadata.get("runner_t0")
         t0_ms = (time.perf_counter() - t0) * 1000 if t0 else 0.0
         camera = core.getCameraDevice()
+        # Read once, before the camera runs: asking a device (the camera's exposure)
+        # while its own thread inserts frames races that thread inside the adapter
+        # (the device lock does not cover it), and nothing read here changes in a burst.
+        burst_meta = self.get_frame_metadata(
+            event.events[0],
+            prop_values=(),
+            runner_time_ms=t0_ms,
+            camera_device=camera,
+            include_position=False,
+        )
         core.startSequenceAcquisition(expected, 0, True)
         self.post_sequence_started(event)
         frame_timeout = _event_timeout_s(event) or self.frame_timeout_s(event)
@@ -293,14 +303,7 @@ class ScopeflowMDAEngine(MDAEngine):
             if core.getRemainingImageCount():
                 image = core.popNextImage()
                 sub_event = event.events[received]
-                meta = self.get_frame_metadata(
-                    sub_event,
-                    prop_values=(),
-                    runner_time_ms=t0_ms,
-                    camera_device=camera,
-                    include_position=False,
-                )
-                meta["hardware_triggered"] = True
+                meta = {**burst_meta, "mda_event": sub_event, "hardware_triggered": True}
                 received += 1
                 deadline = time.monotonic() + frame_timeout
                 if (yield (image, sub_event, meta)) == "cancel":
