@@ -118,5 +118,6 @@ def test_soak_benchmark_quick_mode_samples_the_window_as_it_runs(tmp_path):
     assert len(rows) >= 2  # a sample every 8 s for 18 s
     for row in rows:
         assert row["RSS MB"] > 0 and row["threads"] > 0 and row["open files"] >= 0
+        assert row["frames waiting"] >= 0
         assert row["acquisitions"] >= 1 and row["frames acquired"] > 0
         assert row["lost"] == 0 and row["errors"] == 0
