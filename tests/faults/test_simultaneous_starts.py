@@ -215,4 +215,8 @@ def test_an_acquisition_that_waited_keeps_its_intervals(core, tmp_path):
         acq.await_completion(timeout=30)
     dataset = second.get_dataset()
     times = [dataset.read_metadata(time=t)["ElapsedTime-ms"] for t in range(3)]
-    assert all(later - earlier >= 490 for earlier, later in itertools.pairwise(times))
+    # 500 ms apart on schedule; a first frame late on a loaded machine comes closer to
+    # the second (intervals count from the start), never as close as a lost wait made
+    # them (6 to 9 ms)
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
+    assert all(gap >= 250 for gap in gaps), times
