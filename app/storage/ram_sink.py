@@ -10,6 +10,7 @@ import psutil
 
 from app.storage.ram_dataset import RAMDataset
 from app.storage.sink import StorageFullError
+from app.storage.warm_memory import WarmMemory, warm_memory
 
 #: The default budget: this share of the memory available when the acquisition starts,
 #: so that other programs and the OS keep room and the machine never swaps.
@@ -27,6 +28,10 @@ class RAMSink:
     that message; every image stored before stays readable. So does a computer out of
     memory (a ``MemoryError`` while an image is stored, as Windows raises at its commit
     limit): the same error, saying so, and the dataset keeps every image stored before.
+
+    Each image is copied into ``WarmMemory`` (memory touched ahead of need) and the
+    array handed over is let go: keeping the camera's own buffer made the camera's
+    next copy land in fresh pages, three times slower (see ``warm_memory``).
     """
 
     description = "RAM storage"
@@ -37,11 +42,14 @@ class RAMSink:
         name: str,
         summary_metadata: dict[str, Any] | None = None,
         limit_bytes: int | None = None,
+        memory: WarmMemory | None = None,
     ) -> None:
         self.limit_bytes = limit_bytes if limit_bytes is not None else default_ram_limit_bytes()
         self._limit_given = limit_bytes is not None  # said as the user gave it
         self._dataset = RAMDataset(name, summary_metadata)
         self.images_written = 0
+        self._memory = memory if memory is not None else warm_memory()
+        self._reservation = self._memory.reserve(self.limit_bytes)
 
     @property
     def dataset(self) -> RAMDataset:
@@ -64,7 +72,7 @@ class RAMSink:
                 "(Acquisition(directory=...)), or raise the limit with ram_limit_gb=..."
             )
         try:
-            self._dataset.add_image(axes, image, metadata)
+            self._dataset.add_image(axes, self._kept(image), metadata)
         except MemoryError as exc:
             # the dataset undid what it had begun (add_image), so what is kept is whole
             raise StorageFullError(
@@ -75,6 +83,13 @@ class RAMSink:
                 "acquiring (Acquisition(directory=...)) or lower ram_limit_gb"
             ) from exc
         self.images_written += 1
+
+    def _kept(self, image: np.ndarray) -> np.ndarray:
+        """``image`` copied into warm memory (the dataset's from now on)."""
+        piece = self._reservation.take(image.nbytes)
+        kept = piece.view(image.dtype).reshape(image.shape)
+        np.copyto(kept, image, casting="no")
+        return kept
 
     def _limit_words(self) -> str:
         """The limit as the user set it (or that it is the default), with its size."""
@@ -92,6 +107,7 @@ class RAMSink:
         )
 
     def finish(self) -> None:
+        self._reservation.close()  # safe twice
         self._dataset.finish()
 
 

@@ -1,0 +1,95 @@
+"""Images kept in memory are copied into memory touched ahead of need, which comes back
+for the next acquisition when a dataset is dropped (#21)."""
+
+from __future__ import annotations
+
+import gc
+import time
+
+import numpy as np
+import pytest
+
+from app import Acquisition, multi_d_acquisition_events
+from app.storage.warm_memory import WarmMemory, set_warm_memory
+
+BLOCK = 1024 * 1024  # small blocks: a test's few frames fill several
+
+
+def _wait_for(condition, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "not in time"
+        time.sleep(0.01)
+
+
+def test_pieces_are_aligned_apart_and_come_back_when_dropped():
+    memory = WarmMemory(block_bytes=BLOCK, retained_bytes=8 * BLOCK)
+    reservation = memory.reserve(4 * BLOCK)
+    pieces = [reservation.take(1000) for _ in range(5)]
+    assert all(piece.ctypes.data % 64 == 0 for piece in pieces)
+    for n, piece in enumerate(pieces):
+        piece[:] = n
+    assert [int(piece[0]) for piece in pieces] == [0, 1, 2, 3, 4]  # none overlaps
+    reservation.close()
+    del pieces, piece
+    gc.collect()
+    _wait_for(lambda: memory.free_bytes >= BLOCK)  # the block is free again
+
+
+def test_a_writer_never_waits_for_warm_blocks():
+    memory = WarmMemory(block_bytes=BLOCK, retained_bytes=0)
+    reservation = memory.reserve(0)  # nothing made ahead
+    piece = reservation.take(BLOCK // 2)
+    assert memory.cold_blocks == 1 and piece.nbytes == BLOCK // 2
+    big = reservation.take(3 * BLOCK)  # larger than a block: its own
+    assert big.nbytes == 3 * BLOCK and memory.cold_blocks == 2
+    reservation.close()
+
+
+def test_blocks_are_made_ahead_and_what_is_not_retained_goes():
+    memory = WarmMemory(block_bytes=BLOCK, retained_bytes=2 * BLOCK)
+    reservation = memory.reserve(6 * BLOCK)
+    _wait_for(lambda: memory.free_bytes >= 5 * BLOCK)  # touched ahead of the writer
+    reservation.close()
+    assert memory.free_bytes <= 2 * BLOCK  # beyond what is retained, given back
+
+
+@pytest.fixture
+def memory():
+    # nothing made ahead: a block used is either given back before, or made cold
+    memory = WarmMemory(block_bytes=BLOCK, retained_bytes=64 * BLOCK, ahead_bytes=0)
+    set_warm_memory(memory)
+    yield memory
+    set_warm_memory(None)
+
+
+def _acquire_in_memory(core, frames: int) -> Acquisition:
+    with Acquisition(core=core, show_display=False) as acq:
+        acq.acquire(multi_d_acquisition_events(num_time_points=frames))
+    return acq
+
+
+def test_an_acquisition_kept_in_memory_reads_back_as_acquired(core, memory):
+    seen = {}
+
+    def keep_copy(image, metadata):
+        seen[metadata["Axes"]["time"]] = image.copy()
+        return image, metadata
+
+    with Acquisition(core=core, show_display=False, image_process_fn=keep_copy) as acq:
+        acq.acquire(multi_d_acquisition_events(num_time_points=30))
+    dataset = acq.get_dataset()
+    for t in range(30):
+        np.testing.assert_array_equal(dataset.read_image(time=t), seen[t])
+    assert not dataset.read_image(time=0).flags.writeable
+
+
+def test_the_next_acquisition_reuses_the_memory_of_a_dropped_dataset(core, memory):
+    acq = _acquire_in_memory(core, 30)  # 30 x 24 kB: one block, made cold
+    assert memory.cold_blocks == 1 and memory.free_bytes == 0
+    del acq
+    gc.collect()
+    _wait_for(lambda: memory.free_bytes == BLOCK)  # given back when the dataset went
+    again = _acquire_in_memory(core, 30)
+    assert memory.cold_blocks == 1 and memory.free_bytes == 0  # that block, warm
+    assert again.get_dataset().read_image(time=29).shape == (96, 128)
