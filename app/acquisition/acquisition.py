@@ -190,6 +190,13 @@ class Acquisition:
         self._bounded_calls = [
             c for c in (*hooks.values(), image_saved, notification_fn) if isinstance(c, BoundedCall)
         ]
+        # Processors that need something before the first frame (on_dask: a connection
+        # to its cluster) get it now; one that cannot be had fails here, in the caller's
+        # line, before any frame is acquired or any file written.
+        for processor in self.pipeline.processors:
+            before_first_frame = getattr(processor.fn, "before_first_frame", None)
+            if processor.enabled and callable(before_first_frame):
+                before_first_frame()
 
         # 2. Build: the state, the storage, the queues and the workers; nothing runs yet.
         if core is None:
