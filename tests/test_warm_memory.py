@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import time
+import weakref
 
 import numpy as np
 import pytest
@@ -93,3 +94,17 @@ def test_the_next_acquisition_reuses_the_memory_of_a_dropped_dataset(core, memor
     again = _acquire_in_memory(core, 30)
     assert memory.cold_blocks == 1 and memory.free_bytes == 0  # that block, warm
     assert again.get_dataset().read_image(time=29).shape == (96, 128)
+
+
+def test_an_acquisition_let_go_frees_its_images_at_once(core, memory):
+    """No cycle holds it: its memory comes back without waiting for the garbage
+    collector (gigabytes, kept after the user had let go of them)."""
+    gc.disable()
+    try:
+        acq = _acquire_in_memory(core, 30)
+        dataset = weakref.ref(acq.get_dataset())
+        del acq
+        assert dataset() is None
+        _wait_for(lambda: memory.free_bytes == BLOCK)
+    finally:
+        gc.enable()

@@ -235,12 +235,16 @@ class Acquisition:
         generating = event_generation_hook_fn is not None
         self._flow = AcquisitionFlow(
             check=None if rewriting else checker,
-            on_discard=self._events_discarded,
+            on_discard=_weakly(self._events_discarded),
             place=None if generating else placement,
         )
         self.event_queue = EventQueue(self._flow)
         context = WorkerContext(
-            self._flow, self.counts, self._notifications.post, self._report_error, self.event_queue
+            self._flow,
+            self.counts,
+            self._notifications.post,
+            _weakly(self._report_error),
+            self.event_queue,
         )
         self.queue_size = queue_size or default_queue_size(core.getImageBufferSize())
         self._frames: HandoffQueue[Frame] = HandoffQueue(self._flow, self.queue_size)
@@ -301,7 +305,7 @@ class Acquisition:
         self, listener: BoundedCall | None, debug: bool
     ) -> NotificationDispatcher:
         notifications = NotificationDispatcher()
-        notifications.connect(self._route_to_futures)
+        notifications.connect(_weakly(self._route_to_futures))
         # the user's listener on a thread of its own: futures never wait for it
         self._listener_notes: NotificationDispatcher | None = None
         if listener is not None:
@@ -634,6 +638,20 @@ class Acquisition:
                 f"{device}-{prop}": value for device, prop, value in core.getSystemStateCache()
             },
         }
+
+
+def _weakly(method: Callable[..., Any]) -> Callable[..., Any]:
+    """``method``, called while its acquisition lives: the parts an acquisition is made
+    of hold it without keeping it alive. Held strongly, they made every acquisition a
+    cycle that only the garbage collector freed, and an acquisition kept in memory held
+    its gigabytes until then, after the user had let go of it."""
+    ref = weakref.WeakMethod(method)
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        bound = ref()
+        return None if bound is None else bound(*args, **kwargs)
+
+    return call
 
 
 class _FinishAtExit:
