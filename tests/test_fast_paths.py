@@ -14,12 +14,12 @@ from app.microscope import configure_simulated_camera
 
 
 def test_frames_travel_without_copies(core):
-    addresses = []
     objects = []
+    seen = []
 
     def first(image, metadata):
-        addresses.append(image.__array_interface__["data"][0])
         objects.append(weakref.ref(image))  # a strong reference would be "kept": copied
+        seen.append(image.copy())
         return image, metadata
 
     def second(image, metadata):
@@ -29,7 +29,11 @@ def test_frames_travel_without_copies(core):
     with Acquisition(image_process_fn=[first, second]) as acq:
         acq.acquire(multi_d_acquisition_events(num_time_points=5))
     assert acq.display.peek()[0] is objects[-1]()
-    assert len(set(addresses)) == 5  # each frame has memory of its own
+    # each frame's memory was its own while it travelled (a camera buffer reused under
+    # it would show here); kept in memory, the dataset holds a copy in warm memory and
+    # the camera's buffer is let go (warm_memory.py), so addresses may repeat
+    for t, image in enumerate(seen):
+        np.testing.assert_array_equal(acq.get_dataset().read_image(time=t), image)
 
 
 def test_bytes_on_disk_are_the_frames_in_order(core, tmp_path):
