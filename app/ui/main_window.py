@@ -529,8 +529,14 @@ class MainWindow(QMainWindow):
         self.browser.browse(dataset, follow=False)
         self.viewer.set_title(str(folder))
         warning = getattr(dataset, "warning", None)  # a dataset whose writer was stopped
-        if warning:
-            self.statusBar().showMessage(warning, 60000)
+        if warning:  # the whole of it is in the Log panel (the dataset logs it)
+            missing = len(getattr(dataset, "missing_images", ()))
+            self.statusBar().showMessage(
+                f"Incomplete dataset: its writer did not close it; {missing} image(s) of "
+                "its index never reached the disk (the Log panel says more)",
+                60000,
+            )
+            self.statusBar().setToolTip(warning)
 
     # ------------------------------------------------------------ scripts
     def run_script(self, path: str) -> None:
