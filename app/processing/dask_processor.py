@@ -152,11 +152,7 @@ class DaskCluster:
             try:
                 return Client(self.address, timeout=self.connect_timeout_s, set_as_default=False)
             except OSError as exc:  # distributed's "Timed out trying to connect to ..."
-                raise DaskProcessingError(
-                    f"The Dask scheduler at {self.address} did not answer within "
-                    f"{self.connect_timeout_s:g} s: is the cluster running, and is the "
-                    f"address right? ({exc})"
-                ) from exc
+                raise self._no_answer(self.address, exc) from exc
             except Exception as exc:  # a malformed address, a refused handshake
                 raise DaskProcessingError(
                     f"Could not connect to the Dask scheduler at {self.address}: {exc}"
@@ -168,6 +164,13 @@ class DaskCluster:
             dashboard_address=None,
         )
         return Client(cluster, set_as_default=False)
+
+    def _no_answer(self, address: str, why: OSError) -> DaskProcessingError:
+        return DaskProcessingError(
+            f"The Dask scheduler at {address} did not answer within "
+            f"{self.connect_timeout_s:g} s: is the cluster running, and is the address "
+            f"right? ({why})"
+        )
 
     def _probe(self, address: str) -> None:
         """Wait, up to ``connect_timeout_s``, until something listens at a tcp or tls
@@ -192,11 +195,7 @@ class DaskCluster:
                     return
             except OSError as exc:  # refused (nobody listens), unknown host, no route
                 if time.monotonic() + PROBE_INTERVAL_S >= deadline:
-                    raise DaskProcessingError(
-                        f"The Dask scheduler at {address} did not answer within "
-                        f"{self.connect_timeout_s:g} s: is the cluster running, and is the "
-                        f"address right? ({exc})"
-                    ) from exc
+                    raise self._no_answer(address, exc) from exc
             time.sleep(PROBE_INTERVAL_S)  # it may be starting: distributed waits too
 
     def _remember(self, why: str) -> None:
