@@ -51,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--size", type=int, default=2048, help="frame width and height")
     bench.add_argument("--frames", type=int, default=None)
     bench.add_argument("--no-save", action="store_true", help="gui: acquire without saving")
-    bench.add_argument("--runs", type=int, default=3, help="pipeline: runs per scenario")
+    bench.add_argument("--runs", type=int, default=3, help="runs per scenario (medians shown)")
     bench.add_argument("--folder", help="pipeline: where to save (default: the temp folder)")
     bench.add_argument(
         "--tiles", type=int, default=20, help="map: tiles per side of the map (tiles: half)"
@@ -198,8 +198,17 @@ def _bench(args: argparse.Namespace) -> int:
             "Scripts folder: from saving a file to its processors registered", rows, args.json
         )
     else:
-        rows = gui.bench_gui(frames=args.frames or 1000, save=not args.no_save)
-        print_table("Window responsiveness while acquiring at full camera speed", rows, args.json)
+        if args.quick:
+            os.environ["SCOPEFLOW_BENCH_SIZE"] = "256"
+        frames, runs = (60, 1) if args.quick else (args.frames or 1000, args.runs)
+        side = gui.frame_size()
+        rows = gui.bench_gui(frames=frames, runs=runs, save=not args.no_save)
+        title = (
+            f"The window acquiring {side}x{side} 16-bit at full camera speed, "
+            f"{frames} frames, median of {runs} run(s)"
+        )
+        print_table(title, rows, args.json)
+        _write_readme(args, title, rows, None)
     return 0
 
 

@@ -547,3 +547,20 @@ def test_the_time_plot_has_a_curve_per_processor_with_the_statistics(qtbot, wind
     assert colour == plot.curves["plain"].opts["pen"].color()
     window.registry.unregister("plain")
     qtbot.waitUntil(lambda: set(plot.curves) == {"denoise"})
+
+
+def test_the_time_plot_draws_thousands_of_frames_as_each_bins_lowest_and_highest():
+    from app.ui.processor_times_plot import peak_envelope
+
+    x = np.linspace(-30, 0, 2048, endpoint=False)
+    y = np.full(2048, 2.0)
+    y[1000] = 250.0  # one slow frame
+    y[1500] = 0.5  # one quick one
+    ex, ey = peak_envelope(x, y, -30.0, 0.0, bins=300)
+    assert len(ex) == len(ey) == 600  # two points a bin: its lowest, its highest
+    assert ey.max() == 250.0 and ey.min() == 0.5  # neither is averaged away
+    slow_at = ex[np.argmax(ey)]
+    assert abs(slow_at - x[1000]) <= 30 / 300  # where it was, to a bin
+    few_x, few_y = peak_envelope(x[:10], y[:10], -30.0, 0.0, bins=300)
+    assert np.array_equal(few_x, x[:10])
+    assert np.array_equal(few_y, y[:10])

@@ -17,11 +17,13 @@ class LatestFrameSlot(Generic[ImageT]):
     ``put`` is called by the processing thread and returns whether it replaced a
     frame nobody had taken (a skipped frame, counted by the caller). ``take`` is
     called by a display, typically on a GUI timer, and returns ``None`` when there
-    is nothing new.
+    is nothing new; a worker that has nothing else to do waits for the next frame
+    (``timeout``) instead of polling on a sleep, which saw frames up to a sleep late.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
+        self._filled = threading.Condition(self._lock)
         self._item: tuple[ImageT, dict[str, Any]] | None = None
         self.version = 0
 
@@ -30,10 +32,14 @@ class LatestFrameSlot(Generic[ImageT]):
             replaced = self._item is not None
             self._item = (image, metadata)
             self.version += 1
+            self._filled.notify()
             return replaced
 
-    def take(self) -> tuple[ImageT, dict[str, Any]] | None:
+    def take(self, timeout: float = 0.0) -> tuple[ImageT, dict[str, Any]] | None:
+        """The newest item, or None; waiting up to ``timeout`` seconds for one."""
         with self._lock:
+            if self._item is None and timeout > 0:
+                self._filled.wait(timeout)
             item, self._item = self._item, None
             return item
 

@@ -41,6 +41,7 @@ logger = logging.getLogger(__name__)
 
 NO_MATCH = "(no preset matches)"
 IN_USE = "✓ in use"
+MATCH_INTERVAL_MS = 150  # the combos follow the devices within this
 
 #: why presets may not be applied now (an acquisition runs), or None
 BusyReason = Callable[[], "str | None"]
@@ -99,10 +100,13 @@ class PresetCombos(QWidget):
         self._form = QFormLayout(self)
         self._form.setContentsMargins(0, 0, 0, 0)
         self._form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        # announcements come in bursts (a preset sets several devices): read once
+        # announcements come in bursts (a preset sets several devices), and while a
+        # multi-channel acquisition runs, at every frame: read at most every
+        # MATCH_INTERVAL_MS (reading every group's presets took the GUI thread ~20 ms,
+        # at each of 60 channel changes a second)
         self._match_timer = QTimer(self)
         self._match_timer.setSingleShot(True)
-        self._match_timer.setInterval(0)
+        self._match_timer.setInterval(MATCH_INTERVAL_MS)
         self._match_timer.timeout.connect(lambda: self.show_current(from_cache=True))
         self._rebuild_timer = QTimer(self)  # defineConfig announces each setting: once
         self._rebuild_timer.setSingleShot(True)
@@ -115,7 +119,8 @@ class PresetCombos(QWidget):
         self.rebuild()
 
     def _schedule_match(self, *_: str) -> None:
-        self._match_timer.start()
+        if not self._match_timer.isActive():  # a restart would never fire in a stream
+            self._match_timer.start()
 
     def _defined(self, group: str, preset: str) -> None:
         self._rebuild_timer.start()

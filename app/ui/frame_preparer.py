@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from PyQt6.QtCore import QThread
+from PyQt6.QtCore import QThread, pyqtSignal
 
 from app.acquisition.priority import lower_current_thread_priority
 from app.processing.channel_display import ChannelDisplay, ChannelShown
@@ -33,6 +33,7 @@ from app.ui.lifecycle import finish_thread
 
 logger = logging.getLogger(__name__)
 
+IDLE_S = 0.004  # how soon a request (or a new source) is seen while no frame comes
 STOP_TIMEOUT_S = 10.0  # a loop turn is a frame's mapping or one composite: milliseconds
 
 
@@ -62,6 +63,9 @@ class CompositeRequest:
 
 class FramePreparer(QThread):
     """Reads ``source`` (set by the GUI thread) and fills ``prepared``."""
+
+    #: a frame was put in ``prepared`` (to a slot on the GUI thread: queued)
+    frame_ready = pyqtSignal()
 
     def __init__(self, settings: DisplaySettings, channels: ChannelDisplay | None = None) -> None:
         super().__init__()
@@ -97,13 +101,15 @@ class FramePreparer(QThread):
                 self._guarded(self._answer, request[0])
                 continue
             source = self.source
-            item = source.take() if source is not None else None
+            if source is None:
+                time.sleep(IDLE_S)
+                continue
+            item = source.take(timeout=IDLE_S)  # back at once when a frame comes
             if item is None:
-                time.sleep(0.004)
                 continue
             image, metadata = item
             if image.ndim != 2:  # RGB: the viewer draws it as it is
-                self.prepared.put(PreparedFrame(None, image, (0, 255), 1, metadata), metadata)
+                self._put(PreparedFrame(None, image, (0, 255), 1, metadata))
                 continue
             axes = metadata.get("Axes")
             if axes and "channel" in axes:
@@ -114,7 +120,7 @@ class FramePreparer(QThread):
             stride = max(1, settings.stride)
             display = to_uint8(image[::stride, ::stride], *levels)
             frame = PreparedFrame(display, image, levels, stride, metadata)
-            self.prepared.put(frame, metadata)
+            self._put(frame)
 
     def _prepare_channel(
         self, image: np.ndarray, metadata: dict[str, Any], axes: dict[str, Any]
@@ -134,9 +140,7 @@ class FramePreparer(QThread):
         levels = data_range if look.auto_levels else look.levels
         display = to_uint8(image[::stride, ::stride], *levels)
         shown = {str(channel): ChannelShown(levels, data_range)}
-        self.prepared.put(
-            PreparedFrame(display, image, levels, stride, metadata, channel, shown), metadata
-        )
+        self._put(PreparedFrame(display, image, levels, stride, metadata, channel, shown))
 
     def _answer(self, request: CompositeRequest) -> None:
         self._composer.use_dataset(self.dataset)
@@ -169,7 +173,11 @@ class FramePreparer(QThread):
             composite.shown,
             request,
         )
-        self.prepared.put(frame, metadata)
+        self._put(frame)
+
+    def _put(self, frame: PreparedFrame) -> None:
+        self.prepared.put(frame, frame.metadata)
+        self.frame_ready.emit()
 
     def _guarded(self, work: Any, *args: Any) -> None:
         """Run ``work``; an error is logged (once) instead of ending the thread, which

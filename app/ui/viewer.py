@@ -171,9 +171,13 @@ class ImageViewer(QWidget):
         self._setting_levels = False
         self._showing_table = False
         self._hold_redraw = False
+        self._placing = False  # a prepared frame is being fitted: no redraw of it here
         self._drawn_stride = 1
         self._drawn_shape: tuple[int, int] | None = None
         self._histogram_stale = False
+        #: levels or a colour table a frame brought, not in the histogram yet
+        self._histogram_look_stale = False
+        self._table_shown = ""  # the colour table the histogram's gradient shows
         self._histogram_range: tuple[float, float] | None = None
         self._histogram_timer = QTimer(self)
         self._histogram_timer.timeout.connect(self._update_histogram)
@@ -277,7 +281,14 @@ class ImageViewer(QWidget):
         if first:
             self._update_histogram()
         if first or resized:
-            self.view.autoRange(padding=0)
+            # fitted without drawing the raw frame again at the new zoom on this thread
+            # (a full frame mapped here took the GUI thread ~20 ms): the preparer's next
+            # frame comes at the new stride
+            self._placing = True
+            try:
+                self.view.autoRange(padding=0)
+            finally:
+                self._placing = False
             self.settings.stride = self._stride()
 
     def start_drawing(self, drawing: Drawing) -> None:
@@ -368,12 +379,20 @@ class ImageViewer(QWidget):
 
     def _view_changed(self) -> None:
         self.settings.stride = self._stride()  # read by the frame preparer's thread
+        if self._placing:
+            return
         if self.image is not None and self.settings.stride != self._drawn_stride:
             self._render()
 
     def _update_histogram(self) -> None:
-        """Refresh the histogram from the current image (on its own slow timer, so it
-        never adds to the cost of drawing a frame)."""
+        """Refresh the histogram from the current image, and its levels and colours
+        from the display model (on its own slow timer, so it never adds to the cost of
+        drawing a frame)."""
+        if self._histogram_look_stale:
+            self._histogram_look_stale = False
+            self._levels_in_histogram(self.levels)
+            if self._table_shown != self.settings.lookup_table:
+                self._table_in_histogram(self.settings.lookup_table)
         image = self.image
         if image is None or image.ndim != 2 or not self._histogram_stale:
             return
@@ -412,14 +431,21 @@ class ImageViewer(QWidget):
             self._hold_redraw = False
 
     def _levels_set(self, levels: tuple[float, float]) -> None:
-        """The model's levels in the histogram; redrawn unless a frame brought them."""
+        """The model's levels in the histogram and the image. Levels a frame brought
+        (automatic contrast, another channel's) reach the histogram at its own pace:
+        moved at every frame, its region and axis were repainted at every frame."""
+        if self._hold_redraw:
+            self._histogram_look_stale = True
+            return
+        self._levels_in_histogram(levels)
+        self._render()
+
+    def _levels_in_histogram(self, levels: tuple[float, float]) -> None:
         self._setting_levels = True
         try:
             self.histogram.setLevels(*levels)
         finally:
             self._setting_levels = False
-        if not self._hold_redraw:
-            self._render()
 
     def set_lookup_table(self, name: str) -> None:
         if name not in LOOKUP_TABLES:
@@ -434,13 +460,20 @@ class ImageViewer(QWidget):
         changes with every frame of a multi-channel acquisition followed."""
         if self.lut_box.currentText() != name:
             self.lut_box.setCurrentText(name)
+        # Grays needs no table: an 8-bit grayscale image draws fastest as it is.
+        self.item.setLookupTable(None if name == "Grays" else colour_table(name))
+        if self._hold_redraw:  # a frame's channel: the gradient follows with the histogram
+            self._histogram_look_stale = True  # (remaking its ticks took ~15 ms)
+            return
+        self._table_in_histogram(name)
+
+    def _table_in_histogram(self, name: str) -> None:
+        self._table_shown = name
         self._showing_table = True
         try:
             self.histogram.gradient.setColorMap(LOOKUP_TABLES[name])
         finally:
             self._showing_table = False
-        # Grays needs no table: an 8-bit grayscale image draws fastest as it is.
-        self.item.setLookupTable(None if name == "Grays" else colour_table(name))
 
     def _lookup_table_changed(self) -> None:
         """The histogram's gradient edited by hand: the image takes it."""
