@@ -4,6 +4,8 @@ where the window then showed nothing)."""
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from app import Acquisition, multi_d_acquisition_events
@@ -33,3 +35,64 @@ def test_one_from_the_console_over_before_the_next_tick_is_shown_too(qtbot, wind
     last = acq.get_dataset().read_image(time=1)
     qtbot.waitUntil(lambda: _shows(window, last), timeout=5000)
     assert "quick" in window.viewer.title.text()
+
+
+def _frame(value: int) -> np.ndarray:
+    return np.full((64, 80), value, dtype=np.uint16)
+
+
+def test_a_prepared_frame_is_shown_and_one_the_display_could_not_keep_up_with_is_skipped(
+    qtbot, window
+):
+    """The preparer says when it has a frame: shown without waiting for a timer; while
+    the GUI thread is busy, newer frames replace the one waiting (never queued)."""
+    router = window.display
+    window.snap_slot.put(_frame(100), {})
+    qtbot.waitUntil(lambda: _shows(window, _frame(100)), timeout=5000)
+    shown_before = router.displayed
+    # the GUI thread is held (no events run) while two frames are prepared in turn
+    window.snap_slot.put(_frame(200), {})
+    qtbot.waitUntil(lambda: router.preparer.source is not None, timeout=5000)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        prepared = router.preparer.prepared.peek()
+        if prepared is not None and prepared[0].image[0, 0] == 200:
+            break
+        time.sleep(0.005)
+    window.snap_slot.put(_frame(300), {})
+    while time.monotonic() < deadline:
+        prepared = router.preparer.prepared.peek()
+        if prepared is not None and prepared[0].image[0, 0] == 300:
+            break
+        time.sleep(0.005)
+    qtbot.waitUntil(lambda: _shows(window, _frame(300)), timeout=5000)
+    assert router.displayed == shown_before + 1  # 200 was replaced before its turn
+
+
+def test_frames_are_shown_at_most_one_per_refresh(qtbot, window, monkeypatch):
+    """A frame ready sooner than DISPLAY_INTERVAL_S after the last one waits for its
+    turn (on a timer), and is then shown (a clock of the test's own: no timing)."""
+    from app.ui import display_router
+    from app.ui.frame_preparer import PreparedFrame
+
+    router = window.display
+    qtbot.waitUntil(lambda: router.preparer.source is not None, timeout=5000)
+    now = {"t": 1000.0}
+    monkeypatch.setattr(display_router.time, "perf_counter", lambda: now["t"])
+
+    def prepared(value: int) -> None:
+        image = _frame(value)
+        display = np.full(image.shape, value // 4, dtype=np.uint8)
+        frame = PreparedFrame(display, image, (0, 400), 1, {}, source=router.preparer.source)
+        router.preparer.prepared.put(frame, {})  # as from the stream followed
+
+    prepared(100)
+    router._frame_ready()
+    assert _shows(window, _frame(100))
+    now["t"] += display_router.DISPLAY_INTERVAL_S / 3
+    prepared(200)
+    router._frame_ready()
+    assert _shows(window, _frame(100))  # too soon: waits for its turn
+    assert router._show_timer.isActive()
+    now["t"] += display_router.DISPLAY_INTERVAL_S
+    qtbot.waitUntil(lambda: _shows(window, _frame(200)), timeout=5000)

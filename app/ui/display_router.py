@@ -178,12 +178,14 @@ class DisplayRouter(QObject):
             self.recompose()  # mapped alone before the other channels were known
 
     def _wanted(self, frame: PreparedFrame, following: bool) -> bool:
-        """A frame of the stream while following, or the answer to the newest request;
+        """A frame of the stream followed now, or the answer to the newest request;
         never a composite once the viewer shows one channel at a time."""
         composite = frame.display is not None and frame.display.ndim == 3
         if composite and not self.viewer.channels.composite_active:
             return False
-        return frame.request == self._request if frame.request else following
+        if frame.request:
+            return frame.request == self._request
+        return following and frame.source is self.preparer.source
 
     def stop(self) -> None:
         self._timer.stop()

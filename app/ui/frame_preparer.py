@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -49,6 +49,9 @@ class PreparedFrame:
     channel: Any = None  # the frame's channel (None: it has no channel axis)
     shown: dict[str, ChannelShown] = field(default_factory=dict)
     request: int = 0  # the number of the ``request`` it answers (0: from the stream)
+    #: the slot a frame of the stream came from: once the viewer follows another
+    #: (an acquisition ended), a frame still on its way from the old one is not shown
+    source: object = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +82,7 @@ class FramePreparer(QThread):
         self._requested = 0
         self._newest_axes: dict[str, Any] | None = None  # of the newest channel frame
         self._composer = ChannelComposer()
+        self._taken_from: object = None  # the source of the frame being prepared
         self._running = True
         self._failed = False
 
@@ -107,6 +111,7 @@ class FramePreparer(QThread):
             item = source.take(timeout=IDLE_S)  # back at once when a frame comes
             if item is None:
                 continue
+            self._taken_from = source
             image, metadata = item
             if image.ndim != 2:  # RGB: the viewer draws it as it is
                 self._put(PreparedFrame(None, image, (0, 255), 1, metadata))
@@ -176,6 +181,8 @@ class FramePreparer(QThread):
         self._put(frame)
 
     def _put(self, frame: PreparedFrame) -> None:
+        if not frame.request:
+            frame = replace(frame, source=self._taken_from)
         self.prepared.put(frame, frame.metadata)
         self.frame_ready.emit()
 
