@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 BENCH_SCENARIOS = (
-    "pipeline", "parallel", "dask", "memory", "display", "gui", "reload", "map", "tiles",
+    "pipeline", "parallel", "dask", "memory", "display", "gui", "reload", "map", "tiles", "open",
     "soak",
 )  # fmt: skip
 
@@ -172,6 +172,20 @@ def _bench(args: argparse.Namespace) -> int:
         title = (
             f"Saving a map: {side}x{side} tiles of {size}x{size} uint16 (10% overlap), "
             f"median of {runs} run(s), each writer's files fsynced"
+        )
+        print_table(title, rows, args.json)
+        _write_readme(args, title, rows, None)
+    elif args.scenario == "open":
+        from app.bench.big_dataset import BigDataset
+        from app.ui.open_benchmark import bench_open
+
+        shape = BigDataset(time_points=20, size=128) if args.quick else BigDataset()
+        runs = 1 if args.quick else args.runs
+        rows = bench_open(args.folder, shape, runs=runs, steps=10 if args.quick else 40)
+        title = (
+            f"A dataset of {shape.images} images ({shape.time_points} time points x "
+            f"{len(shape.channels)} channels x {shape.z_planes} z) opened in the window "
+            f"(File > Open dataset), median of {runs} run(s)"
         )
         print_table(title, rows, args.json)
         _write_readme(args, title, rows, None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import importlib
 import logging
 import sys
 import threading
@@ -25,6 +26,7 @@ def run_app(
 ) -> int:
     """Show the window until it closes; with ``self_test_report``, check the app
     through it, write the report there and return 0 if every step passed."""
+    from PyQt6.QtCore import QTimer
     from PyQt6.QtWidgets import QApplication
 
     from app.ui.icon import application_icon
@@ -47,7 +49,25 @@ def run_app(
     # Everything made at start-up lives as long as the app: keep it out of the garbage
     # collector's way, which shortens the collections that pause the GUI thread.
     gc.freeze()
+    QTimer.singleShot(WARM_UP_AFTER_MS, _import_readers_in_background)
     return app.exec()
+
+
+#: once the window is up and the user is reading it
+WARM_UP_AFTER_MS = 2000
+
+
+def _import_readers_in_background() -> None:
+    """Import the OME-Zarr reader (tensorstore: 0.8 s) on a thread while the user looks
+    at the window, so that the first OME-Zarr dataset opened does not wait for it."""
+
+    def import_quietly() -> None:
+        try:
+            importlib.import_module("tensorstore")
+        except Exception:  # opening a dataset will say what is wrong
+            logging.getLogger(__name__).debug("tensorstore not imported", exc_info=True)
+
+    threading.Thread(target=import_quietly, name="scopeflow-warm-up", daemon=True).start()
 
 
 def _report_unhandled(
