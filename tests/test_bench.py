@@ -128,3 +128,30 @@ def test_soak_benchmark_quick_mode_samples_the_window_as_it_runs(tmp_path):
         assert row["frames waiting"] >= 0
         assert row["acquisitions"] >= 1 and row["frames acquired"] > 0
         assert row["lost"] == 0 and row["errors"] == 0
+
+
+def test_gui_benchmark_quick_mode_measures_each_way_of_acquiring(tmp_path):
+    rows = _bench_json("gui", tmp_path)["results"]
+    assert [row["scenario"] for row in rows] == [
+        "a processor, keeping nothing",
+        "a processor, saving to NDTiff",
+        "3-channel composite, a processor, saving",
+    ]
+    for row in rows:
+        assert row["frames"] >= 59  # 60 frames (20 time points x 3 channels)
+        assert row["lost"] == 0 and row["missing"] == 0
+        assert row["displayed fps"] > 0  # the viewer showed frames
+        assert row["worst GUI block ms"] >= row["p99 gap ms"] > 0
+
+
+def test_open_benchmark_quick_mode_makes_the_datasets_once_and_opens_them(tmp_path):
+    rows = _bench_json("open", tmp_path)["results"]
+    ours = [row for row in rows if row["viewer"].endswith("Scopeflow")]
+    assert [row["viewer"] for row in ours] == ["ndtiff: Scopeflow", "ome-zarr: Scopeflow"]
+    for row in ours:
+        assert row["first image s"] > 0 and row["slider step median ms"] > 0
+    made = sorted(p.name for p in tmp_path.iterdir())
+    assert made == ["ndtiff-200-128", "ome-zarr-200-128"]
+    stamps = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*") if p.is_file()}
+    _bench_json("open", tmp_path)  # made once: the second run writes nothing
+    assert {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*") if p.is_file()} == stamps
