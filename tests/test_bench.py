@@ -26,6 +26,7 @@ def test_pipeline_benchmark_quick_mode_reports_every_scenario(tmp_path):
         "kept in memory (RAM), warm",
         "kept in memory (RAM), warm",  # beside pymmcore-plus's writer in memory
         "kept in memory (RAM), first in the process",
+        "kept in memory (RAM), first in the process",  # beside numpy keeping copies
         "real work (float32 background)",
         "processor reusing its output buffer (copied)",
         "saving (NDTiff)",
