@@ -169,3 +169,21 @@ def test_logarithmic_histogram(qtbot):
     viewer.log_box.setChecked(True)
     _, counts = viewer.histogram.plot.getData()
     assert counts.max() == pytest.approx(np.log10(1 + 256 * 256 - 4), rel=0.01)
+
+
+def test_levels_and_colours_a_frame_brings_reach_the_histogram_at_its_pace(qtbot):
+    """Moved at every frame, the histogram's region and gradient were repainted (and
+    its ticks remade) at every frame; they follow on the histogram's own timer. What the
+    user sets is shown at once."""
+    viewer = _viewer(qtbot)
+    image = np.arange(64 * 64, dtype=np.uint16).reshape(64, 64)
+    viewer.set_image(image)  # the first frame: the histogram at once
+    assert viewer.histogram.getLevels() == pytest.approx(viewer.levels)
+    viewer.set_image(image + 500)  # automatic contrast: new levels with the frame
+    assert viewer.levels == (500.0, 500.0 + 64 * 64 - 1)
+    assert viewer.item.image.max() == 255  # the frame is drawn with them at once
+    qtbot.waitUntil(
+        lambda: viewer.histogram.getLevels() == pytest.approx(viewer.levels), timeout=3000
+    )
+    viewer.set_levels(700, 900)  # the user's: at once
+    assert viewer.histogram.getLevels() == pytest.approx((700, 900))
