@@ -521,3 +521,27 @@ def test_before_start_the_panel_says_what_the_plan_takes_and_if_it_fits(qtbot, w
     monkeypatch.setattr(acquisition_panel, "free_disk_bytes", lambda folder: 100_000)
     assert not panel.show_estimate()  # a nearly full disk
     assert panel.estimate_label.text().startswith("Will not fit: 10 images, 245.8 KB")
+
+
+def test_the_status_line_says_the_free_disk_space_read_off_the_gui_thread(
+    qtbot, window, monkeypatch
+):
+    """Reading it on the GUI thread took up to 15 ms while an acquisition wrote to the
+    disk; a network share can take seconds. A slow disk never holds the window."""
+    import threading
+    import time
+
+    from app.ui import status
+
+    readers = set()
+
+    def slow_free_disk_bytes(folder: str) -> int:
+        readers.add(threading.current_thread().name)
+        time.sleep(0.3)  # a slow disk
+        return 123_400_000_000
+
+    monkeypatch.setattr(status, "free_disk_bytes", slow_free_disk_bytes)
+    window.status_line.free_space.stop()
+    window.status_line.free_space = status.FreeSpaceWatch(interval_s=0.1)
+    qtbot.waitUntil(lambda: "disk free 123.4 GB" in window.status_line.text.text(), timeout=5000)
+    assert readers == {"scopeflow-free-space"}  # never the GUI thread

@@ -796,6 +796,7 @@ class MainWindow(QMainWindow):
         self.save_settings()
         self.log_panel.detach()
         self.display.stop()
+        self.status_line.free_space.stop()
         self.explore.close()
         self.browser.map.stop()
         self.measure.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -57,9 +58,44 @@ def free_disk_bytes(folder: str) -> int | None:
         return None
 
 
-def free_disk_text(folder: str) -> str:
-    free = free_disk_bytes(folder)
+def free_disk_text(free: int | None) -> str:
     return "disk: ?" if free is None else f"disk free {free / 1e9:.1f} GB"
+
+
+class FreeSpaceWatch:
+    """The free bytes of a folder's disk, read every ``interval_s`` on a thread of its
+    own. On the GUI thread, asking the disk that an acquisition was writing to at
+    1 GB/s took up to 15 ms (``bench gui``), and a network share can take seconds."""
+
+    def __init__(self, interval_s: float = 2.0) -> None:
+        self.interval_s = interval_s
+        self._folder: str | None = None
+        self._free: dict[str, int | None] = {}  # by folder: the last reading
+        self._wake = threading.Event()
+        self._stopped = False
+        self._thread = threading.Thread(target=self._run, name="scopeflow-free-space", daemon=True)
+        self._thread.start()
+
+    def free(self, folder: str) -> int | None:
+        """The last reading for ``folder`` (None until one is made); ``folder`` is
+        read from now on."""
+        if folder != self._folder:
+            self._folder = folder
+            self._wake.set()
+        return self._free.get(folder)
+
+    def _run(self) -> None:
+        while not self._stopped:
+            folder = self._folder
+            if folder is not None:
+                self._free[folder] = free_disk_bytes(folder)
+            self._wake.wait(self.interval_s)
+            self._wake.clear()
+
+    def stop(self) -> None:
+        """Ends the thread within a reading (a daemon: never waited for on quit)."""
+        self._stopped = True
+        self._wake.set()
 
 
 class StatusLine:
@@ -77,6 +113,7 @@ class StatusLine:
         self._camera = RateMeter()
         self._display = RateMeter()
         self._saved = RateMeter()
+        self.free_space = FreeSpaceWatch()
 
     def update(
         self,
@@ -104,7 +141,7 @@ class StatusLine:
         else:
             parts.append(f"camera {self._camera.rate(live_frames):.0f} fps")
         parts.append(f"displayed {self._display.rate(displayed):.0f} fps")
-        parts.append(free_disk_text(data_directory or str(Path.home())))
+        parts.append(free_disk_text(self.free_space.free(data_directory or str(Path.home()))))
         if image is not None and map_size is not None:
             shown = f", shown at 1/{map_scale:g}" if map_scale > 1 else ""
             parts.insert(0, f"map {map_size[0]}×{map_size[1]} px {image.dtype}{shown}")
