@@ -514,11 +514,13 @@ def test_before_start_the_panel_says_what_the_plan_takes_and_if_it_fits(qtbot, w
     panel.time_points.setValue(10)
     panel.interval.setValue(1)
     assert panel.show_estimate()
+    # the disk's free space is read off the GUI thread: said once read
+    qtbot.waitUntil(
+        lambda: panel.show_estimate() and "free on the disk" in panel.estimate_label.text()
+    )
     text = panel.estimate_label.text()
     assert text.startswith("10 images, 245.8 KB (") and "free on the disk), about 0:00:09" in text
-    from app.ui import acquisition_panel
-
-    monkeypatch.setattr(acquisition_panel, "free_disk_bytes", lambda folder: 100_000)
+    monkeypatch.setattr(panel, "free_space", lambda folder: 100_000)
     assert not panel.show_estimate()  # a nearly full disk
     assert panel.estimate_label.text().startswith("Will not fit: 10 images, 245.8 KB")
 
@@ -545,3 +547,30 @@ def test_the_status_line_says_the_free_disk_space_read_off_the_gui_thread(
     window.status_line.free_space = status.FreeSpaceWatch(interval_s=0.1)
     qtbot.waitUntil(lambda: "disk free 123.4 GB" in window.status_line.text.text(), timeout=5000)
     assert readers == {"scopeflow-free-space"}  # never the GUI thread
+
+
+def test_the_estimate_makes_the_plans_events_again_only_when_the_plan_changed(
+    qtbot, window, monkeypatch
+):
+    """The window asks for the estimate twice a second; a plan of 100,000 images took
+    seconds to make, each time."""
+    from app.ui import acquisition_panel
+
+    made = []
+    real = acquisition_panel.multi_d_acquisition_events
+
+    def counted(**kwargs):
+        made.append(kwargs)
+        return real(**kwargs)
+
+    monkeypatch.setattr(acquisition_panel, "multi_d_acquisition_events", counted)
+    panel = window.acquisition_panel
+    panel.time_box.setChecked(True)
+    panel.time_points.setValue(20000)
+    panel.interval.setValue(0)
+    for _ in range(3):
+        panel.show_estimate()
+    assert len(made) == 1 and panel.estimate_label.text().startswith("20000 images")
+    panel.time_points.setValue(30)
+    panel.show_estimate()
+    assert len(made) == 2 and panel.estimate_label.text().startswith("30 images")

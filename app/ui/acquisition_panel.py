@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -38,7 +39,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from app.acquisition.estimate import estimate_plan, human_bytes
+from app.acquisition.estimate import PlanEstimate, estimate_plan, human_bytes
 from app.acquisition.explore import ExploreChannel, ExploreSettings
 from app.acquisition.grid_plan import (
     CameraField,
@@ -84,6 +85,10 @@ class AcquisitionPanel(QWidget):
     def __init__(self, core: CMMCorePlus, default_directory: Path, parent: QWidget | None = None):
         super().__init__(parent)
         self.core = core
+        #: free bytes on a folder's disk (the window gives a reading made off its thread)
+        self.free_space: Callable[[str], int | None] = free_disk_bytes
+        self._estimate = PlanEstimate(0, 0, 0.0)
+        self._estimated_for = ""  # what the estimate was made from
         self.position_list = PositionList(core)
         self.position_list.failed.connect(self.failed)
         # the plan scrolls; Start, Pause, Abort and the progress stay in sight below it
@@ -400,6 +405,12 @@ class AcquisitionPanel(QWidget):
         """The events of the acquisition described by the panel: with a grid, for
         each time point (and position), each tile in a snake, then its channels and Z
         slices (useq's order 'tpgcz')."""
+        kwargs, grid = self._event_arguments()
+        return self._events_from(kwargs, grid)
+
+    def _event_arguments(self) -> tuple[dict[str, Any], GridPlan | None]:
+        """What the events are made from (``multi_d_acquisition_events``' arguments,
+        and the grid): cheap, whatever the plan's size."""
         kwargs: dict[str, Any] = {}
         if self.time_box.isChecked():
             kwargs["num_time_points"] = self.time_points.value()
@@ -449,6 +460,9 @@ class AcquisitionPanel(QWidget):
                 kwargs["xyz_positions"] = [(p.x, p.y, p.z) for p in positions]
             else:
                 kwargs["xy_positions"] = [(p.x, p.y) for p in positions]
+        return kwargs, grid
+
+    def _events_from(self, kwargs: dict[str, Any], grid: GridPlan | None) -> list[dict[str, Any]]:
         events = multi_d_acquisition_events(**kwargs)
         if grid is not None:
             return self._tiled(events, grid)
@@ -613,26 +627,37 @@ class AcquisitionPanel(QWidget):
     def show_estimate(self) -> bool:
         """Say what the plan will take, and whether it fits; False if it cannot start
         or will not fit (said in red)."""
-        try:
-            events = self.events()
-            self._check_grid_saving()
-        except ValueError as exc:
-            return self._say_estimate(f"Cannot start: {exc}.", ok=False)
         frame = self.core.getImageWidth() * self.core.getImageHeight()
         frame *= self.core.getBytesPerPixel()
-        plan = estimate_plan(events, frame, self.core.getExposure())
+        exposure = self.core.getExposure()
+        try:
+            kwargs, grid = self._event_arguments()
+            self._check_grid_saving()
+            # made again only when what it is made from changed: the window asks twice a
+            # second, and a plan of 100,000 images took seconds to make
+            here = self.core.getXYPosition() if grid is not None else None
+            key = repr((kwargs, grid, here, frame, exposure))
+            if key != self._estimated_for:
+                self._estimate = estimate_plan(self._events_from(kwargs, grid), frame, exposure)
+                self._estimated_for = key
+        except ValueError as exc:
+            self._estimated_for = ""
+            return self._say_estimate(f"Cannot start: {exc}.", ok=False)
+        plan = self._estimate
         self.grid_box.refresh()  # the camera or pixel size may have changed meanwhile
         if self.save_box.isChecked():
-            room, where = free_disk_bytes(self.data_directory) or 0, "free on the disk"
+            room, where = self.free_space(self.data_directory), "free on the disk"
         else:
             room, where = psutil.virtual_memory().available, "of memory available"
         tiles = f" ({plan.tiles} tile{'s' if plan.tiles != 1 else ''})" if plan.tiles else ""
+        said_room = "the disk's free space not read yet" if room is None else (
+            f"{human_bytes(room)} {where}"
+        )  # fmt: skip
         text = (
             f"{plan.images} image{'s' if plan.images != 1 else ''}{tiles}, "
-            f"{human_bytes(plan.bytes)} "
-            f"({human_bytes(room)} {where}), about {_clock(plan.seconds)}"
+            f"{human_bytes(plan.bytes)} ({said_room}), about {_clock(plan.seconds)}"
         )
-        if plan.bytes > room:
+        if room is not None and plan.bytes > room:
             return self._say_estimate(f"Will not fit: {text}.", ok=False)
         return self._say_estimate(text, ok=True)
 

@@ -224,6 +224,8 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._initial_layout = self.saveState()  # View > Reset layout goes back to it
         self.status_line = StatusLine(self.statusBar())
+        # the panel's estimate says the room on the disk from the same reading
+        self.acquisition_panel.free_space = self.status_line.free_space.free
         self.viewer.pixelHovered.connect(self.status_line.show_pixel)
         self.viewer.set_pixel_size(self.core.getPixelSizeUm())
         self.microscope_panel.core_events.pixelSizeChanged.connect(self.viewer.set_pixel_size)
