@@ -458,16 +458,16 @@ class ImageViewer(QWidget):
         The image takes the table the composite uses (computed once per name): reading
         it back from the gradient took 1.4 ms, twice, at every change, and the table
         changes with every frame of a multi-channel acquisition followed."""
-        if self.lut_box.currentText() != name:
-            self.lut_box.setCurrentText(name)
         # Grays needs no table: an 8-bit grayscale image draws fastest as it is.
         self.item.setLookupTable(None if name == "Grays" else colour_table(name))
-        if self._hold_redraw:  # a frame's channel: the gradient follows with the histogram
-            self._histogram_look_stale = True  # (remaking its ticks took ~15 ms)
+        if self._hold_redraw:  # a frame's channel: the box and the gradient follow with
+            self._histogram_look_stale = True  # the histogram (its ticks took ~15 ms)
             return
         self._table_in_histogram(name)
 
     def _table_in_histogram(self, name: str) -> None:
+        if self.lut_box.currentText() != name:
+            self.lut_box.setCurrentText(name)
         self._table_shown = name
         self._showing_table = True
         try:
