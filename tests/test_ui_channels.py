@@ -321,3 +321,33 @@ def test_play_steps_through_time_loops_and_pauses(qtbot, window):
     assert sliders.player("z").playing
     sliders.follow.setChecked(True)
     assert not sliders.player("z").playing
+
+
+def test_following_a_composite_keeps_the_histograms_channel(qtbot, window, monkeypatch):
+    """While a multi-channel acquisition is followed in composite mode, the frames come
+    channel after channel; the histogram, its colours, the LUT box and the channel
+    slider stay on one channel (they changed at every frame before)."""
+    shown_channels = []
+    real_show = window.viewer.show_prepared
+
+    def recording(frame):
+        if frame.display is not None and frame.display.ndim == 3:  # a composite
+            shown_channels.append(frame.channel)
+        real_show(frame)
+
+    monkeypatch.setattr(window.viewer, "show_prepared", recording)
+    panel = window.acquisition_panel
+    panel.time_box.setChecked(True)
+    panel.time_points.setValue(40)
+    panel.interval.setValue(0.05)
+    panel.channel_box.setChecked(True)
+    panel.set_channel("DAPI", True, 2)
+    panel.set_channel("FITC", True, 2)
+    panel.save_box.setChecked(False)
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: _finished(window), timeout=30000)
+    assert len(shown_channels) >= 5  # composites shown while following
+    assert len(set(shown_channels)) == 1  # all on one channel
+    current = shown_channels[0]
+    assert window.viewer.channels.current == current
+    assert window.sliders.current_axes()["channel"] == current

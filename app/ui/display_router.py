@@ -172,7 +172,10 @@ class DisplayRouter(QObject):
         self.viewer.show_prepared(frame)
         self.displayed += 1
         if following:
-            self.browser.frame_shown(frame.metadata.get("Axes") or {})
+            axes = frame.metadata.get("Axes") or {}
+            if "channel" in axes and frame.channel is not None:
+                axes = {**axes, "channel": frame.channel}  # a composite: the histogram's
+            self.browser.frame_shown(axes)
         alone = frame.display is not None and frame.display.ndim == 2
         if alone and frame.channel is not None and self.viewer.channels.composite_active:
             self.recompose()  # mapped alone before the other channels were known

@@ -138,6 +138,12 @@ class FramePreparer(QThread):
         channels = self.channels
         stride = max(1, self.settings.stride)
         if channels.composite_active:
+            # the histogram's channel stays the one it is on: following it to each
+            # frame's channel made the histogram, its colours and the LUT box change
+            # at every frame of a multi-channel acquisition (and cost the GUI thread)
+            current = channels.current
+            if current is not None and current in channels.names and current != channel:
+                axes = {**axes, "channel": current}
             self._put_composite(axes, stride, True, metadata, request=0)
             return
         look = channels.look(channel)
