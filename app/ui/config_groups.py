@@ -97,6 +97,7 @@ class PresetCombos(QWidget):
         self._skip_channel_group = skip_channel_group  # shown elsewhere (the Camera box)
         self._empty_text = empty_text
         self.combos: dict[str, QComboBox] = {}
+        self._descriptions: dict[tuple[str, str], str] = {}  # tooltips, by preset
         self._form = QFormLayout(self)
         self._form.setContentsMargins(0, 0, 0, 0)
         self._form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
@@ -139,6 +140,7 @@ class PresetCombos(QWidget):
 
     def rebuild(self) -> None:
         """One row per group (the groups or their presets changed)."""
+        self._descriptions.clear()
         while self._form.rowCount():
             self._form.removeRow(0)  # deletes the old combos and labels
         self.combos = {}
@@ -154,9 +156,7 @@ class PresetCombos(QWidget):
             combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
             for i, preset in enumerate(self.core.getAvailableConfigs(group)):
                 combo.addItem(preset)
-                combo.setItemData(
-                    i, describe_preset(self.core, group, preset), Qt.ItemDataRole.ToolTipRole
-                )
+                combo.setItemData(i, self._described(group, preset), Qt.ItemDataRole.ToolTipRole)
             combo.activated.connect(lambda i, g=group, c=combo: self.choose(g, c.itemText(i)))
             self.combos[group] = combo
             self._form.addRow(group, combo)
@@ -170,10 +170,18 @@ class PresetCombos(QWidget):
             combo.setCurrentIndex(combo.findText(preset) if preset else -1)
             combo.blockSignals(False)
             combo.setToolTip(
-                describe_preset(self.core, group, preset)
+                self._described(group, preset)
                 if preset
                 else f"{group}: the devices match none of its presets now"
             )
+
+    def _described(self, group: str, preset: str) -> str:
+        """``describe_preset``, read once per preset (until the presets change): read at
+        each match, it took the GUI thread up to 40 ms while an acquisition ran."""
+        key = (group, preset)
+        if key not in self._descriptions:
+            self._descriptions[key] = describe_preset(self.core, group, preset)
+        return self._descriptions[key]
 
     def choose(self, group: str, preset: str) -> bool:
         """Apply a preset; a refusal is reported (``failed``), never raised."""
