@@ -46,13 +46,18 @@ def _parser() -> argparse.ArgumentParser:
         nargs="?",
         default="all",
         choices=["all", *BENCH_SCENARIOS],
-        help="all (default) runs every scenario",
+        help="all (default) runs pipeline, parallel, memory, display, gui, map and tiles "
+        "(not dask, reload, open or soak: a cluster, the scripts folder, 20 GB of datasets, "
+        "half an hour)",
     )
     bench.add_argument("--size", type=int, default=2048, help="frame width and height")
     bench.add_argument("--frames", type=int, default=None)
     bench.add_argument("--no-save", action="store_true", help="gui: acquire without saving")
     bench.add_argument("--runs", type=int, default=3, help="runs per scenario (medians shown)")
-    bench.add_argument("--folder", help="pipeline: where to save (default: the temp folder)")
+    bench.add_argument(
+        "--folder",
+        help="where to save (default: the temp folder); open: where its datasets are kept",
+    )
     bench.add_argument(
         "--tiles", type=int, default=20, help="map: tiles per side of the map (tiles: half)"
     )
