@@ -24,6 +24,7 @@ from app.acquisition.bounded_call import (
     BoundedCall,
     CallAbandonedError,
 )
+from app.acquisition.cameras import camera_names
 from app.acquisition.context import ErrorSource, WorkerContext
 from app.acquisition.counts import FrameCounts
 from app.acquisition.engine import EngineWorker
@@ -204,6 +205,9 @@ class Acquisition:
 
             core = current_core()
         self.core = core
+        # read before the engine runs: pymmcore-plus's summary of a run makes each
+        # camera the core's camera in turn, so one read meanwhile may see another
+        self._cameras = camera_names(core)
         self.name = name if name is not None else DEFAULT_NAME
         self.show_display = show_display
         self.debug = debug
@@ -378,8 +382,9 @@ class Acquisition:
             )
         # The future exists before its events are queued, so it sees all their milestones.
         batch = self._flow.prepare(events)
+        cameras = self._cameras  # several: an image per camera and event
         if batch.lazy:
-            future = AcquisitionFuture([], self.get_dataset, from_generator=True)
+            future = AcquisitionFuture([], self.get_dataset, from_generator=True, cameras=cameras)
             flow = self._flow
 
             def follow(event: dict[str, Any]) -> None:
@@ -389,7 +394,7 @@ class Acquisition:
             batch.on_pull = follow
             batch.on_exhausted = future.generator_done  # with why, when cut short
         else:
-            future = AcquisitionFuture(batch.pending_events(), self.get_dataset)
+            future = AcquisitionFuture(batch.pending_events(), self.get_dataset, cameras=cameras)
         with self._lock:
             self._futures.add(future)
         self._flow.enqueue(batch)

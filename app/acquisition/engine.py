@@ -29,6 +29,7 @@ from pymmcore_plus import CMMCorePlus
 
 from app.acquisition.batches import NOT_READY, EventBatch
 from app.acquisition.bounded_call import CallAbandonedError
+from app.acquisition.cameras import camera_names, image_axes
 from app.acquisition.context import ErrorSource, WorkerContext
 from app.acquisition.events import (
     EVENT_METADATA_KEY,
@@ -474,6 +475,7 @@ class EngineWorker:
             self.mda.on_sequence_started = lambda _unit: self._post_camera(events)
         else:
             self._post(CameraMilestone.PRE_SNAP, payload)
+        cameras = camera_names(self.mda.mmcore)  # several: each camera's image apart
         payloads = self.mda.exec_event(unit)
         signal = None
         delivered: set[int] = set()
@@ -506,10 +508,17 @@ class EngineWorker:
                 delivered.add(id(original))
                 self._settle(original)
                 event = renamed.get(id(original), original)
+                camera_index = mda_event.index.get("cam") if cameras else None
+                if camera_index is not None:
+                    camera = cameras[camera_index]
+                    event = {**event, "axes": image_axes(event["axes"], camera)}
+                    meta = {**meta, "camera_device": camera}
                 image = writable(image)
-                frame = Frame(
-                    image, self.metadata.build(image, event, meta), time.perf_counter_ns()
-                )
+                metadata = self.metadata.build(image, event, meta)
+                if camera_index is not None:  # MMStudio's tags for a camera's image
+                    metadata["Channel"] = event["axes"]["channel"]
+                    metadata["CameraChannelIndex"] = camera_index
+                frame = Frame(image, metadata, time.perf_counter_ns())
                 self.counts.add(acquired=1)
                 self._post(CameraMilestone.POST_EXPOSURE, dict(event["axes"]))
                 self._hand_over(frame)

@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from app.acquisition.cameras import images_of
 from app.acquisition.notifications import (
     AcqNotification,
     AcquisitionMilestone,
@@ -70,16 +71,20 @@ class AcquisitionFuture:
         read_dataset: Callable[[], ReadableDataset | None],
         *,
         from_generator: bool = False,
+        cameras: tuple[str, ...] = (),
     ) -> None:
         self._read_dataset = read_dataset
         self._cond = threading.Condition()
+        #: several cameras (``cameras.py``): each event gives one image per camera,
+        #: under its own axes, followed as well as the event's
+        self._cameras = cameras
+        self._image_keys: set[AxesKey] = set()  # with several cameras, the images'
         self._expected: set[AxesKey] = set()
-        # events with each axes whose outcome is still to come (axes may repeat)
+        # events and images with each axes whose outcome is still to come (axes may
+        # repeat)
         self._outstanding: Counter[AxesKey] = Counter()
         for event in events:
-            key = axes_key(event["axes"])
-            self._expected.add(key)
-            self._outstanding[key] += 1
+            self._follow(event["axes"])
         # events from a generator become known as the engine reads them
         self._growing = from_generator
         self._cut_short: str | None = None
@@ -95,12 +100,20 @@ class AcquisitionFuture:
         with self._cond:
             return [dict(key) for key in self._expected]
 
-    def expect(self, axes: dict[str, Any]) -> None:
-        """An event read from the generator this future was made for: follow it too."""
-        key = axes_key(axes)
-        with self._cond:
+    def _follow(self, axes: dict[str, Any]) -> None:
+        keys = {axes_key(axes)}
+        if self._cameras:
+            images = {axes_key(image) for image in images_of(axes, self._cameras)}
+            self._image_keys |= images
+            keys |= images
+        for key in keys:
             self._expected.add(key)
             self._outstanding[key] += 1
+
+    def expect(self, axes: dict[str, Any]) -> None:
+        """An event read from the generator this future was made for: follow it too."""
+        with self._cond:
+            self._follow(axes)
             self._cond.notify_all()
 
     def generator_done(self, why: str | None = None) -> None:
@@ -254,11 +267,27 @@ class AcquisitionFuture:
         else:
             single = isinstance(axes, dict)
             axes_list = [axes] if isinstance(axes, dict) else list(axes)
+            for ax in axes_list:
+                self._refuse_event_of_several_cameras(ax)
             keys = [self._key_for(ax) for ax in axes_list]
             for ax, key in zip(axes_list, keys, strict=True):
                 self._wait(key, ImageMilestone.IMAGE_SAVED, f"saving the image {ax}", timeout)
         results = [self._read(ax, return_image, return_metadata) for ax in axes_list]
         return results[0] if single else results
+
+    def _refuse_event_of_several_cameras(self, axes: dict[str, Any]) -> None:
+        """An event's axes, where each camera saved an image of its own: say which."""
+        if not self._cameras:
+            return
+        key = axes_key(axes)
+        with self._cond:
+            an_event = key in self._expected and key not in self._image_keys
+        if an_event:
+            images = images_of(axes, self._cameras)
+            raise ValueError(
+                f"The event {axes} gives one image per camera ({', '.join(self._cameras)}): "
+                f"wait for {images[0]}, or for all of {images}"
+            )
 
     def _read(self, axes: dict[str, Any], image: bool, metadata: bool) -> Any:
         dataset = self._read_dataset()

@@ -123,3 +123,26 @@ def configure_simulated_camera(core: CMMCorePlus, settings: SimulatedCameraSetti
         core.setProperty(CAMERA, "FastImage", "1")
         core.setExposure(settings.exposure_ms)
         core.waitForSystem()
+
+
+SECOND_CAMERA = "Camera2"
+MULTI_CAMERA = "Multi Camera"
+
+
+def add_second_simulated_camera(core: CMMCorePlus, mode: str = "Noise") -> None:
+    """A second demo camera beside the first, both behind Micro-Manager's Multi Camera
+    device (as two cameras behind an image splitter are): the core's camera is then the
+    Multi Camera, and each image is taken by both. The second shows ``mode`` (another
+    demo picture than the first's, so their images differ) at the first's size and
+    pixel type, which Multi Camera needs."""
+    core.loadDevice(SECOND_CAMERA, "DemoCamera", "DCam")
+    core.initializeDevice(SECOND_CAMERA)
+    core.loadDevice(MULTI_CAMERA, "Utilities", "Multi Camera")
+    core.initializeDevice(MULTI_CAMERA)
+    for name in ("OnCameraCCDXSize", "OnCameraCCDYSize", "PixelType", "BitDepth"):
+        core.setProperty(SECOND_CAMERA, name, core.getProperty(CAMERA, name))
+    core.setProperty(SECOND_CAMERA, "Mode", mode)
+    core.setProperty(MULTI_CAMERA, "Physical Camera 1", CAMERA)
+    core.setProperty(MULTI_CAMERA, "Physical Camera 2", SECOND_CAMERA)
+    core.setCameraDevice(MULTI_CAMERA)
+    core.waitForSystem()

@@ -1,0 +1,113 @@
+"""Two cameras behind Micro-Manager's Multi Camera device (a second demo camera in
+another demo mode, so its images differ): each camera's images are kept apart under
+channel names that name the camera (MMStudio's ``<preset>-<camera>``), in bursts and
+in channel plans, and every reader of images sees the same axes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from app import Acquisition, multi_d_acquisition_events
+from app.microscope import load_microscope, release_microscope
+from app.microscope.simulated import (
+    SECOND_CAMERA,
+    SimulatedCameraSettings,
+    add_second_simulated_camera,
+)
+
+FIRST = "Camera"
+
+
+@pytest.fixture(scope="module")
+def two_cameras():
+    core = load_microscope(camera=SimulatedCameraSettings(width=64, height=48, exposure_ms=1))
+    add_second_simulated_camera(core, mode="Noise")
+    yield core
+    release_microscope(core)
+
+
+def _by_camera(dataset) -> dict[str, list[dict]]:
+    images: dict[str, list[dict]] = {}
+    for axes in dataset.get_image_coordinates_list():
+        camera = dataset.read_metadata(**axes)["Camera"]
+        images.setdefault(camera, []).append(dict(axes))
+    return images
+
+
+def test_a_burst_keeps_each_cameras_images_under_its_name(two_cameras, tmp_path):
+    with Acquisition(str(tmp_path), "burst", core=two_cameras) as acq:
+        acq.acquire(multi_d_acquisition_events(num_time_points=3))
+    counts = acq.status.counts
+    assert counts["acquired"] == counts["saved"] == 6 and counts["duplicates"] == 0
+    dataset = acq.get_dataset()
+    assert sorted(dataset.axes["channel"]) == [FIRST, SECOND_CAMERA]
+    for camera, images in _by_camera(dataset).items():
+        assert sorted(a["time"] for a in images) == [0, 1, 2]
+        assert {a["channel"] for a in images} == {camera}  # no channel: the camera's name
+    first = dataset.read_image(time=1, channel=FIRST)
+    second = dataset.read_image(time=1, channel=SECOND_CAMERA)
+    assert not np.array_equal(first, second)  # beads and noise: two cameras' images
+    metadata = dataset.read_metadata(time=1, channel=SECOND_CAMERA)
+    assert metadata["CameraChannelIndex"] == 1 and metadata["Channel"] == SECOND_CAMERA
+
+
+def test_a_channel_plan_names_each_preset_and_camera(two_cameras, tmp_path):
+    events = multi_d_acquisition_events(
+        num_time_points=2, channel_group="Channel", channels=["DAPI", "FITC"]
+    )
+    with Acquisition(str(tmp_path), "channels", core=two_cameras) as acq:
+        acq.acquire(events)
+    dataset = acq.get_dataset()
+    assert sorted(dataset.axes["channel"]) == [
+        "DAPI-Camera",
+        "DAPI-Camera2",
+        "FITC-Camera",
+        "FITC-Camera2",
+    ]
+    assert acq.status.counts["saved"] == 8 and acq.status.counts["duplicates"] == 0
+    for channel in dataset.axes["channel"]:
+        camera = dataset.read_metadata(time=0, channel=channel)["Camera"]
+        assert channel.endswith(f"-{camera}")
+
+
+def test_processors_callbacks_and_futures_see_each_images_axes(two_cameras, tmp_path):
+    processed, saved, hooked = [], [], []
+
+    def processor(image, metadata):
+        processed.append((dict(metadata["Axes"]), metadata["Camera"]))
+        return image, metadata
+
+    def image_saved(axes, dataset):
+        saved.append(dict(axes))
+
+    def hook(event):  # a list for a burst, as pycro-manager gives
+        hooked.extend(dict(e["axes"]) for e in (event if isinstance(event, list) else [event]))
+        return event
+
+    acq = Acquisition(
+        str(tmp_path),
+        "readers",
+        core=two_cameras,
+        image_process_fn=processor,
+        image_saved_fn=image_saved,
+        pre_hardware_hook_fn=hook,
+    )
+    future = acq.acquire(
+        multi_d_acquisition_events(num_time_points=2, channel_group="Channel", channels=["DAPI"])
+    )
+    image = future.await_image_saved({"time": 1, "channel": "DAPI-Camera2"}, timeout=30)
+    acq.mark_finished()
+    acq.await_completion(timeout=30)
+    dataset = acq.get_dataset()
+    assert np.array_equal(image, dataset.read_image(time=1, channel="DAPI-Camera2"))
+    # the event's own axes: one image per camera, said with their axes
+    with pytest.raises(ValueError, match="one image per camera"):
+        future.await_image_saved({"time": 1, "channel": "DAPI"}, timeout=30)
+    expected = [{"time": t, "channel": f"DAPI-{c}"} for t in (0, 1) for c in (FIRST, SECOND_CAMERA)]
+    assert sorted(axes["channel"] + str(axes["time"]) for axes, _ in processed) == sorted(
+        e["channel"] + str(e["time"]) for e in expected
+    )
+    assert all(axes["channel"].endswith(camera) for axes, camera in processed)
+    assert sorted(map(str, saved)) == sorted(map(str, expected))
+    assert {a["channel"] for a in hooked} == {"DAPI"}  # hooks see events, as pycro-manager's
