@@ -111,3 +111,22 @@ def test_processors_callbacks_and_futures_see_each_images_axes(two_cameras, tmp_
     assert all(axes["channel"].endswith(camera) for axes, camera in processed)
     assert sorted(map(str, saved)) == sorted(map(str, expected))
     assert {a["channel"] for a in hooked} == {"DAPI"}  # hooks see events, as pycro-manager's
+
+
+def test_cameras_that_differ_are_said_before_any_file_is_made(two_cameras, tmp_path):
+    from app import CamerasDifferError
+
+    two_cameras.setProperty(SECOND_CAMERA, "OnCameraCCDXSize", 32)
+    try:
+        with pytest.raises(CamerasDifferError) as refused:
+            Acquisition(str(tmp_path), "differ", core=two_cameras)
+        message = str(refused.value)
+        assert "Camera 64x48 16-bit pixels" in message and "Camera2 32x48" in message
+        assert "set their ROI, binning and pixel type alike" in message
+        assert list(tmp_path.iterdir()) == []  # nothing written
+        assert two_cameras.getCameraDevice() == "Multi Camera"  # as it was
+    finally:
+        two_cameras.setProperty(SECOND_CAMERA, "OnCameraCCDXSize", 64)
+    with Acquisition(str(tmp_path), "alike", core=two_cameras) as acq:  # alike again: runs
+        acq.acquire(multi_d_acquisition_events(num_time_points=1))
+    assert acq.status.counts["saved"] == 2

@@ -1,6 +1,7 @@
 """Events, the engine, Acquisition, hooks, notifications, futures."""
 
 from app.acquisition.acquisition import AcqAlreadyCompleteException, Acquisition
+from app.acquisition.cameras import CamerasDifferError
 from app.acquisition.events import InvalidEventError
 from app.acquisition.futures import (
     AcquisitionEndedError,
@@ -19,6 +20,7 @@ __all__ = [
     "Acquisition",
     "AcquisitionEndedError",
     "AcquisitionFuture",
+    "CamerasDifferError",
     "ImageNotSavedError",
     "InvalidEventError",
     "MilestoneUnreachableError",

@@ -24,7 +24,7 @@ from app.acquisition.bounded_call import (
     BoundedCall,
     CallAbandonedError,
 )
-from app.acquisition.cameras import camera_names
+from app.acquisition.cameras import camera_names, check_cameras_match
 from app.acquisition.context import ErrorSource, WorkerContext
 from app.acquisition.counts import FrameCounts
 from app.acquisition.engine import EngineWorker
@@ -208,6 +208,7 @@ class Acquisition:
         # read before the engine runs: pymmcore-plus's summary of a run makes each
         # camera the core's camera in turn, so one read meanwhile may see another
         self._cameras = camera_names(core)
+        check_cameras_match(core, self._cameras)  # before any file is made
         self.name = name if name is not None else DEFAULT_NAME
         self.show_display = show_display
         self.debug = debug

@@ -51,3 +51,56 @@ def image_axes(axes: dict[str, Any], camera: str) -> dict[str, Any]:
 def images_of(axes: dict[str, Any], cameras: tuple[str, ...]) -> list[dict[str, Any]]:
     """The axes of every image an event with ``axes`` gives (itself, with one camera)."""
     return [image_axes(axes, camera) for camera in cameras] if cameras else [axes]
+
+
+class CamerasDifferError(ValueError):
+    """The cameras behind Multi Camera give images of different sizes or pixel types,
+    which it cannot take together."""
+
+
+class SwitchableCore(CameraCore, Protocol):
+    def getCameraDevice(self) -> str: ...
+
+    def setCameraDevice(self, label: str) -> None: ...
+
+    def isSequenceRunning(self) -> bool: ...
+
+    def getImageWidth(self) -> int: ...
+
+    def getImageHeight(self) -> int: ...
+
+    def getBytesPerPixel(self) -> int: ...
+
+    def getImageBitDepth(self) -> int: ...
+
+
+def check_cameras_match(core: SwitchableCore, cameras: tuple[str, ...]) -> None:
+    """Raise ``CamerasDifferError`` naming each camera's image when they differ: said
+    before the first frame (the Multi Camera device refuses at the first image, and a
+    burst's buffer will not start). Each camera is made the core's camera in turn to be
+    asked, as pymmcore-plus's run summary does; not while a camera runs (Live)."""
+    if len(cameras) < 2 or core.isSequenceRunning():
+        return
+    selected = core.getCameraDevice()
+    images: dict[str, tuple[int, int, int, int]] = {}
+    try:
+        for camera in cameras:
+            core.setCameraDevice(camera)
+            images[camera] = (
+                core.getImageWidth(),
+                core.getImageHeight(),
+                core.getBytesPerPixel(),
+                core.getImageBitDepth(),
+            )
+    finally:
+        core.setCameraDevice(selected)
+    if len(set(images.values())) > 1:
+        said = ", ".join(
+            f"{camera} {w}x{h} {8 * size}-bit pixels ({depth}-bit)"
+            for camera, (w, h, size, depth) in images.items()
+        )
+        raise CamerasDifferError(
+            f"The cameras behind {selected} give different images: {said}. It takes them "
+            "together only when each gives the same size and pixel type: set their ROI, "
+            "binning and pixel type alike, then start again."
+        )
