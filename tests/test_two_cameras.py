@@ -130,3 +130,16 @@ def test_cameras_that_differ_are_said_before_any_file_is_made(two_cameras, tmp_p
     with Acquisition(str(tmp_path), "alike", core=two_cameras) as acq:  # alike again: runs
         acq.acquire(multi_d_acquisition_events(num_time_points=1))
     assert acq.status.counts["saved"] == 2
+
+
+def test_the_panels_estimate_counts_every_cameras_images(qtbot, two_cameras, tmp_path):
+    from app.ui.acquisition_panel import AcquisitionPanel
+
+    panel = AcquisitionPanel(two_cameras, tmp_path)
+    qtbot.addWidget(panel)
+    panel.free_space = lambda folder: 10**12
+    panel.time_box.setChecked(True)
+    panel.time_points.setValue(10)
+    assert panel.show_estimate()
+    frame_kb = 64 * 48 * 2 / 1000
+    assert panel.estimate_label.text().startswith(f"20 images, {20 * frame_kb:.1f} KB")

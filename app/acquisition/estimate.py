@@ -23,8 +23,13 @@ class PlanEstimate:
 
 
 def estimate_plan(
-    events: Sequence[dict[str, Any]], frame_bytes: int, default_exposure_ms: float
+    events: Sequence[dict[str, Any]],
+    frame_bytes: int,
+    default_exposure_ms: float,
+    cameras: int = 1,
 ) -> PlanEstimate:
+    """``cameras``: how many cameras image each event (a Multi Camera device's): as
+    many images, and bytes, per event; the cameras expose at once."""
     exposures_s = sum(float(e.get("exposure") or default_exposure_ms) for e in events) / 1000
     last_start = max((float(e.get("min_start_time") or 0) for e in events), default=0.0)
     tiles = {
@@ -33,8 +38,8 @@ def estimate_plan(
         if "row" in axes and "column" in axes
     }
     return PlanEstimate(
-        images=len(events),
-        bytes=len(events) * frame_bytes,
+        images=len(events) * cameras,
+        bytes=len(events) * cameras * frame_bytes,
         seconds=max(exposures_s, last_start),
         tiles=len(tiles),
     )

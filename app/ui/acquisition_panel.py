@@ -39,6 +39,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from app.acquisition.cameras import camera_names
 from app.acquisition.estimate import PlanEstimate, estimate_plan, human_bytes
 from app.acquisition.explore import ExploreChannel, ExploreSettings
 from app.acquisition.grid_plan import (
@@ -636,9 +637,11 @@ class AcquisitionPanel(QWidget):
             # made again only when what it is made from changed: the window asks twice a
             # second, and a plan of 100,000 images took seconds to make
             here = self.core.getXYPosition() if grid is not None else None
-            key = repr((kwargs, grid, here, frame, exposure))
+            cameras = max(1, len(camera_names(self.core)))  # each images every event
+            key = repr((kwargs, grid, here, frame, exposure, cameras))
             if key != self._estimated_for:
-                self._estimate = estimate_plan(self._events_from(kwargs, grid), frame, exposure)
+                events = self._events_from(kwargs, grid)
+                self._estimate = estimate_plan(events, frame, exposure, cameras)
                 self._estimated_for = key
         except ValueError as exc:
             self._estimated_for = ""
