@@ -143,3 +143,56 @@ def test_the_panels_estimate_counts_every_cameras_images(qtbot, two_cameras, tmp
     assert panel.show_estimate()
     frame_kb = 64 * 48 * 2 / 1000
     assert panel.estimate_label.text().startswith(f"20 images, {20 * frame_kb:.1f} KB")
+
+
+@pytest.fixture
+def two_camera_window(qtbot, two_cameras, tmp_path):
+    from app.appstate import AppState
+    from app.processing.registry import ProcessorRegistry
+    from app.settings_store import SettingsStore
+    from app.ui.main_window import MainWindow
+
+    window = MainWindow(
+        AppState(two_cameras, ProcessorRegistry()),
+        SettingsStore(str(tmp_path / "settings.json")),
+        tmp_path,
+        console=False,
+    )
+    qtbot.addWidget(window)
+    window.show()
+    yield window
+    window.close()
+
+
+def _composite_of_both(window) -> bool:
+    drawn = window.viewer.item.image
+    channels = window.viewer.channels
+    return (
+        drawn is not None
+        and drawn.ndim == 3  # RGBA: a composite
+        and set(channels.names) == {FIRST, SECOND_CAMERA}
+        and channels.composite_active
+    )
+
+
+def test_snap_shows_every_camera_as_a_composite(qtbot, two_camera_window):
+    window = two_camera_window
+    window.snap()
+    qtbot.waitUntil(lambda: _composite_of_both(window), timeout=5000)
+    channels = window.viewer.channels
+    # each camera its own colour in the composite
+    assert channels.look(FIRST).colour != channels.look(SECOND_CAMERA).colour
+    # the noise camera's image is in the composite (the beads' alone are mostly dark)
+    assert window.viewer.item.image[..., :3].mean() > 20
+
+
+def test_live_shows_every_camera_as_a_composite(qtbot, two_camera_window):
+    window = two_camera_window
+    window.set_live(True)
+    try:
+        qtbot.waitUntil(lambda: _composite_of_both(window), timeout=10000)
+        shown = window.display.displayed
+        qtbot.waitUntil(lambda: window.display.displayed > shown + 3, timeout=10000)
+        assert _composite_of_both(window)  # stays a composite while frames come
+    finally:
+        window.set_live(False)

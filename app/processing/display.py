@@ -11,6 +11,22 @@ from psygnal import SignalGroup, evented
 ImageT = TypeVar("ImageT")
 
 
+#: In the metadata of a frame for the display (Snap, Live): the frames the other
+#: cameras took at the same moment (several cameras behind Micro-Manager's Multi Camera
+#: device), by camera name. One slot holds one frame; the display's preparer keeps these
+#: so that its composite has every camera, whichever frame it took.
+OTHER_CAMERAS_KEY = "ScopeflowOtherCameras"
+
+
+def camera_frame_metadata(cameras: tuple[str, ...], images: list[Any]) -> dict[str, Any]:
+    """The display metadata of the last of ``images``, one per camera in ``cameras``
+    (none: one camera, whose frame has no channel)."""
+    if not cameras:
+        return {"Axes": {}}
+    others = dict(zip(cameras[:-1], images[:-1], strict=True))
+    return {"Axes": {"channel": cameras[-1]}, "Camera": cameras[-1], OTHER_CAMERAS_KEY: others}
+
+
 class LatestFrameSlot(Generic[ImageT]):
     """Holds only the newest (image, metadata); a slow reader skips frames.
 

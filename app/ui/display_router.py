@@ -28,7 +28,7 @@ import numpy as np
 from PyQt6.QtCore import QObject, Qt, QTimer
 
 from app.acquisition.active import ShownAcquisitions
-from app.processing.display import LatestFrameSlot
+from app.processing.display import OTHER_CAMERAS_KEY, LatestFrameSlot
 from app.ui.dataset_browser import DatasetBrowser
 from app.ui.frame_preparer import FramePreparer, PreparedFrame
 from app.ui.named_views import NamedViewDocks
@@ -167,6 +167,9 @@ class DisplayRouter(QObject):
         if item is None or not self._wanted(item[0], following):
             return
         frame = item[0]
+        others = frame.metadata.get(OTHER_CAMERAS_KEY)
+        if others:  # several cameras: each is a channel of the composite
+            self.viewer.channels.add_names(tuple(others))
         self._shown_at = time.perf_counter()
         self.viewer.show_channel(frame.channel)
         self.viewer.show_prepared(frame)

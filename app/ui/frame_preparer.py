@@ -27,7 +27,7 @@ from app.acquisition.priority import lower_current_thread_priority
 from app.processing.channel_display import ChannelDisplay, ChannelShown
 from app.processing.composite import ChannelComposer
 from app.processing.contrast import robust_levels, to_uint8
-from app.processing.display import DisplaySettings, LatestFrameSlot
+from app.processing.display import OTHER_CAMERAS_KEY, DisplaySettings, LatestFrameSlot
 from app.storage.sink import ReadableDataset
 from app.ui.lifecycle import finish_thread
 
@@ -134,6 +134,8 @@ class FramePreparer(QThread):
         channel = axes["channel"]
         self._composer.use_dataset(self.dataset)
         self._composer.remember(axes, image)
+        for camera, other in (metadata.get(OTHER_CAMERAS_KEY) or {}).items():
+            self._composer.remember({**axes, "channel": camera}, other)
         self._newest_axes = axes
         channels = self.channels
         stride = max(1, self.settings.stride)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 import time
 
+import numpy as np
 from pymmcore_plus import CMMCorePlus
 from PyQt6.QtCore import QThread, pyqtSignal
 
+from app.acquisition.cameras import camera_names
 from app.acquisition.frames import writable
-from app.processing.display import LatestFrameSlot
+from app.processing.display import LatestFrameSlot, camera_frame_metadata
 from app.processing.errors import ErrorPolicy
 from app.processing.pipeline import ProcessorPipeline
 from app.processing.registry import ProcessorRegistry
@@ -40,27 +42,47 @@ class LiveWorker(QThread):
         # must win (run() setting it would start a Live no one can stop)
         self._running = True
         self._pipeline: ProcessorPipeline | None = None
+        self._newest_by_camera: dict[str, np.ndarray] = {}  # several cameras: each one's
 
     def run(self) -> None:
         core = self.core
         if not self._running:
             return
+        cameras = camera_names(core)  # several: each camera's newest frame, composed
         try:
             core.startContinuousSequenceAcquisition(0)
             while self._running:
-                if core.getRemainingImageCount():
+                if not core.getRemainingImageCount():
+                    time.sleep(0.002)
+                elif cameras:
+                    self._show_cameras(cameras)
+                else:
                     image = writable(core.getLastImage())
                     core.clearCircularBuffer()
                     self.frames += 1
                     self._show(image, {"Axes": {}, "Exposure": core.getExposure()})
-                else:
-                    time.sleep(0.002)
         except Exception as exc:  # a camera error ends Live with a message, not a crash
             logger.exception("Live stopped")
             self.failed.emit(f"Live stopped: {exc}")
         finally:
             if core.isSequenceRunning():
                 core.stopSequenceAcquisition()
+
+    def _show_cameras(self, cameras: tuple[str, ...]) -> None:
+        """Every frame waiting, each camera's newest kept (the frames come interleaved,
+        tagged with their camera); shown once every camera has one."""
+        core = self.core
+        newest = self._newest_by_camera
+        while core.getRemainingImageCount():
+            image, tags = core.popNextImageAndMD()
+            camera = str(tags.get("Camera", ""))
+            if camera in cameras:
+                newest[camera] = writable(image)
+        if len(newest) == len(cameras):
+            self.frames += 1
+            images = [newest[camera] for camera in cameras]
+            metadata = camera_frame_metadata(cameras, images)
+            self._show(images[-1], {**metadata, "Exposure": core.getExposure()})
 
     def _show(self, image, metadata) -> None:
         processors = self.registry.for_live() if self.registry is not None else []

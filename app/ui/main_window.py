@@ -24,6 +24,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from app.acquisition.cameras import camera_names
 from app.acquisition.plan_file import plan_to_json_value
 from app.acquisition.state import RunState
 from app.acquisition.summary import describe_end
@@ -31,7 +32,7 @@ from app.appstate import AppState
 from app.microscope.loading import MicroscopeConfigError
 from app.preferences import default_preferences
 from app.processing.dask_processor import close_shared_clusters, use_scheduler
-from app.processing.display import LatestFrameSlot
+from app.processing.display import LatestFrameSlot, camera_frame_metadata
 from app.scripting.locations import default_scripts_folder
 from app.scripting.namespace import BANNER, console_namespace
 from app.scripting.scripts_folder import ScriptsFolder
@@ -409,15 +410,16 @@ class MainWindow(QMainWindow):
     def snap(self) -> None:
         if self._live is not None or self.controller.running:
             return
+        cameras = camera_names(self.core)  # several: one image each, a composite
         try:
             self.core.snapImage()
-            image = self.core.getImage()
+            images = [self.core.getImage(i) for i in range(len(cameras))] or [self.core.getImage()]
         except Exception as exc:
             self.show_error_message(f"Snap failed: {exc}")
             return
         self.browser.browse(None, follow=True)
         self.viewer.set_title("Snap (not saved)")
-        self.snap_slot.put(image, {"Axes": {}})
+        self.snap_slot.put(images[-1], camera_frame_metadata(cameras, images))
 
     def set_live(self, on: bool) -> None:
         if on and self._live is None:
