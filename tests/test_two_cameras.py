@@ -196,3 +196,38 @@ def test_live_shows_every_camera_as_a_composite(qtbot, two_camera_window):
         assert _composite_of_both(window)  # stays a composite while frames come
     finally:
         window.set_live(False)
+
+
+def test_the_window_says_cameras_that_differ_and_starts_nothing(
+    qtbot, two_camera_window, two_cameras, tmp_path
+):
+    window = two_camera_window
+    panel = window.acquisition_panel
+    panel.directory.setText(str(tmp_path / "data"))
+    panel.time_box.setChecked(True)
+    panel.time_points.setValue(2)
+    shown = []
+    window.show_error_message = shown.append
+    two_cameras.setProperty(SECOND_CAMERA, "PixelType", "8bit")
+    try:
+        window.start_acquisition()
+    finally:
+        two_cameras.setProperty(SECOND_CAMERA, "PixelType", "16bit")
+    assert len(shown) == 1 and "Camera2 64x48 8-bit pixels" in shown[0]
+    assert not window.controller.running and panel.start_button.isEnabled()
+    assert not (tmp_path / "data").exists() or not any((tmp_path / "data").iterdir())
+
+
+def test_an_acquisition_from_the_window_browses_both_cameras(qtbot, two_camera_window, tmp_path):
+    window = two_camera_window
+    panel = window.acquisition_panel
+    panel.directory.setText(str(tmp_path / "data"))
+    panel.time_box.setChecked(True)
+    panel.time_points.setValue(3)
+    panel.interval.setValue(0.1)
+    window.start_acquisition()
+    qtbot.waitUntil(lambda: not window.controller.running, timeout=30000)
+    dataset = window.controller.acquisition.get_dataset()
+    assert sorted(dataset.axes["channel"]) == [FIRST, SECOND_CAMERA]
+    qtbot.waitUntil(lambda: _composite_of_both(window), timeout=5000)
+    assert set(window.sliders.current_axes()) == {"time", "channel"}
