@@ -146,8 +146,11 @@ def test_the_panels_estimate_counts_every_cameras_images(qtbot, two_cameras, tmp
 
 
 @pytest.fixture
-def two_camera_window(qtbot, two_cameras, tmp_path):
+def two_camera_window(qtbot, two_cameras, core, tmp_path):
+    """A window on the two cameras; afterwards scripts' default microscope is the
+    session's again (a window makes its microscope theirs, and this one is released)."""
     from app.appstate import AppState
+    from app.microscope import set_current_core
     from app.processing.registry import ProcessorRegistry
     from app.settings_store import SettingsStore
     from app.ui.main_window import MainWindow
@@ -162,6 +165,7 @@ def two_camera_window(qtbot, two_cameras, tmp_path):
     window.show()
     yield window
     window.close()
+    set_current_core(core)
 
 
 def _composite_of_both(window) -> bool:
