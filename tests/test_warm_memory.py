@@ -108,3 +108,30 @@ def test_an_acquisition_let_go_frees_its_images_at_once(core, memory):
         _wait_for(lambda: memory.free_bytes == BLOCK)
     finally:
         gc.enable()
+
+
+def test_an_image_freed_by_a_collection_inside_warm_memory_never_hangs():
+    """An image's memory comes back in its finalizer, which runs wherever a garbage
+    collection happens: also inside one of the warm memory's own locked sections, on
+    the same thread (the suite hung once: a collection while ``reserve`` started its
+    thread). Made certain here by letting the image go while that thread holds the
+    warm memory's lock, as the collection did."""
+    import threading
+
+    memory = WarmMemory(block_bytes=BLOCK, retained_bytes=8 * BLOCK)
+    reservation = memory.reserve(4 * BLOCK)
+    image = reservation.take(1000)
+    reservation.close()
+    done = []
+
+    def let_go_inside_a_locked_section() -> None:
+        nonlocal image
+        with memory._lock:  # white-box: where the collection happened to run
+            del image  # its finalizer runs here, on this thread
+        done.append(True)
+
+    worker = threading.Thread(target=let_go_inside_a_locked_section, daemon=True)
+    worker.start()
+    worker.join(timeout=30)
+    assert done, "letting an image go inside a locked section hung"
+    _wait_for(lambda: memory.free_bytes >= BLOCK)  # settled by the next locked section

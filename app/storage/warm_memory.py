@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import threading
 import weakref
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
@@ -132,6 +133,8 @@ class WarmMemory:
         self._wake = threading.Condition(self._lock)
         self._free: list[_Block] = []  # warm, nothing cut from them
         self._reservations: set[Reservation] = set()
+        #: blocks of images let go of, not yet settled (``_piece_gone``)
+        self._returned: deque[_Block] = deque()
         self._toucher: threading.Thread | None = None
         #: blocks a writer had to make itself (none was warm): for reports and tests
         self.cold_blocks = 0
@@ -140,6 +143,7 @@ class WarmMemory:
         """A RAM acquisition starts that may keep up to ``budget`` bytes."""
         reservation = Reservation(self, budget)
         with self._lock:
+            self._settle_returned()
             self._reservations.add(reservation)
             if self._toucher is None:
                 self._toucher = threading.Thread(
@@ -152,11 +156,13 @@ class WarmMemory:
     @property
     def free_bytes(self) -> int:
         with self._lock:
+            self._settle_returned()
             return self._free_bytes()
 
     # ------------------------------------------------------------ for reservations
     def block_for(self, nbytes: int) -> _Block:
         with self._lock:
+            self._settle_returned()
             for index, block in enumerate(self._free):
                 if block.nbytes >= nbytes:
                     self._wake.notify_all()  # the toucher makes the next one
@@ -175,18 +181,36 @@ class WarmMemory:
 
     def stop_cutting(self, block: _Block) -> None:
         with self._lock:
+            self._settle_returned()
             block.cutting = False
             self._back_if_unused(block)
 
     def end(self, reservation: Reservation) -> None:
         with self._lock:
+            self._settle_returned()
             self._reservations.discard(reservation)
             self._trim()
             self._wake.notify_all()
 
     # ------------------------------------------------------------ inside
     def _piece_gone(self, block: _Block) -> None:
-        with self._lock:
+        """An image's memory is let go of (its finalizer). Finalizers run wherever the
+        garbage collector or a last reference happens to be, also on a thread inside
+        one of this object's locked sections: waiting there for the lock hung the
+        thread for ever (a collection while ``reserve`` started the toucher thread).
+        So the block is noted without waiting, and settled by whoever holds the lock
+        (now, or the next locked section)."""
+        self._returned.append(block)  # atomic: no lock needed
+        if self._lock.acquire(blocking=False):
+            try:
+                self._settle_returned()
+            finally:
+                self._lock.release()
+
+    def _settle_returned(self) -> None:
+        """The blocks of images let go of, back in the accounts (lock held)."""
+        while self._returned:
+            block = self._returned.popleft()
             block.live -= 1
             self._back_if_unused(block)
 
