@@ -90,6 +90,7 @@ def test_about_gives_the_versions_from_the_libraries_themselves(window, opened):
         f"pymmcore-plus {pymmcore_plus.__version__}",
         core.getVersionInfo(),
         core.getAPIVersionInfo(),
+        f"Device adapters from: {core.getDeviceAdapterSearchPaths()[0]}",
         str(window.settings.path),
     ):
         assert version in text, (version, text)

@@ -179,8 +179,9 @@ class HelpMenu:
         core = self.window.core
         try:
             mmcore, device_interface = core.getVersionInfo(), core.getAPIVersionInfo()
+            adapters = "; ".join(core.getDeviceAdapterSearchPaths()) or "none set"
         except Exception as exc:  # a core in a bad state must not hide the rest
-            mmcore = device_interface = f"unknown ({exc})"
+            mmcore = device_interface = adapters = f"unknown ({exc})"
         import pymmcore_plus
 
         lines = [
@@ -191,6 +192,8 @@ class HelpMenu:
             f"pymmcore-nano {_version('pymmcore-nano')}, pymmcore {_version('pymmcore')}",
             f"MMCore: {mmcore}",
             f"Device interface: {device_interface}",
+            # the Micro-Manager installation (or the demo adapters) the devices come from
+            f"Device adapters from: {adapters}",
             f"numpy {_version('numpy')}, ndtiff {_version('ndtiff')}, "
             f"tifffile {_version('tifffile')}",
             f"System: {platform.platform()}",
