@@ -71,6 +71,7 @@ class DisplayRouter(QObject):
             signal.connect(self.recompose)
         viewer.settings.events.stride.connect(self.recompose)
         self._shown_at = 0.0  # perf_counter of the last frame shown
+        self._stopped = False
         self._show_timer = QTimer(self)  # a frame ready before its turn waits for it
         self._show_timer.setSingleShot(True)
         self._show_timer.setTimerType(Qt.TimerType.PreciseTimer)
@@ -148,7 +149,7 @@ class DisplayRouter(QObject):
 
     def _frame_ready(self) -> None:
         """The preparer has a frame: shown now, or at its turn if one was just shown."""
-        if self._show_timer.isActive():
+        if self._stopped or self._show_timer.isActive():
             return  # already waiting: the newest frame then is shown
         wait_s = self._shown_at + DISPLAY_INTERVAL_S - time.perf_counter()
         if wait_s <= 0:
@@ -194,6 +195,7 @@ class DisplayRouter(QObject):
         return following and frame.source is self.preparer.source
 
     def stop(self) -> None:
+        self._stopped = True  # a frame_ready still queued must start no timer
         self._timer.stop()
         self._show_timer.stop()
         self.preparer.stop()
