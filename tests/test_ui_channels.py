@@ -125,21 +125,24 @@ def _finished(window) -> bool:
     return not window.controller.running and window.acquisition_panel.start_button.isEnabled()
 
 
-def _acquire_two_channels(qtbot, window, save: bool = False):
+def _acquire_two_channels(
+    qtbot, window, save: bool = False, time_points: int = 2, interval_s: float = 0.2, z=True
+):
     """DAPI and FITC, 2 time points 0.2 s apart (the second is shown while followed:
     frames that all come before the display's first tick are never shown), 2 z, from
     the Acquisition panel."""
     panel = window.acquisition_panel
     panel.time_box.setChecked(True)
-    panel.time_points.setValue(2)
-    panel.interval.setValue(0.2)
+    panel.time_points.setValue(time_points)
+    panel.interval.setValue(interval_s)
     panel.channel_box.setChecked(True)
     panel.set_channel("DAPI", True, 2)
     panel.set_channel("FITC", True, 5)
-    panel.z_box.setChecked(True)
-    panel.z_start.setValue(-1)
-    panel.z_end.setValue(0)
-    panel.z_step.setValue(1)
+    if z:
+        panel.z_box.setChecked(True)
+        panel.z_start.setValue(-1)
+        panel.z_end.setValue(0)
+        panel.z_step.setValue(1)
     panel.save_box.setChecked(save)
     qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: _finished(window), timeout=30000)
@@ -336,16 +339,7 @@ def test_following_a_composite_keeps_the_histograms_channel(qtbot, window, monke
         real_show(frame)
 
     monkeypatch.setattr(window.viewer, "show_prepared", recording)
-    panel = window.acquisition_panel
-    panel.time_box.setChecked(True)
-    panel.time_points.setValue(40)
-    panel.interval.setValue(0.05)
-    panel.channel_box.setChecked(True)
-    panel.set_channel("DAPI", True, 2)
-    panel.set_channel("FITC", True, 2)
-    panel.save_box.setChecked(False)
-    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: _finished(window), timeout=30000)
+    _acquire_two_channels(qtbot, window, time_points=40, interval_s=0.05, z=False)
     assert len(shown_channels) >= 5  # composites shown while following
     assert len(set(shown_channels)) == 1  # all on one channel
     current = shown_channels[0]

@@ -438,52 +438,43 @@ def bench_pipeline(
             }
         )
 
+    def beside(row: dict[str, Any], reference: str, seconds: Callable[[], float]) -> None:
+        """``row``'s figures again, beside another reference (timed ``runs`` times)."""
+        ref = mb / median([seconds() for _ in range(runs)])
+        rows.append({**row, "reference": reference, "ref MB/s": ref})
+        rows[-1]["ratio"] = ref and row["MB/s"] / ref
+
     scenario(
         "passthrough",
         lambda _w: _acquire(core, frames, passthrough, None),
         "bare pymmcore-plus MDA",
         lambda _w: _bare_mda(core, frames),
     )
-    rows.append(
-        {
-            **rows[-1],
-            "reference": "numpy copy",
-            "ref MB/s": mb / median([_numpy_copy(frame, frames) for _ in range(runs)]),
-        }
-    )
-    rows[-1]["ratio"] = rows[-1]["ref MB/s"] and rows[-1]["MB/s"] / rows[-1]["ref MB/s"]
-    kept = len(rows)
+    beside(rows[-1], "numpy copy", lambda: _numpy_copy(frame, frames))
     scenario(
         "kept in memory (RAM), warm",
         lambda _w: _acquire(core, frames, passthrough, None, storage="ram"),
         "bare pymmcore-plus MDA",
         lambda _w: _bare_mda(core, frames),
     )
-    rows.append(
-        {
-            **rows[kept],
-            "reference": "pymmcore-plus MDA + its tensorstore writer in memory (memory://)",
-            "ref MB/s": mb / median([_peer_in_memory(core, frames) for _ in range(runs)]),
-        }
+    beside(
+        rows[-1],
+        "pymmcore-plus MDA + its tensorstore writer in memory (memory://)",
+        lambda: _peer_in_memory(core, frames),
     )
-    rows[-1]["ratio"] = rows[-1]["MB/s"] / rows[-1]["ref MB/s"]
     # the first acquisition kept in memory of a process has no warm memory to reuse:
     # its memory comes fresh from the system, touched ahead by a thread of its own
-    first = len(rows)
     scenario(
         "kept in memory (RAM), first in the process",
         lambda _w: _in_fresh_memory(lambda: _acquire(core, frames, passthrough, None, "ram")),
         "bare pymmcore-plus MDA",
         lambda _w: _bare_mda(core, frames),
     )
-    rows.append(
-        {
-            **rows[first],
-            "reference": "numpy: the frames copied into memory new from the system (no camera)",
-            "ref MB/s": mb / median([_numpy_keep(frame, frames) for _ in range(runs)]),
-        }
+    beside(
+        rows[-1],
+        "numpy: the frames copied into memory new from the system (no camera)",
+        lambda: _numpy_keep(frame, frames),
     )
-    rows[-1]["ratio"] = rows[-1]["MB/s"] / rows[-1]["ref MB/s"]
     scenario(
         "real work (float32 background)",
         lambda _w: _acquire(core, frames, subtract_background, None),
