@@ -10,14 +10,29 @@ joins the dispatcher) before finalisation prevents it.
 from __future__ import annotations
 
 import atexit
+import functools
 import logging
 import os
 import re
 import weakref
+from collections.abc import Sequence
 from pathlib import Path
 
-from pymmcore_plus import CMMCorePlus, find_micromanager
+from pymmcore_plus import CMMCorePlus
 
+from app.microscope.adapter_check import (
+    AdapterProblem,
+    adapter_problems,
+    configuration_libraries,
+    mismatch_message,
+)
+from app.microscope.installations import (
+    Installation,
+    adapter_files,
+    chosen_folder,
+    find_installations,
+    installation_interface_version,
+)
 from app.microscope.simulated import (
     SimulatedCameraSettings,
     configure_simulated_camera,
@@ -35,10 +50,22 @@ class MicroscopeConfigError(RuntimeError):
     """A Micro-Manager configuration could not be loaded; the message says why."""
 
 
+class AdaptersDoNotFitError(MicroscopeConfigError):
+    """The installation lacks adapters the configuration needs, or has them built for
+    another device interface; found before any device was loaded."""
+
+    def __init__(
+        self, message: str, installation: Installation, problems: list[AdapterProblem]
+    ) -> None:
+        super().__init__(message)
+        self.installation = installation
+        self.problems = problems
+
+
 def load_microscope(
     config: str | os.PathLike[str] | None = None,
     *,
-    micromanager_path: str | os.PathLike[str] | None = None,
+    micromanager_path: str | os.PathLike[str] | Installation | None = None,
     camera: SimulatedCameraSettings | None = None,
 ) -> CMMCorePlus:
     """Return a ready core: the simulated microscope, or the hardware of ``config``.
@@ -76,7 +103,18 @@ def load_microscope(
     problem = configuration_problem(config_path)
     if problem is not None:
         raise MicroscopeConfigError(_not_a_configuration(config_path, problem))
-    mm_path = Path(micromanager_path) if micromanager_path else _find_micromanager()
+    interface = core_interface_version()
+    installation = installation_for(config_path, micromanager_path, interface)
+    problems = [
+        problem
+        for problem in adapter_problems(config_path, installation.path, interface)
+        if problem.blocking
+    ]
+    if problems:
+        message = mismatch_message(config_path, installation, interface, problems)
+        raise AdaptersDoNotFitError(message, installation, problems)
+    mm_path = installation.path
+    logger.info("Loading %s with the device adapters in %s", config_path, installation)
     core = _new_core(adapter_paths=[str(mm_path)])
     try:
         core.loadSystemConfiguration(str(config_path))
@@ -169,15 +207,72 @@ def _not_a_configuration(path: Path, why: str) -> str:
     )
 
 
-def _find_micromanager() -> Path:
-    found = find_micromanager()
+@functools.cache
+def core_interface_version() -> int:
+    """The device interface version this Scopeflow's MMCore loads adapters of (asked of
+    a core with no device, made for it: 4 ms)."""
+    info = CMMCorePlus(adapter_paths=[str(Path(__file__).parent)]).getAPIVersionInfo()
+    match = re.search(r"Device API version (\d+)", info)
+    if match is None:  # pragma: no cover - MMCore has said it this way since 2014
+        raise MicroscopeConfigError(f"Cannot read the core's device interface from {info!r}")
+    return int(match.group(1))
+
+
+def installation_for(
+    config: Path,
+    micromanager_path: str | os.PathLike[str] | Installation | None,
+    interface: int,
+    found: Sequence[Installation] | None = None,
+) -> Installation:
+    """The installation ``config`` loads from, by the rule of ``installations.py``.
+
+    The automatic choice reads each candidate's file names and the version of one of its
+    adapters that needs no vendor driver (Utilities); only the chosen installation's
+    adapters are opened one by one, as MMCore is about to."""
+    if isinstance(micromanager_path, Installation):
+        return _existing(micromanager_path.path, micromanager_path.found_by)
+    if micromanager_path:
+        return _existing(Path(micromanager_path), "given for this load")
+    chosen = chosen_folder()
+    if chosen is not None:
+        return _existing(chosen, "chosen in Scopeflow")
+    if os.environ.get("MICROMANAGER_PATH"):
+        return _existing(Path(os.environ["MICROMANAGER_PATH"]), "MICROMANAGER_PATH")
+    found = find_installations() if found is None else found
     if not found:
         raise MicroscopeConfigError(
             "No Micro-Manager installation found, so the device adapters for this "
             "configuration cannot be loaded. Install Micro-Manager (or run "
             "'mmcore install'), or set MICROMANAGER_PATH to its folder."
         )
-    return Path(found)
+    needed = {library.lower() for library in configuration_libraries(config)}
+
+    def has_all(installation: Installation) -> bool:
+        return needed <= {name.lower() for name in adapter_files(installation.path)}
+
+    def fits(installation: Installation) -> bool:
+        return installation_interface_version(installation.path) == interface
+
+    for test in (
+        lambda i: has_all(i) and fits(i),
+        has_all,
+        fits,
+    ):
+        chosen_one = next((installation for installation in found if test(installation)), None)
+        if chosen_one is not None:
+            return chosen_one
+    return found[0]
+
+
+def _existing(folder: Path, found_by: str) -> Installation:
+    folder = folder.expanduser()
+    if not folder.is_dir():
+        raise MicroscopeConfigError(
+            f"The Micro-Manager installation {found_by}, {folder}, is not there (moved or "
+            "uninstalled?). Choose another: Devices > Micro-Manager installation, "
+            "'scopeflow installations', or 'scopeflow --micromanager FOLDER'."
+        )
+    return Installation(folder, found_by)
 
 
 def _new_core(adapter_paths: list[str] | None) -> CMMCorePlus:

@@ -1,0 +1,202 @@
+"""Micro-Manager installations on this computer, and which one a configuration loads from.
+
+A configuration names device adapters (``Device,Camera,DemoCamera,DCam``: the
+``DemoCamera`` library); MMCore loads them from a folder of ``mmgr_dal_*`` libraries,
+the Micro-Manager installation. A microscope PC may hold several (an old
+``C:\\Program Files\\Micro-Manager-2.0.0``, a nightly build, the demo adapters that
+come with Scopeflow), and only those built for the core's device interface version
+load. The rule this module keeps: **the installation used is always one the user can
+name and see why**, in this order:
+
+1. the folder given for this load (``--micromanager``, ``micromanager_path=``);
+2. the folder chosen in Scopeflow (Devices > Micro-Manager installation,
+   ``scopeflow installations --use``), remembered in the settings;
+3. the ``MICROMANAGER_PATH`` environment variable;
+4. else the first installation found that has every adapter the configuration needs,
+   built for the core's interface: pymmcore-plus's ``mmcore install`` folders, the
+   usual Windows folders, then Micro-Manager's demo adapters (``mm-test-adapters``).
+
+pymmcore-plus finds installations too (``find_micromanager``), and its list is part of
+ours; its own choice is not used as is, because it takes the first folder whose first
+adapter has the right version, which on a microscope PC is often the demo adapters (a
+dependency of Scopeflow), and a real configuration then fails to find its camera.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import sys
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from pymmcore_plus import find_micromanager
+
+from app.settings_store import SettingsStore
+
+#: Where the folder chosen in Scopeflow is remembered (a path, or absent: automatic)
+CHOSEN_KEY = "microscope/micromanager_folder"
+
+#: Device adapter libraries: ``mmgr_dal_X.dll`` (Windows), ``libmmgr_dal_X.so.0``
+#: (Linux), ``libmmgr_dal_X`` (macOS)
+_ADAPTER_PREFIXES = ("mmgr_dal_", "libmmgr_dal_")
+_ADAPTER_SUFFIXES = (".dll", ".so.0", ".so", ".dylib", "")
+
+#: Adapters every Micro-Manager build has and that need no vendor driver: read first
+#: for an installation's version
+_PLAIN_ADAPTERS = ("Utilities", "DemoCamera")
+
+
+@dataclass(frozen=True)
+class Installation:
+    """A folder of device adapters, and how it was found (said to the user)."""
+
+    path: Path
+    found_by: str
+
+    def __str__(self) -> str:
+        return f"{self.path} ({self.found_by})"
+
+
+def adapter_files(folder: str | os.PathLike[str]) -> dict[str, Path]:
+    """The device adapter libraries in ``folder``, by the name a configuration uses."""
+    found: dict[str, Path] = {}
+    try:
+        entries = sorted(Path(folder).iterdir())
+    except OSError:
+        return found
+    for entry in entries:
+        name = entry.name
+        prefix = next((p for p in _ADAPTER_PREFIXES if name.startswith(p)), None)
+        if prefix is None or not entry.is_file():
+            continue
+        stem = name[len(prefix) :]
+        suffix = next((s for s in _ADAPTER_SUFFIXES if s and stem.endswith(s)), "")
+        library = stem[: len(stem) - len(suffix)] if suffix else stem
+        if library and "." not in library:  # not a .pdb, .lib or .exp beside the .dll
+            found.setdefault(library, entry)
+    return found
+
+
+class AdapterUnreadable(Exception):
+    """A device adapter library that could not be opened to read its version."""
+
+
+def adapter_interface_version(library: str | os.PathLike[str]) -> int:
+    """The device interface version ``library`` was built for (what MMCore compares
+    with its own before it loads a device from it).
+
+    Read the way MMCore reads it: the library is loaded and its
+    ``GetDeviceInterfaceVersion`` export called. Loading runs no device code."""
+    try:
+        handle = ctypes.CDLL(str(library))
+        function = handle.GetDeviceInterfaceVersion
+    except (OSError, AttributeError) as exc:
+        raise AdapterUnreadable(str(exc)) from exc
+    function.restype = ctypes.c_long
+    function.argtypes = []
+    return int(function())
+
+
+def installation_interface_version(folder: str | os.PathLike[str]) -> int | None:
+    """The interface version of an installation (of one of its plain adapters), None
+    when it has no adapter that can be read."""
+    files = adapter_files(folder)
+    ordered = [files[name] for name in _PLAIN_ADAPTERS if name in files]
+    ordered += [path for name, path in files.items() if name not in _PLAIN_ADAPTERS]
+    for library in ordered:
+        try:
+            return adapter_interface_version(library)
+        except AdapterUnreadable:
+            continue
+    return None
+
+
+def chosen_folder(settings: SettingsStore | None = None) -> Path | None:
+    """The folder chosen in Scopeflow, None for automatic."""
+    chosen = (settings or SettingsStore()).get(CHOSEN_KEY, str, "")
+    return Path(chosen) if chosen else None
+
+
+def choose_folder(
+    folder: str | os.PathLike[str] | None, settings: SettingsStore | None = None
+) -> None:
+    """Remember ``folder`` as the installation to use (None: back to automatic)."""
+    store = settings or SettingsStore()
+    if folder is None:
+        store.remove(CHOSEN_KEY)
+    else:
+        store.set(CHOSEN_KEY, str(Path(folder).expanduser().resolve()))
+    store.save()
+
+
+def windows_install_roots(environ: Mapping[str, str] = os.environ) -> list[Path]:
+    """Where Micro-Manager's Windows installer puts it (``C:\\Program Files`` by
+    default; some labs keep old versions at the drive's root)."""
+    roots = [environ.get("ProgramFiles", r"C:\Program Files")]
+    roots += [environ.get("ProgramFiles(x86)", r"C:\Program Files (x86)")]
+    roots += [environ.get("SystemDrive", "C:") + "\\"]
+    return [Path(root) for root in roots]
+
+
+def demo_adapters_folder() -> Path | None:
+    """Micro-Manager's demo adapters, shipped with Scopeflow (``mm-test-adapters``)."""
+    try:
+        import mm_test_adapters
+    except ImportError:
+        return None
+    return Path(mm_test_adapters.device_adapter_path())
+
+
+def find_installations(
+    *,
+    settings: SettingsStore | None = None,
+    environ: Mapping[str, str] = os.environ,
+    search_roots: Iterable[Path] | None = None,
+    include_pymmcore_plus: bool = True,
+) -> list[Installation]:
+    """Every installation found, in the order they are preferred (module docstring).
+
+    ``search_roots`` are folders holding ``Micro-Manager*`` folders (the usual Windows
+    ones on Windows); ``include_pymmcore_plus=False`` leaves out pymmcore-plus's search
+    (tests give their own folders and nothing else)."""
+    if search_roots is None:
+        search_roots = windows_install_roots(environ) if sys.platform == "win32" else []
+    demo = demo_adapters_folder()
+    found: dict[Path, Installation] = {}
+
+    def add(path: Path, found_by: str) -> None:
+        try:
+            key = path.expanduser().resolve()
+        except OSError:
+            key = path
+        if key not in found and key.is_dir():
+            found[key] = Installation(key, found_by)
+
+    chosen = chosen_folder(settings)
+    if chosen is not None:
+        add(chosen, "chosen in Scopeflow")
+    if environ.get("MICROMANAGER_PATH"):
+        add(Path(environ["MICROMANAGER_PATH"]), "MICROMANAGER_PATH")
+    for root in search_roots:
+        for folder in _micromanager_folders(root):
+            add(folder, f"installed in {root}")
+    if include_pymmcore_plus:
+        for folder in find_micromanager(return_first=False):
+            path = Path(folder)
+            if demo is None or path.resolve() != demo.resolve():
+                add(path, "pymmcore-plus (mmcore install)")
+    if demo is not None:
+        add(demo, "Micro-Manager's demo adapters, from mm-test-adapters")
+    return list(found.values())
+
+
+def _micromanager_folders(root: Path) -> Iterator[Path]:
+    try:
+        children = sorted(root.iterdir(), reverse=True)  # newest version first
+    except OSError:
+        return
+    for child in children:
+        if child.name.lower().startswith("micro-manager") and child.is_dir():
+            yield child

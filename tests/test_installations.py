@@ -1,0 +1,170 @@
+"""Micro-Manager installations: found, chosen and remembered, and checked against the
+core's device interface before a configuration loads (issue 22, second half)."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from pymmcore_plus import CMMCorePlus
+
+from app.microscope.adapter_check import (
+    adapter_problems,
+    builds_for_interface,
+    configuration_libraries,
+)
+from app.microscope.installations import (
+    Installation,
+    adapter_interface_version,
+    choose_folder,
+    chosen_folder,
+    find_installations,
+    installation_interface_version,
+)
+from app.microscope.loading import (
+    AdaptersDoNotFitError,
+    MicroscopeConfigError,
+    core_interface_version,
+    installation_for,
+    load_microscope,
+    release_microscope,
+)
+from app.settings_store import SettingsStore
+from tests.mm_folders import copy_installation, demo_configuration, demo_folder
+
+CORE = core_interface_version()
+
+
+@pytest.fixture
+def stale(tmp_path):
+    """An installation whose adapters were built for the interface before the core's."""
+    return copy_installation(tmp_path / "stale", interface=CORE - 1, core_interface=CORE)
+
+
+@pytest.fixture
+def no_utilities(tmp_path):
+    return copy_installation(tmp_path / "no-utilities", without=("Utilities",))
+
+
+@pytest.fixture
+def settings(tmp_path, monkeypatch):
+    """The default settings file, in a folder of this test's own; no MICROMANAGER_PATH."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.delenv("MICROMANAGER_PATH", raising=False)
+    return SettingsStore()
+
+
+def test_the_demo_configuration_names_its_libraries():
+    libraries = configuration_libraries(demo_configuration())
+    assert "DemoCamera" in libraries and "Utilities" in libraries
+    assert "Camera" in libraries["DemoCamera"]
+
+
+def test_a_stale_copy_reports_its_version_and_the_core_refuses_it(stale):
+    assert adapter_interface_version(demo_folder() / "libmmgr_dal_DemoCamera.so.0") == CORE
+    assert installation_interface_version(stale) == CORE - 1
+    # what the check guards against: MMCore refuses, in words that do not say why
+    core = CMMCorePlus(adapter_paths=[str(stale)])
+    with pytest.raises(RuntimeError, match="Failed to load device adapter"):
+        core.loadDevice("Camera", "DemoCamera", "DCam")
+    core.unloadAllDevices()
+
+
+def test_a_stale_installation_is_refused_before_loading_naming_each_adapter(stale):
+    with pytest.raises(AdaptersDoNotFitError) as caught:
+        load_microscope(demo_configuration(), micromanager_path=stale)
+    message = str(caught.value)
+    assert f"device interface {CORE}" in message
+    assert "DemoCamera (" in message and f"built for device interface {CORE - 1}" in message
+    assert "Utilities (" in message
+    assert "mmcore install" in message and str(stale) in message
+    assert "newest nightly builds" in message or "dated" in message  # which builds
+    assert {p.library for p in caught.value.problems} >= {"DemoCamera", "Utilities"}
+
+
+def test_a_folder_without_an_adapter_says_which_and_who_uses_it(no_utilities):
+    problems = adapter_problems(demo_configuration(), no_utilities, CORE)
+    assert [(p.library, p.found_version) for p in problems] == [("Utilities", None)]
+    with pytest.raises(AdaptersDoNotFitError, match=r"Utilities \(.*\): not in that folder"):
+        load_microscope(demo_configuration(), micromanager_path=no_utilities)
+
+
+def test_a_matching_copy_loads(tmp_path):
+    good = copy_installation(tmp_path / "good")
+    core = load_microscope(demo_configuration(), micromanager_path=good)
+    try:
+        assert core.getDeviceAdapterSearchPaths() == [str(good)]
+        assert core.getCameraDevice() == "Camera"
+    finally:
+        release_microscope(core)
+
+
+def test_the_automatic_choice_is_the_first_with_every_adapter_built_for_the_core(
+    tmp_path, stale, no_utilities, settings
+):
+    good = copy_installation(tmp_path / "good")
+    found = [Installation(p, "test") for p in (stale, no_utilities, good)]
+    chosen = installation_for(demo_configuration(), None, CORE, found)
+    assert chosen.path == good
+    # none fits: the one with every file, so the check names the versions
+    chosen = installation_for(demo_configuration(), None, CORE, found[:2])
+    assert chosen.path == stale
+
+
+def test_the_folder_chosen_in_scopeflow_is_remembered_and_used(settings, stale):
+    choose_folder(stale)
+    assert chosen_folder() == stale.resolve()
+    assert SettingsStore().get("microscope/micromanager_folder", str, "") == str(stale.resolve())
+    with pytest.raises(AdaptersDoNotFitError, match="chosen in Scopeflow"):
+        load_microscope(demo_configuration())
+    choose_folder(None)  # back to automatic: the demo adapters fit
+    assert chosen_folder() is None
+    release_microscope(load_microscope(demo_configuration()))
+
+
+def test_a_chosen_folder_that_is_gone_is_said(settings, tmp_path):
+    gone = copy_installation(tmp_path / "gone")
+    choose_folder(gone)
+    shutil.rmtree(gone)
+    with pytest.raises(MicroscopeConfigError, match=r"chosen in Scopeflow.*is not there"):
+        load_microscope(demo_configuration())
+
+
+def test_micromanager_path_is_used_and_named(settings, monkeypatch, stale):
+    monkeypatch.setenv("MICROMANAGER_PATH", str(stale))
+    with pytest.raises(AdaptersDoNotFitError, match="MICROMANAGER_PATH"):
+        load_microscope(demo_configuration())
+
+
+def test_installations_are_found_in_order_with_how(settings, tmp_path, stale):
+    root = tmp_path / "Program Files"
+    for name in ("Micro-Manager-2.0.0", "Micro-Manager-2.0.3-20250101", "Other"):
+        copy_installation(root / name)
+    choose_folder(stale)
+    found = find_installations(search_roots=[root], include_pymmcore_plus=False)
+    assert [i.path.name for i in found] == [
+        "stale",
+        "Micro-Manager-2.0.3-20250101",  # the newest first
+        "Micro-Manager-2.0.0",
+        "libs",  # the demo adapters: last
+    ]
+    assert found[0].found_by == "chosen in Scopeflow"
+    assert found[1].found_by == f"installed in {root}"
+    assert "mm-test-adapters" in found[-1].found_by
+
+
+def test_which_builds_have_an_interface_follows_pymmcore_plus_table():
+    from pymmcore_plus.install import INTERFACES
+
+    assert builds_for_interface(70) == (
+        f"the nightly builds dated {INTERFACES[70][:4]}-{INTERFACES[70][4:6]}-"
+        f"{INTERFACES[70][6:]} to before 2022-10-31"
+    )
+    newest = max(INTERFACES)
+    assert builds_for_interface(newest + 1).startswith("the newest nightly builds")
+
+
+def test_adapters_newer_than_the_core_suggest_a_newer_scopeflow(tmp_path):
+    newer = copy_installation(tmp_path / "newer", interface=CORE + 1, core_interface=CORE)
+    with pytest.raises(AdaptersDoNotFitError, match="a newer Scopeflow"):
+        load_microscope(demo_configuration(), micromanager_path=newer)
