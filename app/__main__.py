@@ -1,4 +1,5 @@
-"""The command line: ``scopeflow`` (the app), ``scopeflow run SCRIPT.py`` (headless)."""
+"""The command line: ``scopeflow`` (the app), ``scopeflow run SCRIPT.py`` (headless),
+``scopeflow installations`` (the Micro-Manager installations found, and the one chosen)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,10 @@ import logging
 import runpy
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pymmcore_plus import CMMCorePlus
 
 BENCH_SCENARIOS = (
     "pipeline", "parallel", "dask", "memory", "display", "gui", "reload", "map", "tiles", "open",
@@ -40,6 +45,19 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a Python acquisition script headless")
     run.add_argument("script", type=Path)
     run.add_argument("args", nargs=argparse.REMAINDER, help="arguments passed to the script")
+    installations = sub.add_parser(
+        "installations",
+        help="list the Micro-Manager installations found, and choose the one to use",
+    )
+    choice = installations.add_mutually_exclusive_group()
+    choice.add_argument(
+        "--use", metavar="DIR", type=Path, help="remember DIR as the installation to use"
+    )
+    choice.add_argument(
+        "--automatic",
+        action="store_true",
+        help="forget the chosen one: use the first that has the configuration's adapters",
+    )
     bench = sub.add_parser("bench", help="measure speed (see README, Performance)")
     bench.add_argument(
         "scenario",
@@ -239,6 +257,8 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(args.verbose, to_file=args.command is None)
     if args.command == "bench":
         return _bench(args)
+    if args.command == "installations":
+        return _installations(args.use, args.automatic)
     if args.command is None:  # the window: is there a display to open it on?
         from app.display_check import display_problem
 
@@ -258,11 +278,75 @@ def main(argv: list[str] | None = None) -> int:
             show_startup_error(str(exc))
         return 2
     set_current_core(core)
+    if args.config:
+        _say_installation(core)
     if args.command == "run":
         return _run_script(args.script, args.args)
     from app.ui.main import run_app
 
     return run_app(core, self_test_report=args.self_test)
+
+
+def _installations(use: Path | None, automatic: bool) -> int:
+    """``scopeflow installations``: what was found, which fits, which is chosen."""
+    from app.microscope.installations import (
+        Installation,
+        adapter_files,
+        choose_folder,
+        chosen_folder,
+        describe_installation,
+        find_installations,
+    )
+    from app.microscope.loading import core_interface_version
+
+    interface = core_interface_version()
+    if use is not None:
+        folder = use.expanduser()
+        if not adapter_files(folder):
+            print(
+                f"scopeflow: {folder} holds no Micro-Manager device adapter "
+                "(mmgr_dal_*.dll): not remembered. Give the folder Micro-Manager is "
+                "installed in.",
+                file=sys.stderr,
+            )
+            return 2
+        choose_folder(folder)
+        info = describe_installation(Installation(folder.resolve(), "chosen in Scopeflow"))
+        print(f"Remembered: {info.describe(interface)}")
+        return 0 if info.fits(interface) else 1
+    if automatic:
+        choose_folder(None)
+        print("Forgot the chosen installation: each configuration loads from the first")
+        print("installation below that has every adapter it needs.")
+    print(f"This Scopeflow loads device adapters built for device interface {interface}.")
+    found = find_installations()
+    if not found:
+        print("No Micro-Manager installation found: install one, or run 'mmcore install'.")
+        return 1
+    print("Micro-Manager installations found, in the order they are preferred:")
+    for installation in found:
+        print(f"  {describe_installation(installation).describe(interface)}")
+    chosen = chosen_folder()
+    if chosen is not None:
+        print(f"Configurations load from the one chosen in Scopeflow: {chosen}")
+    else:
+        print("Configurations load from the first that has every adapter they need")
+        print("('scopeflow installations --use DIR' chooses one).")
+    return 0
+
+
+def _say_installation(core: CMMCorePlus) -> None:
+    """One line on the terminal: where the configuration's adapters came from."""
+    from app.microscope.installations import describe_installation, installation_in_use
+    from app.microscope.loading import core_interface_version
+
+    installation = installation_in_use(core.getDeviceAdapterSearchPaths())
+    if installation is not None:
+        info = describe_installation(installation)
+        print(
+            f"scopeflow: device adapters from {info.describe(core_interface_version())}",
+            file=sys.stderr,
+        )
 
 
 def _run_script(script: Path, script_args: list[str]) -> int:

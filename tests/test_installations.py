@@ -168,3 +168,49 @@ def test_adapters_newer_than_the_core_suggest_a_newer_scopeflow(tmp_path):
     newer = copy_installation(tmp_path / "newer", interface=CORE + 1, core_interface=CORE)
     with pytest.raises(AdaptersDoNotFitError, match="a newer Scopeflow"):
         load_microscope(demo_configuration(), micromanager_path=newer)
+
+
+def test_the_command_line_lists_chooses_and_forgets(settings, stale, tmp_path, capsys):
+    from app.__main__ import main
+
+    assert main(["installations", "--use", str(tmp_path)]) == 2  # no adapter there
+    assert "holds no Micro-Manager device adapter" in capsys.readouterr().err
+    assert chosen_folder() is None
+    assert main(["installations", "--use", str(stale)]) == 1  # remembered, said not to fit
+    assert "does not fit this Scopeflow" in capsys.readouterr().out
+    assert main(["installations"]) == 0
+    listing = capsys.readouterr().out
+    assert f"device adapters built for device interface {CORE}" in listing
+    assert f"{stale.resolve()} (chosen in Scopeflow): device interface {CORE - 1}" in listing
+    assert "mm-test-adapters): device interface" in listing
+    assert main(["installations", "--automatic"]) == 0
+    assert chosen_folder() is None
+
+
+def test_scopeflow_config_says_the_mismatch_and_which_installation_it_used(
+    settings, stale, tmp_path
+):
+    import os
+    import subprocess
+    import sys
+
+    script = tmp_path / "noop.py"
+    script.write_text("print('ran')\n")
+    command = [sys.executable, "-m", "app", "--config", str(demo_configuration())]
+    env = dict(os.environ)
+    refused = subprocess.run(
+        [*command, "--micromanager", str(stale), "run", str(script)],
+        capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path,
+    )  # fmt: skip
+    assert refused.returncode == 2
+    assert "DemoCamera (DHub, Camera" in refused.stderr
+    assert f"built for device interface {CORE - 1}" in refused.stderr
+    assert "ran" not in refused.stdout
+    loaded = subprocess.run(
+        [*command, "run", str(script)],
+        capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path,
+    )  # fmt: skip
+    assert loaded.returncode == 0, loaded.stderr
+    assert "scopeflow: device adapters from" in loaded.stderr
+    assert "mm-test-adapters): device interface" in loaded.stderr
+    assert "ran" in loaded.stdout

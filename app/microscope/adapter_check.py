@@ -126,10 +126,10 @@ def mismatch_message(
         f"({installation.found_by}) does not have for this Scopeflow, whose "
         f"Micro-Manager core is built for device interface {interface}:",
         *(f"  - {problem.describe()}" for problem in problems),
-        f"Install a Micro-Manager build with device interface {interface}: "
-        f"{builds_for_interface(interface)} (pymmcore-plus's 'mmcore install' installs "
-        "the newest that fits; the Windows builds are at "
-        "https://download.micro-manager.org/nightly/2.0/Windows/). Or choose an "
+        f"Install a Micro-Manager build with device interface {interface}, one of "
+        f"{builds_for_interface(interface)}: pymmcore-plus's 'mmcore install' installs "
+        "the newest that fits, and the Windows builds are at "
+        "https://download.micro-manager.org/nightly/2.0/Windows/. Or choose an "
         "installation that has them: Devices > Micro-Manager installation, "
         "'scopeflow installations', or 'scopeflow --micromanager FOLDER'.",
     ]

@@ -200,3 +200,46 @@ def _micromanager_folders(root: Path) -> Iterator[Path]:
     for child in children:
         if child.name.lower().startswith("micro-manager") and child.is_dir():
             yield child
+
+
+@dataclass(frozen=True)
+class InstallationInfo:
+    """An installation as the user is shown it: its version and adapters counted."""
+
+    installation: Installation
+    interface: int | None
+    adapters: int
+
+    def fits(self, core_interface: int) -> bool:
+        return self.interface == core_interface
+
+    def describe(self, core_interface: int) -> str:
+        version = (
+            f"device interface {self.interface}"
+            if self.interface is not None
+            else "no adapter that can be read"
+        )
+        verdict = "" if self.fits(core_interface) else ": does not fit this Scopeflow"
+        return f"{self.installation}: {version}, {self.adapters} adapters{verdict}"
+
+
+def describe_installation(installation: Installation) -> InstallationInfo:
+    return InstallationInfo(
+        installation,
+        installation_interface_version(installation.path),
+        len(adapter_files(installation.path)),
+    )
+
+
+def installation_in_use(
+    adapter_folders: list[str], settings: SettingsStore | None = None
+) -> Installation | None:
+    """The installation a core's adapters come from (its first adapter search path),
+    named as it was found; None when the core has none."""
+    if not adapter_folders:
+        return None
+    folder = Path(adapter_folders[0]).resolve()
+    for installation in find_installations(settings=settings):
+        if installation.path == folder:
+            return installation
+    return Installation(folder, "given for this load")
