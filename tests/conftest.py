@@ -99,3 +99,23 @@ def acquire_in_memory(core):
         return acq, saved
 
     return run
+
+
+@pytest.fixture
+def own_window(qtbot, core, tmp_path):
+    """A window on a microscope of its own: loading a configuration releases it."""
+    from app.appstate import AppState
+    from app.processing.registry import ProcessorRegistry
+    from app.ui.main_window import MainWindow
+
+    own_core = load_microscope()
+    settings = SettingsStore(str(tmp_path / "settings.json"))
+    (tmp_path / "scripts").mkdir()
+    win = MainWindow(
+        AppState(own_core, ProcessorRegistry()), settings, scripts_folder=tmp_path / "scripts"
+    )
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    win.close()
+    set_current_core(core)  # the tests after this one use the shared microscope

@@ -16,6 +16,7 @@ import pytest
 from PyQt6.QtCore import PYQT_VERSION_STR, QUrl, qVersion
 
 import app
+from app.microscope.loading import core_interface_version
 from app.resource_files import HELP_DOCS, MissingResourceError, doc_path
 from app.ui.help_menu import current_log_folder
 
@@ -90,7 +91,10 @@ def test_about_gives_the_versions_from_the_libraries_themselves(window, opened):
         f"pymmcore-plus {pymmcore_plus.__version__}",
         core.getVersionInfo(),
         core.getAPIVersionInfo(),
-        f"Device adapters from: {core.getDeviceAdapterSearchPaths()[0]}",
+        # the installation, how it was found, and what its adapters were built for
+        f"Micro-Manager installation: {Path(core.getDeviceAdapterSearchPaths()[0]).resolve()} "
+        "(Micro-Manager's demo adapters, from mm-test-adapters): "
+        f"device interface {core_interface_version()}",
         str(window.settings.path),
     ):
         assert version in text, (version, text)

@@ -10,29 +10,9 @@ from pymmcore_plus import find_micromanager
 from PyQt6.QtCore import Qt, QTimer
 from PyQt6.QtWidgets import QProgressDialog, QPushButton
 
-from app.appstate import AppState
 from app.microscope.loading import MicroscopeConfigError, load_microscope
-from app.microscope.session import current_core, set_current_core
-from app.processing.registry import ProcessorRegistry
-from app.settings_store import SettingsStore
+from app.microscope.session import current_core
 from app.ui.configuration_swap import ConfigurationSwap, LoadCancelled
-from app.ui.main_window import MainWindow
-
-
-@pytest.fixture
-def own_window(qtbot, core, tmp_path):
-    """A window on a microscope of its own: loading a configuration releases it."""
-    own_core = load_microscope()
-    settings = SettingsStore(str(tmp_path / "settings.json"))
-    (tmp_path / "scripts").mkdir()
-    win = MainWindow(
-        AppState(own_core, ProcessorRegistry()), settings, scripts_folder=tmp_path / "scripts"
-    )
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    win.close()
-    set_current_core(core)  # the tests after this one use the shared microscope
 
 
 def _demo_configuration() -> str:

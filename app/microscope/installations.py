@@ -134,9 +134,9 @@ def choose_folder(
 def windows_install_roots(environ: Mapping[str, str] = os.environ) -> list[Path]:
     """Where Micro-Manager's Windows installer puts it (``C:\\Program Files`` by
     default; some labs keep old versions at the drive's root)."""
-    roots = [environ.get("ProgramFiles", r"C:\Program Files")]
-    roots += [environ.get("ProgramFiles(x86)", r"C:\Program Files (x86)")]
-    roots += [environ.get("SystemDrive", "C:") + "\\"]
+    roots = [environ.get("PROGRAMFILES", r"C:\Program Files")]
+    roots += [environ.get("PROGRAMFILES(X86)", r"C:\Program Files (x86)")]
+    roots += [environ.get("SYSTEMDRIVE", "C:") + "\\"]
     return [Path(root) for root in roots]
 
 

@@ -16,11 +16,13 @@ from PyQt6.QtCore import QUrl
 from PyQt6.QtGui import QAction, QDesktopServices
 from PyQt6.QtWidgets import QDialog, QMenu, QWidget
 
+from app.settings_store import SettingsStore
 from app.ui.camera_roi import CameraRoiDialog
 from app.ui.config_groups import ConfigGroupsDialog
 from app.ui.core_events import CoreEvents
 from app.ui.device_properties import PropertyBrowserDialog
 from app.ui.hardware_wizard import HardwareWizardDialog
+from app.ui.installations_dialog import InstallationsDialog
 from app.ui.pixel_size import BinningFollower, PixelSizeDialog
 
 PROPERTIES = "properties"
@@ -28,6 +30,7 @@ GROUPS = "groups"
 PIXEL_SIZE = "pixel size"
 CAMERA = "camera"
 WIZARD = "wizard"
+INSTALLATION = "installation"
 
 
 @runtime_checkable
@@ -51,8 +54,10 @@ class DevicesMenu:
         live: Callable[[], bool],
         acquiring: Callable[[], bool],
         open_configuration: Callable[[], object],
+        settings: SettingsStore,
     ) -> None:
         self.parent = parent
+        self.settings = settings
         self.core = core
         self._live = live
         self._acquiring = acquiring
@@ -70,6 +75,11 @@ class DevicesMenu:
             (CAMERA, "Camera &ROI and binning…", "The part of the sensor read, and binning"),
             (None, "", ""),
             (WIZARD, "&Hardware configuration wizard…", "How to make a configuration file"),
+            (
+                INSTALLATION,
+                "Micro-Manager &installation…",
+                "The Micro-Manager installations found, and the one configurations load from",
+            ),
         ):
             if key is None:
                 self.menu.addSeparator()
@@ -104,6 +114,8 @@ class DevicesMenu:
             return HardwareWizardDialog(
                 lambda url: self.opener(url), self._open_configuration, parent
             )
+        if key == INSTALLATION:
+            return InstallationsDialog(core, self.settings, parent)
         raise KeyError(key)
 
     def show(self, key: str) -> QDialog:
@@ -139,6 +151,12 @@ class DevicesMenu:
     def show_wizard(self) -> HardwareWizardDialog:
         dialog = self.show(WIZARD)
         assert isinstance(dialog, HardwareWizardDialog)
+        return dialog
+
+    def show_installations(self) -> InstallationsDialog:
+        dialog = self.show(INSTALLATION)
+        assert isinstance(dialog, InstallationsDialog)
+        dialog.refresh()  # shown again: what is installed may have changed
         return dialog
 
     # ------------------------------------------------------------ the microscope

@@ -31,12 +31,13 @@ configuration file.</li>
 <li>Quit Micro-Manager (a camera or a serial port is usually opened by one program at
 a time), then choose <b>File › Open configuration…</b> here and pick that file.</li>
 </ol>
-<p>Scopeflow loads the devices with the device adapters of that Micro-Manager
-installation: installed in its usual place (on Windows, a <tt>Micro-Manager…</tt>
-folder in <tt>C:\\Program Files</tt>) or where the <tt>MICROMANAGER_PATH</tt>
-environment variable points. Their device interface version must be the one
-Scopeflow's core expects (<b>Help › About Scopeflow</b> shows it); a recent nightly
-build of Micro-Manager 2 is the likeliest to match.</p>
+<p>Scopeflow loads the devices with the device adapters of a Micro-Manager
+installation on this computer: usually a <tt>Micro-Manager…</tt> folder in
+<tt>C:\\Program Files</tt>. <b>Devices › Micro-Manager installation…</b> lists those
+found, says which fit, and lets you choose one. Their device interface version must be
+the one Scopeflow's core is built for (<b>Help › About Scopeflow</b> shows both); when
+it is not, Scopeflow says which adapters differ and which Micro-Manager build to
+install, and keeps the microscope in use.</p>
 <p>Download page: <tt>{DOWNLOAD_URL}</tt></p>
 """
 

@@ -26,6 +26,8 @@ from PyQt6.QtWidgets import (
 
 import app
 from app.app_logging import LOG_FILE, log_folder
+from app.microscope.installations import describe_installation, installation_in_use
+from app.microscope.loading import core_interface_version
 from app.resource_files import MissingResourceError, doc_path
 
 if TYPE_CHECKING:
@@ -179,7 +181,14 @@ class HelpMenu:
         core = self.window.core
         try:
             mmcore, device_interface = core.getVersionInfo(), core.getAPIVersionInfo()
-            adapters = "; ".join(core.getDeviceAdapterSearchPaths()) or "none set"
+            installation = installation_in_use(
+                core.getDeviceAdapterSearchPaths(), self.window.settings
+            )
+            adapters = (
+                describe_installation(installation).describe(core_interface_version())
+                if installation is not None
+                else "none set"
+            )
         except Exception as exc:  # a core in a bad state must not hide the rest
             mmcore = device_interface = adapters = f"unknown ({exc})"
         import pymmcore_plus
@@ -193,7 +202,7 @@ class HelpMenu:
             f"MMCore: {mmcore}",
             f"Device interface: {device_interface}",
             # the Micro-Manager installation (or the demo adapters) the devices come from
-            f"Device adapters from: {adapters}",
+            f"Micro-Manager installation: {adapters}",
             f"numpy {_version('numpy')}, ndtiff {_version('ndtiff')}, "
             f"tifffile {_version('tifffile')}",
             f"System: {platform.platform()}",

@@ -29,7 +29,7 @@ from app.acquisition.plan_file import plan_to_json_value
 from app.acquisition.state import RunState
 from app.acquisition.summary import describe_end
 from app.appstate import AppState
-from app.microscope.loading import MicroscopeConfigError
+from app.microscope.loading import AdaptersDoNotFitError, MicroscopeConfigError, load_microscope
 from app.preferences import default_preferences
 from app.processing.dask_processor import close_shared_clusters, use_scheduler
 from app.processing.display import LatestFrameSlot, camera_frame_metadata
@@ -52,6 +52,7 @@ from app.ui.display_router import DisplayRouter
 from app.ui.explore_menu import ExploreActions
 from app.ui.help_menu import build_help_menu
 from app.ui.icon import application_icon
+from app.ui.installations_dialog import chosen_installation, offer_another_installation
 from app.ui.lifecycle import release_graphics, stop_timers
 from app.ui.live import LiveWorker
 from app.ui.log_panel import LogPanel
@@ -211,6 +212,7 @@ class MainWindow(QMainWindow):
             live=lambda: self._live is not None,
             acquiring=lambda: state.shown.newest() is not None,
             open_configuration=lambda: self.choose_configuration(),
+            settings=self.settings,
         )
         users: list[UsesMicroscope] = [
             self.controller,
@@ -221,7 +223,9 @@ class MainWindow(QMainWindow):
         ]
         if self.console is not None:
             users.append(self.console)
-        self.configuration = ConfigurationSwap(self, state, users)
+        self.configuration = ConfigurationSwap(
+            self, state, users, loader=self._load_with_chosen_installation
+        )
         self._build_menus()
         self._initial_layout = self.saveState()  # View > Reset layout goes back to it
         self.status_line = StatusLine(self.statusBar())
@@ -673,6 +677,11 @@ class MainWindow(QMainWindow):
             self.remember_dialog_folder(str(Path(path).parent))
             self.load_configuration(path)
 
+    def _load_with_chosen_installation(self, path: str) -> CMMCorePlus:
+        """Load ``path`` with the installation chosen in this window's settings (the
+        Devices › Micro-Manager installation… dialog's), or the automatic one."""
+        return load_microscope(path, micromanager_path=chosen_installation(self.settings))
+
     def use_simulated_microscope(self) -> bool:
         """Back from a loaded configuration to the simulated microscope."""
         return self.load_configuration(None)
@@ -686,6 +695,18 @@ class MainWindow(QMainWindow):
         self.set_live(False)
         try:
             self.configuration.load(path)
+        except AdaptersDoNotFitError as exc:
+            logger.error("%s", exc)
+            self.statusBar().showMessage(
+                f"Not loaded: {len(exc.problems)} device adapter(s) in {exc.installation.path} "
+                "do not fit this Scopeflow (the Log panel says which); the microscope is "
+                "unchanged.",
+                30000,
+            )
+            offer = not os.environ.get("SCOPEFLOW_NO_DIALOGS")
+            if offer and offer_another_installation(self, str(exc)):
+                self.devices.show_installations()
+            return False
         except MicroscopeConfigError as exc:
             self.show_error_message(str(exc))
             return False
