@@ -1,5 +1,6 @@
 """The files the app loads that are not code: ``resources/`` (icon, simulated microscope,
-default preferences) and the guides of the Help menu (``docs/*.md``).
+default preferences), the guides of the Help menu (``docs/*.md``) and the example
+scripts (``scripts/*.py``, copied to the user's scripts folder).
 
 The folder sits beside the ``app`` package in a checkout and an editable install, and
 inside it (``app/resources``, ``app/docs``) in a wheel (pyproject's ``force-include``);
@@ -56,6 +57,17 @@ def load_json_resource(relative: str) -> dict[str, Any]:
 def icon_files() -> dict[int, Path]:
     """The application icon's PNGs by size, for the window and the taskbar."""
     return {size: resource_path(f"icon/scopeflow-{size}.png") for size in ICON_SIZES}
+
+
+def example_scripts_folder(package: Path | None = None) -> Path | None:
+    """The example scripts shipped with Scopeflow: ``scripts/`` inside the package (a
+    wheel) or beside it (a checkout, an editable install, the Windows bundle); None
+    when this installation has none."""
+    package = package or Path(__file__).resolve().parent
+    for candidate in (package / "scripts", package.parent / "scripts"):
+        if any(candidate.glob("*.py")):
+            return candidate
+    return None
 
 
 def doc_path(name: str, package: Path | None = None) -> Path:

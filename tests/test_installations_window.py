@@ -67,6 +67,9 @@ def test_a_stale_installation_chosen_is_said_and_the_microscope_kept(
     assert window.settings.get(CHOSEN_KEY, str, "") == ""
     assert window.load_configuration(str(demo_configuration())) is True
     assert window.core is not old
+    said = window.statusBar().currentMessage()
+    assert said.startswith("Loaded MMConfig_demo.cfg: device adapters from ")
+    assert "mm-test-adapters" in said
     in_use = [
         dialog.table.item(r, 0).text()
         for r in range(dialog.table.rowCount())

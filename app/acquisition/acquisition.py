@@ -50,6 +50,7 @@ from app.processing.colour_tables import SINGLE_COLOURS, default_colour
 from app.processing.display import LatestFrameSlot
 from app.processing.errors import ErrorPolicy
 from app.processing.pipeline import Processor, ProcessorFailure, ProcessorPipeline
+from app.processing.registry import ProcessorRegistry
 from app.storage.dataset_names import check_dataset_name
 from app.storage.discard_sink import DiscardSink
 from app.storage.ndtiff_sink import NDTiffSink
@@ -127,7 +128,7 @@ class Acquisition:
         self,
         directory: str | os.PathLike[str] | None = None,
         name: str = DEFAULT_NAME,
-        image_process_fn: ProcessorLike | Sequence[ProcessorLike] | None = None,
+        image_process_fn: ProcessorLike | Sequence[ProcessorLike] | ProcessorRegistry | None = None,
         event_generation_hook_fn: Callable[..., Any] | None = None,
         pre_hardware_hook_fn: Callable[..., Any] | None = None,
         post_hardware_hook_fn: Callable[..., Any] | None = None,
@@ -726,11 +727,16 @@ def _log_notification(note: AcqNotification) -> None:
 
 
 def _pipeline_of(
-    image_process_fn: ProcessorLike | Sequence[ProcessorLike] | None, on_error: ErrorPolicy | str
+    image_process_fn: ProcessorLike | Sequence[ProcessorLike] | ProcessorRegistry | None,
+    on_error: ErrorPolicy | str,
 ) -> ProcessorPipeline:
-    """The processors in order, each checked now (a wrong signature fails here)."""
+    """The processors in order, each checked now (a wrong signature fails here). The
+    window's registry (the console's ``processors``) gives its pipeline as the window's
+    own acquisitions run it: its entries now, each run while its On box is ticked."""
     if image_process_fn is None:
         processors: list[ProcessorLike] = []
+    elif isinstance(image_process_fn, ProcessorRegistry):
+        processors = list(image_process_fn.for_acquisition())
     elif isinstance(image_process_fn, Sequence):
         processors = list(image_process_fn)
     else:

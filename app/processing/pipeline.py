@@ -10,7 +10,7 @@ import traceback
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -239,15 +239,20 @@ class ProcessorPipeline:
     recorded in its statistics and in ``failures``; under ``ErrorPolicy.ABORT`` it is
     then re-raised unchanged (with a note naming the processor and the image), so the
     acquisition can stop and hand it to the user.
+
+    ``switch`` names the processor's switch that says whether it runs here: ``enabled``
+    (the On box: acquisitions) or ``live`` (the Live box: Live), each on its own.
     """
 
     def __init__(
         self,
         processors: Iterable[Processor | Callable[..., Any]] = (),
         on_error: ErrorPolicy | str = ErrorPolicy.ABORT,
+        switch: Literal["enabled", "live"] = "enabled",
     ) -> None:
         self.processors = [p if isinstance(p, Processor) else Processor(p) for p in processors]
         self.on_error = ErrorPolicy(on_error)
+        self.switch = switch
         self.failures: list[ProcessorFailure] = []
         #: the processor called last (for a report when one hangs; a parallel stage's
         #: threads set it too, so it names one of those running)
@@ -259,7 +264,11 @@ class ProcessorPipeline:
     @property
     def parallel(self) -> bool:
         """True when an enabled processor may run on several frames at once."""
-        return any(p.enabled and p.workers > 1 for p in self.processors)
+        return any(self.runs(p) and p.workers > 1 for p in self.processors)
+
+    def runs(self, processor: Processor) -> bool:
+        """Whether ``processor``'s switch for this pipeline is on (read at each frame)."""
+        return bool(getattr(processor, self.switch))
 
     def stages(self, event_queue: Any) -> list[ProcessorStage]:
         """The processors as the ordered scheduler's stages (processing/ordered_stages.py)."""
@@ -287,7 +296,7 @@ class ProcessorPipeline:
             try:
                 held = normalize_outputs(finish(), processor)
                 for later in self.processors[index + 1 :]:
-                    if later.enabled and held:
+                    if self.runs(later) and held:
                         held = [
                             out for item in held for out in self.run_one(later, item, event_queue)
                         ]
@@ -304,7 +313,7 @@ class ProcessorPipeline:
     def process(self, image: Image, metadata: Metadata, event_queue: Any) -> list[ImageAndMetadata]:
         items: list[ImageAndMetadata] = [(image, metadata)]
         for processor in self.processors:
-            if not processor.enabled or not items:
+            if not self.runs(processor) or not items:
                 continue
             next_items: list[ImageAndMetadata] = []
             for item in items:
@@ -347,7 +356,7 @@ class ProcessorPipeline:
                 exc.add_note(f"Raised by {where} while processing the image with axes {axes}")
                 raise
             if self.on_error is ErrorPolicy.PASS_THROUGH:
-                processor.enabled = False
+                setattr(processor, self.switch, False)
                 logger.warning("Disabled %s; frames now pass through it unprocessed", where)
                 return [item]
             if skipped_raises:  # the ordered scheduler marks the frame it belongs to
@@ -378,7 +387,7 @@ class ProcessorStage:
 
     @property
     def active(self) -> bool:
-        return self.processor.enabled
+        return self.pipeline.runs(self.processor)
 
     def run(self, item: ImageAndMetadata) -> list[ImageAndMetadata]:
         return self.pipeline.run_one(self.processor, item, self.event_queue, skipped_raises=True)

@@ -1,18 +1,48 @@
-"""Where the scripts folder is by default."""
+"""Where the scripts folder is by default, and the examples it starts with.
+
+A user's scripts live in the user's folder (Documents/Scopeflow/scripts), whatever the
+install: a checkout or an editable install (the README's Quick Start) too, so that a
+newcomer's first edits never change the shipped examples in ``scripts/``. The examples
+are copied there the first time, as the Windows installer does, never over a file the
+user has.
+"""
 
 from __future__ import annotations
 
+import logging
+import shutil
 from pathlib import Path
 
-import app
 from app.preferences import default_preferences
+from app.resource_files import example_scripts_folder
+
+logger = logging.getLogger(__name__)
 
 
 def default_scripts_folder() -> Path:
-    """The checkout's ``scripts/`` when run from source; otherwise the default
-    preferences' (Documents/Scopeflow/scripts, where the installer copies the examples;
-    created when first needed)."""
-    checkout = Path(app.__file__).resolve().parent.parent
-    if (checkout / "pyproject.toml").is_file() and (checkout / "scripts").is_dir():
-        return checkout / "scripts"
+    """The default preferences' scripts folder (Documents/Scopeflow/scripts)."""
     return default_preferences().scripts_folder
+
+
+def copy_examples(folder: Path, examples: Path | None = None) -> list[Path]:
+    """Copy the shipped example scripts into ``folder`` when it is new (missing, or
+    without a single script): the files copied. A folder that already holds a script is
+    the user's, and is left as it is."""
+    if folder.is_dir() and any(folder.glob("*.py")):
+        return []
+    source = examples or example_scripts_folder()
+    if source is None or source.resolve() == folder.resolve():
+        return []
+    copied = []
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for example in sorted(source.glob("*.py")):
+            target = folder / example.name
+            if not target.exists():
+                shutil.copy2(example, target)
+                copied.append(target)
+    except OSError as exc:  # a read-only Documents: the app still starts
+        logger.warning("Could not copy the example scripts to %s: %s", folder, exc)
+    if copied:
+        logger.info("Copied %d example scripts to %s", len(copied), folder)
+    return copied

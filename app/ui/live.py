@@ -89,7 +89,9 @@ class LiveWorker(QThread):
         if processors:
             if self._pipeline is None or self._pipeline.processors != processors:
                 # rebuilt only when the Live selection changes, not for every frame
-                self._pipeline = ProcessorPipeline(processors, on_error=ErrorPolicy.PASS_THROUGH)
+                self._pipeline = ProcessorPipeline(
+                    processors, on_error=ErrorPolicy.PASS_THROUGH, switch="live"
+                )
             outputs = self._pipeline.process(image, metadata, None)
             if not outputs:
                 return

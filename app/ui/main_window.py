@@ -29,11 +29,12 @@ from app.acquisition.plan_file import plan_to_json_value
 from app.acquisition.state import RunState
 from app.acquisition.summary import describe_end
 from app.appstate import AppState
+from app.microscope.installations import installation_in_use
 from app.microscope.loading import AdaptersDoNotFitError, MicroscopeConfigError, load_microscope
 from app.preferences import default_preferences
 from app.processing.dask_processor import close_shared_clusters, use_scheduler
 from app.processing.display import LatestFrameSlot, camera_frame_metadata
-from app.scripting.locations import default_scripts_folder
+from app.scripting.locations import copy_examples, default_scripts_folder
 from app.scripting.namespace import BANNER, console_namespace
 from app.scripting.scripts_folder import ScriptsFolder
 from app.scripting.scripts_watcher import ScriptsWatcher
@@ -119,9 +120,10 @@ class MainWindow(QMainWindow):
         self.log_panel = LogPanel()  # first, so that what loading the scripts says is shown
         if scripts_folder is None:
             scripts_folder = self.remembered.scripts_folder()
-        self.scripts = ScriptsFolder(
-            Path(scripts_folder or default_scripts_folder()), self.registry
-        )
+        if scripts_folder is None:  # the user's own, with the examples the first time
+            scripts_folder = default_scripts_folder()
+            copy_examples(scripts_folder)
+        self.scripts = ScriptsFolder(Path(scripts_folder), self.registry)
         # Scripts load on a thread of their own (a script's module code may never
         # return); the saved pipeline order applies once the first scan is done.
         self.scripts_watcher = ScriptsWatcher(self.scripts)
@@ -713,6 +715,13 @@ class MainWindow(QMainWindow):
         except LoadCancelled as exc:
             self.statusBar().showMessage(str(exc), 15000)
             return False
+        if path is None:
+            self.statusBar().showMessage("Using the simulated microscope", 15000)
+        else:
+            adapters = installation_in_use(self.core.getDeviceAdapterSearchPaths(), self.settings)
+            self.statusBar().showMessage(
+                f"Loaded {Path(path).name}: device adapters from {adapters}", 30000
+            )
         return True
 
     # ------------------------------------------------------------ display

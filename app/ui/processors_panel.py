@@ -251,13 +251,14 @@ class ProcessorsPanel(QWidget):
                 item = self.table.item(row, column)
                 if item is not None and item.text() != text:
                     item.setText(text)
-            checked = self.table.item(row, ON)
-            if (
-                checked is not None
-                and (checked.checkState() == Qt.CheckState.Checked) != entry.enabled
-            ):
-                self.rebuild()  # the pipeline disabled it after an error
-                return
+            for column, switch in ((ON, entry.enabled), (LIVE, entry.live)):
+                checked = self.table.item(row, column)
+                if (
+                    checked is not None
+                    and (checked.checkState() == Qt.CheckState.Checked) != switch
+                ):
+                    self.rebuild()  # a pipeline switched it off after an error
+                    return
         self._show_details()
 
     def selected_name(self) -> str | None:

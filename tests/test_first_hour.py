@@ -1,0 +1,145 @@
+"""What a new user tripped on in the first hour (issue 23), each through the window."""
+
+from __future__ import annotations
+
+import numpy as np
+from PyQt6.QtCore import Qt
+
+from app.ui.processors_panel import FRAMES, LIVE, ON
+
+
+def _tick(window, name: str, column: int, on: bool) -> None:
+    """The user's click on a processor's On or Live box."""
+    panel = window.processors_panel
+    row = window.registry.names().index(name)
+    item = panel.table.item(row, column)
+    item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
+
+
+def test_a_processors_live_box_alone_runs_it_on_live(qtbot, window):
+    def flatten(image, metadata):
+        image[:] = 1234
+        return image, metadata
+
+    window.registry.register(flatten, source="console")
+    _tick(window, "flatten", ON, False)  # off for acquisitions
+    _tick(window, "flatten", LIVE, True)  # on for Live
+    processor = window.registry.get("flatten")
+    assert not processor.enabled and processor.live
+    window.microscope_panel.live_button.setChecked(True)
+    try:
+        qtbot.waitUntil(lambda: processor.stats.frames_in >= 3, timeout=10000)
+        qtbot.waitUntil(
+            lambda: window.viewer.image is not None and (window.viewer.image == 1234).all(),
+            timeout=10000,
+        )
+        row = window.registry.names().index("flatten")
+        qtbot.waitUntil(
+            lambda: int(window.processors_panel.table.item(row, FRAMES).text() or 0) > 0,
+            timeout=5000,
+        )
+    finally:
+        window.microscope_panel.live_button.setChecked(False)
+    assert processor.live  # still on: it did not fail
+
+
+def test_a_processors_on_box_alone_does_not_run_it_on_live(qtbot, window):
+    def flatten(image, metadata):
+        image[:] = 1234
+        return image, metadata
+
+    window.registry.register(flatten, source="console")  # On by default, Live off
+    window.microscope_panel.live_button.setChecked(True)
+    try:
+        qtbot.waitUntil(lambda: window.displayed >= 5, timeout=10000)
+        assert not (np.asarray(window.viewer.image) == 1234).all()
+    finally:
+        window.microscope_panel.live_button.setChecked(False)
+    assert window.registry.get("flatten").stats.frames_in == 0
+
+
+def test_a_processor_that_fails_on_live_is_switched_off_for_live_only(qtbot, window):
+    def broken(image, metadata):
+        raise ValueError("too dark")
+
+    window.registry.register(broken, source="console")
+    _tick(window, "broken", LIVE, True)
+    window.microscope_panel.live_button.setChecked(True)
+    try:
+        processor = window.registry.get("broken")
+        qtbot.waitUntil(lambda: not processor.live, timeout=10000)
+        qtbot.waitUntil(lambda: window.displayed >= 3, timeout=10000)  # frames pass through
+    finally:
+        window.microscope_panel.live_button.setChecked(False)
+    assert processor.enabled  # acquisitions still run it
+    row = window.registry.names().index("broken")
+    qtbot.waitUntil(
+        lambda: (
+            window.processors_panel.table.item(row, LIVE).checkState() == Qt.CheckState.Unchecked
+        ),
+        timeout=5000,
+    )
+
+
+def test_a_console_acquisition_runs_the_windows_pipeline_only_when_given_it(qtbot, window):
+    from app import Acquisition, multi_d_acquisition_events
+
+    ran: list[str] = []
+
+    def counted(image, metadata):
+        ran.append("counted")
+        return image, metadata
+
+    def switched_off(image, metadata):
+        ran.append("switched_off")
+        return image, metadata
+
+    window.registry.register(counted, source="console")
+    window.registry.register(switched_off, source="console")
+    _tick(window, "switched_off", ON, False)
+    with Acquisition(show_display=False) as acq:  # as pycro-manager: no processor
+        acq.acquire(multi_d_acquisition_events(num_time_points=2))
+    assert ran == []
+    with Acquisition(
+        show_display=False, image_process_fn=window.console.namespace["processors"]
+    ) as acq:
+        acq.acquire(multi_d_acquisition_events(num_time_points=2))
+    assert ran == ["counted", "counted"]
+
+
+def test_the_default_scripts_folder_is_the_users_with_the_examples_copied_once(
+    qtbot, core, tmp_path, monkeypatch
+):
+    from app.appstate import AppState
+    from app.processing.registry import ProcessorRegistry
+    from app.resource_files import example_scripts_folder
+    from app.settings_store import SettingsStore
+    from app.ui.main_window import MainWindow
+
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    (tmp_path / "home" / "Documents").mkdir(parents=True)
+    shipped = example_scripts_folder()
+    assert shipped is not None
+    names = sorted(p.name for p in shipped.glob("*.py"))
+
+    def open_window():
+        window = MainWindow(
+            AppState(core, ProcessorRegistry()),
+            SettingsStore(str(tmp_path / "settings.json")),
+            console=False,
+        )
+        qtbot.addWidget(window)
+        return window
+
+    window = open_window()
+    folder = tmp_path / "home" / "Documents" / "Scopeflow" / "scripts"
+    assert window.scripts.path == folder  # not the installation's scripts/
+    assert sorted(p.name for p in folder.glob("*.py")) == names
+    mine = folder / names[0]
+    mine.write_text("# my edit\n")
+    (folder / names[1]).unlink()  # a user's choice to remove one
+    window.close()
+    open_window().close()
+    assert mine.read_text() == "# my edit\n"  # never replaced
+    assert not (folder / names[1]).exists()  # nor put back
+    assert (shipped / names[0]).read_text() != "# my edit\n"  # the originals untouched
