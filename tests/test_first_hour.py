@@ -143,3 +143,41 @@ def test_the_default_scripts_folder_is_the_users_with_the_examples_copied_once(
     assert mine.read_text() == "# my edit\n"  # never replaced
     assert not (folder / names[1]).exists()  # nor put back
     assert (shipped / names[0]).read_text() != "# my edit\n"  # the originals untouched
+
+
+def test_edit_and_open_folder_without_a_desktop_handler_offer_what_works(qtbot, window):
+    from PyQt6.QtGui import QGuiApplication
+
+    panel = window.scripts_panel
+    panel.opener = lambda url: False  # the desktop has no program for .py files
+    script = window.scripts.path / "tune.py"
+    script.write_text(
+        "from app import processor\n\n@processor\ndef tune(image, metadata):\n"
+        "    return image, metadata\n",
+        encoding="utf-8",
+    )
+    qtbot.waitUntil(lambda: panel.table.rowCount() == 1, timeout=15000)
+    panel.table.selectRow(0)
+    panel.edit_button.click()
+    editor = panel.editors[str(script)]
+    assert editor.isVisible()
+    assert "def tune(image, metadata)" in editor.text.toPlainText()
+    assert "No program is set to open .py files" in panel.message.text()
+    assert str(script) in panel.message.text()
+    # edited and saved in Scopeflow's editor: the script is loaded again
+    editor.text.setPlainText(editor.text.toPlainText().replace("def tune", "def tuned"))
+    editor.save_button.click()
+    qtbot.waitUntil(lambda: "tuned" in window.registry, timeout=5000)
+    assert "tune" not in window.registry
+    assert not editor.text.document().isModified()
+    editor.close()
+
+    panel.open_folder()
+    assert QGuiApplication.clipboard().text() == str(window.scripts.path)
+    assert "copied to the clipboard" in panel.message.text()
+
+    opened = []
+    panel.opener = lambda url: opened.append(url.toLocalFile()) or True
+    panel.edit_button.click()
+    assert opened == [str(script)]
+    assert "in your editor" in panel.message.text()

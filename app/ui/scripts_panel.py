@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PyQt6.QtCore import Qt, QUrl, pyqtSignal
-from PyQt6.QtGui import QDesktopServices
+from PyQt6.QtGui import QDesktopServices, QGuiApplication
 from PyQt6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -19,13 +20,19 @@ from PyQt6.QtWidgets import (
 )
 
 from app.scripting.scripts_folder import ScriptsFolder
+from app.ui.message_label import MessageLabel
+from app.ui.script_editor import ScriptEditor
 from app.ui.widgets import ChangeBridge, row_table
 
 COLUMNS = ["File", "State", "Processors"]
 
 
 class ScriptsPanel(QWidget):
-    """Lists the folder's files. Run executes a file in the console's namespace."""
+    """Lists the folder's files. Run executes a file in the console's namespace.
+
+    Edit and Open folder ask the desktop (``opener``: tests replace it); where it has no
+    program for the file or folder, a file opens in Scopeflow's own editor and a folder's
+    path is copied to the clipboard, both said below the buttons."""
 
     runRequested = pyqtSignal(str)
     folderChosen = pyqtSignal(str)
@@ -33,6 +40,8 @@ class ScriptsPanel(QWidget):
     def __init__(self, folder: ScriptsFolder, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.folder = folder
+        self.opener: Callable[[QUrl], bool] = QDesktopServices.openUrl
+        self.editors: dict[str, ScriptEditor] = {}
         self._bridge = ChangeBridge()
         self._bridge.changed.connect(self.rebuild)
         folder.changed.connect(self._bridge.notify)  # from the folder's scanning thread
@@ -59,9 +68,9 @@ class ScriptsPanel(QWidget):
         folder_button.setToolTip("Use another scripts folder")
         folder_button.clicked.connect(self._choose_folder)
         open_folder = QPushButton("Open folder")
-        open_folder.clicked.connect(
-            lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.folder.path)))
-        )
+        open_folder.setToolTip("Open the scripts folder in the file manager")
+        open_folder.clicked.connect(self.open_folder)
+        self.message = MessageLabel()
         buttons = QHBoxLayout()
         for button in (self.run_button, self.edit_button, open_folder, folder_button):
             buttons.addWidget(button)
@@ -69,6 +78,7 @@ class ScriptsPanel(QWidget):
         layout.addWidget(self.location)
         layout.addWidget(self.table)
         layout.addLayout(buttons)
+        layout.addWidget(self.message)
         layout.addWidget(self.details)
         self.rebuild()
 
@@ -131,9 +141,38 @@ class ScriptsPanel(QWidget):
         self.details.setPlainText(text)
 
     def open_selected(self) -> None:
+        """The selected file in the user's editor, else in Scopeflow's own."""
         path = self.selected_path()
-        if path:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(path))
+        if not path:
+            self.message.say("Select a file in the list first.", error=True)
+            return
+        if self.opener(QUrl.fromLocalFile(path)):
+            self.message.say(f"Opened {Path(path).name} in your editor; saving it reloads it.")
+            return
+        editor = self.editors.get(path)
+        if editor is None:
+            editor = self.editors[path] = ScriptEditor(path, self.window())
+        editor.show()
+        editor.raise_()
+        editor.activateWindow()
+        self.message.say(
+            f"No program is set to open .py files on this computer, so {Path(path).name} "
+            "opened in Scopeflow's own editor (saving reloads it). The file: " + path
+        )
+
+    def open_folder(self) -> None:
+        """The folder in the file manager, else its path on the clipboard."""
+        folder = str(self.folder.path)
+        if self.opener(QUrl.fromLocalFile(folder)):
+            self.message.say("")
+            return
+        clipboard = QGuiApplication.clipboard()
+        if clipboard is not None:
+            clipboard.setText(folder)
+        self.message.say(
+            f"No file manager could be opened here. The scripts folder is {folder} "
+            "(copied to the clipboard: paste it in a file manager or an editor's Open box)."
+        )
 
     def _run_selected(self) -> None:
         path = self.selected_path()

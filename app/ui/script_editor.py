@@ -1,0 +1,97 @@
+"""Scopeflow's own text view of a script, for computers with no program set to open
+``.py`` files (a fresh Windows PC opens nothing, or asks each time; a Linux desktop
+without a handler does nothing at all).
+
+A plain editor on purpose: the user's editor is better, and is used whenever the desktop
+has one. Saving writes the file whole (a temporary file renamed over it), so the
+scripts folder's watcher never loads half a file, and the save reloads the script as any
+editor's would.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from PyQt6.QtGui import QCloseEvent, QFontDatabase, QKeySequence
+from PyQt6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QMessageBox,
+    QPlainTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.ui.message_label import MessageLabel
+
+
+class ScriptEditor(QDialog):
+    def __init__(self, path: str | os.PathLike[str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.path = Path(path)
+        self.setWindowTitle(f"{self.path.name} ({self.path.parent})")
+        self.text = QPlainTextEdit()
+        self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.message = MessageLabel()
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Close
+        )
+        self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
+        self.save_button.setShortcut(QKeySequence.StandardKey.Save)
+        self.save_button.setToolTip("Save (Ctrl+S): the script is loaded again")
+        self.save_button.clicked.connect(self.save)
+        buttons.rejected.connect(self.close)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.text)
+        layout.addWidget(self.message)
+        layout.addWidget(buttons)
+        self.resize(760, 560)
+        self.load()
+
+    def load(self) -> None:
+        try:
+            self.text.setPlainText(self.path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            self.text.setPlainText("")
+            self.text.setReadOnly(True)
+            self.save_button.setEnabled(False)
+            self.message.say(f"Could not read {self.path}: {exc}", error=True)
+            return
+        self.text.document().setModified(False)
+
+    def save(self) -> bool:
+        """Write the text over the file, whole; False (said) if it could not be."""
+        try:
+            handle, temporary = tempfile.mkstemp(
+                prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent
+            )
+            with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
+                file.write(self.text.toPlainText())
+            os.replace(temporary, self.path)
+        except OSError as exc:
+            self.message.say(f"Not saved: {exc}", error=True)
+            return False
+        self.text.document().setModified(False)
+        self.message.say(f"Saved {self.path.name}; the scripts folder loads it again.")
+        return True
+
+    def closeEvent(self, event: QCloseEvent | None) -> None:
+        if self.text.document().isModified() and not os.environ.get("SCOPEFLOW_NO_DIALOGS"):
+            answer = QMessageBox.question(
+                self,
+                "Unsaved changes",
+                f"Save the changes to {self.path.name}?",
+                QMessageBox.StandardButton.Save
+                | QMessageBox.StandardButton.Discard
+                | QMessageBox.StandardButton.Cancel,
+            )
+            if answer == QMessageBox.StandardButton.Cancel or (
+                answer == QMessageBox.StandardButton.Save and not self.save()
+            ):
+                if event is not None:
+                    event.ignore()
+                return
+        super().closeEvent(event)
