@@ -181,3 +181,40 @@ def test_edit_and_open_folder_without_a_desktop_handler_offer_what_works(qtbot, 
     panel.edit_button.click()
     assert opened == [str(script)]
     assert "in your editor" in panel.message.text()
+
+
+def test_an_acquisition_from_the_console_shows_in_the_panel_and_obeys_its_buttons(
+    qtbot, window
+):
+    from app import Acquisition, multi_d_acquisition_events
+    from app.acquisition.state import RunState
+
+    panel = window.acquisition_panel
+    acq = Acquisition(name="from_console")  # kept in memory, shown: as in a notebook
+    acq.acquire(multi_d_acquisition_events(num_time_points=2000, time_interval_s=0.02))
+    try:
+        qtbot.waitUntil(lambda: window.followed.other is acq, timeout=5000)
+        qtbot.waitUntil(lambda: "Acquiring:" in panel.progress_label.text(), timeout=5000)
+        assert panel.abort_button.isEnabled() and panel.pause_button.isEnabled()
+        assert not panel.start_button.isEnabled()
+        assert not window.microscope_panel.isEnabled()  # no Snap under it
+        qtbot.waitUntil(
+            lambda: "acquiring 'from_console', started from the console or a script"
+            in window.status_line.text.text(),
+            timeout=5000,
+        )
+        qtbot.mouseClick(panel.pause_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: acq.status.state is RunState.PAUSING, timeout=5000)
+        qtbot.waitUntil(lambda: "Paused:" in panel.progress_label.text(), timeout=5000)
+        qtbot.mouseClick(panel.pause_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: acq.status.state is RunState.RUNNING, timeout=5000)
+        qtbot.mouseClick(panel.abort_button, Qt.MouseButton.LeftButton)
+        acq.await_completion()
+    finally:
+        acq.abort()
+    assert acq.status.state is RunState.ABORTED
+    qtbot.waitUntil(lambda: window.followed.other is None, timeout=5000)
+    said = panel.progress_label.text()
+    assert said.startswith("Aborted:") and "started from the console or a script" in said
+    assert panel.start_button.isEnabled() and not panel.abort_button.isEnabled()
+    assert window.microscope_panel.isEnabled()

@@ -51,6 +51,7 @@ from app.ui.dataset_browser import DatasetBrowser
 from app.ui.devices_menu import DevicesMenu
 from app.ui.display_router import DisplayRouter
 from app.ui.explore_menu import ExploreActions
+from app.ui.followed_acquisition import FollowedAcquisition
 from app.ui.help_menu import build_help_menu
 from app.ui.icon import application_icon
 from app.ui.installations_dialog import chosen_installation, offer_another_installation
@@ -166,8 +167,16 @@ class MainWindow(QMainWindow):
         self.microscope_panel.failed.connect(self.show_error_message)
         self.acquisition_panel = AcquisitionPanel(self.core, preferences.data_directory)
         self.acquisition_panel.startRequested.connect(self.start_acquisition)
-        self.acquisition_panel.pauseToggled.connect(self.controller.pause)
-        self.acquisition_panel.abortRequested.connect(self.controller.abort)
+        # the panel speaks for its own acquisition, else one the console or a script runs
+        self.followed = FollowedAcquisition(
+            self.acquisition_panel,
+            self.controller,
+            state.shown,
+            lambda text: self.statusBar().showMessage(text, 15000),
+            lambda busy: self.microscope_panel.setEnabled(not busy),
+        )
+        self.acquisition_panel.pauseToggled.connect(self.followed.pause)
+        self.acquisition_panel.abortRequested.connect(self.followed.abort)
         self.acquisition_panel.failed.connect(self.show_error_message)
         # a preset defined in Devices > Configuration groups (or the console) is offered
         self.microscope_panel.core_events.configDefined.connect(
@@ -749,6 +758,7 @@ class MainWindow(QMainWindow):
                 status.state is RunState.PAUSING,
             )
             self.browser.refresh()
+        self.followed.tick()
         self.status_line.update(
             acq,
             self._live.frames if self._live is not None else 0,
@@ -757,6 +767,7 @@ class MainWindow(QMainWindow):
             self.acquisition_panel.data_directory,
             self.browser.map.size if self.browser.map.active else None,
             self.viewer.placement.scale,
+            started_by=self.followed.origin(acq) if acq is not None else "",
         )
 
     def show_error_message(self, message: str) -> None:

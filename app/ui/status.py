@@ -124,13 +124,17 @@ class StatusLine:
         data_directory: str,
         map_size: tuple[int, int] | None = None,
         map_scale: float = 1.0,
+        started_by: str = "",
     ) -> None:
         """``map_size`` (width, height in full-resolution pixels) when the image is a
-        part of a tiled map, drawn at 1/``map_scale`` of its resolution."""
+        part of a tiled map, drawn at 1/``map_scale`` of its resolution; ``started_by``
+        says who started the acquisition ("started from the console or a script")."""
         parts = []
         if acquisition is not None:
             status = acquisition.status
             counts = status.counts
+            if started_by:
+                parts.append(f"acquiring '{acquisition.name}', {started_by}")
             parts.append(f"camera {self._camera.rate(counts['acquired']):.0f} fps")
             parts.append(f"{self._saved.rate(acquisition.bytes_saved) / 1e6:.0f} MB/s saved")
             depths = status.queue_depths
