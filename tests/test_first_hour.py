@@ -183,9 +183,7 @@ def test_edit_and_open_folder_without_a_desktop_handler_offer_what_works(qtbot, 
     assert "in your editor" in panel.message.text()
 
 
-def test_an_acquisition_from_the_console_shows_in_the_panel_and_obeys_its_buttons(
-    qtbot, window
-):
+def test_an_acquisition_from_the_console_shows_in_the_panel_and_obeys_its_buttons(qtbot, window):
     from app import Acquisition, multi_d_acquisition_events
     from app.acquisition.state import RunState
 
@@ -199,8 +197,10 @@ def test_an_acquisition_from_the_console_shows_in_the_panel_and_obeys_its_button
         assert not panel.start_button.isEnabled()
         assert not window.microscope_panel.isEnabled()  # no Snap under it
         qtbot.waitUntil(
-            lambda: "acquiring 'from_console', started from the console or a script"
-            in window.status_line.text.text(),
+            lambda: (
+                "acquiring 'from_console', started from the console or a script"
+                in window.status_line.text.text()
+            ),
             timeout=5000,
         )
         qtbot.mouseClick(panel.pause_button, Qt.MouseButton.LeftButton)
@@ -218,3 +218,25 @@ def test_an_acquisition_from_the_console_shows_in_the_panel_and_obeys_its_button
     assert said.startswith("Aborted:") and "started from the console or a script" in said
     assert panel.start_button.isEnabled() and not panel.abort_button.isEnabled()
     assert window.microscope_panel.isEnabled()
+
+
+def test_what_a_script_left_changed_is_marked_with_one_click_to_put_it_back(qtbot, window, core):
+    from app import Acquisition
+
+    panel = window.acquisition_panel
+    core.setExposure(10)
+    with Acquisition(name="script") as acq:  # as the README's example: Z, FITC, 50 ms
+        acq.acquire(
+            {"axes": {"time": 0}, "z": 6.0, "config_group": ["Channel", "FITC"], "exposure": 50}
+        )
+    qtbot.waitUntil(lambda: window.followed.other is None and acq.is_finished(), timeout=10000)
+    qtbot.waitUntil(lambda: panel.put_back_button.isVisible(), timeout=5000)
+    said = panel.hardware_left.text()
+    assert "Z 0.00 → 6.00 µm" in said
+    assert "Channel DAPI → FITC" in said
+    assert "exposure 10 → 50 ms" in said
+    qtbot.mouseClick(panel.put_back_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not panel.put_back_button.isVisible(), timeout=5000)
+    assert core.getPosition() == 0.0
+    assert core.getCurrentConfig("Channel") == "DAPI"
+    assert core.getExposure() == 10

@@ -30,11 +30,22 @@ class ShownAcquisitions:
         self._running: list[Any] = []
         self._viewer_for: ViewerProvider | None = None
         self._last_added: weakref.ref[Any] | None = None  # not kept alive by this list
+        self._on_added: Callable[[Any], None] | None = None
 
     def add(self, acquisition: Any) -> None:
+        """Called as an acquisition starts, before its first event moves anything."""
         with self._lock:
             self._running.append(acquisition)
             self._last_added = weakref.ref(acquisition)
+            on_added = self._on_added
+        if on_added is not None:
+            on_added(acquisition)
+
+    def set_on_added(self, callback: Callable[[Any], None] | None) -> None:
+        """``callback(acquisition)`` on the starting thread, as each one is added (the
+        window reads where the microscope is before a script's acquisition moves it)."""
+        with self._lock:
+            self._on_added = callback
 
     def last_added(self) -> Any | None:
         """The acquisition added last, running or ended (None once it is gone)."""

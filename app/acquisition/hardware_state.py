@@ -41,6 +41,31 @@ class HardwareState:
             shutter_open=core.getShutterOpen() if shutter else None,
         )
 
+    def changes_to(self, now: HardwareState, tolerance_um: float = 0.01) -> list[str]:
+        """What differs in ``now``, each as a person reads it ("Z 0.00 → 6.00 µm")."""
+        changes = []
+        if self.z is not None and now.z is not None and abs(self.z - now.z) > tolerance_um:
+            changes.append(f"Z {self.z:.2f} → {now.z:.2f} µm")
+        if (
+            self.xy is not None
+            and now.xy is not None
+            and max(abs(a - b) for a, b in zip(self.xy, now.xy, strict=True)) > tolerance_um
+        ):
+            changes.append(
+                f"XY ({self.xy[0]:.1f}, {self.xy[1]:.1f}) → ({now.xy[0]:.1f}, {now.xy[1]:.1f}) µm"
+            )
+        if self.channel is not None and now.channel is not None and self.channel != now.channel:
+            changes.append(f"{self.channel[0]} {self.channel[1]} → {now.channel[1]}")
+        if (
+            self.exposure_ms is not None
+            and now.exposure_ms is not None
+            and abs(self.exposure_ms - now.exposure_ms) > 1e-6
+        ):
+            changes.append(f"exposure {self.exposure_ms:g} → {now.exposure_ms:g} ms")
+        if self.auto_shutter is not None and self.auto_shutter != now.auto_shutter:
+            changes.append(f"auto shutter {_on(self.auto_shutter)} → {_on(now.auto_shutter)}")
+        return changes
+
     def restore(self, core: CMMCorePlus) -> list[str]:
         """Put each device back; returns what could not be (each part is tried)."""
         problems: list[str] = []
@@ -69,6 +94,10 @@ class HardwareState:
         for problem in problems:
             logger.warning("Could not return the hardware to its state before: %s", problem)
         return problems
+
+
+def _on(value: bool | None) -> str:
+    return "on" if value else "off"
 
 
 def _xy(core: CMMCorePlus) -> tuple[float, float]:

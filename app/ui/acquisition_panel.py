@@ -81,6 +81,8 @@ class AcquisitionPanel(QWidget):
     startRequested = pyqtSignal()
     pauseToggled = pyqtSignal(bool)
     abortRequested = pyqtSignal()
+    #: "Put back": the microscope to where it was before an acquisition from elsewhere
+    putBackRequested = pyqtSignal()
     failed = pyqtSignal(str)  # a settings file that could not be read or written
 
     def __init__(self, core: CMMCorePlus, default_directory: Path, parent: QWidget | None = None):
@@ -301,6 +303,29 @@ class AcquisitionPanel(QWidget):
         self._paused_since: float | None = None
         layout.addWidget(self.progress)
         layout.addWidget(self.progress_label)
+        # what an acquisition started elsewhere left changed, with one click to undo it
+        self.hardware_left = QLabel()
+        self.hardware_left.setWordWrap(True)
+        self.hardware_left.setStyleSheet("color: #b35c00;")
+        self.put_back_button = QPushButton("Put back")
+        self.put_back_button.setToolTip(
+            "Return the focus, stage, channel and exposure to where they were before it"
+        )
+        self.put_back_button.clicked.connect(self.putBackRequested)
+        self.keep_button = QPushButton("Keep")
+        self.keep_button.setToolTip("Keep the microscope as it is now")
+        self.keep_button.clicked.connect(lambda: self.show_hardware_left([]))
+        left_buttons = QHBoxLayout()
+        left_buttons.addWidget(self.put_back_button)
+        left_buttons.addWidget(self.keep_button)
+        left_buttons.addStretch()
+        self._hardware_left_box = QWidget()
+        left_layout = QVBoxLayout(self._hardware_left_box)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.hardware_left)
+        left_layout.addLayout(left_buttons)
+        self._hardware_left_box.setVisible(False)
+        layout.addWidget(self._hardware_left_box)
 
     # ------------------------------------------------------------ building events
     def set_core(self, core: CMMCorePlus) -> None:
@@ -711,6 +736,18 @@ class AcquisitionPanel(QWidget):
             self.pause_button.setChecked(False)
             self.pause_button.blockSignals(False)
             self.pause_button.setText("Pause")
+
+    def show_hardware_left(self, changes: list[str], who: str = "") -> None:
+        """Mark what ``who`` (an acquisition started elsewhere) left changed on the
+        microscope; an empty list clears the mark."""
+        self._hardware_left_box.setVisible(bool(changes))
+        self.hardware_left.setText(
+            f"The microscope is not where it was before the acquisition {who}: "
+            + "; ".join(changes)
+            + ". The next acquisition starts from here."
+            if changes
+            else ""
+        )
 
     def show_progress(self, done: int, total: int, started: float, paused: bool) -> None:
         """Frames done of total; elapsed and remaining time stand still while paused."""

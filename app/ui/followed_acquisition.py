@@ -6,20 +6,29 @@ pycro-manager. The window must show whichever is running: its progress in the pa
 Pause and Abort acting on it, and who started it. The rule kept here: **the panel's own
 acquisition first; else the newest running one that asked to be shown**
 (``show_display=True``, pycro-manager's default). Explore's runs are its window's.
+
+A script's acquisition leaves the microscope where it ended, as pycro-manager's do (the
+window's own put it back): what it left changed is marked in the panel, with one click
+to put it back, so that the next acquisition does not start out of focus unnoticed.
 """
 
 from __future__ import annotations
 
+import logging
 import time
+import weakref
 from collections.abc import Callable
 from typing import Any
 
 from app.acquisition.acquisition import Acquisition
 from app.acquisition.active import ShownAcquisitions
+from app.acquisition.hardware_state import HardwareState
 from app.acquisition.state import RunState
 from app.acquisition.summary import describe_end
 from app.ui.acquisition_controller import AcquisitionController
 from app.ui.acquisition_panel import AcquisitionPanel
+
+logger = logging.getLogger(__name__)
 
 #: who started an acquisition the panel did not start
 STARTED_ELSEWHERE = "started from the console or a script"
@@ -46,6 +55,26 @@ class FollowedAcquisition:
         #: the acquisition started elsewhere that the panel shows now, if any
         self.other: Acquisition | None = None
         self._other_started = 0.0
+        #: where the microscope was before the acquisitions from elsewhere started,
+        #: kept while their changes are marked (None: nothing to put back)
+        self.before: HardwareState | None = None
+        #: where it was as each shown acquisition started (read on its starting thread,
+        #: before it moved anything: a short one may come and go between two ticks)
+        self._state_at_start: weakref.WeakKeyDictionary[Any, HardwareState] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._reported: weakref.WeakSet[Any] = weakref.WeakSet()
+        shown.set_on_added(self._added)
+
+    def detach(self) -> None:
+        """The window closes: stop reading the microscope as acquisitions start."""
+        self._shown.set_on_added(None)
+
+    def _added(self, acquisition: Any) -> None:
+        try:
+            self._state_at_start[acquisition] = HardwareState.read(self._controller.core)
+        except Exception:  # a device that does not answer: nothing to compare with
+            logger.debug("Could not read the microscope as an acquisition started", exc_info=True)
 
     def target(self) -> Acquisition | None:
         """What Pause and Abort act on."""
@@ -74,6 +103,16 @@ class FollowedAcquisition:
         other = self.other
         if other is not None and other.is_finished():
             self._ended(other)
+        last = self._shown.last_added()
+        if (  # came and went between two ticks
+            last is not None
+            and last is not self.other
+            and last is not self._controller.acquisition
+            and isinstance(last, Acquisition)
+            and last.is_finished()
+            and last not in self._reported
+        ):
+            self._ended(last)
         if (
             newest is None
             or newest is self._controller.acquisition
@@ -91,6 +130,25 @@ class FollowedAcquisition:
             status.state is RunState.PAUSING,
         )
 
+    def put_back(
+        self, run: Callable[[Callable[[], list[str]]], list[str]] = lambda work: work()
+    ) -> list[str]:
+        """The microscope back to where it was before the acquisition from elsewhere;
+        what could not be put back (said in the panel). ``run`` runs the moves (the
+        window's runs them off the GUI thread: a stage may take seconds)."""
+        before, self.before = self.before, None
+        core = self._controller.core
+        problems = run(lambda: before.restore(core)) if before is not None else []
+        self._panel.show_hardware_left(
+            [f"could not put back {problem}" for problem in problems], STARTED_ELSEWHERE
+        )
+        return problems
+
+    def forget_changes(self) -> None:
+        """The window starts an acquisition of its own: from where the microscope is."""
+        self.before = None
+        self._panel.show_hardware_left([])
+
     def _begin(self, acquisition: Acquisition) -> None:
         self.other = acquisition
         self._other_started = time.perf_counter() - acquisition.status.elapsed_s
@@ -102,7 +160,11 @@ class FollowedAcquisition:
         )
 
     def _ended(self, acquisition: Acquisition) -> None:
-        self.other = None
+        self._reported.add(acquisition)
+        if self.other is acquisition:
+            self.other = None
+        if self.before is None:  # marked already: keep the state before the first one
+            self.before = self._state_at_start.get(acquisition)
         status = acquisition.status
         if acquisition.dataset_path is not None:
             text = describe_end(status, f" in {acquisition.dataset_path}")
@@ -117,3 +179,15 @@ class FollowedAcquisition:
             status.counts.get("acquired", 0),
             status.events_submitted,
         )
+        self._mark_changes()
+
+    def _mark_changes(self) -> None:
+        if self.before is None:
+            return
+        try:
+            changes = self.before.changes_to(HardwareState.read(self._controller.core))
+        except Exception:
+            changes = []
+        if not changes:
+            self.before = None
+        self._panel.show_hardware_left(changes, STARTED_ELSEWHERE)

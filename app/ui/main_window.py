@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,7 @@ from app.ui.measure_tools import MeasureTools
 from app.ui.microscope_panel import MicroscopePanel
 from app.ui.named_views import NamedViewDocks
 from app.ui.processors_panel import ProcessorsPanel
+from app.ui.progress_task import run_with_progress
 from app.ui.qt_waiting import wait_processing_events
 from app.ui.scripts_panel import ScriptsPanel
 from app.ui.status import StatusLine
@@ -177,6 +179,7 @@ class MainWindow(QMainWindow):
         )
         self.acquisition_panel.pauseToggled.connect(self.followed.pause)
         self.acquisition_panel.abortRequested.connect(self.followed.abort)
+        self.acquisition_panel.putBackRequested.connect(self._put_back_hardware)
         self.acquisition_panel.failed.connect(self.show_error_message)
         # a preset defined in Devices > Configuration groups (or the console) is offered
         self.microscope_panel.core_events.configDefined.connect(
@@ -478,6 +481,7 @@ class MainWindow(QMainWindow):
             self.show_error_message(f"Could not start the acquisition: {exc}")
             return
         self.browser.browse(acq.get_dataset(), follow=True)
+        self.followed.forget_changes()
         self.acquisition_panel.set_running(True)
         self.microscope_panel.setEnabled(False)
         logger.info(
@@ -485,6 +489,21 @@ class MainWindow(QMainWindow):
             len(events),
             f", saving to {acq.dataset_path}" if acq.dataset_path else "",
         )
+
+    def _put_back_hardware(self) -> None:
+        def moving(work: Callable[[], list[str]]) -> list[str]:
+            result = run_with_progress(
+                self,
+                "Put back",
+                "Moving the microscope back…",
+                lambda on_progress, should_stop: work(),
+                busy=True,
+            )
+            if result.exception is not None:
+                return [str(result.exception)]
+            return list(result.value or [])
+
+        self.followed.put_back(moving)
 
     def _acquisition_finished(self, error: str) -> None:
         acq = self.controller.acquisition
@@ -611,8 +630,6 @@ class MainWindow(QMainWindow):
 
     def save_memory_dataset(self, folder: str) -> str | None:
         """Write the acquisition kept in memory to ``folder/<name>_N`` and open it there."""
-        from app.ui.progress_task import run_with_progress
-
         dataset = self.browser.dataset
         if not isinstance(dataset, RAMDataset):
             return None
@@ -835,6 +852,7 @@ class MainWindow(QMainWindow):
         self.scripts_watcher.first_scan_done.disconnect(self._scripts_ready.notify)
         self.processors_panel.detach()
         self.scripts_panel.detach()
+        self.followed.detach()
         self.devices.close()
         self.set_live(False)
         self.controller.close()  # aborts one still running, joins its waiting thread
