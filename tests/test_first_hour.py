@@ -240,3 +240,11 @@ def test_what_a_script_left_changed_is_marked_with_one_click_to_put_it_back(qtbo
     assert core.getPosition() == 0.0
     assert core.getCurrentConfig("Channel") == "DAPI"
     assert core.getExposure() == 10
+
+
+def test_the_processors_panel_says_which_acquisitions_run_its_pipeline(window):
+    panel = window.processors_panel
+    assert "acquisitions started from this window" in panel.runs_where.text()
+    assert "runs only what it is given" in panel.runs_where.text()
+    assert "image_process_fn=processors" in panel.table.horizontalHeaderItem(ON).toolTip()
+    assert "whether On is ticked or not" in panel.table.horizontalHeaderItem(LIVE).toolTip()

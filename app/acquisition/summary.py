@@ -13,7 +13,8 @@ def describe_end(status: AcquisitionStatus, where: str, kept: str = "saved") -> 
     """``where``: " in <folder>", " in memory" or "" (nothing kept); ``kept``: the verb
     for what was stored ("saved", "kept")."""
     counts = status.counts
-    images = f"{counts.get('saved', 0)} images {kept}{where}"
+    saved = counts.get("saved", 0)
+    images = f"{saved} image{'' if saved == 1 else 's'} {kept}{where}"
     if status.state is RunState.FAILED:
         cause = status.error if status.error is not None else status.reason
         head = f"Failed: {_cause(cause)}. {images} before it stopped"

@@ -13,6 +13,7 @@ from PyQt6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QHeaderView,
+    QLabel,
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
@@ -30,6 +31,12 @@ from app.ui.widgets import ChangeBridge, row_table
 
 COLUMNS = ["On", "Live", "Processor", "Source", "Frames", "ms", "p99", "Err"]
 ON, LIVE, NAME, SOURCE, FRAMES, MEAN, P99, ERRORS = range(len(COLUMNS))
+ON_TIP = (
+    "On: runs in the acquisitions started from this window (the Acquisition panel's "
+    "Start, Explore, File > Process dataset). An Acquisition(...) in the console or a "
+    "script runs only its image_process_fn (image_process_fn=processors: this pipeline)."
+)
+LIVE_TIP = "Live: runs on Live frames, whether On is ticked or not"
 FORMS_MAX_HEIGHT = 280  # px; more forms than that scroll
 FORMS_MIN_HEIGHT = 150
 TABLE_MIN_ROWS = 4  # rows the table shows at least (more scroll)
@@ -122,7 +129,17 @@ class ProcessorsPanel(QWidget):
         self.parameters_area.hide()
         self.time_plot = ProcessorTimesPlot()
         self.time_plot.setFixedHeight(120)
+        # which acquisitions run this pipeline: a newcomer expects every one to
+        for column, tip in ((ON, ON_TIP), (LIVE, LIVE_TIP)):
+            self.table.horizontalHeaderItem(column).setToolTip(tip)
+        self.runs_where = QLabel(
+            "<b>On</b>: acquisitions started from this window. <b>Live</b>: Live frames. "
+            "A script's or the console's Acquisition runs only what it is given."
+        )
+        self.runs_where.setWordWrap(True)
+        self.runs_where.setToolTip(f"{ON_TIP}\n{LIVE_TIP}")
         layout = QVBoxLayout(self)
+        layout.addWidget(self.runs_where)
         layout.addWidget(self.table, 1)
         layout.addLayout(buttons)
         layout.addWidget(self.parameters_area)  # as tall as its forms, when there is room
