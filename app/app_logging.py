@@ -21,6 +21,11 @@ LOG_FOLDER_VARIABLE = "SCOPEFLOW_LOG_DIR"
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
+#: ``logger.info(..., extra=FOR_THE_USER)``: good news the user waits to read (a fixed
+#: script loaded again), shown in the window's Log panel beside the warnings and errors
+FOR_THE_USER = {"for_the_user": True}
+
+
 def log_folder() -> Path:
     """``SCOPEFLOW_LOG_DIR``, else %LOCALAPPDATA%\\Scopeflow\\logs on Windows, else
     $XDG_STATE_HOME/scopeflow/logs (~/.local/state/scopeflow/logs)."""

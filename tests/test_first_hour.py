@@ -248,3 +248,29 @@ def test_the_processors_panel_says_which_acquisitions_run_its_pipeline(window):
     assert "runs only what it is given" in panel.runs_where.text()
     assert "image_process_fn=processors" in panel.table.horizontalHeaderItem(ON).toolTip()
     assert "whether On is ticked or not" in panel.table.horizontalHeaderItem(LIVE).toolTip()
+
+
+def test_a_fixed_script_says_it_loaded_again_with_the_time(qtbot, window):
+    script = window.scripts.path / "brighten.py"
+    good = (
+        "from app import processor\n\n@processor\ndef brighten(image, metadata):\n"
+        "    return image, metadata\n"
+    )
+    script.write_text(good, encoding="utf-8")
+    panel = window.scripts_panel
+    qtbot.waitUntil(lambda: panel.table.rowCount() == 1, timeout=15000)
+    first = panel.table.item(0, 1).text()
+    assert first.startswith("loaded ") and first.count(":") == 2  # loaded HH:MM:SS
+    script.write_text(good.replace("metadata):", "metadata)"), encoding="utf-8")  # broken
+    qtbot.waitUntil(lambda: "error" in panel.table.item(0, 1).text(), timeout=5000)
+    qtbot.waitUntil(lambda: "SyntaxError" in window.log_panel.toPlainText(), timeout=5000)
+    script.write_text(good + "\n# fixed\n", encoding="utf-8")
+    qtbot.waitUntil(lambda: panel.table.item(0, 1).text().startswith("loaded "), timeout=5000)
+    qtbot.waitUntil(
+        lambda: (
+            "brighten.py loaded again, its error fixed: brighten" in window.log_panel.toPlainText()
+        ),
+        timeout=5000,
+    )
+    panel.table.selectRow(0)
+    assert panel.details.toPlainText().startswith("Loaded at ")

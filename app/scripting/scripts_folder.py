@@ -19,6 +19,7 @@ from pathlib import Path
 
 from psygnal import Signal
 
+from app.app_logging import FOR_THE_USER
 from app.processing.registry import ProcessorRegistry
 from app.scripting.loader import register_script, run_script
 
@@ -33,6 +34,8 @@ class ScriptState:
     digest: str = ""
     processors: list[str] = field(default_factory=list)
     error: str | None = None
+    #: when this version was loaded (``time.time()``), None before the first try
+    loaded_at: float | None = None
 
     @property
     def status(self) -> str:
@@ -138,15 +141,20 @@ class ScriptsFolder:
                 self.loading = None
                 # registered under the lock: a give-up cannot come in between
                 result = register_script(path, run, self.registry)
+                had_error = state is not None and state.error is not None
                 state = dataclasses.replace(state) if state else ScriptState(path)
                 state.digest = digest
+                state.loaded_at = time.time()
                 state.processors, state.error = result.processors, result.error
                 self.states[path] = state
             touched.append(path)
             if result.error is None:
-                logger.info(
-                    "Loaded %s: %s", path.name, ", ".join(result.processors) or "no processor"
-                )
+                loaded = ", ".join(result.processors) or "no processor"
+                if had_error:  # the user fixed it: say so where the error was shown
+                    logger.info("%s loaded again, its error fixed: %s", path.name, loaded,
+                                extra=FOR_THE_USER)  # fmt: skip
+                else:
+                    logger.info("Loaded %s: %s", path.name, loaded)
         with self._lock:
             if generation != self._generation:
                 return touched

@@ -9,6 +9,8 @@ from PyQt6.QtCore import QObject, pyqtSignal
 from PyQt6.QtGui import QFont
 from PyQt6.QtWidgets import QPlainTextEdit
 
+from app.app_logging import FOR_THE_USER
+
 
 class _Relay(QObject):
     message = pyqtSignal(str)
@@ -16,13 +18,20 @@ class _Relay(QObject):
 
 class QtLogHandler(logging.Handler):
     """Emits each record as a Qt signal; Qt queues it to the GUI thread. Warnings and
-    errors only: what a microscopist must see; the rest is in the log file."""
+    errors, and the news logged ``extra=FOR_THE_USER``: what a microscopist must see;
+    the rest is in the log file."""
 
     def __init__(self, level: int = logging.WARNING) -> None:
-        super().__init__(level=level)
+        super().__init__(level=logging.NOTSET)
+        self.shown_level = level
         self.relay = _Relay()
         self.setFormatter(
             logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S")
+        )
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= self.shown_level or any(
+            getattr(record, key, False) for key in FOR_THE_USER
         )
 
     def emit(self, record: logging.LogRecord) -> None:

@@ -174,16 +174,23 @@ class ProcessorsPanel(QWidget):
                         Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked
                     )
                     self.table.setItem(row, column, item)
-                name = QTableWidgetItem(
-                    entry.name + ("  ⚠" if entry.error or entry.stats.errors else "")
-                )
+                # ⚠ after the name: it raised on frames (its Err column counts them)
+                name = QTableWidgetItem(entry.name + ("  ⚠" if entry.stats.errors else ""))
                 name.setData(Qt.ItemDataRole.UserRole, entry.name)
                 name.setToolTip(entry.name)  # the column may cut a long name short
                 # its colour in the time plot
                 name.setData(Qt.ItemDataRole.DecorationRole, self.time_plot.colour(entry.name))
                 self.table.setItem(row, NAME, name)
-                source = QTableWidgetItem(entry.source.replace("\\", "/").rsplit("/", 1)[-1])
-                source.setToolTip(entry.source)
+                file_name = entry.source.replace("\\", "/").rsplit("/", 1)[-1]
+                # ⚠ after the source: its file's last edit did not load (this is the
+                # last version that did)
+                source = QTableWidgetItem(file_name + ("  ⚠" if entry.error else ""))
+                source.setToolTip(
+                    f"{entry.source}\nIts last edit could not be loaded; this is the last "
+                    f"version that loaded:\n{entry.error}"
+                    if entry.error
+                    else entry.source
+                )
                 self.table.setItem(row, SOURCE, source)
                 for column in (FRAMES, MEAN, P99, ERRORS):
                     self.table.setItem(row, column, QTableWidgetItem())

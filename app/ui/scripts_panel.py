@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -95,9 +96,9 @@ class ScriptsPanel(QWidget):
         for row, state in enumerate(states):
             name = QTableWidgetItem(state.path.name)
             name.setData(Qt.ItemDataRole.UserRole, str(state.path))
-            status = QTableWidgetItem(
-                {"error": "⚠ error", "loaded": "loaded"}.get(state.status, "script")
-            )
+            word = {"error": "⚠ error", "loaded": "loaded"}.get(state.status, "script")
+            status = QTableWidgetItem(f"{word} {_clock(state.loaded_at)}".rstrip())
+            status.setToolTip("When this version of the file was loaded: saving it loads it again")
             if state.error:
                 status.setForeground(Qt.GlobalColor.red)
             name.setToolTip(str(state.path))  # the column may cut a long name short
@@ -129,13 +130,13 @@ class ScriptsPanel(QWidget):
             return
         if state.error and state.processors:
             text = (
-                "The last edit could not be loaded; the last working version stays active.\n"
-                + state.error
+                f"The edit saved at {_clock(state.loaded_at)} could not be loaded; the last "
+                "working version stays active.\n" + state.error
             )
         elif state.error:
             text = "This file could not be loaded:\n" + state.error
         elif state.processors:
-            text = f"Loaded: {', '.join(state.processors)}"
+            text = f"Loaded at {_clock(state.loaded_at)}: {', '.join(state.processors)}"
         else:
             text = "No processor: run it on demand with Run."
         self.details.setPlainText(text)
@@ -183,3 +184,8 @@ class ScriptsPanel(QWidget):
         chosen = QFileDialog.getExistingDirectory(self, "Scripts folder", str(self.folder.path))
         if chosen:
             self.folderChosen.emit(chosen)
+
+
+def _clock(when: float | None) -> str:
+    """A load's time of day, to the second: a save shows as a new time."""
+    return time.strftime("%H:%M:%S", time.localtime(when)) if when is not None else ""
