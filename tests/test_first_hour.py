@@ -274,3 +274,36 @@ def test_a_fixed_script_says_it_loaded_again_with_the_time(qtbot, window):
     )
     panel.table.selectRow(0)
     assert panel.details.toPlainText().startswith("Loaded at ")
+
+
+def test_the_empty_viewer_shows_no_scale_bar_nor_histogram_until_an_image(qtbot, window):
+    viewer = window.viewer
+    assert viewer.image is None
+    assert not viewer.scale_bar.isVisible()
+    assert not viewer.histogram.isVisible()
+    qtbot.mouseClick(window.microscope_panel.snap_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: viewer.image is not None, timeout=5000)
+    assert viewer.histogram.isVisible()
+    assert viewer.scale_bar.isVisible()
+    assert viewer.hint.isHidden()
+
+
+def test_the_scripting_api_reference_shows_no_notes_for_developers(window):
+    dialog = window.help_menu.show_scripting_api()
+    text = dialog.browser.toPlainText()
+    assert "Scopeflow scripting API reference" in text
+    assert "make_api_reference" not in text and "do not edit" not in text
+    assert "app/processing/" not in text and "app/current.py" not in text
+    dialog.close()
+
+
+def test_a_reopened_time_lapse_shows_seconds_on_its_time_slider(qtbot, window, tmp_path):
+    from app import Acquisition, multi_d_acquisition_events
+
+    with Acquisition(directory=str(tmp_path), name="tl", show_display=False) as acq:
+        acq.acquire(multi_d_acquisition_events(num_time_points=5, time_interval_s=0.1))
+    window.open_dataset(acq.dataset_path)
+    sliders = window.browser.sliders
+    qtbot.waitUntil(lambda: sliders.label("time").startswith("time: 0, 0.0 s"), timeout=5000)
+    sliders.slider("time").setValue(4)
+    qtbot.waitUntil(lambda: " s  (5/5)" in sliders.label("time"), timeout=5000)

@@ -239,7 +239,7 @@ def test_one_channel_mode_shows_only_the_current_channel(qtbot, window):
     dapi = dataset.read_image(**sliders.current_axes())
     assert np.array_equal(viewer.image, dapi)
     assert np.array_equal(_drawn(window), to_uint8(dapi[::stride, ::stride], *viewer.levels))
-    assert viewer.item.lut[-1][:3].tolist() == [40, 90, 255]  # DAPI in its blue
+    assert viewer.item.lut[-1][:3].tolist() == [70, 150, 255]  # DAPI in its blue
     # the LUT box changes the current channel's colour
     viewer.lut_box.setCurrentText("Cyan")
     assert viewer.channels.look("DAPI").colour == "Cyan"

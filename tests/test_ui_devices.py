@@ -43,7 +43,7 @@ def test_the_devices_menu_sits_between_acquire_and_view(window):
     titles = [a.text() for a in window.menuBar().actions()]
     assert titles.index("&Devices") == titles.index("&Acquire") + 1
     assert titles.index("&View") == titles.index("&Devices") + 1
-    assert len(window.devices.menu.actions()) == 6  # five dialogs and a separator
+    assert len(window.devices.menu.actions()) == 7  # six dialogs and a separator
 
 
 def test_the_browser_lists_every_property_of_the_camera(window, core):

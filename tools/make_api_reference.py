@@ -65,8 +65,8 @@ What a script, a file of the scripts folder or the console can use: `from app im
 gives every name below. The API is pycro-manager's: a pycro-manager script runs after
 changing `from pycromanager import ...` to `from app import ...`.
 
-Generated from the code by `tools/make_api_reference.py` (signatures and docstrings);
-do not edit by hand.
+<!-- Generated from the code by tools/make_api_reference.py (signatures and
+docstrings); do not edit by hand. An HTML comment: the Help menu does not show it. -->
 
 ## An image processor
 
@@ -78,7 +78,7 @@ CURRENT = """\
 ## The current microscope, pipeline and views
 
 Some calls act on "the current one" when none is given, so that a script reads the
-same in the window and headless (`app/current.py`):
+same in the window and headless:
 
 - **The microscope.** `Acquisition()` without `core=` and `Core()` use
   `current_core()`: in the window, the microscope it drives (another one once
@@ -95,9 +95,14 @@ same in the window and headless (`app/current.py`):
 """
 
 
+#: a source file named in a docstring, "(app/processing/parameters.py)": for developers
+_SOURCE_FILE = re.compile(r"\s*\(`?(?:app|tools)/[\w/.]+\.py`?\)")
+
+
 def _md(text: str) -> str:
-    """A docstring as Markdown: reStructuredText's ``code`` as `code`."""
-    return text.replace("``", "`")
+    """A docstring as Markdown: reStructuredText's ``code`` as `code`, without the
+    source files it names (a script's author reads the API, not our tree)."""
+    return _SOURCE_FILE.sub("", text.replace("``", "`"))
 
 
 def _annotation(annotation: Any) -> str:

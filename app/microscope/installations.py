@@ -183,8 +183,8 @@ def find_installations(
         for folder in _micromanager_folders(root):
             add(folder, f"installed in {root}")
     if include_pymmcore_plus:
-        for folder in find_micromanager(return_first=False):
-            path = Path(folder)
+        for found_folder in find_micromanager(return_first=False):
+            path = Path(found_folder)
             if demo is None or path.resolve() != demo.resolve():
                 add(path, "pymmcore-plus (mmcore install)")
     if demo is not None:

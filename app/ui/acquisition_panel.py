@@ -683,7 +683,7 @@ class AcquisitionPanel(QWidget):
         )  # fmt: skip
         text = (
             f"{plan.images} image{'s' if plan.images != 1 else ''}{tiles}, "
-            f"{human_bytes(plan.bytes)} ({said_room}), about {_clock(plan.seconds)}"
+            f"{human_bytes(plan.bytes)} ({said_room}), {_duration(plan.seconds)}"
         )
         if room is not None and plan.bytes > room:
             return self._say_estimate(f"Will not fit: {text}.", ok=False)
@@ -799,6 +799,16 @@ def _optional_group(title: str) -> QGroupBox:
 
 def _checked(on: bool):
     return Qt.CheckState.Checked if on else Qt.CheckState.Unchecked
+
+
+def _duration(seconds: float) -> str:
+    """How long a plan takes, as a person says it: "under a second", "about 3 s",
+    "about 0:12:30" (the exposures alone: a lower bound)."""
+    if seconds < 1:
+        return "under a second"
+    if seconds < 60:
+        return f"about {seconds:.0f} s"
+    return f"about {_clock(seconds)}"
 
 
 def _clock(seconds: float) -> str:

@@ -204,6 +204,10 @@ class AxisSliders(QWidget):
         finally:
             self._updating = False
 
+    def label(self, name: str) -> str:
+        """What the slider of ``name`` says (its value, in physical units when known)."""
+        return self._labels[name].text()
+
     def slider(self, name: str) -> QSlider:
         return self._sliders[name]
 

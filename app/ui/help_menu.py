@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib.metadata
 import logging
 import platform
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -75,7 +76,8 @@ class DocumentDialog(QDialog):
         self.resize(820, 720)
         self.browser = QTextBrowser()
         self.browser.setOpenLinks(False)
-        self.browser.setMarkdown(markdown)
+        # Qt shows HTML comments as text: notes left for whoever edits the file
+        self.browser.setMarkdown(re.sub(r"<!--.*?-->\s*", "", markdown, flags=re.S))
         self.browser.anchorClicked.connect(self._follow)
         self._open_url = open_url
         self._open_doc = open_doc

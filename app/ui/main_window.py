@@ -196,6 +196,10 @@ class MainWindow(QMainWindow):
             self.console = ConsoleWidget(console_namespace(state, self), BANNER)
         self.docks: dict[str, QDockWidget] = {}
         left = Qt.DockWidgetArea.LeftDockWidgetArea
+        # the side panels take the window's whole height (the Acquisition panel's plan
+        # had room for less than two channel rows); the Log and Console sit under the image
+        self.setCorner(Qt.Corner.BottomLeftCorner, left)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         self._add_dock("Microscope", self.microscope_panel, left, scroll=True)
         self._add_dock("Acquisition", self.acquisition_panel, left)
         self._add_dock("Processors", self.processors_panel, Qt.DockWidgetArea.RightDockWidgetArea)

@@ -29,9 +29,15 @@ class MicrometreScaleBar(pg.ScaleBar):
         self.pixel_size_um = 0.0
         self.length_um = 0.0
         self.shown = True
+        self.has_image = True
 
     def set_pixel_size(self, um: float) -> None:
         self.pixel_size_um = um
+        self.updateBar()
+
+    def set_has_image(self, has: bool) -> None:
+        """Over an empty view a bar measures nothing: hidden until an image comes."""
+        self.has_image = has
         self.updateBar()
 
     def set_shown(self, on: bool) -> None:
@@ -40,7 +46,7 @@ class MicrometreScaleBar(pg.ScaleBar):
 
     def updateBar(self) -> None:  # pyqtgraph's name, called on each zoom
         view = self.parentItem()
-        visible = self.shown and self.pixel_size_um > 0 and view is not None
+        visible = self.shown and self.has_image and self.pixel_size_um > 0 and view is not None
         self.setVisible(visible)
         if not visible:
             return

@@ -101,6 +101,7 @@ class ImageViewer(QWidget):
         self.histogram = pg.HistogramLUTItem()  # not linked: we feed it ourselves
         self.histogram.sigLevelsChanged.connect(self._levels_changed_by_user)
         self.graphics.addItem(self.histogram)
+        self.histogram.hide()  # no image yet: no histogram of nothing (0 to 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
@@ -123,6 +124,7 @@ class ImageViewer(QWidget):
         self.log_box.toggled.connect(self._log_histogram_toggled)
         self.scale_bar = MicrometreScaleBar()
         self.scale_bar.setParentItem(self.view)
+        self.scale_bar.set_has_image(False)  # no bar over an empty view
         self.scale_box = QCheckBox("Scale bar")
         self.scale_box.setChecked(True)
         self.scale_box.toggled.connect(self.scale_bar.set_shown)
@@ -244,8 +246,16 @@ class ImageViewer(QWidget):
     def auto_levels(self) -> bool:
         return self.settings.auto_levels
 
-    def set_image(self, image: np.ndarray) -> None:
+    def _image_arrived(self) -> None:
+        """The first image: the hint goes, the histogram and the scale bar come."""
+        if self.hint.isHidden():
+            return
         self.hint.hide()
+        self.histogram.show()
+        self.scale_bar.set_has_image(True)
+
+    def set_image(self, image: np.ndarray) -> None:
+        self._image_arrived()
         first = self.image is None or self.image.shape != image.shape
         self.image = image
         self._histogram_stale = True
@@ -263,7 +273,7 @@ class ImageViewer(QWidget):
         """Show a frame mapped to 8 bits by a ``FramePreparer`` (the streaming path),
         or a composite of channels (RGBA) with the current channel's frame."""
         image = frame.image
-        self.hint.hide()
+        self._image_arrived()
         if frame.display is None:
             self.set_image(image)
             return
@@ -313,7 +323,7 @@ class ImageViewer(QWidget):
         """A part of a tiled map made by a ``map_render`` worker, drawn where it lies in
         map pixels; ``image`` becomes its raw pixels at the level drawn (for the
         histogram, the pixel readout and the measuring tools, through ``placement``)."""
-        self.hint.hide()
+        self._image_arrived()
         first = self.image is None
         self.image = frame.image
         self.placement = frame.placement
