@@ -307,3 +307,22 @@ def test_a_reopened_time_lapse_shows_seconds_on_its_time_slider(qtbot, window, t
     qtbot.waitUntil(lambda: sliders.label("time").startswith("time: 0, 0.0 s"), timeout=5000)
     sliders.slider("time").setValue(4)
     qtbot.waitUntil(lambda: " s  (5/5)" in sliders.label("time"), timeout=5000)
+
+
+def test_the_side_panels_take_the_windows_height(window):
+    from PyQt6.QtCore import Qt as QtCore
+
+    assert window.corner(QtCore.Corner.BottomLeftCorner) == QtCore.DockWidgetArea.LeftDockWidgetArea
+    assert (
+        window.corner(QtCore.Corner.BottomRightCorner) == QtCore.DockWidgetArea.RightDockWidgetArea
+    )
+
+
+def test_the_console_listing_says_what_each_switch_is(window):
+    def flatten(image, metadata):
+        return image, metadata
+
+    window.registry.register(flatten, source="console")
+    _tick(window, "flatten", ON, False)
+    _tick(window, "flatten", LIVE, True)
+    assert "flatten (off for acquisitions) [on Live]" in repr(window.registry)

@@ -31,7 +31,8 @@ class ProcessorRegistry:
     # ------------------------------------------------------------ reading
     def __repr__(self) -> str:
         lines = [
-            f"  {i}. {p.name}{'' if p.enabled else ' (off)'}{' [live]' if p.live else ''}"
+            f"  {i}. {p.name}{'' if p.enabled else ' (off for acquisitions)'}"
+            f"{' [on Live]' if p.live else ''}"
             f"  <- {p.source}{'  ERROR' if p.error else ''}"
             for i, p in enumerate(self)
         ]
