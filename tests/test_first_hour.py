@@ -280,10 +280,10 @@ def test_the_empty_viewer_shows_no_scale_bar_nor_histogram_until_an_image(qtbot,
     viewer = window.viewer
     assert viewer.image is None
     assert not viewer.scale_bar.isVisible()
-    assert not viewer.histogram.isVisible()
+    assert viewer.histogram.opacity() == 0  # its room kept: the view does not move later
     qtbot.mouseClick(window.microscope_panel.snap_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: viewer.image is not None, timeout=5000)
-    assert viewer.histogram.isVisible()
+    assert viewer.histogram.opacity() == 1
     assert viewer.scale_bar.isVisible()
     assert viewer.hint.isHidden()
 

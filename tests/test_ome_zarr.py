@@ -147,7 +147,7 @@ def test_the_dataset_is_valid_ome_zarr_with_one_image_per_position(core, tmp_pat
         yaozarrs.validate_zarr_store(str(root / position))
     image = json.loads((root / "0" / "zarr.json").read_text())["attributes"]["ome"]
     colours = {c["label"]: c["color"] for c in image["omero"]["channels"]}
-    assert colours == {"DAPI": "285AFF", "FITC": "00FF00"}
+    assert colours == {"DAPI": "4696FF", "FITC": "00FF00"}
 
 
 def test_ome_zarr_py_reads_each_position_with_its_channels(core, tmp_path):

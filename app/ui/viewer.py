@@ -101,7 +101,9 @@ class ImageViewer(QWidget):
         self.histogram = pg.HistogramLUTItem()  # not linked: we feed it ourselves
         self.histogram.sigLevelsChanged.connect(self._levels_changed_by_user)
         self.graphics.addItem(self.histogram)
-        self.histogram.hide()  # no image yet: no histogram of nothing (0 to 1)
+        # no image yet: no histogram of nothing (0 to 1), its room kept (the view does
+        # not move when the first image shows it)
+        self.histogram.setOpacity(0.0)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
@@ -251,7 +253,7 @@ class ImageViewer(QWidget):
         if self.hint.isHidden():
             return
         self.hint.hide()
-        self.histogram.show()
+        self.histogram.setOpacity(1.0)
         self.scale_bar.set_has_image(True)
 
     def set_image(self, image: np.ndarray) -> None:
