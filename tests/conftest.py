@@ -9,6 +9,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Settings read where no window gives its own (the Micro-Manager installation chosen,
 # the data folder) come from a folder of the run's own, never the developer's.
 os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="scopeflow-test-config-")
+os.environ["APPDATA"] = os.environ["XDG_CONFIG_HOME"]  # where Windows keeps them
 os.environ["SCOPEFLOW_NO_DIALOGS"] = "1"  # errors go to the status bar and log, not a modal box
 
 import pytest

@@ -8,11 +8,13 @@ tried on what a stale installation really looks like to the core.
 
 from __future__ import annotations
 
+import platform
 import shutil
 import struct
 from pathlib import Path
 
 import mm_test_adapters
+import pytest
 
 from app.microscope.installations import adapter_files
 
@@ -46,6 +48,8 @@ def copy_installation(
 
 
 def _set_interface(library: Path, old: int, new: int) -> None:
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        pytest.skip("the interface version is patched in x86-64 code")
     code = library.read_bytes()
     returns = b"\xb8" + struct.pack("<i", old) + b"\xc3"  # mov eax, old; ret
     assert code.count(returns) == 1, f"{library.name}: cannot find its interface version"

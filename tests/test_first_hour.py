@@ -116,8 +116,10 @@ def test_the_default_scripts_folder_is_the_users_with_the_examples_copied_once(
     from app.settings_store import SettingsStore
     from app.ui.main_window import MainWindow
 
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
     (tmp_path / "home" / "Documents").mkdir(parents=True)
+    monkeypatch.setattr(  # the user's Documents folder, on every system
+        "app.preferences.documents_folder", lambda: tmp_path / "home" / "Documents"
+    )
     shipped = example_scripts_folder()
     assert shipped is not None
     names = sorted(p.name for p in shipped.glob("*.py"))

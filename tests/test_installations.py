@@ -4,6 +4,7 @@ core's device interface before a configuration loads (issue 22, second half)."""
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 from pymmcore_plus import CMMCorePlus
@@ -15,6 +16,7 @@ from app.microscope.adapter_check import (
 )
 from app.microscope.installations import (
     Installation,
+    adapter_files,
     adapter_interface_version,
     choose_folder,
     chosen_folder,
@@ -50,6 +52,7 @@ def no_utilities(tmp_path):
 def settings(tmp_path, monkeypatch):
     """The default settings file, in a folder of this test's own; no MICROMANAGER_PATH."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("APPDATA", str(tmp_path / "config"))
     monkeypatch.delenv("MICROMANAGER_PATH", raising=False)
     return SettingsStore()
 
@@ -61,7 +64,7 @@ def test_the_demo_configuration_names_its_libraries():
 
 
 def test_a_stale_copy_reports_its_version_and_the_core_refuses_it(stale):
-    assert adapter_interface_version(demo_folder() / "libmmgr_dal_DemoCamera.so.0") == CORE
+    assert adapter_interface_version(adapter_files(demo_folder())["DemoCamera"]) == CORE
     assert installation_interface_version(stale) == CORE - 1
     # what the check guards against: MMCore refuses, in words that do not say why
     core = CMMCorePlus(adapter_paths=[str(stale)])
@@ -214,3 +217,21 @@ def test_scopeflow_config_says_the_mismatch_and_which_installation_it_used(
     assert "scopeflow: device adapters from" in loaded.stderr
     assert "mm-test-adapters): device interface" in loaded.stderr
     assert "ran" in loaded.stdout
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="reads Linux's /proc")
+def test_checking_loads_no_adapter_into_scopeflows_process(stale):
+    """A library loaded to read its version would stay loaded (locking the file on
+    Windows, its vendor DLLs handed to another installation): it is read elsewhere."""
+    with pytest.raises(AdaptersDoNotFitError):
+        load_microscope(demo_configuration(), micromanager_path=stale)
+    assert installation_interface_version(stale) == CORE - 1
+    assert str(stale) not in Path("/proc/self/maps").read_text()
+
+
+def test_a_library_rewritten_is_read_again(tmp_path):
+    folder = copy_installation(tmp_path / "mm")
+    assert installation_interface_version(folder) == CORE
+    shutil.rmtree(folder)
+    copy_installation(folder, interface=CORE - 1, core_interface=CORE)
+    assert installation_interface_version(folder) == CORE - 1

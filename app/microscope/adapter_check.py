@@ -15,12 +15,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.microscope.installations import (
-    AdapterUnreadable,
-    Installation,
-    adapter_files,
-    adapter_interface_version,
-)
+from app.microscope.adapter_versions import interface_versions
+from app.microscope.installations import Installation, adapter_files
 
 #: ``Device,<label>,<library>,<adapter>``: the lines that name a library to load
 _DEVICE_LINE = re.compile(r"^\s*Device\s*,\s*([^,]*?)\s*,\s*([^,]*?)\s*,", re.MULTILINE)
@@ -71,19 +67,19 @@ def adapter_problems(
     interface than ``interface``, or cannot open; empty when every one fits."""
     files = adapter_files(folder)
     lowered = {name.lower(): path for name, path in files.items()}  # Windows ignores case
+    labels = configuration_libraries(config)
+    needed = {library: files.get(library) or lowered.get(library.lower()) for library in labels}
+    versions = interface_versions([path for path in needed.values() if path is not None])
     problems = []
-    for library, labels in configuration_libraries(config).items():
-        path = files.get(library) or lowered.get(library.lower())
-        devices = tuple(labels)
+    for library, path in needed.items():
+        devices = tuple(labels[library])
         if path is None:
             problems.append(AdapterProblem(library, devices))
             continue
-        try:
-            version = adapter_interface_version(path)
-        except AdapterUnreadable as exc:
-            problems.append(AdapterProblem(library, devices, unreadable=str(exc)))
-            continue
-        if version != interface:
+        version = versions[path]
+        if isinstance(version, str):
+            problems.append(AdapterProblem(library, devices, unreadable=version))
+        elif version != interface:
             problems.append(AdapterProblem(library, devices, found_version=version))
     return problems
 

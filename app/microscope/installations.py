@@ -24,7 +24,6 @@ dependency of Scopeflow), and a real configuration then fails to find its camera
 
 from __future__ import annotations
 
-import ctypes
 import os
 import sys
 from collections.abc import Iterable, Iterator, Mapping
@@ -33,6 +32,7 @@ from pathlib import Path
 
 from pymmcore_plus import find_micromanager
 
+from app.microscope.adapter_versions import interface_versions
 from app.settings_store import SettingsStore
 
 #: Where the folder chosen in Scopeflow is remembered (a path, or absent: automatic)
@@ -85,31 +85,25 @@ class AdapterUnreadable(Exception):
 
 def adapter_interface_version(library: str | os.PathLike[str]) -> int:
     """The device interface version ``library`` was built for (what MMCore compares
-    with its own before it loads a device from it).
-
-    Read the way MMCore reads it: the library is loaded and its
-    ``GetDeviceInterfaceVersion`` export called. Loading runs no device code."""
-    try:
-        handle = ctypes.CDLL(str(library))
-        function = handle.GetDeviceInterfaceVersion
-    except (OSError, AttributeError) as exc:
-        raise AdapterUnreadable(str(exc)) from exc
-    function.restype = ctypes.c_long
-    function.argtypes = []
-    return int(function())
+    with its own before it loads a device from it), read in a process of its own
+    (``adapter_versions.py``); ``AdapterUnreadable`` says why it could not be."""
+    found = interface_versions([library])[Path(library)]
+    if isinstance(found, str):
+        raise AdapterUnreadable(found)
+    return found
 
 
 def installation_interface_version(folder: str | os.PathLike[str]) -> int | None:
-    """The interface version of an installation (of one of its plain adapters), None
-    when it has no adapter that can be read."""
+    """The interface version of an installation (of its first adapter that needs no
+    vendor driver, else any), None when it has no adapter that can be read."""
     files = adapter_files(folder)
     ordered = [files[name] for name in _PLAIN_ADAPTERS if name in files]
     ordered += [path for name, path in files.items() if name not in _PLAIN_ADAPTERS]
-    for library in ordered:
-        try:
-            return adapter_interface_version(library)
-        except AdapterUnreadable:
-            continue
+    for start in range(0, len(ordered), 3):  # a few at a time, in one reader each
+        versions = interface_versions(ordered[start : start + 3])
+        for library in ordered[start : start + 3]:
+            if isinstance(versions[library], int):
+                return int(versions[library])
     return None
 
 

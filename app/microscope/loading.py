@@ -211,7 +211,11 @@ def _not_a_configuration(path: Path, why: str) -> str:
 def core_interface_version() -> int:
     """The device interface version this Scopeflow's MMCore loads adapters of (asked of
     a core with no device, made for it: 4 ms)."""
-    info = CMMCorePlus(adapter_paths=[str(Path(__file__).parent)]).getAPIVersionInfo()
+    core = _new_core(adapter_paths=[str(Path(__file__).parent)])  # no adapter there
+    try:
+        info = core.getAPIVersionInfo()
+    finally:
+        release_microscope(core)
     match = re.search(r"Device API version (\d+)", info)
     if match is None:  # pragma: no cover - MMCore has said it this way since 2014
         raise MicroscopeConfigError(f"Cannot read the core's device interface from {info!r}")
