@@ -328,3 +328,56 @@ def test_the_console_listing_says_what_each_switch_is(window):
     _tick(window, "flatten", ON, False)
     _tick(window, "flatten", LIVE, True)
     assert "flatten (off for acquisitions) [on Live]" in repr(window.registry)
+
+
+def _script_moves_the_microscope(qtbot, window, z: float = 6.0):
+    from app import Acquisition
+
+    with Acquisition(name="script") as acq:
+        acq.acquire({"axes": {"time": 0}, "z": z, "config_group": ["Channel", "FITC"]})
+    qtbot.waitUntil(lambda: window.acquisition_panel.put_back_button.isVisible(), timeout=10000)
+    return acq
+
+
+def test_keep_forgets_where_the_microscope_was(qtbot, window, core):
+    from app import Acquisition
+
+    panel = window.acquisition_panel
+    _script_moves_the_microscope(qtbot, window)
+    qtbot.mouseClick(panel.keep_button, Qt.MouseButton.LeftButton)
+    assert not panel.put_back_button.isVisible()
+    assert window.followed.before is None
+    with Acquisition(name="still") as acq:  # moves nothing: nothing to mark
+        acq.acquire({"axes": {"time": 0}})
+    qtbot.waitUntil(lambda: window.followed.other is None and acq.is_finished(), timeout=10000)
+    qtbot.wait(600)  # a status tick or two
+    assert not panel.put_back_button.isVisible()
+    assert core.getPosition() == 6.0  # kept
+
+
+def test_put_back_waits_for_a_running_acquisition(qtbot, window, core):
+    from app import Acquisition, multi_d_acquisition_events
+
+    panel = window.acquisition_panel
+    _script_moves_the_microscope(qtbot, window)
+    acq = Acquisition(name="long")
+    acq.acquire(multi_d_acquisition_events(num_time_points=500, time_interval_s=0.02))
+    try:
+        qtbot.waitUntil(lambda: window.followed.other is acq, timeout=5000)
+        assert not panel.put_back_button.isVisible()  # hidden while it runs
+        assert window.followed.put_back() == ["an acquisition is running"]
+        assert core.getPosition() == 6.0  # not moved under it
+    finally:
+        acq.abort()
+        acq.await_completion()
+    qtbot.waitUntil(lambda: panel.put_back_button.isVisible(), timeout=5000)  # marked again
+    qtbot.mouseClick(panel.put_back_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: core.getPosition() == 0.0, timeout=5000)  # the first one's start
+
+
+def test_another_microscope_forgets_the_old_ones_positions(qtbot, own_window):
+    window = own_window
+    _script_moves_the_microscope(qtbot, window)
+    assert window.load_configuration(None) is True  # the simulated microscope again
+    assert window.followed.before is None
+    assert not window.acquisition_panel.put_back_button.isVisible()

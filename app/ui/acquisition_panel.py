@@ -83,6 +83,8 @@ class AcquisitionPanel(QWidget):
     abortRequested = pyqtSignal()
     #: "Put back": the microscope to where it was before an acquisition from elsewhere
     putBackRequested = pyqtSignal()
+    #: "Keep": the microscope stays as it is, nothing to put back any more
+    keepRequested = pyqtSignal()
     failed = pyqtSignal(str)  # a settings file that could not be read or written
 
     def __init__(self, core: CMMCorePlus, default_directory: Path, parent: QWidget | None = None):
@@ -314,7 +316,7 @@ class AcquisitionPanel(QWidget):
         self.put_back_button.clicked.connect(self.putBackRequested)
         self.keep_button = QPushButton("Keep")
         self.keep_button.setToolTip("Keep the microscope as it is now")
-        self.keep_button.clicked.connect(lambda: self.show_hardware_left([]))
+        self.keep_button.clicked.connect(self.keepRequested)
         left_buttons = QHBoxLayout()
         left_buttons.addWidget(self.put_back_button)
         left_buttons.addWidget(self.keep_button)

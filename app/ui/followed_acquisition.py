@@ -18,7 +18,10 @@ import logging
 import time
 import weakref
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
+
+from pymmcore_plus import CMMCorePlus
 
 from app.acquisition.acquisition import Acquisition
 from app.acquisition.active import ShownAcquisitions
@@ -57,12 +60,12 @@ class FollowedAcquisition:
         self._other_started = 0.0
         #: where the microscope was before the acquisitions from elsewhere started,
         #: kept while their changes are marked (None: nothing to put back)
-        self.before: HardwareState | None = None
+        self.before: Before | None = None
         #: where it was as each shown acquisition started (read on its starting thread,
-        #: before it moved anything: a short one may come and go between two ticks)
-        self._state_at_start: weakref.WeakKeyDictionary[Any, HardwareState] = (
-            weakref.WeakKeyDictionary()
-        )
+        #: before it moved anything: a short one may come and go between two ticks).
+        #: One queued behind another on the same microscope is read as it is queued,
+        #: while the one before may still move it.
+        self._state_at_start: weakref.WeakKeyDictionary[Any, Before] = weakref.WeakKeyDictionary()
         self._reported: weakref.WeakSet[Any] = weakref.WeakSet()
         shown.set_on_added(self._added)
 
@@ -70,9 +73,15 @@ class FollowedAcquisition:
         """The window closes: stop reading the microscope as acquisitions start."""
         self._shown.set_on_added(None)
 
+    def set_core(self, core: CMMCorePlus) -> None:
+        """Another microscope (a configuration was loaded): nothing of the old one's is
+        to be put back on it."""
+        self.forget_changes()
+
     def _added(self, acquisition: Any) -> None:
+        core = getattr(acquisition, "core", None) or self._controller.core
         try:
-            self._state_at_start[acquisition] = HardwareState.read(self._controller.core)
+            self._state_at_start[acquisition] = Before(core, HardwareState.read(core))
         except Exception:  # a device that does not answer: nothing to compare with
             logger.debug("Could not read the microscope as an acquisition started", exc_info=True)
 
@@ -98,8 +107,11 @@ class FollowedAcquisition:
             return "started from the Acquisition panel"
         return STARTED_ELSEWHERE
 
+    def running(self) -> bool:
+        """An acquisition runs, the panel's or another shown one."""
+        return self._controller.running or self._shown.newest() is not None
+
     def tick(self) -> None:
-        newest = self._shown.newest()
         other = self.other
         if other is not None and other.is_finished():
             self._ended(other)
@@ -113,11 +125,13 @@ class FollowedAcquisition:
             and last not in self._reported
         ):
             self._ended(last)
+        newest = self._shown.newest()  # read after the ends: one just ended is not begun
         if (
             newest is None
             or newest is self._controller.acquisition
             or self._controller.running
             or not isinstance(newest, Acquisition)
+            or newest.is_finished()
         ):
             return
         if newest is not self.other:
@@ -135,23 +149,28 @@ class FollowedAcquisition:
     ) -> list[str]:
         """The microscope back to where it was before the acquisition from elsewhere;
         what could not be put back (said in the panel). ``run`` runs the moves (the
-        window's runs them off the GUI thread: a stage may take seconds)."""
+        window's runs them off the GUI thread: a stage may take seconds). Refused while
+        an acquisition runs: the stage is its."""
+        if self.running():
+            self._say("Not put back: an acquisition is running on the microscope")
+            return ["an acquisition is running"]
         before, self.before = self.before, None
-        core = self._controller.core
-        problems = run(lambda: before.restore(core)) if before is not None else []
+        problems = run(lambda: before.state.restore(before.core)) if before is not None else []
         self._panel.show_hardware_left(
             [f"could not put back {problem}" for problem in problems], STARTED_ELSEWHERE
         )
         return problems
 
     def forget_changes(self) -> None:
-        """The window starts an acquisition of its own: from where the microscope is."""
+        """Keep the microscope as it is (the user's Keep, an acquisition of the window's
+        own, another microscope): nothing to put back."""
         self.before = None
         self._panel.show_hardware_left([])
 
     def _begin(self, acquisition: Acquisition) -> None:
         self.other = acquisition
         self._other_started = time.perf_counter() - acquisition.status.elapsed_s
+        self._panel.show_hardware_left([])  # no Put back under a running acquisition
         self._panel.set_running(True)
         self._set_busy(True)
         self._say(
@@ -161,10 +180,13 @@ class FollowedAcquisition:
 
     def _ended(self, acquisition: Acquisition) -> None:
         self._reported.add(acquisition)
-        if self.other is acquisition:
+        began = self.other is acquisition
+        if began:
             self.other = None
         if self.before is None:  # marked already: keep the state before the first one
             self.before = self._state_at_start.get(acquisition)
+        if self._controller.running:  # the panel shows its own meanwhile
+            return
         status = acquisition.status
         if acquisition.dataset_path is not None:
             text = describe_end(status, f" in {acquisition.dataset_path}")
@@ -172,8 +194,9 @@ class FollowedAcquisition:
             text = describe_end(status, " in memory", kept="kept")
         else:
             text = describe_end(status, "", kept="passed on, none kept")
-        self._panel.set_running(False)
-        self._set_busy(False)
+        if began:
+            self._panel.set_running(False)
+            self._set_busy(False)
         self._panel.show_result(
             f"{text} ({STARTED_ELSEWHERE})",
             status.counts.get("acquired", 0),
@@ -182,12 +205,21 @@ class FollowedAcquisition:
         self._mark_changes()
 
     def _mark_changes(self) -> None:
-        if self.before is None:
+        before = self.before
+        if before is None:
             return
         try:
-            changes = self.before.changes_to(HardwareState.read(self._controller.core))
+            changes = before.state.changes_to(HardwareState.read(before.core))
         except Exception:
             changes = []
         if not changes:
             self.before = None
         self._panel.show_hardware_left(changes, STARTED_ELSEWHERE)
+
+
+@dataclass(frozen=True)
+class Before:
+    """Where a microscope was: the one an acquisition ran on, and its state."""
+
+    core: CMMCorePlus
+    state: HardwareState

@@ -175,11 +175,12 @@ class MainWindow(QMainWindow):
             self.controller,
             state.shown,
             lambda text: self.statusBar().showMessage(text, 15000),
-            lambda busy: self.microscope_panel.setEnabled(not busy),
+            self._busy_elsewhere,
         )
         self.acquisition_panel.pauseToggled.connect(self.followed.pause)
         self.acquisition_panel.abortRequested.connect(self.followed.abort)
         self.acquisition_panel.putBackRequested.connect(self._put_back_hardware)
+        self.acquisition_panel.keepRequested.connect(self.followed.forget_changes)
         self.acquisition_panel.failed.connect(self.show_error_message)
         # a preset defined in Devices > Configuration groups (or the console) is offered
         self.microscope_panel.core_events.configDefined.connect(
@@ -238,6 +239,7 @@ class MainWindow(QMainWindow):
             self.acquisition_panel,
             _ScaleBarFollower(self.viewer),
             self.devices,
+            self.followed,
         ]
         if self.console is not None:
             users.append(self.console)
@@ -493,6 +495,13 @@ class MainWindow(QMainWindow):
             len(events),
             f", saving to {acq.dataset_path}" if acq.dataset_path else "",
         )
+
+    def _busy_elsewhere(self, busy: bool) -> None:
+        """An acquisition from the console or a script runs (or ended): Live stops and
+        the microscope's controls wait for it, as for the panel's own."""
+        if busy:
+            self.set_live(False)
+        self.microscope_panel.setEnabled(not busy)
 
     def _put_back_hardware(self) -> None:
         def moving(work: Callable[[], list[str]]) -> list[str]:
