@@ -151,7 +151,8 @@ def test_edit_and_open_folder_without_a_desktop_handler_offer_what_works(qtbot, 
     from PyQt6.QtGui import QGuiApplication
 
     panel = window.scripts_panel
-    panel.opener = lambda url: False  # the desktop has no program for .py files
+    panel.editor = lambda path: False  # the desktop has no program for .py files
+    panel.opener = lambda url: False  # nor a file manager
     script = window.scripts.path / "tune.py"
     script.write_text(
         "from app import processor\n\n@processor\ndef tune(image, metadata):\n"
@@ -179,7 +180,7 @@ def test_edit_and_open_folder_without_a_desktop_handler_offer_what_works(qtbot, 
     assert "copied to the clipboard" in panel.message.text()
 
     opened = []
-    panel.opener = lambda url: opened.append(url.toLocalFile()) or True
+    panel.editor = lambda path: opened.append(path) or True
     panel.edit_button.click()
     assert opened == [str(script)]
     assert "in your editor" in panel.message.text()
@@ -381,3 +382,29 @@ def test_another_microscope_forgets_the_old_ones_positions(qtbot, own_window):
     assert window.load_configuration(None) is True  # the simulated microscope again
     assert window.followed.before is None
     assert not window.acquisition_panel.put_back_button.isVisible()
+
+
+def test_the_own_editor_reads_the_file_again_and_never_overwrites_a_newer_one(qtbot, window):
+    panel = window.scripts_panel
+    panel.editor = lambda path: False
+    script = window.scripts.path / "notes.py"
+    script.write_text("x = 1\n", encoding="utf-8")
+    qtbot.waitUntil(lambda: panel.table.rowCount() == 1, timeout=15000)
+    panel.table.selectRow(0)
+    panel.edit_button.click()
+    editor = panel.editors[str(script)]
+    editor.close()
+    script.write_text("x = 2  # changed in another editor\n", encoding="utf-8")
+    panel.edit_button.click()  # shown again: the file as it is now
+    assert editor.text.toPlainText() == "x = 2  # changed in another editor\n"
+    editor.text.setPlainText("x = 3\n")
+    script.write_text("x = 4  # changed again elsewhere, meanwhile\n", encoding="utf-8")
+    editor.overwrite_changed = lambda: False  # the user answers No
+    assert not editor.save()
+    assert script.read_text(encoding="utf-8").startswith("x = 4")
+    assert "changed elsewhere" in editor.message.text()
+    editor.overwrite_changed = lambda: True
+    assert editor.save()
+    assert script.read_text(encoding="utf-8") == "x = 3\n"
+    assert not [p for p in script.parent.iterdir() if p.name.endswith(".tmp")]
+    editor.close()

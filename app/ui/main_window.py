@@ -835,6 +835,9 @@ class MainWindow(QMainWindow):
         return QuitChoice.CANCEL
 
     def closeEvent(self, event) -> None:
+        if not self._closed and not self.scripts_panel.close_editors():
+            event.ignore()  # a script with unsaved changes: the user chose Cancel
+            return
         if self.controller.running and not self._closing_after_acquisition:
             choice = self.ask_how_to_quit()
             if choice is QuitChoice.CANCEL:

@@ -3,15 +3,19 @@
 without a handler does nothing at all).
 
 A plain editor on purpose: the user's editor is better, and is used whenever the desktop
-has one. Saving writes the file whole (a temporary file renamed over it), so the
-scripts folder's watcher never loads half a file, and the save reloads the script as any
-editor's would.
+has one. Saving writes the file whole (a temporary file renamed over it, with the
+file's permissions), so the scripts folder's watcher never loads half a file, and the
+save reloads the script as any editor's would. A file changed elsewhere since it was
+read is never overwritten without asking; shown again unmodified, the editor reads the
+file again.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from PyQt6.QtGui import QCloseEvent, QFontDatabase, QKeySequence
@@ -49,34 +53,83 @@ class ScriptEditor(QDialog):
         layout.addWidget(self.message)
         layout.addWidget(buttons)
         self.resize(760, 560)
+        self._read_as: tuple[int, int] | None = None  # the file's (size, mtime) when read
+        #: asked before overwriting a file changed elsewhere (tests answer it)
+        self.overwrite_changed: Callable[[], bool] = self._ask_overwrite
         self.load()
+
+    def show_file(self) -> None:
+        """Show the editor; unmodified, with the file as it is now on disk."""
+        if not self.text.document().isModified():
+            self.load()
+        self.show()
+        self.raise_()
+        self.activateWindow()
 
     def load(self) -> None:
         try:
-            self.text.setPlainText(self.path.read_text(encoding="utf-8"))
+            text = self.path.read_text(encoding="utf-8")
+            self._read_as = self._disk_state()
         except (OSError, UnicodeDecodeError) as exc:
             self.text.setPlainText("")
             self.text.setReadOnly(True)
             self.save_button.setEnabled(False)
             self.message.say(f"Could not read {self.path}: {exc}", error=True)
             return
+        self.text.setPlainText(text)
         self.text.document().setModified(False)
 
+    def _disk_state(self) -> tuple[int, int] | None:
+        try:
+            stat = self.path.stat()
+        except OSError:
+            return None
+        return stat.st_size, stat.st_mtime_ns
+
     def save(self) -> bool:
-        """Write the text over the file, whole; False (said) if it could not be."""
+        """Write the text over the file, whole; False (said) if it was not."""
+        if self._disk_state() != self._read_as and not self.overwrite_changed():
+            self.message.say(
+                f"Not saved: {self.path.name} was changed elsewhere since it was opened "
+                "here. Close without saving and press Edit again to read it.",
+                error=True,
+            )
+            return False
+        temporary = None
         try:
             handle, temporary = tempfile.mkstemp(
                 prefix=f".{self.path.name}.", suffix=".tmp", dir=self.path.parent
             )
             with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
                 file.write(self.text.toPlainText())
+            with contextlib.suppress(OSError):  # the script's own permissions, not 0600
+                os.chmod(temporary, self.path.stat().st_mode & 0o7777)
             os.replace(temporary, self.path)
+            temporary = None
         except OSError as exc:
             self.message.say(f"Not saved: {exc}", error=True)
             return False
+        finally:
+            if temporary is not None:
+                with contextlib.suppress(OSError):
+                    os.unlink(temporary)
+        self._read_as = self._disk_state()
         self.text.document().setModified(False)
         self.message.say(f"Saved {self.path.name}; the scripts folder loads it again.")
         return True
+
+    def _ask_overwrite(self) -> bool:
+        if os.environ.get("SCOPEFLOW_NO_DIALOGS"):
+            return False
+        answer = QMessageBox.question(
+            self,
+            "Changed elsewhere",
+            f"{self.path.name} was changed by another program since it was opened here. "
+            "Overwrite it with the text shown here?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
 
     def closeEvent(self, event: QCloseEvent | None) -> None:
         if self.text.document().isModified() and not os.environ.get("SCOPEFLOW_NO_DIALOGS"):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -31,7 +33,8 @@ COLUMNS = ["File", "State", "Processors"]
 class ScriptsPanel(QWidget):
     """Lists the folder's files. Run executes a file in the console's namespace.
 
-    Edit and Open folder ask the desktop (``opener``: tests replace it); where it has no
+    Edit and Open folder ask the desktop (``editor``, ``opener``: tests replace them);
+    where it has no
     program for the file or folder, a file opens in Scopeflow's own editor and a folder's
     path is copied to the clipboard, both said below the buttons."""
 
@@ -42,6 +45,7 @@ class ScriptsPanel(QWidget):
         super().__init__(parent)
         self.folder = folder
         self.opener: Callable[[QUrl], bool] = QDesktopServices.openUrl
+        self.editor: Callable[[str], bool] = open_for_editing
         self.editors: dict[str, ScriptEditor] = {}
         self._bridge = ChangeBridge()
         self._bridge.changed.connect(self.rebuild)
@@ -147,19 +151,25 @@ class ScriptsPanel(QWidget):
         if not path:
             self.message.say("Select a file in the list first.", error=True)
             return
-        if self.opener(QUrl.fromLocalFile(path)):
+        if self.editor(path):
             self.message.say(f"Opened {Path(path).name} in your editor; saving it reloads it.")
             return
         editor = self.editors.get(path)
         if editor is None:
             editor = self.editors[path] = ScriptEditor(path, self.window())
-        editor.show()
-        editor.raise_()
-        editor.activateWindow()
+        editor.show_file()
         self.message.say(
             f"No program is set to open .py files on this computer, so {Path(path).name} "
             "opened in Scopeflow's own editor (saving reloads it). The file: " + path
         )
+
+    def close_editors(self) -> bool:
+        """The window closes: each editor with unsaved changes asks; False if one
+        was kept open (the window stays)."""
+        for editor in self.editors.values():
+            if editor.isVisible() and not editor.close():
+                return False
+        return True
 
     def open_folder(self) -> None:
         """The folder in the file manager, else its path on the clipboard."""
@@ -189,3 +199,17 @@ class ScriptsPanel(QWidget):
 def _clock(when: float | None) -> str:
     """A load's time of day, to the second: a save shows as a new time."""
     return time.strftime("%H:%M:%S", time.localtime(when)) if when is not None else ""
+
+
+def open_for_editing(path: str) -> bool:
+    """Open ``path`` in the user's editor; False when the desktop has none for it.
+
+    On Windows a .py file's "open" runs it (python.org's launcher): its "edit" verb is
+    asked for instead."""
+    if sys.platform == "win32":
+        try:
+            os.startfile(path, "edit")  # type: ignore[attr-defined]
+        except OSError:
+            return False
+        return True
+    return QDesktopServices.openUrl(QUrl.fromLocalFile(path))
