@@ -80,7 +80,9 @@ def _key(path: Path) -> _Key | None:
 
 
 def _read(paths: list[Path]) -> dict[Path, int | str]:
-    flags = subprocess.CREATE_NO_WINDOW if sys.platform == "win32" else 0
+    flags = 0
+    if sys.platform == "win32":  # no console window flashing up for the reader
+        flags = subprocess.CREATE_NO_WINDOW
     try:
         done = subprocess.run(
             [sys.executable, "-I", "-S", "-c", _READER, *map(str, paths)],
