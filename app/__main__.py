@@ -292,6 +292,7 @@ def _installations(use: Path | None, automatic: bool) -> int:
     from app.microscope.installations import (
         Installation,
         adapter_files,
+        automatic_or_chosen,
         choose_folder,
         chosen_folder,
         describe_installation,
@@ -326,12 +327,9 @@ def _installations(use: Path | None, automatic: bool) -> int:
     print("Micro-Manager installations found, in the order they are preferred:")
     for installation in found:
         print(f"  {describe_installation(installation).describe(interface)}")
-    chosen = chosen_folder()
-    if chosen is not None:
-        print(f"Configurations load from the one chosen in Scopeflow: {chosen}")
-    else:
-        print("Configurations load from the first that has every adapter they need")
-        print("('scopeflow installations --use DIR' chooses one).")
+    print(f"Chosen: {automatic_or_chosen()}.")
+    if chosen_folder() is None:
+        print("('scopeflow installations --use DIR' chooses one.)")
     return 0
 
 

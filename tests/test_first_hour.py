@@ -144,6 +144,10 @@ def test_the_default_scripts_folder_is_the_users_with_the_examples_copied_once(
     open_window().close()
     assert mine.read_text() == "# my edit\n"  # never replaced
     assert not (folder / names[1]).exists()  # nor put back
+    for script in folder.glob("*.py"):  # all of them deleted: they stay deleted
+        script.unlink()
+    open_window().close()
+    assert not list(folder.glob("*.py"))
     assert (shipped / names[0]).read_text() != "# my edit\n"  # the originals untouched
 
 

@@ -235,3 +235,36 @@ def test_a_library_rewritten_is_read_again(tmp_path):
     shutil.rmtree(folder)
     copy_installation(folder, interface=CORE - 1, core_interface=CORE)
     assert installation_interface_version(folder) == CORE - 1
+
+
+def test_missing_adapters_are_not_told_to_install_a_nightly_build(no_utilities):
+    with pytest.raises(AdaptersDoNotFitError) as caught:
+        load_microscope(demo_configuration(), micromanager_path=no_utilities)
+    assert "copy its mmgr_dal file into that folder" in str(caught.value)
+    assert "nightly" not in str(caught.value)
+
+
+def test_the_settings_given_are_the_ones_read(settings, stale, tmp_path):
+    choose_folder(stale)  # in the user's settings file
+    window_settings = SettingsStore(str(tmp_path / "window.json"))  # automatic there
+    core = load_microscope(demo_configuration(), settings=window_settings)
+    release_microscope(core)
+    with pytest.raises(AdaptersDoNotFitError):
+        load_microscope(demo_configuration())
+
+
+def test_micromanager_path_is_said_as_the_automatic_choice(settings, monkeypatch, tmp_path):
+    from app.microscope.installations import automatic_or_chosen
+
+    assert "first installation listed" in automatic_or_chosen()
+    monkeypatch.setenv("MICROMANAGER_PATH", str(tmp_path))
+    assert "MICROMANAGER_PATH environment variable is set" in automatic_or_chosen()
+    assert str(tmp_path) in automatic_or_chosen()
+
+
+def test_newer_versions_are_preferred_by_their_numbers(settings, tmp_path):
+    root = tmp_path / "Program Files"
+    for name in ("Micro-Manager-2.0.3", "Micro-Manager-2.0.10"):
+        copy_installation(root / name)
+    found = find_installations(search_roots=[root], include_pymmcore_plus=False)
+    assert [i.path.name for i in found][:2] == ["Micro-Manager-2.0.10", "Micro-Manager-2.0.3"]

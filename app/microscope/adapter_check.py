@@ -117,11 +117,22 @@ def mismatch_message(
 ) -> str:
     """What the user reads: the adapters, their versions, the build to install, and how
     to choose another installation."""
-    lines = [
+    head = [
         f"{Path(config).name} needs device adapters that {installation.path} "
         f"({installation.found_by}) does not have for this Scopeflow, whose "
         f"Micro-Manager core is built for device interface {interface}:",
         *(f"  - {problem.describe()}" for problem in problems),
+    ]
+    if all(problem.found_version is None for problem in problems):  # missing, not stale
+        return "\n".join([
+            *head,
+            "Install a Micro-Manager that includes them (for a camera or stage maker's "
+            "adapter, copy its mmgr_dal file into that folder as its maker says), or "
+            "choose an installation that has them: Devices > Micro-Manager installation, "
+            "'scopeflow installations', or 'scopeflow --micromanager FOLDER'.",
+        ])  # fmt: skip
+    lines = [
+        *head,
         f"Install a Micro-Manager build with device interface {interface}, one of "
         f"{builds_for_interface(interface)}: pymmcore-plus's 'mmcore install' installs "
         "the newest that fits, and the Windows builds are at "

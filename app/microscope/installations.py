@@ -13,8 +13,11 @@ name and see why**, in this order:
    ``scopeflow installations --use``), remembered in the settings;
 3. the ``MICROMANAGER_PATH`` environment variable;
 4. else the first installation found that has every adapter the configuration needs,
-   built for the core's interface: pymmcore-plus's ``mmcore install`` folders, the
-   usual Windows folders, then Micro-Manager's demo adapters (``mm-test-adapters``).
+   built for the core's interface, looked for in this order: ``Micro-Manager*``
+   folders where Windows installs programs (``C:\\Program Files``, ``Program Files
+   (x86)``, the drive's root; the newest version first), pymmcore-plus's list
+   (``mmcore install`` folders), and Micro-Manager's demo adapters
+   (``mm-test-adapters``) last.
 
 pymmcore-plus finds installations too (``find_micromanager``), and its list is part of
 ours; its own choice is not used as is, because it takes the first folder whose first
@@ -25,6 +28,7 @@ dependency of Scopeflow), and a real configuration then fails to find its camera
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -113,6 +117,25 @@ def chosen_folder(settings: SettingsStore | None = None) -> Path | None:
     return Path(chosen) if chosen else None
 
 
+def automatic_or_chosen(settings: SettingsStore | None = None, html: bool = False) -> str:
+    """Where configurations load from, as the user is told it: the folder chosen, or
+    the automatic choice (``MICROMANAGER_PATH`` when it is set)."""
+    chosen = chosen_folder(settings)
+    bold = (lambda text: f"<b>{text}</b>") if html else (lambda text: text)
+    if chosen is not None:
+        return f"{bold(chosen)}, chosen in Scopeflow"
+    variable = os.environ.get("MICROMANAGER_PATH")
+    if variable:
+        return (
+            f"{bold('Automatic')}: the MICROMANAGER_PATH environment variable is set, so "
+            f"configurations load from {variable}"
+        )
+    return (
+        f"{bold('Automatic')}: each configuration loads from the first installation "
+        "listed that has every adapter it needs"
+    )
+
+
 def choose_folder(
     folder: str | os.PathLike[str] | None, settings: SettingsStore | None = None
 ) -> None:
@@ -188,7 +211,7 @@ def find_installations(
 
 def _micromanager_folders(root: Path) -> Iterator[Path]:
     try:
-        children = sorted(root.iterdir(), reverse=True)  # newest version first
+        children = sorted(root.iterdir(), key=_version_key, reverse=True)  # newest first
     except OSError:
         return
     for child in children:
@@ -237,3 +260,12 @@ def installation_in_use(
         if installation.path == folder:
             return installation
     return Installation(folder, "given for this load")
+
+
+def _version_key(folder: Path) -> list[tuple[int, int | str]]:
+    """A folder name's numbers compared as numbers: 2.0.10 after 2.0.3."""
+    return [
+        (0, int(part)) if part.isdigit() else (1, part)
+        for part in re.split(r"(\d+)", folder.name.lower())
+        if part
+    ]

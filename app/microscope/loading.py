@@ -39,6 +39,7 @@ from app.microscope.simulated import (
     follow_exposure_and_channel,
     simulated_camera_from_resources,
 )
+from app.settings_store import SettingsStore
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ def load_microscope(
     *,
     micromanager_path: str | os.PathLike[str] | Installation | None = None,
     camera: SimulatedCameraSettings | None = None,
+    settings: SettingsStore | None = None,
 ) -> CMMCorePlus:
     """Return a ready core: the simulated microscope, or the hardware of ``config``.
 
@@ -104,7 +106,7 @@ def load_microscope(
     if problem is not None:
         raise MicroscopeConfigError(_not_a_configuration(config_path, problem))
     interface = core_interface_version()
-    installation = installation_for(config_path, micromanager_path, interface)
+    installation = installation_for(config_path, micromanager_path, interface, settings=settings)
     problems = [
         problem
         for problem in adapter_problems(config_path, installation.path, interface)
@@ -227,6 +229,7 @@ def installation_for(
     micromanager_path: str | os.PathLike[str] | Installation | None,
     interface: int,
     found: Sequence[Installation] | None = None,
+    settings: SettingsStore | None = None,
 ) -> Installation:
     """The installation ``config`` loads from, by the rule of ``installations.py``.
 
@@ -237,12 +240,12 @@ def installation_for(
         return _existing(micromanager_path.path, micromanager_path.found_by)
     if micromanager_path:
         return _existing(Path(micromanager_path), "given for this load")
-    chosen = chosen_folder()
+    chosen = chosen_folder(settings)
     if chosen is not None:
         return _existing(chosen, "chosen in Scopeflow")
     if os.environ.get("MICROMANAGER_PATH"):
         return _existing(Path(os.environ["MICROMANAGER_PATH"]), "MICROMANAGER_PATH")
-    found = find_installations() if found is None else found
+    found = find_installations(settings=settings) if found is None else found
     if not found:
         raise MicroscopeConfigError(
             "No Micro-Manager installation found, so the device adapters for this "

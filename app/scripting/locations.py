@@ -24,11 +24,14 @@ def default_scripts_folder() -> Path:
     return default_preferences().scripts_folder
 
 
-def copy_examples(folder: Path, examples: Path | None = None) -> list[Path]:
+def copy_examples(
+    folder: Path, examples: Path | None = None, copied_before: bool = False
+) -> list[Path]:
     """Copy the shipped example scripts into ``folder`` when it is new (missing, or
-    without a single script): the files copied. A folder that already holds a script is
-    the user's, and is left as it is."""
-    if folder.is_dir() and any(folder.glob("*.py")):
+    without a single script) and they were not copied before (the caller remembers:
+    a user who deleted them all does not get them back): the files copied. A folder
+    that already holds a script is the user's, and is left as it is."""
+    if copied_before or (folder.is_dir() and any(folder.glob("*.py"))):
         return []
     source = examples or example_scripts_folder()
     if source is None or source.resolve() == folder.resolve():

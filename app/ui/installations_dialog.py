@@ -34,8 +34,8 @@ from app.microscope.installations import (
     Installation,
     InstallationInfo,
     adapter_files,
+    automatic_or_chosen,
     choose_folder,
-    chosen_folder,
     describe_installation,
     find_installations,
     installation_in_use,
@@ -133,13 +133,7 @@ class InstallationsDialog(QDialog):
                     font.setBold(True)
                     item.setFont(font)
                 self.table.setItem(row, column, item)
-        chosen = chosen_folder(self.settings)
-        self.chosen_label.setText(
-            f"Chosen: <b>{chosen}</b>"
-            if chosen is not None
-            else "Chosen: <b>Automatic</b> (the first listed that has every adapter the "
-            "configuration needs)"
-        )
+        self.chosen_label.setText(f"Chosen: {automatic_or_chosen(self.settings, html=True)}")
         self.chosen_label.setTextFormat(Qt.TextFormat.RichText)
 
     def _in_use(self) -> Installation | None:
@@ -189,22 +183,12 @@ class InstallationsDialog(QDialog):
     def use_automatic(self) -> None:
         choose_folder(None, self.settings)
         self.refresh()
-        self.message.say(
-            "Automatic: each configuration loads from the first installation listed "
-            "that has every adapter it needs."
-        )
+        self.message.say(automatic_or_chosen(self.settings) + ".")
 
     # ------------------------------------------------------------ the microscope
     def set_core(self, core: CMMCorePlus) -> None:
         self.core = core
         self.refresh()
-
-
-def chosen_installation(settings: SettingsStore) -> Installation | None:
-    """What the window loads configurations with: the folder chosen (named so), or None
-    for the automatic choice."""
-    chosen = chosen_folder(settings)
-    return Installation(chosen, "chosen in Scopeflow") if chosen is not None else None
 
 
 def offer_another_installation(parent: QWidget, message: str) -> bool:

@@ -55,7 +55,7 @@ from app.ui.explore_menu import ExploreActions
 from app.ui.followed_acquisition import FollowedAcquisition
 from app.ui.help_menu import build_help_menu
 from app.ui.icon import application_icon
-from app.ui.installations_dialog import chosen_installation, offer_another_installation
+from app.ui.installations_dialog import offer_another_installation
 from app.ui.lifecycle import release_graphics, stop_timers
 from app.ui.live import LiveWorker
 from app.ui.log_panel import LogPanel
@@ -94,6 +94,7 @@ class QuitChoice(Enum):
 STATUS_INTERVAL_MS = 500
 LAST_PLAN_KEY = "acquisition/plan"  # the Acquisition panel's settings, as a useq MDASequence
 FORMAT_KEY = "acquisition/format"  # NDTiff or OME-Zarr, as last chosen
+EXAMPLES_KEY = "scripts/examples_copied"  # once: deleted examples do not come back
 DASK_SCHEDULER_KEY = "dask/scheduler"  # on_dask's cluster; written by hand in settings.json
 
 
@@ -125,7 +126,9 @@ class MainWindow(QMainWindow):
             scripts_folder = self.remembered.scripts_folder()
         if scripts_folder is None:  # the user's own, with the examples the first time
             scripts_folder = default_scripts_folder()
-            copy_examples(scripts_folder)
+            copied = self.settings.get(EXAMPLES_KEY, bool, False)
+            if copy_examples(scripts_folder, copied_before=copied):
+                self.settings.set(EXAMPLES_KEY, True)
         self.scripts = ScriptsFolder(Path(scripts_folder), self.registry)
         # Scripts load on a thread of their own (a script's module code may never
         # return); the saved pipeline order applies once the first scan is done.
@@ -721,7 +724,7 @@ class MainWindow(QMainWindow):
     def _load_with_chosen_installation(self, path: str) -> CMMCorePlus:
         """Load ``path`` with the installation chosen in this window's settings (the
         Devices › Micro-Manager installation… dialog's), or the automatic one."""
-        return load_microscope(path, micromanager_path=chosen_installation(self.settings))
+        return load_microscope(path, settings=self.settings)
 
     def use_simulated_microscope(self) -> bool:
         """Back from a loaded configuration to the simulated microscope."""

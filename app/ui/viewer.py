@@ -104,6 +104,7 @@ class ImageViewer(QWidget):
         # no image yet: no histogram of nothing (0 to 1), its room kept (the view does
         # not move when the first image shows it)
         self.histogram.setOpacity(0.0)
+        self.histogram.setEnabled(False)  # nor dragged, which would switch Auto off
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
@@ -254,6 +255,7 @@ class ImageViewer(QWidget):
             return
         self.hint.hide()
         self.histogram.setOpacity(1.0)
+        self.histogram.setEnabled(True)
         self.scale_bar.set_has_image(True)
 
     def set_image(self, image: np.ndarray) -> None:
