@@ -345,3 +345,20 @@ def test_following_a_composite_keeps_the_histograms_channel(qtbot, window, monke
     current = shown_channels[0]
     assert window.viewer.channels.current == current
     assert window.sliders.current_axes()["channel"] == current
+
+
+def test_a_channel_arriving_adds_its_row_and_keeps_the_others(qtbot):
+    """An acquisition brings its channels one by one: rows already made are kept (each
+    costs milliseconds on the GUI thread), in the channels' order."""
+    from app.processing.channel_display import ChannelDisplay
+    from app.ui.channel_strip import ChannelStrip
+
+    channels = ChannelDisplay()
+    strip = ChannelStrip(channels)
+    qtbot.addWidget(strip)
+    channels.add_names(["DAPI"])
+    dapi = strip.rows["DAPI"]
+    channels.add_names(["DAPI", "FITC"])
+    assert strip.rows["DAPI"] is dapi
+    assert list(strip.rows) == ["DAPI", "FITC"]
+    assert not strip.isHidden()  # two channels: the strip is shown

@@ -123,27 +123,39 @@ class ChannelStrip(QWidget):
         self._timer.timeout.connect(self._show_levels)
         self._timer.start(SHOWN_INTERVAL_MS)
         self._show_mode()
+        # the first row's one-time costs (the colour maps, superqt's first colour box:
+        # 25 ms) paid as the window is made, not at an acquisition's first frames
+        ChannelRow("").colour.deleteLater()
         self._rebuild()
 
     # ------------------------------------------------------------ model -> widgets
     def _rebuild(self) -> None:
-        for row in self.rows.values():
-            for widget in row.widgets():
+        """Rows for the channels' names: a channel's row is kept while it stays (an
+        acquisition brings its channels one by one, and a row costs milliseconds on
+        the GUI thread: only the new one is made), rows of channels gone are removed."""
+        names = [str(name) for name in self.channels.names]
+        for gone in [name for name in self.rows if name not in names]:
+            for widget in self.rows.pop(gone).widgets():
                 self._grid.removeWidget(widget)
                 widget.deleteLater()
-        self.rows = {}
         for index, name in enumerate(self.channels.names):
-            row = ChannelRow(name)
+            row = self.rows.get(str(name))
+            if row is None:
+                row = self.rows[str(name)] = self._new_row(name)
             for column, widget in enumerate(row.widgets()):
-                self._grid.addWidget(widget, index + 1, column)
-            row.visible.toggled.connect(lambda on, n=name: self.channels.set_look(n, visible=on))
-            row.colour.currentIndexChanged.connect(lambda i, n=name: self._colour_chosen(n, i))
-            row.levels.valueChanged.connect(lambda v, n=name: self._levels_chosen(n, v))
-            row.auto.toggled.connect(lambda on, n=name: self._auto_chosen(n, on))
-            self.rows[str(name)] = row
+                self._grid.addWidget(widget, index + 1, column)  # in the names' order
+        self.rows = {str(name): self.rows[str(name)] for name in self.channels.names}
         self._show_looks()
         self._show_current()
         self.setVisible(len(self.rows) > 1)
+
+    def _new_row(self, name: Any) -> ChannelRow:
+        row = ChannelRow(name)
+        row.visible.toggled.connect(lambda on, n=name: self.channels.set_look(n, visible=on))
+        row.colour.currentIndexChanged.connect(lambda i, n=name: self._colour_chosen(n, i))
+        row.levels.valueChanged.connect(lambda v, n=name: self._levels_chosen(n, v))
+        row.auto.toggled.connect(lambda on, n=name: self._auto_chosen(n, on))
+        return row
 
     def _show_looks(self) -> None:
         self._updating = True
