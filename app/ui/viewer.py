@@ -380,9 +380,18 @@ class ImageViewer(QWidget):
         self._placed(height, width, k)
 
     def _composite_changed(self) -> None:
-        """Back to one channel: draw the current one (a composite is the router's)."""
+        """Back to one channel: draw the current one (a composite is the router's), its
+        colour in the LUT box and the histogram now (the user's click, not a frame's)."""
         if not self.channels.composite_active:
+            self._show_look_now()
             self._render()
+
+    def _show_look_now(self) -> None:
+        if self._histogram_look_stale:
+            self._histogram_look_stale = False
+            self._levels_in_histogram(self.levels)
+        if self._table_shown != self.settings.lookup_table:
+            self._table_in_histogram(self.settings.lookup_table)
 
     def _stride(self) -> int:
         try:
@@ -403,10 +412,7 @@ class ImageViewer(QWidget):
         from the display model (on its own slow timer, so it never adds to the cost of
         drawing a frame)."""
         if self._histogram_look_stale:
-            self._histogram_look_stale = False
-            self._levels_in_histogram(self.levels)
-            if self._table_shown != self.settings.lookup_table:
-                self._table_in_histogram(self.settings.lookup_table)
+            self._show_look_now()
         image = self.image
         if image is None or image.ndim != 2 or not self._histogram_stale:
             return
@@ -490,8 +496,11 @@ class ImageViewer(QWidget):
             self._showing_table = False
 
     def _lookup_table_changed(self) -> None:
-        """The histogram's gradient edited by hand: the image takes it."""
-        if self._showing_table:
+        """The histogram's gradient edited by hand: the image takes it. A gradient still
+        showing an earlier table (it follows a frame's channel at its own pace) that
+        signals a change (it does when resized) is not the user's: the image keeps the
+        model's table (it took the previous channel's colour, now and then)."""
+        if self._showing_table or self._table_shown != self.settings.lookup_table:
             return
         grays = self.settings.lookup_table == "Grays"
         table = None if grays else self.histogram.gradient.getLookupTable(256, alpha=False)
