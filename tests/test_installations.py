@@ -268,3 +268,32 @@ def test_newer_versions_are_preferred_by_their_numbers(settings, tmp_path):
         copy_installation(root / name)
     found = find_installations(search_roots=[root], include_pymmcore_plus=False)
     assert [i.path.name for i in found][:2] == ["Micro-Manager-2.0.10", "Micro-Manager-2.0.3"]
+
+
+def test_pymmcore_plus_folders_are_found_where_it_puts_them(settings, tmp_path, monkeypatch):
+    """``mmcore install`` folders and ``mmcore use``'s choice, without pymmcore-plus's
+    search (which loads an adapter of each into the process)."""
+    from app.microscope import installations
+
+    data = tmp_path / "pymmcore-plus"
+    monkeypatch.setattr(installations, "user_data_dir", lambda appname: str(data))
+    for name in ("Micro-Manager-2.0.3-20250101", "Micro-Manager-2.0.3-20251001"):
+        copy_installation(data / "mm" / name)
+    used = copy_installation(tmp_path / "used")
+    (data / "mm" / ".current_mm").write_text(str(used))
+    found = installations.pymmcore_plus_folders()
+    assert [(p.name, how) for p, how in found] == [
+        ("used", "chosen with pymmcore-plus's 'mmcore use'"),
+        ("Micro-Manager-2.0.3-20251001", "installed by 'mmcore install'"),
+        ("Micro-Manager-2.0.3-20250101", "installed by 'mmcore install'"),
+    ]
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="reads Linux's /proc")
+def test_finding_installations_loads_none_of_them(settings, tmp_path):
+    root = tmp_path / "Program Files"
+    copy_installation(root / "Micro-Manager-9.9.9")
+    found = find_installations(search_roots=[root])
+    assert any(i.path.name == "Micro-Manager-9.9.9" for i in found)
+    installation_interface_version(root / "Micro-Manager-9.9.9")
+    assert "Micro-Manager-9.9.9" not in Path("/proc/self/maps").read_text()

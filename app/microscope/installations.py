@@ -19,10 +19,12 @@ name and see why**, in this order:
    (``mmcore install`` folders), and Micro-Manager's demo adapters
    (``mm-test-adapters``) last.
 
-pymmcore-plus finds installations too (``find_micromanager``), and its list is part of
-ours; its own choice is not used as is, because it takes the first folder whose first
-adapter has the right version, which on a microscope PC is often the demo adapters (a
-dependency of Scopeflow), and a real configuration then fails to find its camera.
+pymmcore-plus finds installations too (``find_micromanager``); the folders it documents
+are part of ours (``pymmcore_plus_folders``), found without calling it (it loads an
+adapter of each folder into the process), and its own choice is not used as is: it
+takes the first folder whose first adapter has the right version, which on a microscope
+PC is often the demo adapters (a dependency of Scopeflow), and a real configuration then
+fails to find its camera.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from pymmcore_plus import find_micromanager
+from platformdirs import user_data_dir
 
 from app.microscope.adapter_versions import interface_versions
 from app.settings_store import SettingsStore
@@ -200,13 +202,30 @@ def find_installations(
         for folder in _micromanager_folders(root):
             add(folder, f"installed in {root}")
     if include_pymmcore_plus:
-        for found_folder in find_micromanager(return_first=False):
-            path = Path(found_folder)
-            if demo is None or path.resolve() != demo.resolve():
-                add(path, "pymmcore-plus (mmcore install)")
+        for folder, how in pymmcore_plus_folders():
+            add(folder, how)
     if demo is not None:
         add(demo, "Micro-Manager's demo adapters, from mm-test-adapters")
     return list(found.values())
+
+
+def pymmcore_plus_folders() -> list[tuple[Path, str]]:
+    """The folders pymmcore-plus's ``find_micromanager`` documents, found without it:
+    its discovery loads an adapter of every folder into the calling process to read its
+    version, which is what ``adapter_versions`` keeps out of Scopeflow's.
+
+    The folder chosen with ``mmcore use`` (written in its user data folder), then the
+    ``Micro-Manager*`` folders ``mmcore install`` puts there, newest first."""
+    data = Path(user_data_dir(appname="pymmcore-plus")) / "mm"
+    found: list[tuple[Path, str]] = []
+    try:
+        current = (data / ".current_mm").read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        current = ""
+    if current:
+        found.append((Path(current), "chosen with pymmcore-plus's 'mmcore use'"))
+    found += [(folder, "installed by 'mmcore install'") for folder in _micromanager_folders(data)]
+    return found
 
 
 def _micromanager_folders(root: Path) -> Iterator[Path]:

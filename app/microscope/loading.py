@@ -30,6 +30,7 @@ from app.microscope.installations import (
     Installation,
     adapter_files,
     chosen_folder,
+    demo_adapters_folder,
     find_installations,
     installation_interface_version,
 )
@@ -86,9 +87,14 @@ def load_microscope(
     ``MicroscopeConfigError``, which names the file and says what a configuration is.
     """
     if config is None:
-        core = _new_core(adapter_paths=None)
+        demo = demo_adapters_folder()
+        # the demo adapters named, not searched for: pymmcore-plus's search loads an
+        # adapter of every installation it finds into this process
+        core = _new_core(adapter_paths=[str(demo)] if demo is not None else None)
         try:
-            core.loadSystemConfiguration()
+            core.loadSystemConfiguration(
+                str(demo / "MMConfig_demo.cfg") if demo is not None else "MMConfig_demo.cfg"
+            )
         except Exception as exc:  # the demo adapters are a dependency: say so
             release_microscope(core)
             raise MicroscopeConfigError(
