@@ -133,6 +133,8 @@ class EngineWorker:
             core, (core.getCurrentConfig(group) if group else "") or "Default"
         )
         self.start_time = time.perf_counter()
+        #: time spent paused: the plan's times are counted without it
+        self._paused_s = 0.0
         # For accounting: events handed to the sequencer whose unit has not started,
         # events the event-generation hook made that wait their turn, and events of the
         # running unit whose outcome is still to come (by id: dicts are not hashable).
@@ -156,6 +158,7 @@ class EngineWorker:
                 self.core, (self.core.getCurrentConfig(group) if group else "") or "Default"
             )
             self.start_time = time.perf_counter()
+            self._paused_s = 0.0
             self._run_on_microscope()
         finally:
             lock_for(self.core).release()
@@ -367,7 +370,7 @@ class EngineWorker:
     # ------------------------------------------------------------------ units
     def _run_unit(self, unit: useq.MDAEvent, events: list[Event]) -> None:
         """Pre-hardware hook, then run the unit (or what the hook made of it)."""
-        self.flow.wait_while_paused()
+        self._paused_s += self.flow.wait_while_paused()
         self._wait_until(unit.min_start_time)
         if self.flow.stopping:
             return  # the open events are reported by the batch
@@ -570,9 +573,14 @@ class EngineWorker:
         self._post(ImageMilestone.IMAGE_NOT_SAVED, dict(frame.metadata["Axes"]), why)
 
     def _wait_until(self, min_start_time: float | None) -> None:
+        """Until the event's time in the plan, moved by the time spent paused: after
+        Resume the time-lapse goes on at its interval (it caught up at once, the images
+        of the pause's length taken back to back)."""
         if not min_start_time:
             return
-        deadline = self.start_time + min_start_time
-        while (remaining := deadline - time.perf_counter()) > 0:
+        while (remaining := self.start_time + self._paused_s + min_start_time
+               - time.perf_counter()) > 0:  # fmt: skip
             if self.flow.wait_for_stop(min(remaining, 0.05)):
                 return
+            if self.flow.paused:  # paused while waiting: the schedule moves with it
+                self._paused_s += self.flow.wait_while_paused()

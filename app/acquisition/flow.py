@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -186,10 +187,13 @@ class AcquisitionFlow:
             elif self._state is RunState.PAUSING:
                 self._finish_after_pause = True
 
-    def wait_while_paused(self) -> None:
-        """Called by the engine between events: returns when resumed or aborted."""
+    def wait_while_paused(self) -> float:
+        """Called by the engine between events: returns when resumed or aborted, with
+        the seconds it waited (the engine moves its schedule by them)."""
+        started = time.perf_counter()
         with self._cond:
             self._cond.wait_for(lambda: self._state is not RunState.PAUSING)
+        return time.perf_counter() - started
 
     def wait_for_stop(self, timeout: float) -> bool:
         """Sleep up to ``timeout`` seconds; True at once if the acquisition is stopping."""
