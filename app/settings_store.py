@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 SETTINGS_FILE = "settings.json"
 T = TypeVar("T")
 JSONValue = str | int | float | bool | None | list[Any] | dict[str, Any]
+_REMOVED = object()  # a key this store removed
 
 
 def settings_folder() -> Path:
@@ -39,6 +40,8 @@ class SettingsStore:
         self.path = Path(path) if path is not None else settings_folder() / SETTINGS_FILE
         self.existed = self.path.exists()  # False the first time (earlier versions' to import)
         self._values: dict[str, Any] = self._load()
+        #: what this store set or removed since it last read the file
+        self._changed: dict[str, Any] = {}
 
     def _load(self) -> dict[str, Any]:
         try:
@@ -82,12 +85,26 @@ class SettingsStore:
         """Remember ``value`` (JSON values only: refused otherwise, here, not at save)."""
         json.dumps(value)  # raises TypeError for anything that is not plain data
         self._values[key] = value
+        self._changed[key] = value
 
     def remove(self, key: str) -> None:
         self._values.pop(key, None)
+        self._changed[key] = _REMOVED
 
     def save(self) -> None:
-        """Write the file whole or not at all (a crash mid-write keeps the old one)."""
+        """Write the file whole or not at all (a crash mid-write keeps the old one).
+
+        What this store changed is written over the file as it is now, not over what it
+        read at start: a setting another program wrote meanwhile (``scopeflow
+        installations --use`` while the window is open) is kept."""
+        values = self._load() if self.path.exists() else {}
+        for key, value in self._changed.items():
+            if value is _REMOVED:
+                values.pop(key, None)
+            else:
+                values[key] = value
+        self._values = values
+        self._changed = {}
         temporary: str | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)

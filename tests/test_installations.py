@@ -297,3 +297,16 @@ def test_finding_installations_loads_none_of_them(settings, tmp_path):
     assert any(i.path.name == "Micro-Manager-9.9.9" for i in found)
     installation_interface_version(root / "Micro-Manager-9.9.9")
     assert "Micro-Manager-9.9.9" not in Path("/proc/self/maps").read_text()
+
+
+def test_a_choice_made_on_the_command_line_survives_a_window_that_was_open(
+    settings, stale, tmp_path
+):
+    from app.__main__ import main
+
+    window_store = SettingsStore()  # as the open window read it at start
+    window_store.set("window/geometry", "abc")
+    assert main(["installations", "--use", str(stale)]) == 1  # remembered meanwhile
+    window_store.save()  # the window closes
+    assert chosen_folder() == stale.resolve()
+    assert SettingsStore().get("window/geometry", str, "") == "abc"
