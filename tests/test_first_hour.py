@@ -412,3 +412,20 @@ def test_the_own_editor_reads_the_file_again_and_never_overwrites_a_newer_one(qt
     assert script.read_text(encoding="utf-8") == "x = 3\n"
     assert not [p for p in script.parent.iterdir() if p.name.endswith(".tmp")]
     editor.close()
+
+
+def test_a_relative_folder_lands_in_the_data_folder_and_is_said_in_full(
+    core, tmp_path, monkeypatch
+):
+    from pathlib import Path
+
+    from app import Acquisition, multi_d_acquisition_events
+    from app.ui import main
+
+    monkeypatch.chdir(tmp_path / "..")  # wherever the app was started from; restored after
+    monkeypatch.setattr("app.preferences.data_folder", lambda: tmp_path / "data")
+    main._work_in_data_folder()  # as run_app does before the window opens
+    assert Path.cwd() == tmp_path / "data"
+    with Acquisition(directory="data", name="run", show_display=False) as acq:  # the README's
+        acq.acquire(multi_d_acquisition_events(num_time_points=1))
+    assert acq.dataset_path == str(tmp_path / "data" / "data" / "run_1")

@@ -507,7 +507,9 @@ class Acquisition:
 
     @property
     def dataset_path(self) -> str | None:
-        return str(self._sink.path) if self._sink.path is not None else None
+        """Where the images are saved, in full (a relative ``directory`` is said as the
+        folder it is in: "data/run_1" told a user nothing of where it was)."""
+        return os.path.abspath(self._sink.path) if self._sink.path is not None else None
 
     def __enter__(self) -> Acquisition:
         return self

@@ -6,6 +6,7 @@ import contextlib
 import gc
 import importlib
 import logging
+import os
 import sys
 import threading
 from collections.abc import Callable
@@ -17,6 +18,25 @@ from pymmcore_plus import CMMCorePlus
 
 from app.appstate import AppState
 from app.processing.registry import ProcessorRegistry
+
+
+def _work_in_data_folder() -> None:
+    """Relative paths typed in the console or a script (pycro-manager's
+    ``Acquisition(directory="data")``) land in the user's data folder, not wherever the
+    app was started from: a Start-menu shortcut starts it in the program's own folder."""
+    from app.preferences import data_folder
+
+    folder = data_folder()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        os.chdir(folder)
+    except OSError as exc:
+        logging.getLogger(__name__).warning(
+            "Relative paths stay relative to %s: the data folder %s cannot be used (%s)",
+            os.getcwd(),
+            folder,
+            exc,
+        )
 
 
 def run_app(
@@ -37,6 +57,7 @@ def run_app(
     app.setApplicationName("Scopeflow")
     app.setOrganizationName("Scopeflow")
     QApplication.setWindowIcon(application_icon())
+    _work_in_data_folder()
     window = MainWindow(AppState(core, registry or ProcessorRegistry()))
     sys.excepthook = _report_unhandled(window)
     threading.excepthook = _log_thread_error  # a thread's uncaught error, into the log
