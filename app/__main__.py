@@ -303,6 +303,9 @@ def _installations(use: Path | None, automatic: bool) -> int:
     interface = core_interface_version()
     if use is not None:
         folder = use.expanduser()
+        if not folder.is_dir():
+            print(f"scopeflow: {folder} does not exist: not remembered.", file=sys.stderr)
+            return 2
         if not adapter_files(folder):
             print(
                 f"scopeflow: {folder} holds no Micro-Manager device adapter "

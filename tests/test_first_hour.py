@@ -177,6 +177,12 @@ def test_edit_and_open_folder_without_a_desktop_handler_offer_what_works(qtbot, 
     qtbot.waitUntil(lambda: "tuned" in window.registry, timeout=5000)
     assert "tune" not in window.registry
     assert not editor.text.document().isModified()
+    qtbot.waitUntil(lambda: "Saved and loaded at" in editor.message.text(), timeout=5000)
+    # a mistake saved: the editor itself says why it did not load, with the line
+    editor.text.setPlainText(editor.text.toPlainText().replace("metadata):", "metadata)"))
+    editor.save_button.click()
+    qtbot.waitUntil(lambda: "did not load" in editor.message.text(), timeout=5000)
+    assert "line 4" in editor.message.text()
     editor.close()
 
     panel.open_folder()
@@ -429,3 +435,17 @@ def test_a_relative_folder_lands_in_the_data_folder_and_is_said_in_full(
     with Acquisition(directory="data", name="run", show_display=False) as acq:  # the README's
         acq.acquire(multi_d_acquisition_events(num_time_points=1))
     assert acq.dataset_path == str(tmp_path / "data" / "data" / "run_1")
+
+
+def test_the_window_title_names_the_microscope_and_about_its_configuration(
+    qtbot, own_window
+):
+    from tests.mm_folders import demo_configuration
+
+    window = own_window
+    assert window.windowTitle() == "Scopeflow — the simulated microscope"
+    copy = window.settings.path.parent / "MyScope.cfg"
+    copy.write_text(demo_configuration().read_text())
+    assert window.load_configuration(str(copy)) is True
+    assert window.windowTitle() == "Scopeflow — MyScope.cfg"
+    assert f"Configuration: {copy}" in window.help_menu.about_text()

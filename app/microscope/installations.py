@@ -35,6 +35,7 @@ import sys
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from platformdirs import user_data_dir
 
@@ -288,3 +289,18 @@ def _version_key(folder: Path) -> list[tuple[int, int | str]]:
         for part in re.split(r"(\d+)", folder.name.lower())
         if part
     ]
+
+
+def microscope_name(core: Any) -> str:
+    """The configuration a core was loaded from, by its file name ("the simulated
+    microscope" for the demo adapters' own)."""
+    try:
+        path = core.systemConfigurationFile()
+    except Exception:
+        path = None
+    if not path:
+        return "no configuration"
+    demo = demo_adapters_folder()
+    if demo is not None and Path(path).parent.resolve() == demo.resolve():
+        return "the simulated microscope"
+    return Path(path).name

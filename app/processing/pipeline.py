@@ -351,7 +351,12 @@ class ProcessorPipeline:
             where = f"image processor {describe_callable(processor.fn)}"
             processor.stats.record_error(elapsed, f"{type(exc).__name__}: {exc}", text)
             self.failures.append(ProcessorFailure(where, axes, exc, text))
-            logger.error("%s failed on image %s:\n%s", where, axes, text)
+            logger.error(
+                "%s failed on %s:\n%s",
+                where,
+                f"image {axes}" if axes else "a frame of Live or Snap",
+                text,
+            )
             if self.on_error is ErrorPolicy.ABORT:
                 exc.add_note(f"Raised by {where} while processing the image with axes {axes}")
                 raise

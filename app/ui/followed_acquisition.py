@@ -197,6 +197,7 @@ class FollowedAcquisition:
         if began:
             self._panel.set_running(False)
             self._set_busy(False)
+        self._say(f"Acquisition '{acquisition.name}' ({STARTED_ELSEWHERE}): {text}")
         self._panel.show_result(
             f"{text} ({STARTED_ELSEWHERE})",
             status.counts.get("acquired", 0),

@@ -183,6 +183,7 @@ class HelpMenu:
         core = self.window.core
         try:
             mmcore, device_interface = core.getVersionInfo(), core.getAPIVersionInfo()
+            configuration = core.systemConfigurationFile() or "none loaded"
             installation = installation_in_use(
                 core.getDeviceAdapterSearchPaths(), self.window.settings
             )
@@ -192,7 +193,7 @@ class HelpMenu:
                 else "none set"
             )
         except Exception as exc:  # a core in a bad state must not hide the rest
-            mmcore = device_interface = adapters = f"unknown ({exc})"
+            mmcore = device_interface = adapters = configuration = f"unknown ({exc})"
         import pymmcore_plus
 
         lines = [
@@ -205,6 +206,7 @@ class HelpMenu:
             f"Device interface: {device_interface}",
             # the Micro-Manager installation (or the demo adapters) the devices come from
             f"Micro-Manager installation: {adapters}",
+            f"Configuration: {configuration}",
             f"numpy {_version('numpy')}, ndtiff {_version('ndtiff')}, "
             f"tifffile {_version('tifffile')}",
             f"System: {platform.platform()}",

@@ -159,9 +159,12 @@ class InstallationsDialog(QDialog):
     def use_folder(self, folder: str | os.PathLike[str]) -> bool:
         """Remember ``folder`` (said why not when it holds no adapter)."""
         path = Path(folder).expanduser()
+        if not path.is_dir():
+            self.message.say(f"{path} does not exist: not chosen.", error=True)
+            return False
         if not adapter_files(path):
             self.message.say(
-                f"{path} holds no Micro-Manager device adapter (mmgr_dal_*.dll): not "
+                f"{path} holds no Micro-Manager device adapter (no mmgr_dal_* library): not "
                 "chosen. Choose the folder Micro-Manager is installed in.",
                 error=True,
             )

@@ -30,7 +30,7 @@ from app.acquisition.plan_file import plan_to_json_value
 from app.acquisition.state import RunState
 from app.acquisition.summary import describe_end
 from app.appstate import AppState
-from app.microscope.installations import installation_in_use
+from app.microscope.installations import installation_in_use, microscope_name
 from app.microscope.loading import AdaptersDoNotFitError, MicroscopeConfigError, load_microscope
 from app.preferences import default_preferences
 from app.processing.dask_processor import close_shared_clusters, use_scheduler
@@ -138,7 +138,7 @@ class MainWindow(QMainWindow):
         self.scripts_watcher.first_scan_done.connect(self._scripts_ready.notify)
         self.scripts_watcher.start()
         preferences = default_preferences()
-        self.setWindowTitle("Scopeflow")
+        self.setWindowTitle(window_title(self.core))
         self.setWindowIcon(application_icon())
         self.resize(*preferences.window_size)
 
@@ -757,6 +757,7 @@ class MainWindow(QMainWindow):
         except LoadCancelled as exc:
             self.statusBar().showMessage(str(exc), 15000)
             return False
+        self.setWindowTitle(window_title(self.core))
         if path is None:
             self.statusBar().showMessage("Using the simulated microscope", 15000)
         else:
@@ -891,3 +892,8 @@ class MainWindow(QMainWindow):
             viewer.release()
         for graphics in self.findChildren(pg.GraphicsView):  # plots: the profile, times
             release_graphics(graphics)
+
+
+def window_title(core: CMMCorePlus) -> str:
+    """ "Scopeflow — MMConfig.cfg": which microscope the window drives, always in sight."""
+    return f"Scopeflow — {microscope_name(core)}"

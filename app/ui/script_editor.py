@@ -118,6 +118,14 @@ class ScriptEditor(QDialog):
         self.message.say(f"Saved {self.path.name}; the scripts folder loads it again.")
         return True
 
+    def show_load(self, error: str | None, loaded: str) -> None:
+        """What the scripts folder made of the file saved here: its error (with the
+        line), or that it loaded; the panel that says it may be behind this window."""
+        if error:
+            self.message.say(f"Saved, but it did not load:\n{error}", error=True)
+        else:
+            self.message.say(f"Saved and loaded at {loaded}.")
+
     def _ask_overwrite(self) -> bool:
         if os.environ.get("SCOPEFLOW_NO_DIALOGS"):
             return False

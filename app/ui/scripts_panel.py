@@ -113,6 +113,9 @@ class ScriptsPanel(QWidget):
             self.table.setItem(row, 2, processors)
             if str(state.path) == selected:
                 self.table.selectRow(row)
+            editor = self.editors.get(str(state.path))
+            if editor is not None and editor.isVisible() and state.loaded_at is not None:
+                editor.show_load(state.error, _clock(state.loaded_at))
         self._show_details()
 
     def selected_path(self) -> str | None:
