@@ -25,7 +25,11 @@ def round_length(target: float) -> float:
 
 class MicrometreScaleBar(pg.ScaleBar):
     def __init__(self) -> None:
-        super().__init__(size=1, width=6, brush=(255, 255, 255), suffix="", offset=(-24, -24))
+        super().__init__(
+            size=1, width=6, brush=(255, 255, 255), pen=(0, 0, 0), suffix="", offset=(-24, -24)
+        )
+        # readable over a bright image too: the length on a dark plate
+        self.text.fill = pg.mkBrush(0, 0, 0, 150)
         self.pixel_size_um = 0.0
         self.length_um = 0.0
         self.shown = True
