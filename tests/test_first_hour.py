@@ -437,9 +437,7 @@ def test_a_relative_folder_lands_in_the_data_folder_and_is_said_in_full(
     assert acq.dataset_path == str(tmp_path / "data" / "data" / "run_1")
 
 
-def test_the_window_title_names_the_microscope_and_about_its_configuration(
-    qtbot, own_window
-):
+def test_the_window_title_names_the_microscope_and_about_its_configuration(qtbot, own_window):
     from tests.mm_folders import demo_configuration
 
     window = own_window
