@@ -183,6 +183,7 @@ def test_edit_and_open_folder_without_a_desktop_handler_offer_what_works(qtbot, 
     editor.save_button.click()
     qtbot.waitUntil(lambda: "did not load" in editor.message.text(), timeout=5000)
     assert "line 4" in editor.message.text()
+    assert editor.position.text() == "Line 4, column 1"  # the cursor on the error's line
     editor.close()
 
     panel.open_folder()

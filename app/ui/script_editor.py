@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -22,6 +23,7 @@ from PyQt6.QtGui import QCloseEvent, QFontDatabase, QKeySequence
 from PyQt6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
+    QLabel,
     QMessageBox,
     QPlainTextEdit,
     QVBoxLayout,
@@ -40,6 +42,8 @@ class ScriptEditor(QDialog):
         self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.message = MessageLabel()
+        self.position = QLabel()  # "Line 10, column 4": where an error's line is
+        self.text.cursorPositionChanged.connect(self._show_position)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Close
         )
@@ -51,6 +55,7 @@ class ScriptEditor(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.text)
         layout.addWidget(self.message)
+        layout.addWidget(self.position)
         layout.addWidget(buttons)
         self.resize(760, 560)
         self._read_as: tuple[int, int] | None = None  # the file's (size, mtime) when read
@@ -123,8 +128,26 @@ class ScriptEditor(QDialog):
         line), or that it loaded; the panel that says it may be behind this window."""
         if error:
             self.message.say(f"Saved, but it did not load:\n{error}", error=True)
+            line = re.search(r"line (\d+)", error)
+            if line is not None:
+                self.go_to_line(int(line.group(1)))
         else:
             self.message.say(f"Saved and loaded at {loaded}.")
+
+    def go_to_line(self, number: int) -> None:
+        """The cursor to the start of line ``number`` (1-based), in sight."""
+        block = self.text.document().findBlockByNumber(max(0, number - 1))
+        if block.isValid():
+            cursor = self.text.textCursor()
+            cursor.setPosition(block.position())
+            self.text.setTextCursor(cursor)
+            self.text.centerCursor()
+
+    def _show_position(self) -> None:
+        cursor = self.text.textCursor()
+        self.position.setText(
+            f"Line {cursor.blockNumber() + 1}, column {cursor.positionInBlock() + 1}"
+        )
 
     def _ask_overwrite(self) -> bool:
         if os.environ.get("SCOPEFLOW_NO_DIALOGS"):
