@@ -8,13 +8,7 @@ from PyQt6 import sip
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QComboBox, QDoubleSpinBox
 
-from app.appstate import AppState
-from app.microscope.loading import load_microscope
-from app.microscope.session import set_current_core
-from app.processing.registry import ProcessorRegistry
-from app.settings_store import SettingsStore
 from app.ui.hardware_wizard import DOWNLOAD_URL
-from app.ui.main_window import MainWindow
 
 
 @pytest.fixture
@@ -280,22 +274,6 @@ def test_the_wizard_dialog_opens_the_download_page_and_the_file_dialog(window, m
 
 
 # ------------------------------------------------------------------ a configuration swap
-@pytest.fixture
-def own_window(qtbot, core, tmp_path):
-    """A window on a microscope of its own: loading a configuration releases it."""
-    own_core = load_microscope()
-    settings = SettingsStore(str(tmp_path / "settings.json"))
-    (tmp_path / "scripts").mkdir()
-    win = MainWindow(
-        AppState(own_core, ProcessorRegistry()), settings, scripts_folder=tmp_path / "scripts"
-    )
-    qtbot.addWidget(win)
-    win.show()
-    yield win
-    win.close()
-    set_current_core(core)  # the tests after this one use the shared microscope
-
-
 def test_the_dialogs_follow_a_newly_loaded_configuration(qtbot, own_window):
     window = own_window
     devices = window.devices
