@@ -240,8 +240,8 @@ def installation_for(
     """The installation ``config`` loads from, by the rule of ``installations.py``.
 
     The automatic choice reads each candidate's file names and the version of one of its
-    adapters that needs no vendor driver (Utilities); only the chosen installation's
-    adapters are opened one by one, as MMCore is about to."""
+    adapters that needs no vendor driver (Utilities); every adapter the configuration
+    names is read only in the installation chosen (``adapter_check``)."""
     if isinstance(micromanager_path, Installation):
         return _existing(micromanager_path.path, micromanager_path.found_by)
     if micromanager_path:
@@ -260,9 +260,11 @@ def installation_for(
         )
     needed = {library.lower() for library in configuration_libraries(config)}
 
+    @functools.cache  # each folder listed and read once, whichever pass asks
     def has_all(installation: Installation) -> bool:
         return needed <= {name.lower() for name in adapter_files(installation.path)}
 
+    @functools.cache
     def fits(installation: Installation) -> bool:
         return installation_interface_version(installation.path) == interface
 
