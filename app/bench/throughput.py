@@ -8,6 +8,9 @@ at a chosen frame size (default 2048x2048 uint16). Each scenario reports the med
 - passthrough: camera -> a processor that returns the frame, no saving;
   vs pymmcore-plus's own MDA runner with a listener that does nothing (same frames),
   and vs a numpy copy of the same bytes (memory bandwidth).
+- kept in memory: the same, every image kept (RAM storage); vs the bare runner, vs
+  pymmcore-plus's tensorstore writer in memory, and vs the least any keeper does (one
+  loop popping each frame and copying it into warm memory: the ceiling here).
 - real work: background subtraction in float32 and back; vs the same numpy work alone.
 - saving: camera -> NDTiff on disk, no processor; vs a raw ``write()`` of the same bytes
   to the same folder, and vs the peers' writers on the same frames: pymmcore-plus's MDA
@@ -208,6 +211,33 @@ def _peer_writer(core, frames: int, folder: str, suffix: str) -> tuple[float, in
         sync_folder(folder)
         seconds = time.perf_counter() - start
     return seconds, folder_bytes(folder)
+
+
+def _pop_and_keep(core, frames: int, memory: WarmMemory) -> float:
+    """The least any program keeping frames does with pymmcore's API: one loop pops
+    each frame of a burst (``popNextImage`` makes a new array, it cannot fill one given
+    to it) and copies it into warm memory. No pipeline, no threads, no dataset: the
+    ceiling for keeping frames on this machine, beside the bare runner keeping none."""
+    reservation = memory.reserve(frames * core.getImageBufferSize())
+    kept = []
+    try:
+        with _buffer_for_every_frame(core, frames):
+            start = time.perf_counter()
+            core.startSequenceAcquisition(frames, 0, True)
+            deadline = start + 60 + frames
+            while len(kept) < frames:
+                if core.getRemainingImageCount():
+                    image = core.popNextImage()
+                    piece = reservation.take(image.nbytes).view(image.dtype)
+                    np.copyto(piece.reshape(image.shape), image, casting="no")
+                    kept.append(piece)
+                elif time.perf_counter() > deadline:
+                    raise RuntimeError(f"the camera gave {len(kept)} of {frames} frames")
+            seconds = time.perf_counter() - start
+    finally:
+        core.stopSequenceAcquisition()
+        reservation.close()
+    return seconds
 
 
 def _in_fresh_memory(run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
@@ -461,6 +491,14 @@ def bench_pipeline(
         rows[-1],
         "pymmcore-plus MDA + its tensorstore writer in memory (memory://)",
         lambda: _peer_in_memory(core, frames),
+    )
+    # its own warm memory, warmed by one untimed loop as the row above's is by its runs
+    keeper_memory = WarmMemory()
+    _pop_and_keep(core, frames, keeper_memory)
+    beside(
+        rows[-1],
+        "one loop popping each frame and copying it into warm memory (no pipeline)",
+        lambda: _pop_and_keep(core, frames, keeper_memory),
     )
     # the first acquisition kept in memory of a process has no warm memory to reuse:
     # its memory comes fresh from the system, touched ahead by a thread of its own
