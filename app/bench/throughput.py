@@ -219,7 +219,7 @@ def _pop_and_keep(core, frames: int, memory: WarmMemory) -> float:
     to it) and copies it into warm memory. No pipeline, no threads, no dataset: the
     ceiling for keeping frames on this machine, beside the bare runner keeping none."""
     reservation = memory.reserve(frames * core.getImageBufferSize())
-    kept = []
+    kept: list[np.ndarray] = []
     try:
         with _buffer_for_every_frame(core, frames):
             start = time.perf_counter()
