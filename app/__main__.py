@@ -130,7 +130,7 @@ def _bench(args: argparse.Namespace) -> int:
             _bench(args)
         return 0
     from app.bench.report import print_table
-    from app.ui import benchmarks as gui
+    from app.ui.bench import benchmarks as gui
 
     if args.scenario == "pipeline":
         from app.bench.throughput import bench_pipeline
@@ -175,7 +175,7 @@ def _bench(args: argparse.Namespace) -> int:
         print_table("Resident memory along a long acquisition with saving", rows, args.json)
     elif args.scenario == "map":
         from app.bench.map_bench import bench_map
-        from app.ui.map_benchmark import paint_ms
+        from app.ui.bench.map_benchmark import paint_ms
 
         tiles, size, runs = (10, 256, 3) if args.quick else (
             args.tiles, args.size if args.size != 2048 else 512, 11,
@@ -200,7 +200,7 @@ def _bench(args: argparse.Namespace) -> int:
         _write_readme(args, title, rows, None)
     elif args.scenario == "open":
         from app.bench.big_dataset import BigDataset
-        from app.ui.open_benchmark import bench_open
+        from app.ui.bench.open_benchmark import bench_open
 
         shape = BigDataset(time_points=20, size=128) if args.quick else BigDataset()
         runs = 1 if args.quick else args.runs
@@ -213,7 +213,7 @@ def _bench(args: argparse.Namespace) -> int:
         print_table(title, rows, args.json)
         _write_readme(args, title, rows, None)
     elif args.scenario == "soak":
-        from app.ui.soak_benchmark import bench_soak
+        from app.ui.bench.soak_benchmark import bench_soak
 
         if args.quick:
             os.environ["SCOPEFLOW_BENCH_SIZE"] = "256"
@@ -273,7 +273,7 @@ def main(argv: list[str] | None = None) -> int:
     except MicroscopeConfigError as exc:
         logging.getLogger("scopeflow").error("%s", exc)  # the terminal and the log file
         if args.command is None:
-            from app.ui.main import show_startup_error
+            from app.ui.shell.main import show_startup_error
 
             show_startup_error(str(exc))
         return 2
@@ -282,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
         _say_installation(core)
     if args.command == "run":
         return _run_script(args.script, args.args)
-    from app.ui.main import run_app
+    from app.ui.shell.main import run_app
 
     return run_app(core, self_test_report=args.self_test)
 

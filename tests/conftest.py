@@ -46,7 +46,7 @@ def window(qtbot, core, tmp_path):
     """The main window on the simulated microscope, with settings in a temporary file."""
     from app.appstate import AppState
     from app.processing.registry import ProcessorRegistry
-    from app.ui.main_window import MainWindow
+    from app.ui.shell.main_window import MainWindow
 
     settings = SettingsStore(str(tmp_path / "settings.json"))
     scripts = tmp_path / "scripts"
@@ -65,7 +65,7 @@ def make_window(qtbot, core, tmp_path):
     that file, as the app makes one at each start: for what a window remembers."""
     from app.appstate import AppState
     from app.processing.registry import ProcessorRegistry
-    from app.ui.main_window import MainWindow
+    from app.ui.shell.main_window import MainWindow
 
     def make(settings_path: str):
         window = MainWindow(
@@ -107,7 +107,7 @@ def own_window(qtbot, core, tmp_path):
     """A window on a microscope of its own: loading a configuration releases it."""
     from app.appstate import AppState
     from app.processing.registry import ProcessorRegistry
-    from app.ui.main_window import MainWindow
+    from app.ui.shell.main_window import MainWindow
 
     own_core = load_microscope()
     settings = SettingsStore(str(tmp_path / "settings.json"))

@@ -86,7 +86,7 @@ def test_an_error_nobody_caught_is_logged_and_the_app_goes_on(tmp_path):
         from PyQt6.QtWidgets import QApplication
         from app.app_logging import configure_logging
         from app.microscope import load_microscope
-        from app.ui.main import run_app
+        from app.ui.shell.main import run_app
 
         configure_logging(False, to_file=True)
 
@@ -190,7 +190,7 @@ def test_an_error_in_a_thread_reaches_the_log_file(tmp_path):
         from PyQt6.QtWidgets import QApplication
         from app.app_logging import configure_logging
         from app.microscope import load_microscope
-        from app.ui.main import run_app
+        from app.ui.shell.main import run_app
 
         configure_logging(False, to_file=True)
 

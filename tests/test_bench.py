@@ -43,9 +43,7 @@ def test_pipeline_benchmark_quick_mode_reports_every_scenario(tmp_path):
     references = [row["reference"] for row in results]
     assert "pymmcore-plus MDA + its OME-TIFF writer + fsync" in references
     assert "pymmcore-plus MDA + its tensorstore writer in memory (memory://)" in references
-    assert (
-        "one loop popping each frame and copying it into warm memory (no pipeline)" in references
-    )
+    assert "one loop popping each frame and copying it into warm memory (no pipeline)" in references
     ours = results[: scenarios.index("full (processor + saving)") + 1]
     for row in ours:
         assert row["lost"] == 0

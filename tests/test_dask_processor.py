@@ -88,7 +88,7 @@ def test_the_windows_setting_names_the_scheduler(qtbot, core, tmp_path):
     from app.processing.dask_processor import shared_cluster, use_scheduler
     from app.processing.registry import ProcessorRegistry
     from app.settings_store import SettingsStore
-    from app.ui.main_window import MainWindow
+    from app.ui.shell.main_window import MainWindow
 
     settings = SettingsStore(str(tmp_path / "settings.json"))
     settings.set("dask/scheduler", "tcp://analysis-server:8786")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from PyQt6.QtCore import Qt
 
-from app.ui.processors_panel import FRAMES, LIVE, ON
+from app.ui.processors.processors_panel import FRAMES, LIVE, ON
 
 
 def _tick(window, name: str, column: int, on: bool) -> None:
@@ -114,7 +114,7 @@ def test_the_default_scripts_folder_is_the_users_with_the_examples_copied_once(
     from app.processing.registry import ProcessorRegistry
     from app.resource_files import example_scripts_folder
     from app.settings_store import SettingsStore
-    from app.ui.main_window import MainWindow
+    from app.ui.shell.main_window import MainWindow
 
     (tmp_path / "home" / "Documents").mkdir(parents=True)
     monkeypatch.setattr(  # the user's Documents folder, on every system
@@ -427,7 +427,7 @@ def test_a_relative_folder_lands_in_the_data_folder_and_is_said_in_full(
     from pathlib import Path
 
     from app import Acquisition, multi_d_acquisition_events
-    from app.ui import main
+    from app.ui.shell import main
 
     monkeypatch.chdir(tmp_path / "..")  # wherever the app was started from; restored after
     monkeypatch.setattr("app.preferences.data_folder", lambda: tmp_path / "data")

@@ -18,7 +18,7 @@ from PyQt6.QtCore import PYQT_VERSION_STR, QUrl, qVersion
 import app
 from app.microscope.loading import core_interface_version
 from app.resource_files import HELP_DOCS, MissingResourceError, doc_path
-from app.ui.help_menu import current_log_folder
+from app.ui.shell.help_menu import current_log_folder
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -15,7 +15,7 @@ before_env = dict(os.environ)
 registered = []
 atexit.register = lambda fn, *a, **k: registered.append(fn)
 before_pg = dict(pg.CONFIG_OPTIONS)
-import app, app.ui.main_window, app.ui.console, app.scripting, app.storage
+import app, app.ui.shell.main_window, app.ui.processors.console, app.scripting, app.storage
 changed = {k for k in os.environ if before_env.get(k) != os.environ[k]}
 assert not changed, changed
 assert not registered, registered

@@ -98,7 +98,7 @@ def test_the_export_opens_in_the_window_with_its_sliders(qtbot, window, tmp_path
     dataset = open_dataset(acq.dataset_path)
     exported = window.tiff_files.export_dataset(str(tmp_path / "again.ome.tif")).path
     # File > Open TIFF or OME-TIFF file…, the dialog answered with the file
-    from app.ui import tiff_files
+    from app.ui.files import tiff_files
 
     monkeypatch.setattr(
         tiff_files.QFileDialog, "getOpenFileName", lambda *a, **k: (str(exported), "")

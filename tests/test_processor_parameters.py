@@ -29,7 +29,7 @@ from app.processing.registry import ProcessorRegistry
 from app.processing.replay import process_dataset
 from app.scripting import ScriptsFolder, current_registry, set_current_registry
 from app.settings_store import SettingsStore
-from app.ui.main_window import MainWindow
+from app.ui.shell.main_window import MainWindow
 
 
 def denoise(image, metadata, sigma: float = 1.5, mode: str = "reflect"):
@@ -365,7 +365,7 @@ def test_forms_made_while_shown_keep_their_height(qtbot, window):
 
 
 def test_every_kind_of_parameter_gets_a_field(qtbot):
-    from app.ui.parameter_form import ParameterForm
+    from app.ui.processors.parameter_form import ParameterForm
 
     def every(
         image,
@@ -540,7 +540,7 @@ def test_the_time_plot_has_a_curve_per_processor_with_the_statistics(qtbot, wind
         assert np.allclose(y, ms) and len(y) == 10
         assert (x <= 0).all() and (x > -30).all()  # seconds before now
     # the row's colour is its curve's
-    from app.ui.processors_panel import NAME
+    from app.ui.processors.processors_panel import NAME
 
     row = window.registry.names().index("plain")
     colour = panel.table.item(row, NAME).data(Qt.ItemDataRole.DecorationRole)
@@ -550,7 +550,7 @@ def test_the_time_plot_has_a_curve_per_processor_with_the_statistics(qtbot, wind
 
 
 def test_the_time_plot_draws_thousands_of_frames_as_each_bins_lowest_and_highest():
-    from app.ui.processor_times_plot import peak_envelope
+    from app.ui.processors.processor_times_plot import peak_envelope
 
     x = np.linspace(-30, 0, 2048, endpoint=False)
     y = np.full(2048, 2.0)

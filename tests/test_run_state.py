@@ -83,7 +83,7 @@ def test_workers_run_on_the_thread_factory_given(core):
 
 
 def test_the_window_runs_them_in_qthreads(qtbot, window):
-    from app.ui.qt_threads import WorkerQThread
+    from app.ui.common.qt_threads import WorkerQThread
 
     seen = []
 

@@ -133,7 +133,7 @@ def test_cameras_that_differ_are_said_before_any_file_is_made(two_cameras, tmp_p
 
 
 def test_the_panels_estimate_counts_every_cameras_images(qtbot, two_cameras, tmp_path):
-    from app.ui.acquisition_panel import AcquisitionPanel
+    from app.ui.acquiring.acquisition_panel import AcquisitionPanel
 
     panel = AcquisitionPanel(two_cameras, tmp_path)
     qtbot.addWidget(panel)
@@ -153,7 +153,7 @@ def two_camera_window(qtbot, two_cameras, core, tmp_path):
     from app.microscope import set_current_core
     from app.processing.registry import ProcessorRegistry
     from app.settings_store import SettingsStore
-    from app.ui.main_window import MainWindow
+    from app.ui.shell.main_window import MainWindow
 
     window = MainWindow(
         AppState(two_cameras, ProcessorRegistry()),

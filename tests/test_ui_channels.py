@@ -24,7 +24,7 @@ from app.processing.contrast import to_uint8
 from app.processing.display import DisplaySettings
 from app.processing.registry import ProcessorRegistry
 from app.settings_store import SettingsStore
-from app.ui.main_window import MainWindow
+from app.ui.shell.main_window import MainWindow
 
 # ------------------------------------------------------------------ the model, no Qt
 
@@ -351,7 +351,7 @@ def test_a_channel_arriving_adds_its_row_and_keeps_the_others(qtbot):
     """An acquisition brings its channels one by one: rows already made are kept (each
     costs milliseconds on the GUI thread), in the channels' order."""
     from app.processing.channel_display import ChannelDisplay
-    from app.ui.channel_strip import ChannelStrip
+    from app.ui.display.channel_strip import ChannelStrip
 
     channels = ChannelDisplay()
     strip = ChannelStrip(channels)

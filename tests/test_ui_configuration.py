@@ -12,7 +12,7 @@ from PyQt6.QtWidgets import QProgressDialog, QPushButton
 
 from app.microscope.loading import MicroscopeConfigError, load_microscope
 from app.microscope.session import current_core
-from app.ui.configuration_swap import ConfigurationSwap, LoadCancelled
+from app.ui.microscope.configuration_swap import ConfigurationSwap, LoadCancelled
 
 
 def _demo_configuration() -> str:

@@ -8,7 +8,7 @@ from PyQt6 import sip
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QComboBox, QDoubleSpinBox
 
-from app.ui.hardware_wizard import DOWNLOAD_URL
+from app.ui.microscope.hardware_wizard import DOWNLOAD_URL
 
 
 @pytest.fixture

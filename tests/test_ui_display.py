@@ -72,8 +72,8 @@ def test_a_prepared_frame_is_shown_and_one_the_display_could_not_keep_up_with_is
 def test_frames_are_shown_at_most_one_per_refresh(qtbot, window, monkeypatch):
     """A frame ready sooner than DISPLAY_INTERVAL_S after the last one waits for its
     turn (on a timer), and is then shown (a clock of the test's own: no timing)."""
-    from app.ui import display_router
-    from app.ui.frame_preparer import PreparedFrame
+    from app.ui.display import display_router
+    from app.ui.display.frame_preparer import PreparedFrame
 
     router = window.display
     qtbot.waitUntil(lambda: router.preparer.source is not None, timeout=5000)

@@ -14,8 +14,8 @@ from PyQt6.QtWidgets import QApplication
 
 from app.acquisition.explore import Exploration, ExploreSettings
 from app.microscope import SimulatedCameraSettings, configure_simulated_camera
-from app.ui.explore_window import ExploreWindow
-from app.ui.qt_threads import QtThreads
+from app.ui.acquiring.explore_window import ExploreWindow
+from app.ui.common.qt_threads import QtThreads
 
 WIDTH, HEIGHT = 96, 64
 OVERLAP = (16, 8)

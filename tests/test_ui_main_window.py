@@ -14,7 +14,7 @@ from app import open_dataset, show_image
 from app.appstate import AppState
 from app.processing.registry import ProcessorRegistry
 from app.settings_store import SettingsStore
-from app.ui.main_window import MainWindow
+from app.ui.shell.main_window import MainWindow
 
 
 def _menu(window, title: str) -> dict:
@@ -349,7 +349,7 @@ def test_quitting_during_an_acquisition_asks_and_saves_what_was_acquired(
     qtbot, window, tmp_path, choice
 ):
     from app.acquisition.state import RunState
-    from app.ui.main_window import QuitChoice
+    from app.ui.shell.main_window import QuitChoice
 
     _start_long_acquisition(window, tmp_path)
     window.ask_how_to_quit = lambda: QuitChoice[choice.upper()]
@@ -414,7 +414,7 @@ def test_long_names_have_tooltips(window):
     window.registry.register(a_processor_with_a_long_descriptive_name, source="test")
     table = window.processors_panel.table
     row = window.registry.names().index("a_processor_with_a_long_descriptive_name")
-    from app.ui.processors_panel import NAME
+    from app.ui.processors.processors_panel import NAME
 
     assert table.item(row, NAME).toolTip() == "a_processor_with_a_long_descriptive_name"
 
@@ -533,7 +533,7 @@ def test_the_status_line_says_the_free_disk_space_read_off_the_gui_thread(
     import threading
     import time
 
-    from app.ui import status
+    from app.ui.shell import status
 
     readers = set()
 
@@ -554,7 +554,7 @@ def test_the_estimate_makes_the_plans_events_again_only_when_the_plan_changed(
 ):
     """The window asks for the estimate twice a second; a plan of 100,000 images took
     seconds to make, each time."""
-    from app.ui import acquisition_panel
+    from app.ui.acquiring import acquisition_panel
 
     made = []
     real = acquisition_panel.multi_d_acquisition_events

@@ -7,7 +7,7 @@ import time
 import numpy as np
 import pytest
 
-from app.ui.measure_tools import MIN_INTERVAL_S, format_value
+from app.ui.display.measure_tools import MIN_INTERVAL_S, format_value
 
 # 96 rows x 128 columns, as the test camera: value = 1000 + 3 * row + column, plus a
 # bright square so that min, max and std are not those of a plane
@@ -224,7 +224,7 @@ def test_live_updates_the_numbers_at_a_bounded_rate(qtbot, window):
 
 
 def test_slow_measurements_are_made_less_often(qtbot, snapped, monkeypatch):
-    from app.ui import measure_tools
+    from app.ui.display import measure_tools
 
     real = measure_tools.region_statistics
 

@@ -6,7 +6,7 @@ import numpy as np
 import pyqtgraph as pg
 import pytest
 
-from app.ui.viewer import ImageViewer
+from app.ui.display.viewer import ImageViewer
 
 
 def _viewer(qtbot) -> ImageViewer:
@@ -75,7 +75,7 @@ def test_pixel_value_under_the_cursor(qtbot):
 
 
 def test_the_widgets_follow_the_display_model(qtbot):
-    from app.ui.viewer import ImageViewer
+    from app.ui.display.viewer import ImageViewer
 
     viewer = ImageViewer()
     qtbot.addWidget(viewer)
@@ -91,7 +91,7 @@ def test_frames_are_prepared_from_the_model_not_the_widget(qtbot):
     import numpy as np
 
     from app.processing.display import DisplaySettings, LatestFrameSlot
-    from app.ui.frame_preparer import FramePreparer
+    from app.ui.display.frame_preparer import FramePreparer
 
     settings = DisplaySettings(levels=(100.0, 200.0), auto_levels=False, stride=2)
     preparer = FramePreparer(settings)
@@ -109,7 +109,7 @@ def test_frames_are_prepared_from_the_model_not_the_widget(qtbot):
 
 
 def test_the_frame_rate_of_a_time_lapse_does_not_drop_to_zero_between_frames():
-    from app.ui.status import RateMeter
+    from app.ui.shell.status import RateMeter
 
     meter = RateMeter()
     rates = []
@@ -139,7 +139,7 @@ def test_fit_one_to_one_and_reset(qtbot):
 
 
 def test_scale_bar_in_micrometres_follows_the_zoom(qtbot):
-    from app.ui.scale_bar import round_length
+    from app.ui.display.scale_bar import round_length
 
     assert [round_length(v) for v in (0.7, 1, 3.2, 7, 18, 450)] == [0.5, 1, 2, 5, 10, 200]
     viewer = ImageViewer()

@@ -50,7 +50,7 @@ def main(outdir: str) -> None:
     from PyQt6.QtWidgets import QApplication
 
     from app.appstate import AppState
-    from app.ui.main_window import MainWindow
+    from app.ui.shell.main_window import MainWindow
 
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)

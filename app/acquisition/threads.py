@@ -2,7 +2,7 @@
 
 The engine never creates threads itself: it hands each worker (engine, processing,
 saving) to a ``ThreadFactory``. Headless, that is a plain ``threading.Thread``; the
-window hands in one that makes ``QThread``s (``app.ui.qt_threads``), as the design
+window hands in one that makes ``QThread``s (``app.ui.common.qt_threads``), as the design
 asks, so the engine works the same in a test, a script and the app.
 """
 

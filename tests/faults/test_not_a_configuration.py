@@ -108,7 +108,7 @@ def own_window(qtbot, core, tmp_path):
     from app.microscope.session import set_current_core
     from app.processing.registry import ProcessorRegistry
     from app.settings_store import SettingsStore
-    from app.ui.main_window import MainWindow
+    from app.ui.shell.main_window import MainWindow
 
     own_core = load_microscope()
     (tmp_path / "scripts").mkdir()

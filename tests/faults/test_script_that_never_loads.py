@@ -53,7 +53,7 @@ def test_an_endless_script_is_given_up_and_the_others_load(tmp_path):
 def test_the_window_stays_responsive_with_an_endless_script(qtbot, core, tmp_path):
     from app.appstate import AppState
     from app.settings_store import SettingsStore
-    from app.ui.main_window import MainWindow
+    from app.ui.shell.main_window import MainWindow
 
     scripts = tmp_path / "scripts"
     scripts.mkdir()

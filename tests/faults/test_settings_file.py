@@ -12,7 +12,7 @@ import pytest
 from app.appstate import AppState
 from app.processing.registry import ProcessorRegistry
 from app.settings_store import SettingsStore
-from app.ui.main_window import MainWindow
+from app.ui.shell.main_window import MainWindow
 
 
 class _Explodes:

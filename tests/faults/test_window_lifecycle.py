@@ -42,9 +42,9 @@ from app.processing.channel_display import ChannelDisplay
 from app.processing.display import DisplaySettings
 from app.processing.registry import ProcessorRegistry
 from app.settings_store import SettingsStore
-from app.ui.lifecycle import ThreadKeeper
-from app.ui.main_window import MainWindow
-from app.ui.qt_threads import WorkerQThread
+from app.ui.common.lifecycle import ThreadKeeper
+from app.ui.common.qt_threads import WorkerQThread
+from app.ui.shell.main_window import MainWindow
 
 ROUNDS = 50
 WARM_UP = 10  # the rounds before memory is measured: caches fill once

@@ -1,0 +1,171 @@
+"""Acquire > Explore: starting an exploration from the window, or going on with a map.
+
+The window's part is small: the settings come from the Acquisition panel
+(``explore_settings``: channels, exposures, Z planes, overlap), the map is saved in its
+data folder, the registry's processors run on every tile, and the Explore window does
+the rest. One exploration at a time; Live stops first (the camera is the map's).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from PyQt6.QtGui import QAction, QKeySequence
+from PyQt6.QtWidgets import QMenu
+
+from app.acquisition.explore import Exploration
+from app.processing.errors import ErrorPolicy
+from app.storage.tiled_dataset import TiledDataset
+from app.ui.acquiring.explore_window import ExploreWindow
+from app.ui.common.qt_threads import QtThreads
+
+if TYPE_CHECKING:
+    from app.ui.shell.main_window import MainWindow
+
+logger = logging.getLogger(__name__)
+
+EXPLORE_NAME = "explore"
+
+
+class ExploreActions:
+    """The Acquire menu's Explore entries and the Explore window they open."""
+
+    def __init__(self, window: MainWindow, menu: QMenu | None) -> None:
+        if menu is None:
+            raise ValueError("the Acquire menu is needed")
+        self._main = window
+        self.window: ExploreWindow | None = None
+        menu.addSeparator()
+        self.explore_action = QAction("E&xplore…", window)
+        self.explore_action.setShortcut(QKeySequence("Ctrl+E"))
+        self.explore_action.setToolTip(
+            "A map from the stage's position: click tiles to acquire them (the Acquisition "
+            "panel's channels, exposures and Z-stack)"
+        )
+        self.explore_action.triggered.connect(self.start)
+        self.resume_action = QAction("Go on exploring the map shown", window)
+        self.resume_action.setToolTip(
+            "Open a map with File > Open dataset first: new tiles join it where they belong"
+        )
+        self.resume_action.triggered.connect(self.resume)
+        menu.addAction(self.explore_action)
+        menu.addAction(self.resume_action)
+        menu.setToolTipsVisible(True)  # why an entry is greyed
+        menu.aboutToShow.connect(self._enable)
+
+    def _enable(self) -> None:
+        shown = self._main.browser.dataset
+        self.resume_action.setEnabled(
+            isinstance(shown, TiledDataset)
+            and shown.is_finished()
+            and "ScopeflowTileOrigin_um" in shown.summary_metadata
+        )
+
+    def _arguments(self) -> dict[str, Any]:
+        panel = self._main.acquisition_panel
+        return {
+            "image_process_fn": self._main.registry.for_acquisition(),
+            "on_error": ErrorPolicy.PASS_THROUGH,
+            "threads": QtThreads(),
+            "show_display": False,
+            # "Afterwards, return the microscope...": once the Explore window closes
+            "restore_hardware": panel.return_hardware.isChecked(),
+        }
+
+    def _ready(self) -> bool:
+        if self.window is not None:
+            self.window.raise_()
+            self._main.show_error_message("An exploration is open: close it to start another")
+            return False
+        if self._main.controller.running:
+            self._main.show_error_message("An acquisition is running: explore when it ends")
+            return False
+        self._main.set_live(False)
+        return True
+
+    def start(self) -> ExploreWindow | None:
+        """A new map, tile (0, 0) where the stage is, saved in the panel's data folder."""
+        if not self._ready():
+            return None
+        panel = self._main.acquisition_panel
+        try:
+            exploration = Exploration.start(
+                self._main.core,
+                panel.data_directory,
+                EXPLORE_NAME,
+                panel.explore_settings(),
+                **self._arguments(),
+            )
+        except Exception as exc:  # no pixel size, no stage, a folder that cannot be made
+            self._main.show_error_message(f"Could not start exploring: {exc}")
+            return None
+        return self._open(exploration)
+
+    def resume(self) -> ExploreWindow | None:
+        """Go on with the map the viewer shows (opened from disk)."""
+        shown = self._main.browser.dataset
+        if not isinstance(shown, TiledDataset) or not self._ready():
+            return None
+        panel = self._main.acquisition_panel
+        try:
+            exploration = Exploration.resume(
+                self._main.core,
+                shown.path,
+                panel.explore_settings(),
+                **self._arguments(),
+            )
+        except Exception as exc:  # another camera size, a map without its grid
+            self._main.show_error_message(f"Could not go on exploring {shown.path}: {exc}")
+            return None
+        return self._open(exploration)
+
+    def _open(self, exploration: Exploration) -> ExploreWindow:
+        window = ExploreWindow(exploration, before_acquiring=lambda: self._main.set_live(False))
+        window.closed.connect(self._closed)
+        window.busyChanged.connect(self._busy)
+        window.show()
+        self.window = window
+        self._main.browser.browse(exploration.dataset, follow=True)  # the map here too
+        panel = self._main.acquisition_panel
+        ignored = [
+            name
+            for name, box in (("time points", panel.time_box), ("positions", panel.position_box))
+            if box.isChecked()
+        ]
+        if ignored:
+            self._main.statusBar().showMessage(
+                f"Explore acquires tiles where you click: the panel's {' and '.join(ignored)} "
+                "are not used",
+                15000,
+            )
+        logger.info("Exploring: %s", exploration.dataset.path)
+        return window
+
+    @property
+    def exploring(self) -> bool:
+        """An Explore window is open (the microscope is the map's)."""
+        return self.window is not None
+
+    def _busy(self, busy: bool) -> None:
+        """While tiles are on their way, Live, Snap and the stage buttons wait (the
+        camera and the stage are the map's), as during an acquisition."""
+        if busy:
+            self._main.set_live(False)
+        self._main.microscope_panel.setEnabled(not busy)
+
+    def _closed(self) -> None:
+        window = self.window
+        self.window = None
+        self._main.microscope_panel.setEnabled(not self._main.controller.running)
+        if window is not None:
+            self._main.statusBar().showMessage(
+                f"The explored map is in {window.exploration.dataset.path} "
+                "(File > Open dataset shows it; Acquire > Go on exploring adds to it)",
+                15000,
+            )
+
+    def close(self) -> None:
+        """The main window closes: so does the exploration (queued tiles dropped)."""
+        if self.window is not None:
+            self.window.close()

@@ -1,0 +1,158 @@
+"""What the axis sliders browse: the running acquisition's dataset, or one from disk.
+
+A tiled dataset (``TiledDataset``: an ``XYTiledAcquisition``'s, or a map opened from
+disk) is shown stitched by a ``MapView``; its row and column get no slider, the other
+axes (channel, z, time) choose the plane of the map shown."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from app.storage.sink import ReadableDataset
+from app.storage.tiled_dataset import COLUMN, ROW, TiledDataset
+from app.ui.display.axis_sliders import AxisSliders
+from app.ui.display.map_view import MapView
+from app.ui.display.viewer import ImageViewer
+
+logger = logging.getLogger(__name__)
+
+
+class DatasetBrowser:
+    """Connects the sliders to a dataset and the viewer.
+
+    While following (the acquisition's newest image is shown), the sliders move with
+    each frame shown; moving a slider stops following and shows that image from the
+    dataset. The channels found (``viewer.channels``) follow the dataset's; in
+    composite mode the image read is the current channel's, and
+    ``request_composite(axes, image, following)`` asks for the composite of them all.
+    """
+
+    def __init__(self, viewer: ImageViewer, sliders: AxisSliders) -> None:
+        self.viewer = viewer
+        self.sliders = sliders
+        self.dataset: ReadableDataset | None = None
+        self.map = MapView(viewer)  # shows a tiled dataset stitched
+        self.last_shown_axes: dict[str, Any] = {}
+        self._physical: dict[tuple[str, Any], str | None] = {}
+        #: set by whoever composes channels (the display router)
+        self.request_composite: Callable[[dict[str, Any], np.ndarray | None, bool], None] = (
+            lambda axes, image, following: None
+        )
+        sliders.axesChosen.connect(self.show)
+        sliders.describe = self.physical_value
+
+    @property
+    def following(self) -> bool:
+        """Frames from the camera are shown (nothing to browse, or "Follow newest")."""
+        return self.dataset is None or self.sliders.follow.isChecked()
+
+    def browse(self, dataset: ReadableDataset | None, *, follow: bool) -> None:
+        """Browse ``dataset`` from now on (None: nothing to browse, e.g. Live)."""
+        self.dataset = dataset
+        self.last_shown_axes = {}
+        self._physical.clear()
+        self.sliders.clear()
+        self.viewer.channels.clear_names()
+        self.sliders.follow.setChecked(follow)
+        self.map.show(dataset if isinstance(dataset, TiledDataset) else None)
+        if dataset is not None and not follow:
+            self.refresh()
+            self.show(self.sliders.current_axes())
+
+    def refresh(self) -> None:
+        """Let the sliders reach every image the dataset has now."""
+        if self.dataset is not None and getattr(self.dataset, "axes", None):
+            axes = {k: list(v) for k, v in self.dataset.axes.items()}
+            if self.map.active:  # the map lays rows and columns out
+                axes = {k: v for k, v in axes.items() if k not in (ROW, COLUMN)}
+            self.viewer.channels.add_names(axes.get("channel", ()))
+            self.sliders.set_axes(axes)
+
+    def show(self, axes: dict[str, Any]) -> None:
+        if self.map.active:
+            self.map.show_plane(axes)
+            return
+        if self.dataset is None or not axes:
+            return
+        try:
+            if not self.dataset.has_image(**axes):
+                return
+            image = self.dataset.read_image(**axes)
+        except Exception as exc:  # a partial dataset may lack an image
+            logger.warning("Could not read the image %s: %s", axes, exc)
+            return
+        self.viewer.show_channel(axes.get("channel"))
+        self.viewer.set_image(image)
+        if self.viewer.channels.composite_active:
+            self.request_composite(axes, image, False)
+
+    def frame_shown(self, axes: dict[str, Any]) -> None:
+        """The viewer just showed a frame with ``axes``: move the sliders there (a map:
+        the newest tile's plane is shown)."""
+        if self.map.active:
+            axes = {k: v for k, v in axes.items() if k not in (ROW, COLUMN)}
+        self.last_shown_axes = axes
+        if self.dataset is not None:
+            if not self.sliders.knows(axes):
+                self.refresh()  # a new time point or z: let the sliders reach it
+            self.sliders.show_axes(axes)
+        if "channel" in axes:  # kept nowhere, or not yet in the dataset's axes
+            self.viewer.channels.add_names((axes["channel"],))
+        if self.map.active:  # the map shows the newest tile's plane
+            self.map.show_plane(axes)
+
+    def physical_value(self, axis: str, value: Any, axes: dict[str, Any]) -> str | None:
+        """An axis value in physical units, from the metadata of an image that has it:
+        µm for z, seconds for time, the name of a position (channels are names)."""
+        if axis not in ("z", "time", "position") or self.dataset is None:
+            return None
+        key = (axis, value)
+        if key not in self._physical:
+            found = self._read_physical(axis, value, {**axes, axis: value})
+            if found is None:
+                return None  # not known yet (the image may come, or other axes may)
+            self._physical[key] = found
+        return self._physical[key]
+
+    def _read_physical(self, axis: str, value: Any, axes: dict[str, Any]) -> str | None:
+        dataset = self.dataset
+        if isinstance(dataset, TiledDataset):  # a map's plane: the metadata of a tile of it
+            tiles = dataset.tiles(0, axes)
+            if not tiles:
+                return None
+            axes = {**axes, ROW: tiles[0][0], COLUMN: tiles[0][1]}
+        try:
+            if dataset is None or not dataset.has_image(**axes):
+                return None
+            metadata = dataset.read_metadata(**axes)
+        except Exception:  # a partial dataset: no unit rather than an error
+            return None
+        if axis == "z":
+            z = metadata.get("ZPosition_um_Intended", metadata.get("ZPosition_um"))
+            return f"{float(z):.2f} µm" if z is not None else None
+        if axis == "time":
+            elapsed = metadata.get("ElapsedTime-ms")
+            return f"{float(elapsed) / 1000:.1f} s" if elapsed is not None else None
+        name = metadata.get("PositionName")
+        return str(name) if name else None
+
+    def acquisition_ended(self) -> None:
+        """The sliders reach every image, and stay where the viewer stopped; if it
+        showed none (the acquisition ended before the display's next tick), the last
+        image saved is shown."""
+        self.refresh()
+        if not self.sliders.follow.isChecked():
+            return
+        if not self.last_shown_axes and self.dataset is not None:
+            coordinates = self.dataset.get_image_coordinates_list()
+            if coordinates:
+                axes = dict(coordinates[-1])
+                if self.map.active:  # the map shows the plane, rows and columns laid out
+                    axes = {k: v for k, v in axes.items() if k not in (ROW, COLUMN)}
+                self.last_shown_axes = axes
+                self.show(axes)
+        self.sliders.show_axes(self.last_shown_axes)

@@ -1,0 +1,211 @@
+"""Getting frames ready to draw, off the GUI thread.
+
+Mapping a 16-bit frame to 8 bits with the current contrast is the heaviest part of
+showing it. On a busy machine that numpy work, done on the GUI thread, stretched
+single event-loop iterations to 50-60 ms. Here a worker takes the newest frame from
+the display slot, maps it, and leaves the result in a slot of its own; the GUI thread
+only hands the 8-bit image to pyqtgraph and paints.
+
+A frame with a ``channel`` axis is mapped with its channel's contrast; in composite
+mode the worker also reads the other channels at the same coordinates and adds them
+in their colours (``app/processing/composite.py``). The GUI thread asks for a
+composite of the coordinates the sliders show with ``request``. A frame without a
+channel (Live, a snap) takes the same path as ever: one subsample, one mapping.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+from PyQt6.QtCore import QThread, pyqtSignal
+
+from app.acquisition.priority import lower_current_thread_priority
+from app.processing.channel_display import ChannelDisplay, ChannelShown
+from app.processing.composite import ChannelComposer
+from app.processing.contrast import robust_levels, to_uint8
+from app.processing.display import OTHER_CAMERAS_KEY, DisplaySettings, LatestFrameSlot
+from app.storage.sink import ReadableDataset
+from app.ui.common.lifecycle import finish_thread
+
+logger = logging.getLogger(__name__)
+
+IDLE_S = 0.004  # how soon a request (or a new source) is seen while no frame comes
+STOP_TIMEOUT_S = 10.0  # a loop turn is a frame's mapping or one composite: milliseconds
+
+
+@dataclass(frozen=True)
+class PreparedFrame:
+    #: uint8, strided by ``stride``: (h, w) for one channel, (h, w, 4) RGBA for a
+    #: composite; None: draw ``image`` as is
+    display: np.ndarray | None
+    image: np.ndarray  # the original frame (of the current channel, for a composite)
+    levels: tuple[float, float]
+    stride: int
+    metadata: dict[str, Any]
+    channel: Any = None  # the frame's channel (None: it has no channel axis)
+    shown: dict[str, ChannelShown] = field(default_factory=dict)
+    request: int = 0  # the number of the ``request`` it answers (0: from the stream)
+    #: the slot a frame of the stream came from: once the viewer follows another
+    #: (an acquisition ended), a frame still on its way from the old one is not shown
+    source: object = None
+
+
+@dataclass(frozen=True)
+class CompositeRequest:
+    number: int
+    #: the coordinates shown, with the current channel (None: the newest frame's, when
+    #: following: the GUI may not have shown that one yet)
+    axes: dict[str, Any] | None
+    image: np.ndarray | None  # the current channel's frame there, if the GUI has it
+    latest_ok: bool  # a channel missing there may show its latest frame (following)
+
+
+class FramePreparer(QThread):
+    """Reads ``source`` (set by the GUI thread) and fills ``prepared``."""
+
+    #: a frame was put in ``prepared`` (to a slot on the GUI thread: queued)
+    frame_ready = pyqtSignal()
+
+    def __init__(self, settings: DisplaySettings, channels: ChannelDisplay | None = None) -> None:
+        super().__init__()
+        self.settings = settings
+        self.channels = channels if channels is not None else ChannelDisplay()
+        self.source: LatestFrameSlot | None = None
+        #: where the other channels of a composite are read (set by the GUI thread)
+        self.dataset: ReadableDataset | None = None
+        self.prepared: LatestFrameSlot[PreparedFrame] = LatestFrameSlot()
+        self._requests: LatestFrameSlot[CompositeRequest] = LatestFrameSlot()
+        self._requested = 0
+        self._newest_axes: dict[str, Any] | None = None  # of the newest channel frame
+        self._composer = ChannelComposer()
+        self._taken_from: object = None  # the source of the frame being prepared
+        self._running = True
+        self._failed = False
+
+    def request(
+        self, axes: dict[str, Any] | None, image: np.ndarray | None, latest_ok: bool
+    ) -> int:
+        """Compose the channels at ``axes`` (None: where the newest frame of the stream
+        is); the number its answer will carry (called by the GUI thread; the newest
+        request replaces one not yet answered)."""
+        self._requested += 1
+        request = CompositeRequest(self._requested, axes and dict(axes), image, latest_ok)
+        self._requests.put(request, {})
+        return self._requested
+
+    def run(self) -> None:
+        lower_current_thread_priority()
+        while self._running:
+            request = self._requests.take()
+            if request is not None:
+                self._guarded(self._answer, request[0])
+                continue
+            source = self.source
+            if source is None:
+                time.sleep(IDLE_S)
+                continue
+            item = source.take(timeout=IDLE_S)  # back at once when a frame comes
+            if item is None:
+                continue
+            self._taken_from = source
+            image, metadata = item
+            if image.ndim != 2:  # RGB: the viewer draws it as it is
+                self._put(PreparedFrame(None, image, (0, 255), 1, metadata))
+                continue
+            axes = metadata.get("Axes")
+            if axes and "channel" in axes:
+                self._guarded(self._prepare_channel, image, metadata, axes)
+                continue
+            settings = self.settings
+            levels = robust_levels(image) if settings.auto_levels else settings.levels
+            stride = max(1, settings.stride)
+            display = to_uint8(image[::stride, ::stride], *levels)
+            frame = PreparedFrame(display, image, levels, stride, metadata)
+            self._put(frame)
+
+    def _prepare_channel(
+        self, image: np.ndarray, metadata: dict[str, Any], axes: dict[str, Any]
+    ) -> None:
+        """A frame of one channel: with its channel's contrast, or in the composite."""
+        channel = axes["channel"]
+        self._composer.use_dataset(self.dataset)
+        self._composer.remember(axes, image)
+        for camera, other in (metadata.get(OTHER_CAMERAS_KEY) or {}).items():
+            self._composer.remember({**axes, "channel": camera}, other)
+        self._newest_axes = axes
+        channels = self.channels
+        stride = max(1, self.settings.stride)
+        if channels.composite_active:
+            # the histogram's channel stays the one it is on: following it to each
+            # frame's channel made the histogram, its colours and the LUT box change
+            # at every frame of a multi-channel acquisition (and cost the GUI thread)
+            current = channels.current
+            if current is not None and current in channels.names and current != channel:
+                axes = {**axes, "channel": current}
+            self._put_composite(axes, stride, True, metadata, request=0)
+            return
+        look = channels.look(channel)
+        data_range = robust_levels(image)
+        levels = data_range if look.auto_levels else look.levels
+        display = to_uint8(image[::stride, ::stride], *levels)
+        shown = {str(channel): ChannelShown(levels, data_range)}
+        self._put(PreparedFrame(display, image, levels, stride, metadata, channel, shown))
+
+    def _answer(self, request: CompositeRequest) -> None:
+        self._composer.use_dataset(self.dataset)
+        axes = request.axes if request.axes is not None else self._newest_axes
+        if axes is None:
+            return
+        if request.image is not None:
+            self._composer.remember(axes, request.image)
+        stride = max(1, self.settings.stride)
+        self._put_composite(axes, stride, request.latest_ok, {"Axes": axes}, request.number)
+
+    def _put_composite(
+        self,
+        axes: dict[str, Any],
+        stride: int,
+        latest_ok: bool,
+        metadata: dict[str, Any],
+        request: int,
+    ) -> None:
+        composite = self._composer.compose(self.channels, axes, stride, latest_ok)
+        if composite is None:
+            return
+        frame = PreparedFrame(
+            composite.rgba,
+            composite.image,
+            composite.levels,
+            stride,
+            metadata,
+            axes.get("channel"),
+            composite.shown,
+            request,
+        )
+        self._put(frame)
+
+    def _put(self, frame: PreparedFrame) -> None:
+        if not frame.request:
+            frame = replace(frame, source=self._taken_from)
+        self.prepared.put(frame, frame.metadata)
+        self.frame_ready.emit()
+
+    def _guarded(self, work: Any, *args: Any) -> None:
+        """Run ``work``; an error is logged (once) instead of ending the thread, which
+        would leave the viewer frozen on its last frame."""
+        try:
+            work(*args)
+        except Exception:
+            if not self._failed:
+                logger.exception("Could not prepare a frame for display")
+            self._failed = True
+
+    def stop(self) -> None:
+        """End the thread; returns once it ended (one stuck in a dataset read is said in
+        the log and kept referenced: Qt aborts if a running QThread is destroyed)."""
+        self._running = False
+        finish_thread(self, STOP_TIMEOUT_S, "The frame preparer")
