@@ -51,7 +51,7 @@ def test_a_processors_on_box_alone_does_not_run_it_on_live(qtbot, window):
     window.registry.register(flatten, source="console")  # On by default, Live off
     window.microscope_panel.live_button.setChecked(True)
     try:
-        qtbot.waitUntil(lambda: window.displayed >= 5, timeout=10000)
+        qtbot.waitUntil(lambda: window.display.displayed >= 5, timeout=10000)
         assert not (np.asarray(window.viewer.image) == 1234).all()
     finally:
         window.microscope_panel.live_button.setChecked(False)
@@ -68,7 +68,7 @@ def test_a_processor_that_fails_on_live_is_switched_off_for_live_only(qtbot, win
     try:
         processor = window.registry.get("broken")
         qtbot.waitUntil(lambda: not processor.live, timeout=10000)
-        qtbot.waitUntil(lambda: window.displayed >= 3, timeout=10000)  # frames pass through
+        qtbot.waitUntil(lambda: window.display.displayed >= 3, timeout=10000)  # frames pass through
     finally:
         window.microscope_panel.live_button.setChecked(False)
     assert processor.enabled  # acquisitions still run it
@@ -205,7 +205,7 @@ def test_an_acquisition_from_the_console_shows_in_the_panel_and_obeys_its_button
     acq = Acquisition(name="from_console")  # kept in memory, shown: as in a notebook
     acq.acquire(multi_d_acquisition_events(num_time_points=2000, time_interval_s=0.02))
     try:
-        qtbot.waitUntil(lambda: window.followed.other is acq, timeout=5000)
+        qtbot.waitUntil(lambda: window.acquisitions.followed.other is acq, timeout=5000)
         qtbot.waitUntil(lambda: "Acquiring:" in panel.progress_label.text(), timeout=5000)
         assert panel.abort_button.isEnabled() and panel.pause_button.isEnabled()
         assert not panel.start_button.isEnabled()
@@ -227,7 +227,7 @@ def test_an_acquisition_from_the_console_shows_in_the_panel_and_obeys_its_button
     finally:
         acq.abort()
     assert acq.status.state is RunState.ABORTED
-    qtbot.waitUntil(lambda: window.followed.other is None, timeout=5000)
+    qtbot.waitUntil(lambda: window.acquisitions.followed.other is None, timeout=5000)
     said = panel.progress_label.text()
     assert said.startswith("Aborted:") and "started from the console or a script" in said
     assert panel.start_button.isEnabled() and not panel.abort_button.isEnabled()
@@ -243,7 +243,9 @@ def test_what_a_script_left_changed_is_marked_with_one_click_to_put_it_back(qtbo
         acq.acquire(
             {"axes": {"time": 0}, "z": 6.0, "config_group": ["Channel", "FITC"], "exposure": 50}
         )
-    qtbot.waitUntil(lambda: window.followed.other is None and acq.is_finished(), timeout=10000)
+    qtbot.waitUntil(
+        lambda: window.acquisitions.followed.other is None and acq.is_finished(), timeout=10000
+    )
     qtbot.waitUntil(lambda: panel.put_back_button.isVisible(), timeout=5000)
     said = panel.hardware_left.text()
     assert "Z 0.00 → 6.00 µm" in said
@@ -316,7 +318,7 @@ def test_a_reopened_time_lapse_shows_seconds_on_its_time_slider(qtbot, window, t
 
     with Acquisition(directory=str(tmp_path), name="tl", show_display=False) as acq:
         acq.acquire(multi_d_acquisition_events(num_time_points=5, time_interval_s=0.1))
-    window.open_dataset(acq.dataset_path)
+    window.datasets.open_dataset(acq.dataset_path)
     sliders = window.browser.sliders
     qtbot.waitUntil(lambda: sliders.label("time").startswith("time: 0, 0.0 s"), timeout=5000)
     sliders.slider("time").setValue(4)
@@ -358,10 +360,12 @@ def test_keep_forgets_where_the_microscope_was(qtbot, window, core):
     _script_moves_the_microscope(qtbot, window)
     qtbot.mouseClick(panel.keep_button, Qt.MouseButton.LeftButton)
     assert not panel.put_back_button.isVisible()
-    assert window.followed.before is None
+    assert window.acquisitions.followed.before is None
     with Acquisition(name="still") as acq:  # moves nothing: nothing to mark
         acq.acquire({"axes": {"time": 0}})
-    qtbot.waitUntil(lambda: window.followed.other is None and acq.is_finished(), timeout=10000)
+    qtbot.waitUntil(
+        lambda: window.acquisitions.followed.other is None and acq.is_finished(), timeout=10000
+    )
     qtbot.wait(600)  # a status tick or two
     assert not panel.put_back_button.isVisible()
     assert core.getPosition() == 6.0  # kept
@@ -375,9 +379,9 @@ def test_put_back_waits_for_a_running_acquisition(qtbot, window, core):
     acq = Acquisition(name="long")
     acq.acquire(multi_d_acquisition_events(num_time_points=500, time_interval_s=0.02))
     try:
-        qtbot.waitUntil(lambda: window.followed.other is acq, timeout=5000)
+        qtbot.waitUntil(lambda: window.acquisitions.followed.other is acq, timeout=5000)
         assert not panel.put_back_button.isVisible()  # hidden while it runs
-        assert window.followed.put_back() == ["an acquisition is running"]
+        assert window.acquisitions.followed.put_back() == ["an acquisition is running"]
         assert core.getPosition() == 6.0  # not moved under it
     finally:
         acq.abort()
@@ -390,8 +394,8 @@ def test_put_back_waits_for_a_running_acquisition(qtbot, window, core):
 def test_another_microscope_forgets_the_old_ones_positions(qtbot, own_window):
     window = own_window
     _script_moves_the_microscope(qtbot, window)
-    assert window.load_configuration(None) is True  # the simulated microscope again
-    assert window.followed.before is None
+    assert window.configurations.load_configuration(None) is True  # the simulated microscope again
+    assert window.acquisitions.followed.before is None
     assert not window.acquisition_panel.put_back_button.isVisible()
 
 
@@ -445,6 +449,6 @@ def test_the_window_title_names_the_microscope_and_about_its_configuration(qtbot
     assert window.windowTitle() == "Scopeflow — the simulated microscope"
     copy = window.settings.path.parent / "MyScope.cfg"
     copy.write_text(demo_configuration().read_text())
-    assert window.load_configuration(str(copy)) is True
+    assert window.configurations.load_configuration(str(copy)) is True
     assert window.windowTitle() == "Scopeflow — MyScope.cfg"
     assert f"Configuration: {copy}" in window.help_menu.about_text()

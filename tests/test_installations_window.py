@@ -55,7 +55,7 @@ def test_a_stale_installation_chosen_is_said_and_the_microscope_kept(
 
     old = window.core
     with caplog.at_level(logging.ERROR):
-        assert window.load_configuration(str(demo_configuration())) is False
+        assert window.configurations.load_configuration(str(demo_configuration())) is False
     assert window.core is old  # kept, and still working
     assert "Camera" in old.getLoadedDevices()
     said = window.statusBar().currentMessage()
@@ -65,7 +65,7 @@ def test_a_stale_installation_chosen_is_said_and_the_microscope_kept(
 
     dialog.use_automatic()  # the demo adapters fit again
     assert window.settings.get(CHOSEN_KEY, str, "") == ""
-    assert window.load_configuration(str(demo_configuration())) is True
+    assert window.configurations.load_configuration(str(demo_configuration())) is True
     assert window.core is not old
     said = window.statusBar().currentMessage()
     assert said.startswith("Loaded MMConfig_demo.cfg: device adapters from ")

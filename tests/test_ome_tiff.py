@@ -98,10 +98,10 @@ def test_the_export_opens_in_the_window_with_its_sliders(qtbot, window, tmp_path
     dataset = open_dataset(acq.dataset_path)
     exported = window.tiff_files.export_dataset(str(tmp_path / "again.ome.tif")).path
     # File > Open TIFF or OME-TIFF file…, the dialog answered with the file
-    from app.ui.files import tiff_files
+    from app.ui.common import file_dialogs
 
     monkeypatch.setattr(
-        tiff_files.QFileDialog, "getOpenFileName", lambda *a, **k: (str(exported), "")
+        file_dialogs.QFileDialog, "getOpenFileName", lambda *a, **k: (str(exported), "")
     )
     _menu(window, "&File")["Open TIFF or OME-TIFF &file…"].trigger()
     opened = window.browser.dataset
@@ -152,7 +152,7 @@ def test_an_aborted_acquisition_exports_zeros_where_images_are_missing(window, c
     acq.mark_finished()
     acq.await_completion(timeout=30)
     assert acq.status.state.value == "aborted"
-    window.open_dataset(acq.dataset_path)
+    window.datasets.open_dataset(acq.dataset_path)
     dataset = window.browser.dataset
     assert not dataset.has_image(time=0, channel="FITC", z=1)
     result = window.tiff_files.export_dataset(str(tmp_path / "aborted"))
@@ -175,7 +175,7 @@ def test_an_aborted_acquisition_exports_zeros_where_images_are_missing(window, c
 
 def test_bad_names_and_places_get_a_clear_error_and_write_nothing(qtbot, window, tmp_path):
     acq = _acquire_from_the_panel(qtbot, window)
-    window.open_dataset(acq.dataset_path)
+    window.datasets.open_dataset(acq.dataset_path)
     taken = tmp_path / "taken.ome.tif"
     taken.write_bytes(b"keep me")
     for path, expected in (
@@ -227,7 +227,7 @@ def test_the_view_exports_with_its_pixel_size_and_channel(qtbot, window, core, t
 
 def test_the_view_of_a_dataset_takes_the_dataset_s_metadata(qtbot, window, core, tmp_path):
     acq = _acquire_from_the_panel(qtbot, window)
-    window.open_dataset(acq.dataset_path)
+    window.datasets.open_dataset(acq.dataset_path)
     window.sliders.slider("channel").setValue(1)
     written = window.tiff_files.export_view(str(tmp_path / "view"))
     assert np.array_equal(tifffile.imread(written), window.viewer.image)
@@ -238,10 +238,10 @@ def test_a_saved_tiff_opens_in_the_viewer_with_its_metadata(qtbot, window, core,
     window.microscope_panel.snap_button.click()
     qtbot.waitUntil(lambda: window.viewer.image is not None, timeout=5000)
     snapped = window.viewer.image.copy()
-    written = window.save_image(str(tmp_path / "snap"))
+    written = window.datasets.save_image(str(tmp_path / "snap"))
     window.browser.browse(None, follow=True)
     window.viewer.set_image(np.zeros_like(snapped))
-    window.open_dataset(written)
+    window.datasets.open_dataset(written)
     assert np.array_equal(window.viewer.image, snapped)
     dataset = window.browser.dataset
     (axes,) = dataset.get_image_coordinates_list()
@@ -415,14 +415,14 @@ def test_a_file_of_an_ndtiff_dataset_opens_the_dataset(core, tmp_path):
 def test_what_is_neither_a_dataset_nor_a_tiff_is_said(window, tmp_path):
     text = tmp_path / "notes.txt"
     text.write_text("hello", encoding="utf-8")
-    window.open_dataset(text)
+    window.datasets.open_dataset(text)
     assert "neither an NDTiff dataset folder nor a TIFF file" in (
         window.statusBar().currentMessage()
     )
     broken = tmp_path / "broken.tif"
     broken.write_bytes(b"not a tiff at all")
-    window.open_dataset(broken)
+    window.datasets.open_dataset(broken)
     assert "not a readable TIFF file" in window.statusBar().currentMessage()
-    window.open_dataset(tmp_path / "gone.tif")
+    window.datasets.open_dataset(tmp_path / "gone.tif")
     assert "does not exist" in window.statusBar().currentMessage()
     assert window.browser.dataset is None  # nothing was opened

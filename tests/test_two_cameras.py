@@ -181,7 +181,7 @@ def _composite_of_both(window) -> bool:
 
 def test_snap_shows_every_camera_as_a_composite(qtbot, two_camera_window):
     window = two_camera_window
-    window.snap()
+    window.camera.snap()
     qtbot.waitUntil(lambda: _composite_of_both(window), timeout=5000)
     channels = window.viewer.channels
     # each camera its own colour in the composite
@@ -192,14 +192,14 @@ def test_snap_shows_every_camera_as_a_composite(qtbot, two_camera_window):
 
 def test_live_shows_every_camera_as_a_composite(qtbot, two_camera_window):
     window = two_camera_window
-    window.set_live(True)
+    window.camera.set_live(True)
     try:
         qtbot.waitUntil(lambda: _composite_of_both(window), timeout=10000)
         shown = window.display.displayed
         qtbot.waitUntil(lambda: window.display.displayed > shown + 3, timeout=10000)
         assert _composite_of_both(window)  # stays a composite while frames come
     finally:
-        window.set_live(False)
+        window.camera.set_live(False)
 
 
 def test_the_window_says_cameras_that_differ_and_starts_nothing(
@@ -214,7 +214,7 @@ def test_the_window_says_cameras_that_differ_and_starts_nothing(
     window.show_error_message = shown.append
     two_cameras.setProperty(SECOND_CAMERA, "PixelType", "8bit")
     try:
-        window.start_acquisition()
+        window.acquisitions.start_acquisition()
     finally:
         two_cameras.setProperty(SECOND_CAMERA, "PixelType", "16bit")
     assert len(shown) == 1 and "Camera2 64x48 8-bit pixels" in shown[0]
@@ -229,7 +229,7 @@ def test_an_acquisition_from_the_window_browses_both_cameras(qtbot, two_camera_w
     panel.time_box.setChecked(True)
     panel.time_points.setValue(3)
     panel.interval.setValue(0.1)
-    window.start_acquisition()
+    window.acquisitions.start_acquisition()
     qtbot.waitUntil(lambda: not window.controller.running, timeout=30000)
     dataset = window.controller.acquisition.get_dataset()
     assert sorted(dataset.axes["channel"]) == [FIRST, SECOND_CAMERA]

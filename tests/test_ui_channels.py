@@ -274,7 +274,7 @@ def test_colours_levels_and_visibility_are_remembered_by_channel_name(qtbot, cor
     channels = second.viewer.channels
     assert channels.look("FITC") == ChannelLook("Magenta", (10.0, 200.0), False, True)
     assert not channels.look("DAPI").visible and not channels.composite
-    second.open_dataset(acq.dataset_path)  # another dataset with the same channel names
+    second.datasets.open_dataset(acq.dataset_path)  # another dataset with the same channel names
     strip = second.channel_strip
     assert strip.isVisible() and strip.one_channel_button.isChecked()
     assert strip.rows["FITC"].colour.currentText() == "Magenta"

@@ -24,7 +24,7 @@ def test_loading_a_configuration_replaces_the_microscope_everywhere(qtbot, own_w
     old = window.core
     window.microscope_panel.live_button.setChecked(True)  # Live stops before the swap
 
-    assert window.load_configuration(_demo_configuration()) is True
+    assert window.configurations.load_configuration(_demo_configuration()) is True
 
     new = window.core
     assert new is not old
@@ -144,7 +144,7 @@ def test_a_part_that_cannot_follow_does_not_stop_the_others(own_window):
 
 def test_back_to_the_simulated_microscope_from_the_file_menu(own_window):
     window = own_window
-    assert window.load_configuration(_demo_configuration()) is True
+    assert window.configurations.load_configuration(_demo_configuration()) is True
     hardware = window.core
     assert hardware.getProperty("Camera", "Mode") != "Fluorescent Beads"
     actions = {a.text(): a for a in window.menuBar().actions()[0].menu().actions()}

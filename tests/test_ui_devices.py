@@ -184,7 +184,7 @@ def test_an_roi_gives_frames_of_its_size_and_full_frame_restores(qtbot, window, 
     dialog.roi_height.setValue(32)
     qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
     assert tuple(core.getROI()) == (8, 4, 64, 32)
-    window.snap()
+    window.camera.snap()
     qtbot.waitUntil(lambda: window.viewer.image is not None)
     assert window.viewer.image.shape == (32, 64)
     qtbot.mouseClick(dialog.full_button, Qt.MouseButton.LeftButton)
@@ -205,14 +205,14 @@ def test_an_roi_outside_the_sensor_is_refused(window, restored):
 def test_the_roi_and_binning_are_refused_during_live(qtbot, window, restored):
     core = restored
     dialog = window.devices.show_camera()
-    window.set_live(True)
+    window.camera.set_live(True)
     try:
         dialog.roi_width.setValue(32)
         qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)
         assert "Live" in dialog.message.text()
         assert dialog.set_binning("2") is False
     finally:
-        window.set_live(False)
+        window.camera.set_live(False)
     assert tuple(core.getROI()) == (0, 0, 128, 96)
     assert core.getProperty("Camera", "Binning") == "1"
 
@@ -226,7 +226,7 @@ def test_binning_from_the_dialog(qtbot, window, restored):
     assert dialog.set_binning("2") is True
     assert core.getProperty("Camera", "Binning") == "2"
     assert tuple(core.getROI()) == (0, 0, 64, 48)
-    window.snap()
+    window.camera.snap()
     qtbot.waitUntil(lambda: window.viewer.image is not None)
     assert window.viewer.image.shape == (48, 64)
 
@@ -264,7 +264,7 @@ def test_the_wizard_dialog_opens_the_download_page_and_the_file_dialog(window, m
     opened = []
     window.devices.opener = lambda url: opened.append(url.toString()) or True
     chosen = []
-    monkeypatch.setattr(window, "choose_configuration", lambda: chosen.append(True))
+    monkeypatch.setattr(window.configurations, "choose_configuration", lambda: chosen.append(True))
     dialog = window.devices.show_wizard()
     dialog.download_button.click()
     assert opened == [DOWNLOAD_URL]
@@ -282,7 +282,7 @@ def test_the_dialogs_follow_a_newly_loaded_configuration(qtbot, own_window):
     pixel = devices.show_pixel_size()
     camera = devices.show_camera()
     old = window.core
-    assert window.load_configuration(None) is True
+    assert window.configurations.load_configuration(None) is True
     new = window.core
     assert new is not old
     assert devices.core is new and browser.core is new and camera.core is new

@@ -21,7 +21,7 @@ def test_an_acquisition_over_before_the_next_tick_shows_its_last_image(qtbot, wi
     panel.time_box.setChecked(True)
     panel.time_points.setValue(3)
     panel.interval.setValue(0)
-    window.start_acquisition()
+    window.acquisitions.start_acquisition()
     acq = window.controller.acquisition
     acq.await_completion(timeout=20)  # the GUI thread is held: no tick while it runs
     last = acq.get_dataset().read_image(time=2)
@@ -47,11 +47,11 @@ def test_a_prepared_frame_is_shown_and_one_the_display_could_not_keep_up_with_is
     """The preparer says when it has a frame: shown without waiting for a timer; while
     the GUI thread is busy, newer frames replace the one waiting (never queued)."""
     router = window.display
-    window.snap_slot.put(_frame(100), {})
+    window.camera.snap_slot.put(_frame(100), {})
     qtbot.waitUntil(lambda: _shows(window, _frame(100)), timeout=5000)
     shown_before = router.displayed
     # the GUI thread is held (no events run) while two frames are prepared in turn
-    window.snap_slot.put(_frame(200), {})
+    window.camera.snap_slot.put(_frame(200), {})
     qtbot.waitUntil(lambda: router.preparer.source is not None, timeout=5000)
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
@@ -59,7 +59,7 @@ def test_a_prepared_frame_is_shown_and_one_the_display_could_not_keep_up_with_is
         if prepared is not None and prepared[0].image[0, 0] == 200:
             break
         time.sleep(0.005)
-    window.snap_slot.put(_frame(300), {})
+    window.camera.snap_slot.put(_frame(300), {})
     while time.monotonic() < deadline:
         prepared = router.preparer.prepared.peek()
         if prepared is not None and prepared[0].image[0, 0] == 300:

@@ -169,7 +169,7 @@ def test_explore_from_the_window_and_go_on_with_the_saved_map(qtbot, window, cor
     qtbot.waitUntil(lambda: explore.exploration.acquisition.is_finished(), timeout=10000)
     assert window.explore.window is None
 
-    window.open_dataset(path)
+    window.datasets.open_dataset(path)
     acquire = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Acquire")
     acquire.aboutToShow.emit()  # the menu enables the entry as it opens
     assert window.explore.resume_action.isEnabled()
@@ -210,13 +210,13 @@ def test_live_stops_for_tiles_and_start_waits_for_explore_to_close(qtbot, window
     explore = window.explore.start()
     qtbot.addWidget(explore)
     assert window.browser.map.dataset is explore.exploration.dataset  # the map there too
-    window.set_live(True)
+    window.camera.set_live(True)
     qtbot.waitUntil(lambda: core.isSequenceRunning(), timeout=5000)
     explore.ask_tiles(0, 0, 0, 0)  # Live would refuse the tile's snap: it stops first
     qtbot.waitUntil(lambda: explore.exploration.pending() == set(), timeout=10000)
     assert explore.exploration.acquisition.status.state.value == "running"
     assert not core.isSequenceRunning()
-    window.start_acquisition()
+    window.acquisitions.start_acquisition()
     assert window.controller.acquisition is None  # refused, and said
     assert "Explore is open" in window.statusBar().currentMessage()
     explore.close()

@@ -36,7 +36,7 @@ def test_snap_shows_the_camera_image(qtbot, window):
 
 def test_live_streams_frames_and_stops_the_camera(qtbot, window, core):
     window.microscope_panel.live_button.setChecked(True)
-    qtbot.waitUntil(lambda: window.displayed >= 5, timeout=10000)
+    qtbot.waitUntil(lambda: window.display.displayed >= 5, timeout=10000)
     assert core.isSequenceRunning()
     assert not window.microscope_panel.snap_button.isEnabled()
     window.microscope_panel.live_button.setChecked(False)
@@ -108,7 +108,7 @@ def test_acquisition_kept_in_memory_is_browsed_and_saved_later(qtbot, window, tm
     window.sliders.slider("time").setValue(1)
     window.sliders.slider("z").setValue(2)
     assert np.array_equal(window.viewer.image, ram.read_image(time=1, z=2))
-    saved_to = window.save_memory_dataset(str(tmp_path / "later"))
+    saved_to = window.datasets.save_memory_dataset(str(tmp_path / "later"))
     on_disk = open_dataset(saved_to)
     assert len(on_disk.index) == 9
     assert np.array_equal(on_disk.read_image(time=1, z=2), ram.read_image(time=1, z=2))
@@ -194,7 +194,7 @@ def test_open_dataset_and_browse(qtbot, window, core, tmp_path):
 
     with Acquisition(tmp_path, "browse", image_process_fn=stamp) as acq:
         acq.acquire(multi_d_acquisition_events(num_time_points=3, z_start=0, z_end=3, z_step=1))
-    window.open_dataset(acq.dataset_path)
+    window.datasets.open_dataset(acq.dataset_path)
     assert window.viewer.image[0, 0] == 0
     window.sliders.slider("time").setValue(2)
     window.sliders.slider("z").setValue(3)
@@ -217,12 +217,12 @@ def test_open_dataset_and_browse(qtbot, window, core, tmp_path):
 
 
 def test_open_bad_dataset_shows_an_error(window, tmp_path):
-    window.open_dataset(tmp_path)
+    window.datasets.open_dataset(tmp_path)
     assert "not an NDTiff dataset" in window.statusBar().currentMessage()
 
 
 def test_bad_configuration_shows_an_error_and_keeps_the_microscope(window, core, tmp_path):
-    assert window.load_configuration(str(tmp_path / "missing.cfg")) is False
+    assert window.configurations.load_configuration(str(tmp_path / "missing.cfg")) is False
     assert "not found" in window.statusBar().currentMessage()
     assert window.core is core
 
@@ -236,9 +236,9 @@ def test_processor_can_show_a_named_view(qtbot, window):
     window.acquisition_panel.save_box.setChecked(False)
     window.acquisition_panel.start_button.click()
     qtbot.waitUntil(lambda: _finished(window), timeout=30000)
-    qtbot.waitUntil(lambda: window.named_view("threshold") is not None, timeout=5000)
-    qtbot.waitUntil(lambda: window.named_view("threshold").image is not None, timeout=5000)
-    assert set(np.unique(window.named_view("threshold").image)) <= {0, 1}
+    qtbot.waitUntil(lambda: window.named_views.view("threshold") is not None, timeout=5000)
+    qtbot.waitUntil(lambda: window.named_views.view("threshold").image is not None, timeout=5000)
+    assert set(np.unique(window.named_views.view("threshold").image)) <= {0, 1}
 
 
 def test_layout_and_pipeline_are_remembered(qtbot, core, tmp_path):
@@ -281,7 +281,7 @@ def test_processor_enabled_for_live_changes_the_live_image(qtbot, window):
 
     window.registry.register(invert_marker, "marker", source="test")
     window.microscope_panel.live_button.setChecked(True)
-    qtbot.waitUntil(lambda: window.displayed >= 3, timeout=10000)
+    qtbot.waitUntil(lambda: window.display.displayed >= 3, timeout=10000)
     assert not (window.viewer.image[:4, :4] == 999).all()  # not enabled for Live yet
     row = window.registry.names().index("marker")
     window.processors_panel.table.item(row, 1).setCheckState(Qt.CheckState.Checked)
@@ -349,10 +349,10 @@ def test_quitting_during_an_acquisition_asks_and_saves_what_was_acquired(
     qtbot, window, tmp_path, choice
 ):
     from app.acquisition.state import RunState
-    from app.ui.shell.main_window import QuitChoice
+    from app.ui.shell.quitting import QuitChoice
 
     _start_long_acquisition(window, tmp_path)
-    window.ask_how_to_quit = lambda: QuitChoice[choice.upper()]
+    window.quitting.ask = lambda: QuitChoice[choice.upper()]
     acq = window.controller.acquisition
     qtbot.waitUntil(lambda: acq.status.counts["saved"] >= 2, timeout=10000)
     window.close()
@@ -467,7 +467,7 @@ def test_snap_saved_as_tiff_with_its_metadata_and_copied(qtbot, window, core, tm
 
     window.microscope_panel.snap_button.click()
     qtbot.waitUntil(lambda: window.viewer.image is not None, timeout=5000)
-    written = window.save_image(str(tmp_path / "snap"))
+    written = window.datasets.save_image(str(tmp_path / "snap"))
     assert written.endswith("snap.tif")
     with tifffile.TiffFile(written) as tif:
         pixels = tif.asarray()
@@ -476,17 +476,17 @@ def test_snap_saved_as_tiff_with_its_metadata_and_copied(qtbot, window, core, tm
     assert np.array_equal(pixels, window.viewer.image) and pixels.dtype == np.uint16
     assert info["Exposure-ms"] == core.getExposure() and info["Channel"] == "DAPI"
     assert x_resolution[0] / x_resolution[1] == pytest.approx(1 / core.getPixelSizeUm())
-    window.copy_image()
+    window.datasets.copy_image()
     copied = QApplication.clipboard().image()
     assert (copied.width(), copied.height()) == (128, 96)
 
 
 def test_file_dialogs_open_in_the_last_folder_used_or_the_data_folder(window, tmp_path):
-    assert window.dialog_folder() == window.acquisition_panel.data_directory
-    window.remember_dialog_folder(str(tmp_path))
-    assert window.dialog_folder() == str(tmp_path)
-    window.remember_dialog_folder(str(tmp_path / "gone"))  # deleted since: not offered
-    assert window.dialog_folder() == window.acquisition_panel.data_directory
+    assert window.files.dialogs.folder() == window.acquisition_panel.data_directory
+    window.files.dialogs.remember(str(tmp_path))
+    assert window.files.dialogs.folder() == str(tmp_path)
+    window.files.dialogs.remember(str(tmp_path / "gone"))  # deleted since: not offered
+    assert window.files.dialogs.folder() == window.acquisition_panel.data_directory
 
 
 def test_snap_live_start_and_abort_have_shortcuts_shown_in_menus_and_tooltips(qtbot, window):
@@ -533,7 +533,7 @@ def test_the_status_line_says_the_free_disk_space_read_off_the_gui_thread(
     import threading
     import time
 
-    from app.ui.shell import status
+    from app.ui.common import free_space
 
     readers = set()
 
@@ -542,9 +542,9 @@ def test_the_status_line_says_the_free_disk_space_read_off_the_gui_thread(
         time.sleep(0.3)  # a slow disk
         return 123_400_000_000
 
-    monkeypatch.setattr(status, "free_disk_bytes", slow_free_disk_bytes)
+    monkeypatch.setattr(free_space, "free_disk_bytes", slow_free_disk_bytes)
     window.status_line.free_space.stop()
-    window.status_line.free_space = status.FreeSpaceWatch(interval_s=0.1)
+    window.status_line.free_space = free_space.FreeSpaceWatch(interval_s=0.1)
     qtbot.waitUntil(lambda: "disk free 123.4 GB" in window.status_line.text.text(), timeout=5000)
     assert readers == {"scopeflow-free-space"}  # never the GUI thread
 

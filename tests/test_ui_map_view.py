@@ -157,18 +157,18 @@ def test_a_saved_map_opens_stitched(qtbot, roomy, core, tmp_path):
     window = roomy
     acq = _acquire(core, tmp_path)
     path = acq.dataset_path
-    window.snap()  # something else on screen first
+    window.camera.snap()  # something else on screen first
     qtbot.waitUntil(lambda: window.viewer.image is not None, timeout=5000)
     qtbot.waitUntil(lambda: window.viewer.image.shape == (96, 128), timeout=5000)
     assert not window.browser.map.active
 
-    window.open_dataset(path)  # File > Open dataset...
+    window.datasets.open_dataset(path)  # File > Open dataset...
     dataset = window.browser.dataset
     assert type(dataset).__name__ == "TiledDataset" and window.browser.map.active
     qtbot.waitUntil(lambda: _shows_whole_map(window.viewer, dataset), timeout=10000)
     assert np.array_equal(window.viewer.image, _stitched(acq.get_dataset()))
 
-    window.snap()  # and back to frames: placed as frames are
+    window.camera.snap()  # and back to frames: placed as frames are
     qtbot.waitUntil(lambda: window.viewer.image is not None, timeout=5000)
     qtbot.waitUntil(lambda: window.viewer.image.shape == (96, 128), timeout=5000)
     assert not window.browser.map.active and window.viewer.placement == Placement()

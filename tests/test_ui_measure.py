@@ -22,13 +22,13 @@ def _view_menu(window) -> dict:
 
 def _show(qtbot, window, image: np.ndarray) -> None:
     """A frame through the window's display path, as a snap arrives."""
-    window.snap_slot.put(image, {"Axes": {}})
+    window.camera.snap_slot.put(image, {"Axes": {}})
     qtbot.waitUntil(lambda: window.viewer.image is image, timeout=5000)
 
 
 @pytest.fixture
 def snapped(qtbot, window):
-    window.snap()
+    window.camera.snap()
     qtbot.waitUntil(lambda: window.viewer.image is not None, timeout=5000)
     _show(qtbot, window, KNOWN)
     return window
@@ -211,9 +211,9 @@ def test_live_updates_the_numbers_at_a_bounded_rate(qtbot, window):
     tool.set_rectangle(0, 0, 128, 96)
     updates = tool.updates
     start = time.perf_counter()
-    window.set_live(True)
-    qtbot.waitUntil(lambda: window.displayed >= 30, timeout=10000)
-    window.set_live(False)
+    window.camera.set_live(True)
+    qtbot.waitUntil(lambda: window.display.displayed >= 30, timeout=10000)
+    window.camera.set_live(False)
     elapsed = time.perf_counter() - start
     made = tool.updates - updates
     assert 1 <= made <= elapsed / MIN_INTERVAL_S + 3  # at most 20 a second, whatever the fps

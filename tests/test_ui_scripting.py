@@ -71,7 +71,7 @@ def test_processor_defined_in_the_console_appears_and_applies(qtbot, window):
 
 
 def test_acquisition_from_the_console_shows_in_the_viewer(qtbot, window, tmp_path):
-    shown_before = window.displayed
+    shown_before = window.display.displayed
     _run_in_console(
         qtbot,
         window,
@@ -83,7 +83,7 @@ def test_acquisition_from_the_console_shows_in_the_viewer(qtbot, window, tmp_pat
     )
     acq = window.console.namespace["acq"]
     assert acq.counts.saved == 40
-    assert window.displayed - shown_before >= 5  # the window kept drawing during the block
+    assert window.display.displayed - shown_before >= 5  # the window kept drawing during the block
 
 
 def test_hot_reload_in_the_app(qtbot, window):
@@ -147,7 +147,7 @@ def test_process_dataset_from_the_window(qtbot, window, core, tmp_path):
         return image, metadata
 
     window.registry.register(double, "double", source="test")
-    out = window.process_dataset(acq.dataset_path)
+    out = window.replay.process_dataset(acq.dataset_path)
     assert out is not None and out.endswith("raw_1_processed_1")
     raw, processed = open_dataset(acq.dataset_path), open_dataset(out)
     assert sorted(raw.axes.get("time", [])) == [0, 1], acq.status

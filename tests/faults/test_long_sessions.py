@@ -31,7 +31,7 @@ def test_the_files_of_earlier_acquisitions_are_not_held_open(qtbot, window, tmp_
     panel.interval.setValue(0)
     paths = []
     for _ in range(3):
-        window.start_acquisition()
+        window.acquisitions.start_acquisition()
         acq = window.controller.acquisition
         paths.append(acq.dataset_path)
         qtbot.waitUntil(lambda: not window.controller.running, timeout=20000)

@@ -130,7 +130,7 @@ def test_the_window_keeps_its_microscope_and_says_why(own_window, tmp_path):
     in_use = window.core
     path = tmp_path / "holiday.cfg"
     path.write_bytes(_png_bytes())
-    assert window.load_configuration(str(path)) is False
+    assert window.configurations.load_configuration(str(path)) is False
     assert window.core is in_use
     assert window.state.core is in_use
     assert window.microscope_panel.core is in_use

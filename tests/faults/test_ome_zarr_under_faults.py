@@ -401,7 +401,7 @@ def test_an_index_line_cut_off_by_the_kill_is_left_out_and_said(killed_dataset, 
 
 
 def test_the_window_says_so_when_it_opens_a_folder_killed_mid_write(qtbot, window, killed_dataset):
-    window.open_dataset(str(killed_dataset))
+    window.datasets.open_dataset(str(killed_dataset))
     assert window.browser.dataset is not None
     said = window.statusBar().currentMessage()
     assert "did not close it" in said and f"{len(STALLED)} image(s)" in said

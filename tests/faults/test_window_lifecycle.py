@@ -99,12 +99,12 @@ def _use(qtbot, window: MainWindow) -> None:
     pyqtgraph item the window has."""
     scope = window.microscope_panel
     scope.snap_button.click()
-    qtbot.waitUntil(lambda: window.displayed >= 1, timeout=5000)
+    qtbot.waitUntil(lambda: window.display.displayed >= 1, timeout=5000)
     window.measure.set_line_on(True)
     window.measure.set_rectangle_on(True)
-    shown = window.displayed
+    shown = window.display.displayed
     scope.live_button.setChecked(True)
-    qtbot.waitUntil(lambda: window.displayed > shown, timeout=5000)
+    qtbot.waitUntil(lambda: window.display.displayed > shown, timeout=5000)
     scope.live_button.setChecked(False)
     window.registry.register(_publish, "publish", source="test")  # a named view too
     panel = window.acquisition_panel
@@ -128,7 +128,7 @@ def _use(qtbot, window: MainWindow) -> None:
         return viewer.channels.composite_active and drawn is not None and drawn.ndim == 3
 
     qtbot.waitUntil(composite_drawn, timeout=5000)
-    qtbot.waitUntil(lambda: window.named_view("threshold") is not None, timeout=5000)
+    qtbot.waitUntil(lambda: window.named_views.view("threshold") is not None, timeout=5000)
 
 
 def _assert_ended(window: MainWindow, core, connections: dict[str, int], handlers) -> None:
@@ -140,7 +140,7 @@ def _assert_ended(window: MainWindow, core, connections: dict[str, int], handler
     assert _core_connections(core) == connections  # nothing listens to the microscope
     assert len(window.registry.changed) == 0  # the registry outlives the window
     assert len(window.scripts.changed) == 0  # its scanning thread may finish a scan
-    assert len(window.scripts_watcher.first_scan_done) == 0
+    assert len(window.processors.scripts_watcher.first_scan_done) == 0
     assert logging.getLogger().handlers == handlers
 
 

@@ -63,7 +63,7 @@ from app.acquisition.plan_file import (
 from app.acquisition.tiles import TileLayout, TilingError
 from app.ui.acquiring.grid_box import GridBox
 from app.ui.acquiring.position_list import PLAN_FILTER, PositionList
-from app.ui.shell.status import free_disk_bytes
+from app.ui.common.free_space import free_disk_bytes
 
 logger = logging.getLogger(__name__)
 

@@ -174,7 +174,7 @@ def _gui_run(core: Any, app: Any, scenario: GuiScenario, frames: int) -> dict[st
     ticker = QTimer()
     ticker.setInterval(1)
     ticker.setTimerType(Qt.TimerType.PreciseTimer)
-    state = {"displayed": window.displayed, "cpu": 0.0, "clicked": 0.0, "ended": 0.0}
+    state = {"displayed": window.display.displayed, "cpu": 0.0, "clicked": 0.0, "ended": 0.0}
 
     def tick() -> None:
         gap, cpu = clock.nsecsElapsed() / 1e6, time.thread_time()
@@ -185,9 +185,9 @@ def _gui_run(core: Any, app: Any, scenario: GuiScenario, frames: int) -> dict[st
             if time.perf_counter() - shown[0] > SETTLED_S:
                 settled.append(gap)
         state["cpu"] = cpu
-        if window.displayed != state["displayed"]:
-            shown.extend([time.perf_counter()] * (window.displayed - state["displayed"]))
-            state["displayed"] = window.displayed
+        if window.display.displayed != state["displayed"]:
+            shown.extend([time.perf_counter()] * (window.display.displayed - state["displayed"]))
+            state["displayed"] = window.display.displayed
 
     ticker.timeout.connect(tick)
 
@@ -277,6 +277,6 @@ def bench_reload(saves: int = 20) -> list[dict[str, Any]]:
             "saves": saves,
             "median ms": median(latencies),
             "max ms": max(latencies),
-            "scan interval ms": round(1000 * window.scripts_watcher.interval_s),
+            "scan interval ms": round(1000 * window.processors.scripts_watcher.interval_s),
         }
     ]

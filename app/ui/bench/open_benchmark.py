@@ -113,7 +113,7 @@ def _open_once(core: Any, app: Any, path: Path, shape: BigDataset, steps: int) -
         process = psutil.Process()
         before = process.memory_info().rss
         start = time.perf_counter()
-        window.open_dataset(path)
+        window.datasets.open_dataset(path)
         _until(app, lambda: window.viewer.image is not None)
         window.viewer.graphics.viewport().repaint()
         first = time.perf_counter() - start

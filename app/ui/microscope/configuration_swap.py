@@ -32,6 +32,16 @@ class UsesMicroscope(Protocol):
     def set_core(self, core: CMMCorePlus) -> None: ...
 
 
+class CoreFollower:
+    """A user of the microscope made of one function, called with each new core."""
+
+    def __init__(self, on_core: Callable[[CMMCorePlus], object]) -> None:
+        self.on_core = on_core
+
+    def set_core(self, core: CMMCorePlus) -> None:
+        self.on_core(core)
+
+
 class LoadCancelled(Exception):
     """The user cancelled loading; the microscope in use stays."""
 

@@ -11,7 +11,7 @@ import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PyQt6.QtCore import PYQT_VERSION_STR, QT_VERSION_STR, Qt, QUrl, qVersion
 from PyQt6.QtGui import QAction, QDesktopServices, QGuiApplication, QKeySequence
@@ -19,6 +19,7 @@ from PyQt6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QLabel,
+    QMainWindow,
     QPlainTextEdit,
     QTextBrowser,
     QVBoxLayout,
@@ -27,12 +28,12 @@ from PyQt6.QtWidgets import (
 
 import app
 from app.app_logging import LOG_FILE, log_folder
+from app.appstate import AppState
 from app.microscope.installations import describe_installation, installation_in_use
 from app.microscope.loading import core_interface_version
 from app.resource_files import MissingResourceError, doc_path
-
-if TYPE_CHECKING:
-    from app.ui.shell.main_window import MainWindow
+from app.settings_store import SettingsStore
+from app.ui.common.seams import Messages
 
 logger = logging.getLogger(__name__)
 
@@ -101,11 +102,18 @@ class HelpMenu:
     """The window's Help menu. ``opener`` opens folders and web links (by default
     ``QDesktopServices.openUrl``); tests replace it so that nothing is opened."""
 
-    def __init__(self, window: MainWindow) -> None:
-        self.window = window
+    def __init__(
+        self, parent: QMainWindow, state: AppState, settings: SettingsStore, messages: Messages
+    ) -> None:
+        self.parent = parent
+        self.state = state
+        self.settings = settings
+        self.messages = messages
         self.opener: Callable[[QUrl], bool] = QDesktopServices.openUrl
         self.dialogs: dict[str, QDialog] = {}
-        self.menu = window.menuBar().addMenu("&Help")
+        menu_bar = parent.menuBar()
+        assert menu_bar is not None  # a QMainWindow always makes its menu bar
+        self.menu = menu_bar.addMenu("&Help")
         self.actions: dict[str, QAction] = {}
         entries: list[tuple[str, str, Callable[[], object], Any] | None] = [
             ("guide", "&User guide", self.show_user_guide, QKeySequence.StandardKey.HelpContents),
@@ -121,7 +129,7 @@ class HelpMenu:
                 self.menu.addSeparator()
                 continue
             key, text, slot, keys = entry
-            action = QAction(text, window)
+            action = QAction(text, parent)
             action.triggered.connect(slot)
             if keys is not None:
                 action.setShortcut(QKeySequence(keys))
@@ -144,10 +152,10 @@ class HelpMenu:
             try:
                 markdown = doc_path(name).read_text(encoding="utf-8")
             except (MissingResourceError, OSError) as exc:
-                self.window.show_error_message(str(exc))
+                self.messages.show_error_message(str(exc))
                 return None
             dialog = DocumentDialog(
-                _TITLES.get(name, name), markdown, self.opener, self.show_document, self.window
+                _TITLES.get(name, name), markdown, self.opener, self.show_document, self.parent
             )
             self.dialogs[name] = dialog
         dialog.show()
@@ -160,7 +168,7 @@ class HelpMenu:
         return self._open_folder(current_log_folder(), "log")
 
     def open_settings_folder(self) -> Path:
-        return self._open_folder(self.window.settings.path.parent, "settings")
+        return self._open_folder(self.settings.path.parent, "settings")
 
     def _open_folder(self, folder: Path, what: str) -> Path:
         """Open ``folder`` in the file manager (made first if nothing was written there
@@ -170,9 +178,9 @@ class HelpMenu:
         except OSError as exc:
             logger.warning("Could not create the %s folder %s: %s", what, folder, exc)
         if self.opener(QUrl.fromLocalFile(str(folder))):
-            self.window.statusBar().showMessage(f"Opened the {what} folder: {folder}", 10000)
+            self.messages.show_status(f"Opened the {what} folder: {folder}", 10000)
         else:
-            self.window.show_error_message(
+            self.messages.show_error_message(
                 f"Could not open a file manager; the {what} folder is {folder}"
             )
         return folder
@@ -180,13 +188,11 @@ class HelpMenu:
     # ------------------------------------------------------------ about
     def about_text(self) -> str:
         """The versions a bug report needs, one per line."""
-        core = self.window.core
+        core = self.state.core
         try:
             mmcore, device_interface = core.getVersionInfo(), core.getAPIVersionInfo()
             configuration = core.systemConfigurationFile() or "none loaded"
-            installation = installation_in_use(
-                core.getDeviceAdapterSearchPaths(), self.window.settings
-            )
+            installation = installation_in_use(core.getDeviceAdapterSearchPaths(), self.settings)
             adapters = (
                 describe_installation(installation).describe(core_interface_version())
                 if installation is not None
@@ -210,7 +216,7 @@ class HelpMenu:
             f"numpy {_version('numpy')}, ndtiff {_version('ndtiff')}, "
             f"tifffile {_version('tifffile')}",
             f"System: {platform.platform()}",
-            f"Settings: {self.window.settings.path}",
+            f"Settings: {self.settings.path}",
             f"Log folder: {current_log_folder()}",
         ]
         return "\n".join(lines)
@@ -218,7 +224,7 @@ class HelpMenu:
     def show_about(self) -> AboutDialog:
         dialog = self.dialogs.get("about")
         if not isinstance(dialog, AboutDialog):
-            dialog = AboutDialog(self.window)
+            dialog = AboutDialog(self.parent)
             self.dialogs["about"] = dialog
         dialog.text.setPlainText(self.about_text())  # the microscope may have changed
         dialog.show()
@@ -262,8 +268,3 @@ def _copy(text: str) -> None:
     clipboard = QGuiApplication.clipboard()
     if clipboard is not None:
         clipboard.setText(text)
-
-
-def build_help_menu(window: MainWindow) -> HelpMenu:
-    """Add the Help menu to ``window``'s menu bar."""
-    return HelpMenu(window)

@@ -63,8 +63,8 @@ class SelfTest:
 
     def _snap(self) -> None:
         def snap() -> str:
-            self.window.snap()
-            image = self.window.snap_slot.peek()
+            self.window.camera.snap()
+            image = self.window.camera.snap_slot.peek()
             if image is None:
                 raise RuntimeError("Snap gave no image (see the log)")
             frame, _ = image

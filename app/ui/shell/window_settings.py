@@ -1,6 +1,7 @@
 """What the window remembers between runs: its layout, the pipeline's order and
-switches, the save folder, the scripts folder and how each channel looks (plain JSON
-values in a ``SettingsStore``, never pickled objects)."""
+switches, the Acquisition panel's plan, format and save folder, the scripts folder and
+how each channel looks (plain JSON values in a ``SettingsStore``, never pickled
+objects)."""
 
 from __future__ import annotations
 
@@ -12,16 +13,63 @@ from pathlib import Path
 from PyQt6.QtCore import QByteArray
 from PyQt6.QtWidgets import QMainWindow
 
+from app.acquisition.plan_file import plan_to_json_value
 from app.processing.channel_display import ChannelDisplay
+from app.processing.dask_processor import use_scheduler
 from app.processing.registry import ProcessorRegistry
+from app.scripting.locations import copy_examples, default_scripts_folder
+from app.settings_migration import carry_over_old_settings
 from app.settings_store import SettingsStore
+from app.ui.acquiring.acquisition_panel import AcquisitionPanel
 
 logger = logging.getLogger(__name__)
+
+LAST_PLAN_KEY = "acquisition/plan"  # the Acquisition panel's settings, as a useq MDASequence
+FORMAT_KEY = "acquisition/format"  # NDTiff or OME-Zarr, as last chosen
+EXAMPLES_KEY = "scripts/examples_copied"  # once: deleted examples do not come back
+DASK_SCHEDULER_KEY = "dask/scheduler"  # on_dask's cluster; written by hand in settings.json
+
+
+def open_settings(store: SettingsStore | None) -> SettingsStore:
+    """``store``, else the user's settings file (on its first use, with what an older
+    version of Scopeflow had remembered)."""
+    if store is not None:
+        return store
+    store = SettingsStore()
+    if not store.existed:
+        carry_over_old_settings(store)
+    return store
 
 
 class WindowSettings:
     def __init__(self, store: SettingsStore) -> None:
         self.store = store
+
+    def scripts_folder_to_use(self) -> str:
+        """The scripts folder remembered, else the user's own (the examples copied into
+        it the first time, never again once deleted)."""
+        remembered = self.scripts_folder()
+        if remembered is not None:
+            return remembered
+        folder = default_scripts_folder()
+        if copy_examples(folder, copied_before=self.store.get(EXAMPLES_KEY, bool, False)):
+            self.store.set(EXAMPLES_KEY, True)
+        return str(folder)
+
+    def restore(
+        self,
+        window: QMainWindow,
+        registry: ProcessorRegistry,
+        channels: ChannelDisplay,
+        panel: AcquisitionPanel,
+    ) -> None:
+        """The window as it was left (the pipeline again once the scripts loaded), and
+        the Dask cluster for ``on_dask`` processors."""
+        self.restore_layout(window)
+        self.restore_pipeline(registry)
+        self.restore_channel_display(channels)
+        self.restore_acquisition_panel(panel)
+        use_scheduler(self.dask_scheduler())
 
     def scripts_folder(self) -> str | None:
         return self.store.get("scripts/folder", str, "") or None
@@ -29,11 +77,10 @@ class WindowSettings:
     def data_directory(self) -> str | None:
         return self.store.get("acquisition/directory", str, "") or None
 
-    def dialog_folder(self) -> str | None:
-        return self.store.get("dialogs/folder", str, "") or None
-
-    def remember_dialog_folder(self, folder: str) -> None:
-        self.store.set("dialogs/folder", folder)
+    def dask_scheduler(self) -> str | None:
+        """A real Dask cluster for ``on_dask`` processors ("tcp://host:8786"); None: a
+        local one."""
+        return self.store.get(DASK_SCHEDULER_KEY, str, "") or None
 
     def return_hardware(self) -> bool:
         """After an acquisition, return the hardware to where it was (default: yes)."""
@@ -71,6 +118,16 @@ class WindowSettings:
         self.store.set("viewer/channels", channels.looks_to_json())
         self.store.set("viewer/composite", channels.composite)
 
+    def restore_acquisition_panel(self, panel: AcquisitionPanel) -> None:
+        """The plan, the format, the save folder and Return the hardware, as last left."""
+        directory = self.data_directory()
+        if directory:
+            panel.data_directory = directory
+        panel.return_hardware.setChecked(self.return_hardware())
+        panel.restore_plan(self.store.get(LAST_PLAN_KEY, dict, {}))
+        chosen = panel.format.findData(self.store.get(FORMAT_KEY, str, "ndtiff"))
+        panel.format.setCurrentIndex(max(chosen, 0))
+
     def _bytes(self, key: str) -> QByteArray | None:
         text = self.store.get(key, str, "")
         if not text:
@@ -85,16 +142,20 @@ class WindowSettings:
         self,
         window: QMainWindow,
         registry: ProcessorRegistry,
-        data_directory: str,
+        panel: AcquisitionPanel,
+        channels: ChannelDisplay,
         scripts_folder: Path,
-        return_hardware: bool = True,
     ) -> None:
+        """Everything above, written to the settings file (the window closes)."""
+        self.remember_channel_display(channels)
+        self.store.set(LAST_PLAN_KEY, plan_to_json_value(panel.plan()))
+        self.store.set(FORMAT_KEY, panel.storage_format)
         self.store.set("window/geometry", _base64(window.saveGeometry()))
         self.store.set("window/state", _base64(window.saveState()))
         self.store.set("processors/state", registry.state())
-        self.store.set("acquisition/directory", data_directory)
+        self.store.set("acquisition/directory", panel.data_directory)
         self.store.set("scripts/folder", str(scripts_folder))
-        self.store.set("acquisition/return_hardware", return_hardware)
+        self.store.set("acquisition/return_hardware", panel.return_hardware.isChecked())
         self.store.save()
 
     def remember_scripts_folder(self, folder: str) -> None:

@@ -1,0 +1,171 @@
+"""The Acquisition panel's Start, and what the window does as an acquisition runs and
+ends: the microscope's controls wait, the viewer follows the new dataset, the panel
+shows progress and then how it ended.
+
+An acquisition started elsewhere (the console, a script) is followed by the panel
+too (``FollowedAcquisition``): its Pause and Abort, and Put back or Keep for what it
+left changed on the microscope.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from PyQt6.QtWidgets import QWidget
+
+from app.acquisition.state import RunState
+from app.acquisition.summary import describe_end
+from app.appstate import AppState
+from app.ui.acquiring.acquisition_controller import AcquisitionController
+from app.ui.acquiring.acquisition_panel import AcquisitionPanel
+from app.ui.acquiring.followed_acquisition import FollowedAcquisition
+from app.ui.common.progress_task import run_with_progress
+from app.ui.common.seams import Messages
+from app.ui.display.dataset_browser import DatasetBrowser
+
+logger = logging.getLogger(__name__)
+
+
+class AcquisitionActions:
+    """Start, progress and end for ``panel`` and ``controller``.
+
+    ``stop_live`` stops Live before an acquisition; ``microscope_free(free)`` enables
+    or disables the microscope's controls; ``exploring`` says whether Explore has the
+    microscope (nothing else starts then).
+    """
+
+    def __init__(
+        self,
+        parent: QWidget,
+        state: AppState,
+        panel: AcquisitionPanel,
+        controller: AcquisitionController,
+        browser: DatasetBrowser,
+        messages: Messages,
+        *,
+        stop_live: Callable[[], None],
+        microscope_free: Callable[[bool], None],
+        exploring: Callable[[], bool],
+    ) -> None:
+        self.parent = parent
+        self.state = state
+        self.panel = panel
+        self.controller = controller
+        self.browser = browser
+        self.messages = messages
+        self.stop_live = stop_live
+        self.microscope_free = microscope_free
+        self.exploring = exploring
+        # the panel speaks for its own acquisition, else one the console or a script runs
+        self.followed = FollowedAcquisition(
+            panel,
+            controller,
+            state.shown,
+            lambda text: messages.show_status(text),
+            self._busy_elsewhere,
+        )
+        panel.startRequested.connect(self.start_acquisition)
+        panel.pauseToggled.connect(self.followed.pause)
+        panel.abortRequested.connect(self.followed.abort)
+        panel.putBackRequested.connect(self._put_back_hardware)
+        panel.keepRequested.connect(self.followed.forget_changes)
+        panel.failed.connect(messages.show_error_message)
+        controller.finished.connect(self._acquisition_finished)
+
+    def start_acquisition(self) -> None:
+        if self.exploring():
+            self.messages.show_error_message(
+                "Explore is open: close its window to start an acquisition (the stage and "
+                "camera are the map's until then)"
+            )
+            return
+        self.stop_live()
+        panel = self.panel
+        try:
+            events = panel.events()
+            target = panel.save_target()
+            acq = self.controller.start(
+                events,
+                target,
+                panel.return_hardware.isChecked(),
+                panel.storage_format,
+                tile_layout=panel.tile_layout(),
+            )
+        except Exception as exc:
+            self.messages.show_error_message(f"Could not start the acquisition: {exc}")
+            return
+        self.browser.browse(acq.get_dataset(), follow=True)
+        self.followed.forget_changes()
+        panel.set_running(True)
+        self.microscope_free(False)
+        logger.info(
+            "Acquisition started: %d events%s",
+            len(events),
+            f", saving to {acq.dataset_path}" if acq.dataset_path else "",
+        )
+
+    def tick(self) -> None:
+        """The window's status tick: before Start, the estimate (will it fit, how long);
+        while the panel's acquisition runs, its progress."""
+        acq = self.state.shown.newest()
+        if acq is None and self.panel.isVisible():
+            self.panel.show_estimate()
+        if acq is not None and acq is self.controller.acquisition:
+            status = acq.status
+            self.panel.show_progress(
+                status.counts["acquired"],
+                status.events_submitted,
+                self.controller.started_at,
+                status.state is RunState.PAUSING,
+            )
+            self.browser.refresh()
+        self.followed.tick()
+
+    def _busy_elsewhere(self, busy: bool) -> None:
+        """An acquisition from the console or a script runs (or ended): Live stops and
+        the microscope's controls wait for it, as for the panel's own."""
+        if busy:
+            self.stop_live()
+        self.microscope_free(not busy)
+
+    def _put_back_hardware(self) -> None:
+        def moving(work: Callable[[], list[str]]) -> list[str]:
+            result = run_with_progress(
+                self.parent,
+                "Put back",
+                "Moving the microscope back…",
+                lambda on_progress, should_stop: work(),
+                busy=True,
+            )
+            if result.exception is not None:
+                return [str(result.exception)]
+            return list(result.value or [])
+
+        self.followed.put_back(moving)
+
+    def _acquisition_finished(self, error: str) -> None:
+        acq = self.controller.acquisition
+        self.panel.set_running(False)
+        self.microscope_free(True)
+        if acq is None:
+            return
+        status = acq.status
+        counts = status.counts
+        failures = [e for e in acq.errors if e.exception is not None]
+        if failures and status.state is not RunState.FAILED:
+            self.messages.show_error_message(
+                f"{len(failures)} error(s) in processors or callbacks; a failing processor "
+                f"was disabled and frames passed through it. First: {failures[0]}"
+            )
+        if acq.dataset_path is not None:
+            text = describe_end(status, f" in {acq.dataset_path}")
+        elif acq.sink.stores_images:
+            where = " in memory (File > Save acquisition as NDTiff… writes them to disk)"
+            text = describe_end(status, where, kept="kept")
+        else:
+            text = describe_end(status, "", kept="passed on, none kept")
+        if status.state is RunState.FAILED:
+            self.messages.show_error_message(text)
+        self.panel.show_result(text, counts.get("acquired", 0), status.events_submitted)
+        self.browser.acquisition_ended()
