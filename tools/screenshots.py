@@ -101,7 +101,7 @@ def main(outdir: str) -> None:
             window.registry.names().index("broken_focus_metric")
         )
 
-    step(500, window.snap)
+    step(500, window.camera.snap)
     step(800, shot("idle"))
 
     def console_demo():

@@ -12,12 +12,10 @@ idle.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 from pymmcore_plus import CMMCorePlus
 from PyQt6.QtWidgets import (
     QComboBox,
-    QDialog,
     QDialogButtonBox,
     QFormLayout,
     QGridLayout,
@@ -32,14 +30,12 @@ from PyQt6.QtWidgets import (
 
 from app.ui.common.message_label import MessageLabel
 from app.ui.microscope.core_events import CoreEvents
+from app.ui.microscope.device_dialog import BusyReason, DeviceDialog, never_busy
 
 logger = logging.getLogger(__name__)
 
 BINNING = "Binning"
 MAX_PIXELS = 65536
-
-#: why the camera's frame size may not change now (Live, an acquisition), or None
-BusyReason = Callable[[], "str | None"]
 
 
 def _spin(low: int, high: int) -> QSpinBox:
@@ -49,20 +45,19 @@ def _spin(low: int, high: int) -> QSpinBox:
     return box
 
 
-class CameraRoiDialog(QDialog):
+class CameraRoiDialog(DeviceDialog):
     """Devices > Camera ROI and binning…"""
+
+    title = "Camera ROI and binning"
 
     def __init__(
         self,
         core: CMMCorePlus,
         events: CoreEvents,
-        busy: BusyReason = lambda: None,
+        busy: BusyReason = never_busy,
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Camera ROI and binning")
-        self.core = core
-        self._busy = busy
+        super().__init__(core, events, busy, parent)
         self._full: dict[tuple[str, str], tuple[int, int]] = {}  # (camera, binning) -> w, h
         self._measuring = False
 
@@ -118,9 +113,8 @@ class CameraRoiDialog(QDialog):
         self.resize(460, 300)
 
     # ------------------------------------------------------------ following the core
-    def set_core(self, core: CMMCorePlus) -> None:
-        self.core = core
-        self._full.clear()
+    def show_core(self) -> None:
+        self._full.clear()  # another camera, perhaps
         self.refresh()
 
     def showEvent(self, event) -> None:

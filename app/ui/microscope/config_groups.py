@@ -19,7 +19,6 @@ from PyQt6.QtCore import Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QFont
 from PyQt6.QtWidgets import (
     QComboBox,
-    QDialog,
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
@@ -36,6 +35,7 @@ from PyQt6.QtWidgets import (
 
 from app.ui.common.message_label import MessageLabel
 from app.ui.microscope.core_events import CoreEvents
+from app.ui.microscope.device_dialog import BusyReason, DeviceDialog, never_busy
 
 logger = logging.getLogger(__name__)
 
@@ -43,8 +43,6 @@ NO_MATCH = "(no preset matches)"
 IN_USE = "✓ in use"
 MATCH_INTERVAL_MS = 150  # the combos follow the devices within this
 
-#: why presets may not be applied now (an acquisition runs), or None
-BusyReason = Callable[[], "str | None"]
 #: asks the user for a new preset's name (None: cancelled); tests give their own
 AskName = Callable[[QWidget, str], "str | None"]
 
@@ -86,7 +84,7 @@ class PresetCombos(QWidget):
         self,
         core: CMMCorePlus,
         events: CoreEvents,
-        busy: BusyReason = lambda: None,
+        busy: BusyReason = never_busy,
         skip_channel_group: bool = False,
         empty_text: str = "This configuration has no configuration groups.",
         parent: QWidget | None = None,
@@ -210,20 +208,20 @@ def ask_preset_name(parent: QWidget, group: str) -> str | None:
     return name.strip() if ok else None
 
 
-class ConfigGroupsDialog(QDialog):
+class ConfigGroupsDialog(DeviceDialog):
     """Devices > Configuration groups…: the combos, every preset's settings, and a new
     preset from the values the devices have now."""
+
+    title = "Configuration groups"
 
     def __init__(
         self,
         core: CMMCorePlus,
         events: CoreEvents,
-        busy: BusyReason = lambda: None,
+        busy: BusyReason = never_busy,
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Configuration groups")
-        self.core = core
+        super().__init__(core, events, busy, parent)
         self.ask_name: AskName = ask_preset_name
         self.combos = PresetCombos(core, events, busy, parent=self)
         self.combos.failed.connect(lambda text: self._say(text, error=True))
@@ -280,9 +278,8 @@ class ConfigGroupsDialog(QDialog):
     def _defined(self, group: str, preset: str) -> None:
         self._rebuild_timer.start()
 
-    def set_core(self, core: CMMCorePlus) -> None:
-        self.core = core
-        self.combos.set_core(core)
+    def show_core(self) -> None:
+        self.combos.set_core(self.core)
         self.rebuild()
 
     def rebuild(self) -> None:

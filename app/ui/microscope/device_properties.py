@@ -44,7 +44,6 @@ from PyQt6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
-    QDialog,
     QDoubleSpinBox,
     QHBoxLayout,
     QHeaderView,
@@ -61,6 +60,7 @@ from PyQt6.QtWidgets import (
 
 from app.ui.common.message_label import MessageLabel
 from app.ui.microscope.core_events import CoreEvents
+from app.ui.microscope.device_dialog import BusyReason, DeviceDialog, never_busy
 
 logger = logging.getLogger(__name__)
 
@@ -68,9 +68,6 @@ SPEC_ROLE = Qt.ItemDataRole.UserRole + 1  # the PropertySpec of a value cell
 DEVICE_TYPE_ROLE = Qt.ItemDataRole.UserRole + 2  # a device row's DeviceType name
 EXPOSURE = "Exposure"
 INT_LIMIT = 2**31 - 1
-
-#: why the browser may not change anything now (an acquisition runs), or None
-BusyReason = Callable[[], "str | None"]
 
 
 class ValueKind(Enum):
@@ -304,7 +301,7 @@ class PropertyBrowser(QWidget):
         self,
         core: CMMCorePlus,
         events: CoreEvents,
-        busy: BusyReason = lambda: None,
+        busy: BusyReason = never_busy,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -559,23 +556,24 @@ class PropertyBrowser(QWidget):
             self.refresh_values()
 
 
-class PropertyBrowserDialog(QDialog):
+class PropertyBrowserDialog(DeviceDialog):
     """Devices > Device properties…: the browser in a window of its own, non-modal."""
+
+    title = "Device properties"
 
     def __init__(
         self,
         core: CMMCorePlus,
         events: CoreEvents,
-        busy: BusyReason = lambda: None,
+        busy: BusyReason = never_busy,
         parent: QWidget | None = None,
     ) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Device properties")
+        super().__init__(core, events, busy, parent)
         self.browser = PropertyBrowser(core, events, busy, self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.browser)
         self.resize(640, 720)
 
-    def set_core(self, core: CMMCorePlus) -> None:
-        self.browser.set_core(core)
+    def show_core(self) -> None:
+        self.browser.set_core(self.core)

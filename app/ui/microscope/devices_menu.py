@@ -9,7 +9,7 @@ through ``set_core`` (this object is one of the window's ``UsesMicroscope``).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypeVar, runtime_checkable
 
 from pymmcore_plus import CMMCorePlus
 from PyQt6.QtCore import QUrl
@@ -31,6 +31,8 @@ PIXEL_SIZE = "pixel size"
 CAMERA = "camera"
 WIZARD = "wizard"
 INSTALLATION = "installation"
+
+Shown = TypeVar("Shown", bound=QDialog)
 
 
 @runtime_checkable
@@ -107,7 +109,7 @@ class DevicesMenu:
         if key == GROUPS:
             return ConfigGroupsDialog(core, events, self.acquisition_busy, parent)
         if key == PIXEL_SIZE:
-            return PixelSizeDialog(core, events, parent)
+            return PixelSizeDialog(core, events, parent=parent)
         if key == CAMERA:
             return CameraRoiDialog(core, events, self.camera_busy, parent)
         if key == WIZARD:
@@ -128,34 +130,28 @@ class DevicesMenu:
         dialog.activateWindow()
         return dialog
 
-    def show_properties(self) -> PropertyBrowserDialog:
-        dialog = self.show(PROPERTIES)
-        assert isinstance(dialog, PropertyBrowserDialog)
+    def _shown(self, key: str, kind: type[Shown]) -> Shown:
+        dialog = self.show(key)
+        assert isinstance(dialog, kind)
         return dialog
+
+    def show_properties(self) -> PropertyBrowserDialog:
+        return self._shown(PROPERTIES, PropertyBrowserDialog)
 
     def show_groups(self) -> ConfigGroupsDialog:
-        dialog = self.show(GROUPS)
-        assert isinstance(dialog, ConfigGroupsDialog)
-        return dialog
+        return self._shown(GROUPS, ConfigGroupsDialog)
 
     def show_pixel_size(self) -> PixelSizeDialog:
-        dialog = self.show(PIXEL_SIZE)
-        assert isinstance(dialog, PixelSizeDialog)
-        return dialog
+        return self._shown(PIXEL_SIZE, PixelSizeDialog)
 
     def show_camera(self) -> CameraRoiDialog:
-        dialog = self.show(CAMERA)
-        assert isinstance(dialog, CameraRoiDialog)
-        return dialog
+        return self._shown(CAMERA, CameraRoiDialog)
 
     def show_wizard(self) -> HardwareWizardDialog:
-        dialog = self.show(WIZARD)
-        assert isinstance(dialog, HardwareWizardDialog)
-        return dialog
+        return self._shown(WIZARD, HardwareWizardDialog)
 
     def show_installations(self) -> InstallationsDialog:
-        dialog = self.show(INSTALLATION)
-        assert isinstance(dialog, InstallationsDialog)
+        dialog = self._shown(INSTALLATION, InstallationsDialog)
         dialog.refresh()  # shown again: what is installed may have changed
         return dialog
 

@@ -17,7 +17,6 @@ from PyQt6.QtCore import QObject, QTimer
 from PyQt6.QtGui import QFont
 from PyQt6.QtWidgets import (
     QAbstractItemView,
-    QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
     QHeaderView,
@@ -30,6 +29,7 @@ from PyQt6.QtWidgets import (
 
 from app.ui.common.message_label import MessageLabel
 from app.ui.microscope.core_events import CoreEvents
+from app.ui.microscope.device_dialog import BusyReason, DeviceDialog, never_busy
 
 logger = logging.getLogger(__name__)
 
@@ -79,15 +79,19 @@ def _settings_text(core: CMMCorePlus, config: str) -> str:
     return ", ".join(f"{device} · {prop} = {value}" for device, prop, value in data) or "—"
 
 
-class PixelSizeDialog(QDialog):
+class PixelSizeDialog(DeviceDialog):
     """Devices > Pixel size…: each configuration's µm per pixel, editable; the one in use."""
 
+    title = "Pixel size"
+
     def __init__(
-        self, core: CMMCorePlus, events: CoreEvents, parent: QWidget | None = None
+        self,
+        core: CMMCorePlus,
+        events: CoreEvents,
+        busy: BusyReason = never_busy,
+        parent: QWidget | None = None,
     ) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Pixel size")
-        self.core = core
+        super().__init__(core, events, busy, parent)
         self.spins: dict[str, QDoubleSpinBox] = {}
         self.in_use = QLabel()
         self.in_use.setWordWrap(True)
@@ -137,8 +141,7 @@ class PixelSizeDialog(QDialog):
         super().showEvent(event)
         self.refresh()
 
-    def set_core(self, core: CMMCorePlus) -> None:
-        self.core = core
+    def show_core(self) -> None:
         self.rebuild()
 
     def rebuild(self) -> None:
