@@ -16,7 +16,7 @@ import pytest
 
 from app.microscope import SimulatedCameraSettings, configure_simulated_camera, load_microscope
 from app.microscope.session import set_current_core
-from app.settings_store import SettingsStore
+from tests.windows import new_window
 
 
 @pytest.fixture(scope="session")
@@ -44,16 +44,10 @@ def core(_session_core):
 @pytest.fixture
 def window(qtbot, core, tmp_path):
     """The main window on the simulated microscope, with settings in a temporary file."""
-    from app.appstate import AppState
-    from app.processing.registry import ProcessorRegistry
-    from app.ui.shell.main_window import MainWindow
-
-    settings = SettingsStore(str(tmp_path / "settings.json"))
     scripts = tmp_path / "scripts"
     scripts.mkdir()
-    win = MainWindow(AppState(core, ProcessorRegistry()), settings, scripts_folder=scripts)
+    win = new_window(qtbot, core, tmp_path / "settings.json", scripts, console=True)
     win.acquisition_panel.directory.setText(str(tmp_path / "data"))
-    qtbot.addWidget(win)
     win.show()
     yield win
     win.close()
@@ -63,21 +57,7 @@ def window(qtbot, core, tmp_path):
 def make_window(qtbot, core, tmp_path):
     """``make_window(settings_path)``: a main window (no console) whose settings are in
     that file, as the app makes one at each start: for what a window remembers."""
-    from app.appstate import AppState
-    from app.processing.registry import ProcessorRegistry
-    from app.ui.shell.main_window import MainWindow
-
-    def make(settings_path: str):
-        window = MainWindow(
-            AppState(core, ProcessorRegistry()),
-            SettingsStore(settings_path),
-            tmp_path,
-            console=False,
-        )
-        qtbot.addWidget(window)
-        return window
-
-    return make
+    return lambda settings_path: new_window(qtbot, core, settings_path, tmp_path)
 
 
 @pytest.fixture
@@ -105,17 +85,9 @@ def acquire_in_memory(core):
 @pytest.fixture
 def own_window(qtbot, core, tmp_path):
     """A window on a microscope of its own: loading a configuration releases it."""
-    from app.appstate import AppState
-    from app.processing.registry import ProcessorRegistry
-    from app.ui.shell.main_window import MainWindow
-
-    own_core = load_microscope()
-    settings = SettingsStore(str(tmp_path / "settings.json"))
     (tmp_path / "scripts").mkdir()
-    win = MainWindow(
-        AppState(own_core, ProcessorRegistry()), settings, scripts_folder=tmp_path / "scripts"
-    )
-    qtbot.addWidget(win)
+    settings = tmp_path / "settings.json"
+    win = new_window(qtbot, load_microscope(), settings, tmp_path / "scripts", console=True)
     win.show()
     yield win
     win.close()

@@ -8,6 +8,7 @@ import pytest
 
 from app import Processor, on_dask
 from app.processing.dask_processor import DaskCluster
+from tests.windows import new_window
 
 
 @pytest.fixture
@@ -84,16 +85,12 @@ def test_worker_processes_run_it(acquire_in_memory, core):
 
 def test_the_windows_setting_names_the_scheduler(qtbot, core, tmp_path):
     """settings.json's "dask/scheduler" is the cluster on_dask uses in the app."""
-    from app.appstate import AppState
     from app.processing.dask_processor import shared_cluster, use_scheduler
-    from app.processing.registry import ProcessorRegistry
     from app.settings_store import SettingsStore
-    from app.ui.shell.main_window import MainWindow
 
     settings = SettingsStore(str(tmp_path / "settings.json"))
     settings.set("dask/scheduler", "tcp://analysis-server:8786")
-    window = MainWindow(AppState(core, ProcessorRegistry()), settings, tmp_path, console=False)
-    qtbot.addWidget(window)
+    window = new_window(qtbot, core, settings, tmp_path)
     try:
         assert shared_cluster().address == "tcp://analysis-server:8786"
         assert on_dask(lambda image, metadata: None).cluster.address == (

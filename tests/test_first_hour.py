@@ -6,6 +6,7 @@ import numpy as np
 from PyQt6.QtCore import Qt
 
 from app.ui.processors.processors_panel import FRAMES, LIVE, ON
+from tests.windows import new_window
 
 
 def _tick(window, name: str, column: int, on: bool) -> None:
@@ -110,11 +111,7 @@ def test_a_console_acquisition_runs_the_windows_pipeline_only_when_given_it(qtbo
 def test_the_default_scripts_folder_is_the_users_with_the_examples_copied_once(
     qtbot, core, tmp_path, monkeypatch
 ):
-    from app.appstate import AppState
-    from app.processing.registry import ProcessorRegistry
     from app.resource_files import example_scripts_folder
-    from app.settings_store import SettingsStore
-    from app.ui.shell.main_window import MainWindow
 
     (tmp_path / "home" / "Documents").mkdir(parents=True)
     monkeypatch.setattr(  # the user's Documents folder, on every system
@@ -125,13 +122,7 @@ def test_the_default_scripts_folder_is_the_users_with_the_examples_copied_once(
     names = sorted(p.name for p in shipped.glob("*.py"))
 
     def open_window():
-        window = MainWindow(
-            AppState(core, ProcessorRegistry()),
-            SettingsStore(str(tmp_path / "settings.json")),
-            console=False,
-        )
-        qtbot.addWidget(window)
-        return window
+        return new_window(qtbot, core, tmp_path / "settings.json")
 
     window = open_window()
     folder = tmp_path / "home" / "Documents" / "Scopeflow" / "scripts"

@@ -22,14 +22,12 @@ from app import (
     open_dataset,
     set_parameter,
 )
-from app.appstate import AppState
 from app.processing.parameters import METADATA_KEY, ProcessorParameters, find_parameters
 from app.processing.pipeline import Processor, ProcessorPipeline
 from app.processing.registry import ProcessorRegistry
 from app.processing.replay import process_dataset
 from app.scripting import ScriptsFolder, current_registry, set_current_registry
-from app.settings_store import SettingsStore
-from app.ui.shell.main_window import MainWindow
+from tests.windows import new_window
 
 
 def denoise(image, metadata, sigma: float = 1.5, mode: str = "reflect"):
@@ -497,20 +495,14 @@ def test_the_values_survive_a_new_window(qtbot, core, tmp_path):
     settings_path = str(tmp_path / "settings.json")
     registry = ProcessorRegistry()
     registry.register(denoise, source="test")
-    first = MainWindow(
-        AppState(core, registry), SettingsStore(settings_path), tmp_path, console=False
-    )
-    qtbot.addWidget(first)
+    first = new_window(qtbot, core, settings_path, tmp_path, registry=registry)
     qtbot.waitUntil(lambda: "denoise" in first.processors_panel.forms)
     _type_into(qtbot, first.processors_panel.forms["denoise"], "sigma", "0.75")
     first.close()
 
     again = ProcessorRegistry()
     again.register(denoise, source="test")
-    second = MainWindow(
-        AppState(core, again), SettingsStore(settings_path), tmp_path, console=False
-    )
-    qtbot.addWidget(second)
+    second = new_window(qtbot, core, settings_path, tmp_path, registry=again)
     qtbot.waitUntil(lambda: again.get("denoise").parameters["sigma"] == 0.75, timeout=5000)
     qtbot.waitUntil(
         lambda: second.processors_panel.forms["denoise"].field("sigma").value == "0.75",

@@ -149,20 +149,10 @@ def test_the_panels_estimate_counts_every_cameras_images(qtbot, two_cameras, tmp
 def two_camera_window(qtbot, two_cameras, core, tmp_path):
     """A window on the two cameras; afterwards scripts' default microscope is the
     session's again (a window makes its microscope theirs, and this one is released)."""
-    from app.appstate import AppState
     from app.microscope import set_current_core
-    from app.processing.registry import ProcessorRegistry
-    from app.settings_store import SettingsStore
-    from app.ui.shell.main_window import MainWindow
+    from tests.windows import new_window
 
-    window = MainWindow(
-        AppState(two_cameras, ProcessorRegistry()),
-        SettingsStore(str(tmp_path / "settings.json")),
-        tmp_path,
-        console=False,
-    )
-    qtbot.addWidget(window)
-    window.show()
+    window = new_window(qtbot, two_cameras, tmp_path / "settings.json", tmp_path, show=True)
     yield window
     window.close()
     set_current_core(core)

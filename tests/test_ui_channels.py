@@ -12,7 +12,6 @@ import pytest
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QAbstractSlider
 
-from app.appstate import AppState
 from app.processing.channel_display import (
     ChannelDisplay,
     ChannelLook,
@@ -22,9 +21,7 @@ from app.processing.colour_tables import COLOUR_TABLES, colour_table, default_co
 from app.processing.composite import ChannelComposer, ColourPlanes
 from app.processing.contrast import to_uint8
 from app.processing.display import DisplaySettings
-from app.processing.registry import ProcessorRegistry
-from app.settings_store import SettingsStore
-from app.ui.shell.main_window import MainWindow
+from tests.windows import new_window
 
 # ------------------------------------------------------------------ the model, no Qt
 
@@ -252,10 +249,7 @@ def test_one_channel_mode_shows_only_the_current_channel(qtbot, window):
 
 def test_colours_levels_and_visibility_are_remembered_by_channel_name(qtbot, core, tmp_path):
     settings_path = str(tmp_path / "remember.json")
-    first = MainWindow(
-        AppState(core, ProcessorRegistry()), SettingsStore(settings_path), tmp_path, console=False
-    )
-    qtbot.addWidget(first)
+    first = new_window(qtbot, core, settings_path, tmp_path)
     first.acquisition_panel.directory.setText(str(tmp_path / "data"))
     first.show()
     acq = _acquire_two_channels(qtbot, first, save=True)
@@ -266,10 +260,7 @@ def test_colours_levels_and_visibility_are_remembered_by_channel_name(qtbot, cor
     qtbot.mouseClick(first.channel_strip.one_channel_button, Qt.MouseButton.LeftButton)
     first.close()
 
-    second = MainWindow(
-        AppState(core, ProcessorRegistry()), SettingsStore(settings_path), tmp_path, console=False
-    )
-    qtbot.addWidget(second)
+    second = new_window(qtbot, core, settings_path, tmp_path)
     second.show()
     channels = second.viewer.channels
     assert channels.look("FITC") == ChannelLook("Magenta", (10.0, 200.0), False, True)

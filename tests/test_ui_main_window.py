@@ -11,10 +11,8 @@ from PyQt6.QtGui import QDropEvent
 from PyQt6.QtWidgets import QLabel
 
 from app import open_dataset, show_image
-from app.appstate import AppState
 from app.processing.registry import ProcessorRegistry
-from app.settings_store import SettingsStore
-from app.ui.shell.main_window import MainWindow
+from tests.windows import new_window
 
 
 def _menu(window, title: str) -> dict:
@@ -246,13 +244,7 @@ def test_layout_and_pipeline_are_remembered(qtbot, core, tmp_path):
     registry = ProcessorRegistry()
     registry.register(_mark_corner, "a", source="test")
     registry.register(_mark_corner, "b", source="test")
-    first = MainWindow(
-        AppState(core, registry),
-        SettingsStore(settings_path),
-        tmp_path,
-        console=False,
-    )
-    qtbot.addWidget(first)
+    first = new_window(qtbot, core, settings_path, tmp_path, registry=registry)
     first.docks["Log"].setFloating(True)
     registry.move("b", 0)
     registry.set_enabled("a", False)
@@ -261,13 +253,7 @@ def test_layout_and_pipeline_are_remembered(qtbot, core, tmp_path):
     again = ProcessorRegistry()
     again.register(_mark_corner, "a", source="test")
     again.register(_mark_corner, "b", source="test")
-    second = MainWindow(
-        AppState(core, again),
-        SettingsStore(settings_path),
-        tmp_path,
-        console=False,
-    )
-    qtbot.addWidget(second)
+    second = new_window(qtbot, core, settings_path, tmp_path, registry=again)
     assert second.docks["Log"].isFloating()
     assert again.names() == ["b", "a"]
     assert again.get("a").enabled is False

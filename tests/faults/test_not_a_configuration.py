@@ -18,6 +18,7 @@ import pytest
 from pymmcore_plus import find_micromanager
 
 from app.microscope.loading import MicroscopeConfigError, load_microscope, release_microscope
+from tests.windows import new_window
 
 
 def _png_bytes() -> bytes:
@@ -104,21 +105,11 @@ def test_a_configuration_saved_on_windows_loads(tmp_path, before):
 @pytest.fixture
 def own_window(qtbot, core, tmp_path):
     """A window on a microscope of its own (a load that wrongly succeeds releases it)."""
-    from app.appstate import AppState
     from app.microscope.session import set_current_core
-    from app.processing.registry import ProcessorRegistry
-    from app.settings_store import SettingsStore
-    from app.ui.shell.main_window import MainWindow
 
-    own_core = load_microscope()
     (tmp_path / "scripts").mkdir()
-    window = MainWindow(
-        AppState(own_core, ProcessorRegistry()),
-        SettingsStore(str(tmp_path / "settings.json")),
-        scripts_folder=tmp_path / "scripts",
-    )
-    qtbot.addWidget(window)
-    window.show()
+    settings, scripts = tmp_path / "settings.json", tmp_path / "scripts"
+    window = new_window(qtbot, load_microscope(), settings, scripts, console=True, show=True)
     yield window
     window.close()
     release_microscope(window.core)

@@ -11,6 +11,7 @@ from PyQt6.QtCore import QTimer
 from app.processing.registry import ProcessorRegistry
 from app.scripting.scripts_folder import ScriptsFolder
 from app.scripting.scripts_watcher import ScriptsWatcher
+from tests.windows import new_window
 
 ENDLESS = "import time\nwhile True:\n    time.sleep(0.05)\n"
 GOOD = (
@@ -51,9 +52,6 @@ def test_an_endless_script_is_given_up_and_the_others_load(tmp_path):
 
 
 def test_the_window_stays_responsive_with_an_endless_script(qtbot, core, tmp_path):
-    from app.appstate import AppState
-    from app.settings_store import SettingsStore
-    from app.ui.shell.main_window import MainWindow
 
     scripts = tmp_path / "scripts"
     scripts.mkdir()
@@ -61,13 +59,7 @@ def test_the_window_stays_responsive_with_an_endless_script(qtbot, core, tmp_pat
     (scripts / "b_endless.py").write_text(ENDLESS)  # stuck after the good one loaded
     registry = ProcessorRegistry()
     started = time.monotonic()
-    window = MainWindow(
-        AppState(core, registry),
-        SettingsStore(tmp_path / "settings.json"),
-        scripts_folder=scripts,
-        console=False,
-    )
-    qtbot.addWidget(window)
+    window = new_window(qtbot, core, tmp_path / "settings.json", scripts, registry=registry)
     window.show()
     assert time.monotonic() - started < 5  # the window was built without waiting on it
     ticks = []

@@ -9,10 +9,8 @@ import pickle
 
 import pytest
 
-from app.appstate import AppState
-from app.processing.registry import ProcessorRegistry
 from app.settings_store import SettingsStore
-from app.ui.shell.main_window import MainWindow
+from tests.windows import new_window
 
 
 class _Explodes:
@@ -21,10 +19,7 @@ class _Explodes:
 
 
 def _open_window(qtbot, core, path, tmp_path):
-    window = MainWindow(AppState(core, ProcessorRegistry()), SettingsStore(path), tmp_path,
-                        console=False)  # fmt: skip
-    qtbot.addWidget(window)
-    return window
+    return new_window(qtbot, core, path, tmp_path)
 
 
 def test_only_plain_values_can_be_remembered(tmp_path):
