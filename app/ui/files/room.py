@@ -36,12 +36,4 @@ class FilesRoom:
     ) -> None:
         self.dialogs = FileDialogs(parent, settings, data_folder)
         self.datasets = DatasetFiles(parent, state, browser, self.dialogs, messages, stop_live)
-        self.tiff = TiffFiles(
-            parent,
-            state,
-            browser,
-            self.dialogs,
-            messages,
-            self.datasets.open_dataset,
-            running_acquisition,
-        )
+        self.tiff = TiffFiles(self.datasets, running_acquisition)

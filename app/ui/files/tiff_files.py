@@ -8,10 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PyQt6.QtWidgets import QWidget
-
 from app.acquisition.acquisition import Acquisition
-from app.appstate import AppState
 from app.storage.ome_tiff_export import (
     ExportError,
     ExportResult,
@@ -21,10 +18,8 @@ from app.storage.ome_tiff_export import (
     export_image,
     ome_tiff_path,
 )
-from app.ui.common.file_dialogs import FileDialogs
 from app.ui.common.progress_task import run_with_progress
-from app.ui.common.seams import Messages
-from app.ui.display.dataset_browser import DatasetBrowser
+from app.ui.files.datasets import DatasetFiles
 
 logger = logging.getLogger(__name__)
 
@@ -32,27 +27,21 @@ OME_TIFF_FILTER = "OME-TIFF (*.ome.tif)"
 
 
 class TiffFiles:
-    """What the File menu's TIFF actions do. ``open_file`` opens a TIFF the way File >
-    Open dataset does; ``running_acquisition`` is the window's acquisition while it
-    runs (its dataset is not exported before it ends)."""
+    """What the File menu's TIFF actions do, beside ``datasets`` (a TIFF opens the way
+    File > Open dataset opens a dataset, and with its parent, browser, dialogs and
+    messages). ``running_acquisition`` is the window's acquisition while it runs: its
+    dataset is not exported before it ends."""
 
     def __init__(
-        self,
-        parent: QWidget,
-        state: AppState,
-        browser: DatasetBrowser,
-        dialogs: FileDialogs,
-        messages: Messages,
-        open_file: Callable[[str], None],
-        running_acquisition: Callable[[], Acquisition | None],
+        self, datasets: DatasetFiles, running_acquisition: Callable[[], Acquisition | None]
     ) -> None:
-        self.parent = parent
-        self.state = state
-        self.browser = browser
-        self.viewer = browser.viewer
-        self.dialogs = dialogs
-        self.messages = messages
-        self.open_file = open_file
+        self.parent = datasets.parent
+        self.state = datasets.state
+        self.browser = datasets.browser
+        self.viewer = datasets.viewer
+        self.dialogs = datasets.dialogs
+        self.messages = datasets.messages
+        self.open_file = datasets.open_dataset
         self.running_acquisition = running_acquisition
 
     # ------------------------------------------------------------ open

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 
-from pymmcore_plus import CMMCorePlus
 from PyQt6.QtWidgets import (
     QComboBox,
     QDialogButtonBox,
@@ -25,12 +24,10 @@ from PyQt6.QtWidgets import (
     QPushButton,
     QSpinBox,
     QVBoxLayout,
-    QWidget,
 )
 
 from app.ui.common.message_label import MessageLabel
-from app.ui.microscope.core_events import CoreEvents
-from app.ui.microscope.device_dialog import BusyReason, DeviceDialog, never_busy
+from app.ui.microscope.device_dialog import DeviceDialog
 
 logger = logging.getLogger(__name__)
 
@@ -50,14 +47,8 @@ class CameraRoiDialog(DeviceDialog):
 
     title = "Camera ROI and binning"
 
-    def __init__(
-        self,
-        core: CMMCorePlus,
-        events: CoreEvents,
-        busy: BusyReason = never_busy,
-        parent: QWidget | None = None,
-    ) -> None:
-        super().__init__(core, events, busy, parent)
+    def build(self) -> None:
+        events = self.events
         self._full: dict[tuple[str, str], tuple[int, int]] = {}  # (camera, binning) -> w, h
         self._measuring = False
 

@@ -214,14 +214,8 @@ class ConfigGroupsDialog(DeviceDialog):
 
     title = "Configuration groups"
 
-    def __init__(
-        self,
-        core: CMMCorePlus,
-        events: CoreEvents,
-        busy: BusyReason = never_busy,
-        parent: QWidget | None = None,
-    ) -> None:
-        super().__init__(core, events, busy, parent)
+    def build(self) -> None:
+        core, events, busy = self.core, self.events, self._busy
         self.ask_name: AskName = ask_preset_name
         self.combos = PresetCombos(core, events, busy, parent=self)
         self.combos.failed.connect(lambda text: self._say(text, error=True))

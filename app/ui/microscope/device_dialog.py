@@ -24,8 +24,9 @@ def never_busy() -> str | None:
 
 
 class DeviceDialog(QDialog):
-    """A Devices menu dialog titled ``title``; ``show_core`` is where a subclass shows
-    the microscope as it is (after a new configuration, among others)."""
+    """A Devices menu dialog titled ``title``. A subclass makes its widgets in
+    ``build`` (called once, at the end of the constructor) and shows the microscope as
+    it is in ``show_core`` (after a new configuration, among others)."""
 
     title = ""
 
@@ -41,6 +42,10 @@ class DeviceDialog(QDialog):
         self.core = core
         self.events = events
         self._busy = busy
+        self.build()
+
+    def build(self) -> None:
+        """The dialog's widgets and connections."""
 
     def set_core(self, core: CMMCorePlus) -> None:
         """A newly loaded configuration: shown from now on."""

@@ -561,14 +561,8 @@ class PropertyBrowserDialog(DeviceDialog):
 
     title = "Device properties"
 
-    def __init__(
-        self,
-        core: CMMCorePlus,
-        events: CoreEvents,
-        busy: BusyReason = never_busy,
-        parent: QWidget | None = None,
-    ) -> None:
-        super().__init__(core, events, busy, parent)
+    def build(self) -> None:
+        core, events, busy = self.core, self.events, self._busy
         self.browser = PropertyBrowser(core, events, busy, self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)

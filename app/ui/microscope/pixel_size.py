@@ -24,12 +24,11 @@ from PyQt6.QtWidgets import (
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
-    QWidget,
 )
 
 from app.ui.common.message_label import MessageLabel
 from app.ui.microscope.core_events import CoreEvents
-from app.ui.microscope.device_dialog import BusyReason, DeviceDialog, never_busy
+from app.ui.microscope.device_dialog import DeviceDialog
 
 logger = logging.getLogger(__name__)
 
@@ -84,14 +83,8 @@ class PixelSizeDialog(DeviceDialog):
 
     title = "Pixel size"
 
-    def __init__(
-        self,
-        core: CMMCorePlus,
-        events: CoreEvents,
-        busy: BusyReason = never_busy,
-        parent: QWidget | None = None,
-    ) -> None:
-        super().__init__(core, events, busy, parent)
+    def build(self) -> None:
+        events = self.events
         self.spins: dict[str, QDoubleSpinBox] = {}
         self.in_use = QLabel()
         self.in_use.setWordWrap(True)
