@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from app import Acquisition, multi_d_acquisition_events
-from app.storage.warm_memory import WarmMemory, set_warm_memory
+from app.storage.warm_memory import WarmMemory, filled_by, set_warm_memory
 
 BLOCK = 1024 * 1024  # small blocks: a test's few frames fill several
 
@@ -135,3 +135,45 @@ def test_an_image_freed_by_a_collection_inside_warm_memory_never_hangs():
     worker.join(timeout=30)
     assert done, "letting an image go inside a locked section hung"
     _wait_for(lambda: memory.free_bytes >= BLOCK)  # settled by the next locked section
+
+
+def test_a_frame_passed_on_is_kept_where_the_engine_read_it(core, memory):
+    """The engine reads each frame into the RAM storage's warm memory (as the least a
+    keeper does, on the camera's thread); a processor that passes it on, changed in
+    place or not, has it kept there, not copied again on the saving thread (#21)."""
+    seen = {}
+
+    def brighten(image, metadata):
+        assert image.flags.writeable  # pycro-manager's processors change pixels in place
+        image += 1
+        seen[metadata["Axes"]["time"]] = (image.ctypes.data, image.copy())
+        return image, metadata
+
+    with Acquisition(core=core, show_display=False, image_process_fn=brighten) as acq:
+        acq.acquire(multi_d_acquisition_events(num_time_points=5))
+    dataset = acq.get_dataset()
+    for t, (address, pixels) in seen.items():
+        kept = dataset.read_image(time=t)
+        assert kept.ctypes.data == address  # the very memory the processor changed
+        assert filled_by(kept) is memory
+        np.testing.assert_array_equal(kept, pixels)
+
+
+def test_a_new_array_or_a_crop_is_copied_into_the_storage(core, memory):
+    """What is not a whole piece of that memory is copied into it: a new array, or a
+    crop of the frame (kept as it is, it would hold the whole frame's memory)."""
+    made = {}
+
+    def crop_or_new(image, metadata):
+        t = metadata["Axes"]["time"]
+        out = image[10:40, 20:60] if t % 2 else image.astype(np.uint16) // 2
+        made[t] = (out.ctypes.data, out.copy())
+        return out, metadata
+
+    with Acquisition(core=core, show_display=False, image_process_fn=crop_or_new) as acq:
+        acq.acquire(multi_d_acquisition_events(num_time_points=4))
+    dataset = acq.get_dataset()
+    for t, (address, pixels) in made.items():
+        kept = dataset.read_image(time=t)
+        assert kept.ctypes.data != address and filled_by(kept) is memory
+        np.testing.assert_array_equal(kept, pixels)

@@ -271,6 +271,9 @@ class Acquisition:
                 drop_when_full=full_queue == "drop",
                 hardware_sequencing=hardware_sequencing,
                 restore_hardware=restore_hardware,
+                frame_memory=(
+                    self._sink.camera_frames() if isinstance(self._sink, RAMSink) else None
+                ),
             ),
             ProcessingWorker(
                 context,

@@ -24,6 +24,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import numpy as np
 import useq
 from pymmcore_plus import CMMCorePlus
 
@@ -112,8 +113,12 @@ class EngineWorker:
         drop_when_full: bool = False,
         hardware_sequencing: bool = True,
         restore_hardware: bool = False,
+        frame_memory: Callable[[np.ndarray], np.ndarray] | None = None,
     ) -> None:
         self.core = core
+        #: where each camera frame is put as it is read (the RAM storage's memory), or
+        #: None: the camera's own array, made writable
+        self.frame_memory = frame_memory
         self.restore_hardware = restore_hardware
         self.flow = context.flow
         self.frames = frames
@@ -516,7 +521,7 @@ class EngineWorker:
                     camera = cameras[camera_index]
                     event = {**event, "axes": image_axes(event["axes"], camera)}
                     meta = {**meta, "camera_device": camera}
-                image = writable(image)
+                image = self.frame_memory(image) if self.frame_memory else writable(image)
                 metadata = self.metadata.build(image, event, meta)
                 if camera_index is not None:  # MMStudio's tags for a camera's image
                     metadata["Channel"] = event["axes"]["channel"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ import psutil
 
 from app.storage.ram_dataset import RAMDataset
 from app.storage.sink import StorageFullError
-from app.storage.warm_memory import WarmMemory, warm_memory
+from app.storage.warm_memory import Reservation, WarmMemory, filled_by, warm_memory
 
 #: The default budget: this share of the memory available when the acquisition starts,
 #: so that other programs and the OS keep room and the machine never swaps.
@@ -31,7 +32,9 @@ class RAMSink:
 
     Each image is copied into ``WarmMemory`` (memory touched ahead of need) and the
     array handed over is let go: keeping the camera's own buffer made the camera's
-    next copy land in fresh pages, three times slower (see ``warm_memory``).
+    next copy land in fresh pages, three times slower (see ``warm_memory``). The
+    engine may read the camera's frames into the same memory (``camera_frames``): an
+    image already there is kept as it is.
     """
 
     description = "RAM storage"
@@ -50,6 +53,7 @@ class RAMSink:
         self.images_written = 0
         self._memory = memory if memory is not None else warm_memory()
         self._reservation = self._memory.reserve(self.limit_bytes)
+        self._camera_reservation: Reservation | None = None
 
     @property
     def dataset(self) -> RAMDataset:
@@ -84,8 +88,26 @@ class RAMSink:
             ) from exc
         self.images_written += 1
 
+    def camera_frames(self) -> Callable[[np.ndarray], np.ndarray]:
+        """What the engine does with each camera frame, on the thread that reads the
+        camera (and that thread only): copy it into this sink's warm memory, writable,
+        and let the camera's array go. A frame that reaches ``put`` unchanged is then
+        kept without another copy."""
+        reservation = self._camera_reservation = self._memory.reserve(self.limit_bytes)
+
+        def into_warm_memory(image: np.ndarray) -> np.ndarray:
+            piece = reservation.take(image.nbytes).view(image.dtype).reshape(image.shape)
+            np.copyto(piece, image, casting="no")
+            return piece
+
+        return into_warm_memory
+
     def _kept(self, image: np.ndarray) -> np.ndarray:
-        """``image`` copied into warm memory (the dataset's from now on)."""
+        """``image`` in warm memory (the dataset's from now on): as it is if it fills a
+        piece of it (the engine read it there, and a processor passed it on, owned: see
+        ``processing/ownership.py``), else copied there."""
+        if filled_by(image) is self._memory:
+            return image
         piece = self._reservation.take(image.nbytes)
         kept = piece.view(image.dtype).reshape(image.shape)
         np.copyto(kept, image, casting="no")
@@ -108,6 +130,8 @@ class RAMSink:
 
     def finish(self) -> None:
         self._reservation.close()  # safe twice
+        if self._camera_reservation is not None:
+            self._camera_reservation.close()
         self._dataset.finish()
 
 

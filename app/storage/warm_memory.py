@@ -12,6 +12,11 @@ runs (a ``Reservation``), a thread of its own touches blocks ahead of the writer
 camera's buffer is let go at once (the allocator hands it, warm, to the next frame);
 and a block whose images are all gone (a dataset dropped) comes back, warm, for the
 next acquisition, up to ``retained_bytes``; beyond that it goes back to the system.
+The engine reads each camera frame straight into it (``RAMSink.camera_frames``), on
+the thread that reads the camera, as the least a keeper of frames does: a frame a
+processor passes on is then kept where it already is (``filled_by``), not copied on
+another thread while the camera's next frames are read (#21: one copy on the saving
+thread cost 20% of the rate).
 
 The rule this module keeps: taking memory never waits for the thread that touches
 blocks; with no warm block ready, the writer makes one itself (and pays, as before).
@@ -73,10 +78,13 @@ class _Piece:
     array made from this object (``__array_interface__``) names it instead, and so does
     every view of that array, so it lives exactly as long as the image's last view."""
 
-    __slots__ = ("__array_interface__", "__weakref__", "_block_memory")
+    __slots__ = ("__array_interface__", "__weakref__", "_block_memory", "nbytes", "pool", "start")
 
-    def __init__(self, memory: np.ndarray, start: int, nbytes: int) -> None:
+    def __init__(self, pool: WarmMemory, memory: np.ndarray, start: int, nbytes: int) -> None:
         self._block_memory = memory  # the block outlives its pieces
+        self.pool = pool
+        self.start = memory.ctypes.data + start  # the piece's address
+        self.nbytes = nbytes
         self.__array_interface__ = {
             "data": (memory.ctypes.data + start, False),
             "shape": (nbytes,),
@@ -175,7 +183,7 @@ class WarmMemory:
             start = block.used
             block.used += nbytes
             block.live += 1
-        owner = _Piece(block.memory, start, nbytes)
+        owner = _Piece(self, block.memory, start, nbytes)
         weakref.finalize(owner, self._piece_gone, block)
         return np.asarray(owner)
 
@@ -254,6 +262,20 @@ class WarmMemory:
                 if self._reservations:  # else made for a writer gone meanwhile
                     self._free.append(block)
                     self._trim()
+
+
+def filled_by(image: np.ndarray) -> WarmMemory | None:
+    """The warm memory whose piece ``image`` fills from its start (a piece taken for
+    it, seen through any dtype or shape), or None: an array of any other memory, or a
+    part of a piece (a slice, a crop) that would keep the whole piece alive."""
+    owner: object = image
+    while isinstance(owner, np.ndarray):
+        owner = owner.base
+    if not isinstance(owner, _Piece) or not image.flags.c_contiguous:
+        return None
+    if image.ctypes.data != owner.start or not 0 <= owner.nbytes - image.nbytes < ALIGN:
+        return None
+    return owner.pool
 
 
 _current: Current[WarmMemory] = Current(WarmMemory)
