@@ -34,7 +34,7 @@ import numpy as np
 import psutil
 import psygnal
 from PyQt6 import sip
-from PyQt6.QtCore import QThread, QTimer
+from PyQt6.QtCore import QThread, QTimer, pyqtSignal
 
 from app import show_image
 from app.appstate import AppState
@@ -206,3 +206,38 @@ def test_a_window_opened_used_and_closed_50_times_leaves_nothing_behind(qtbot, c
     models = _display_models() - models_before
     assert models <= 0, f"{models} display models of closed windows are still alive"
     print(f"{ROUNDS} windows in {elapsed:.1f} s; memory {growth_mb:+.1f} MB after warm-up")
+
+
+def test_a_live_failure_that_arrives_after_the_window_is_deleted_is_dropped(qtbot, core, tmp_path):
+    """Live's thread reports a failure through a queued signal. A thread that outlived
+    its stop (kept by ``ThreadKeeper`` after its 5 s) may report after the window is
+    closed and deleted: the call dies with the window, never runs on its remains."""
+
+    class Failing(QThread):  # what Live's worker does when its camera fails late
+        failed = pyqtSignal(str)
+
+        def run(self):
+            time.sleep(0.3)
+            self.failed.emit("the camera stopped answering")
+
+    (tmp_path / "scripts").mkdir()
+    window = MainWindow(
+        AppState(core, ProcessorRegistry()),
+        SettingsStore(str(tmp_path / "settings.json")),
+        scripts_folder=tmp_path / "scripts",
+        console=False,
+    )
+    window.show()
+    worker = Failing()
+    worker.failed.connect(window.camera.live_failed)  # as set_live connects Live's
+    worker.start()
+    window.close()
+    window.deleteLater()
+    qtbot.waitUntil(lambda: sip.isdeleted(window), timeout=5000)
+    worker.wait(5000)
+    with qtbot.capture_exceptions() as raised:
+        deadline = time.monotonic() + 0.5
+        while time.monotonic() < deadline:
+            qtbot.wait(20)
+    errors = [str(exc) for _, exc, _ in raised]
+    assert errors == []

@@ -68,8 +68,10 @@ class AcquiringRoom:
         """The panel's acquisition while it runs, else None."""
         return self.controller.acquisition if self.controller.running else None
 
-    def close(self) -> None:
-        """The window closes: an acquisition still running is aborted and its thread
-        joined; one started elsewhere is no longer followed."""
+    def detach(self) -> None:
+        """The window closes: an acquisition started elsewhere is no longer followed."""
         self.actions.followed.detach()
+
+    def close(self) -> None:
+        """An acquisition still running is aborted and its thread joined."""
         self.controller.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+from PyQt6.QtCore import QObject
 
 from app.acquisition.cameras import camera_names
 from app.appstate import AppState
@@ -19,18 +20,22 @@ from app.ui.microscope.live import LiveWorker
 from app.ui.microscope.microscope_panel import MicroscopePanel
 
 
-class CameraControl:
+class CameraControl(QObject):
     """The Microscope panel's Snap and Live. ``show_camera(title)`` puts the viewer back
-    on the camera's image (off any dataset) under ``title``."""
+    on the camera's image (off any dataset) under ``title``. A QObject of the window's:
+    Live's failure, queued from its thread, is dropped once the window is deleted (a
+    Live thread that outlived its stop may still fail after)."""
 
     def __init__(
         self,
+        parent: QObject,
         state: AppState,
         panel: MicroscopePanel,
         messages: Messages,
         show_camera: Callable[[str], None],
         acquiring: Callable[[], bool],
     ) -> None:
+        super().__init__(parent)
         self.state = state
         self.panel = panel
         self.messages = messages
@@ -76,9 +81,10 @@ class CameraControl:
                 return
             self.show_camera("Live (not saved)")
             self._live = LiveWorker(self.state.core, self.live_slot, self.state.registry)
-            self._live.failed.connect(self._live_failed)
+            self._live.failed.connect(self.live_failed)
             self._live.start()
         elif not on and self._live is not None:
+            self._live.failed.disconnect(self.live_failed)  # what it says now is not news
             self._live.stop()
             self._live = None
         self.panel.show_live(self._live is not None)
@@ -86,6 +92,7 @@ class CameraControl:
     def stop_live(self) -> None:
         self.set_live(False)
 
-    def _live_failed(self, message: str) -> None:
+    def live_failed(self, message: str) -> None:
+        """Live's thread says it failed (queued to the GUI thread): Live is off."""
         self.set_live(False)
         self.messages.show_error_message(message)

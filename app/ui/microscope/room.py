@@ -43,16 +43,24 @@ class MicroscopeRoom:
 
         self.panel = MicroscopePanel(state.core, acquiring)
         self.panel.failed.connect(messages.show_error_message)
-        self.camera = CameraControl(state, self.panel, messages, show_camera, acquiring_here)
+        self.camera = CameraControl(
+            parent, state, self.panel, messages, show_camera, acquiring_here
+        )
         self.devices = DevicesMenu(  # device properties, presets, pixel size, camera ROI
             parent,
             state.core,
             live=lambda: self.camera.live,
             acquiring=acquiring,
-            open_configuration=lambda: self.configurations.choose_configuration(),
+            open_configuration=lambda: self._choose_configuration(),
             settings=settings,
         )
         self.acquiring_here = acquiring_here
+        self.configurations: ConfigurationFiles | None = None  # load_configurations
+
+    def _choose_configuration(self) -> None:
+        """The hardware wizard's Open configuration…, once configurations can load."""
+        if self.configurations is not None:
+            self.configurations.choose_configuration()
 
     def load_configurations(
         self, users: Sequence[UsesMicroscope], dialogs: FileDialogs, loaded: Callable[[], None]
@@ -80,8 +88,11 @@ class MicroscopeRoom:
         )
         return self.configurations
 
-    def close(self) -> None:
-        """The window closes: the microscope lives on, unfollowed, with Live stopped."""
+    def detach(self) -> None:
+        """The window closes: the microscope lives on, unfollowed."""
         self.panel.core_events.disconnect_core()
+
+    def close(self) -> None:
+        """Its dialogs close and Live stops."""
         self.devices.close()
         self.camera.stop_live()

@@ -62,12 +62,15 @@ class ProcessorsRoom(QObject):
         lambda's ran after a closed window was garbage-collected and crashed.)"""
         self._scripts_loaded()
 
-    def close(self) -> None:
-        """The window closes: the registry and the scripts folder live on, unfollowed;
-        the watcher's thread and the console's kernel end."""
+    def detach(self) -> None:
+        """The window closes: the registry and the scripts folder live on, unfollowed."""
         self.scripts_watcher.first_scan_done.disconnect(self._scripts_ready.notify)
         self.processors_panel.detach()
         self.scripts_panel.detach()
+
+    def stop(self) -> None:
+        """Last, once the acquisition is joined and the settings saved: the watcher's
+        thread and the console's kernel end."""
         self.scripts_watcher.stop()
         if self.console is not None:
             self.console.shutdown()

@@ -8,6 +8,8 @@ Reset layout goes back to it whatever the user moved since.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PyQt6.QtCore import QByteArray, QObject, Qt, QTimer
 from PyQt6.QtWidgets import QDockWidget, QFrame, QMainWindow, QScrollArea, QWidget
 
@@ -19,12 +21,14 @@ PROFILE = "Profile"
 
 
 class Docks(QObject):
-    """The panels of ``window``, by title (``docks``). A QObject of the window's, so a
+    """The panels of ``window``, by title (``docks``); ``measuring`` says whether a
+    measuring tool is on (the Profile is shown then). A QObject of the window's, so a
     call it queued dies with the window."""
 
-    def __init__(self, window: QMainWindow) -> None:
+    def __init__(self, window: QMainWindow, measuring: Callable[[], bool]) -> None:
         super().__init__(window)
         self.window = window
+        self.measuring = measuring
         self.docks: dict[str, QDockWidget] = {}
         self._initial_layout = QByteArray()
         self._sized = False
@@ -66,10 +70,11 @@ class Docks(QObject):
         """The layout View > Reset layout goes back to: this one."""
         self._initial_layout = self.window.saveState()
 
-    def reset_layout(self, measuring: bool) -> None:
+    def reset_layout(self) -> None:
         """Every panel back where it was when Scopeflow was first started (the Profile
         only while a measuring tool is on)."""
         self.window.restoreState(self._initial_layout)
+        measuring = self.measuring()
         for title, dock in self.docks.items():
             dock.setVisible(title != PROFILE or measuring)
 

@@ -113,7 +113,7 @@ class MainWindow(QMainWindow):
         self.acquisitions = self.acquiring.actions
         self.quitting = QuitGuard(
             lambda: self.controller.running,
-            lambda: ask_how_to_quit(self),  # tests replace it
+            lambda: ask_how_to_quit(self),  # tests replace quitting.ask
             self.controller.abort,
             lambda text: self.statusBar().showMessage(text),
             lambda: QTimer.singleShot(0, self.close),  # the window's: dies with it
@@ -136,7 +136,7 @@ class MainWindow(QMainWindow):
         self.processors_panel = self.processors.processors_panel
         self.scripts_panel = self.processors.scripts_panel
         self.scripts, self.console = self.processors.scripts, self.processors.console
-        self.docks = Docks(self)
+        self.docks = Docks(self, lambda: self.measure.active)
         lay_out_panels(
             self.docks,
             self.microscope_panel,
@@ -209,7 +209,8 @@ class MainWindow(QMainWindow):
         self.explore = self.acquiring.add_explore(acquire_menu)
         self.menuBar().addMenu(self.devices.menu)
         docks = list(self.docks.docks.values())
-        build_view_menu(self, self.viewer, self.measure, docks, self.named_views, self.reset_layout)
+        reset = self.docks.reset_layout
+        build_view_menu(self, self.viewer, self.measure, docks, self.named_views, reset)
         self.help_menu = HelpMenu(self, self.state, self.settings, self)
 
     def show_error_message(self, message: str) -> None:
@@ -232,10 +233,6 @@ class MainWindow(QMainWindow):
     def _viewer_for(self, acquisition: Any) -> ImageViewer:
         """The viewer that shows ``acquisition`` (the window shows every displayed one)."""
         return self.viewer
-
-    def reset_layout(self) -> None:
-        """Every panel back where it was when Scopeflow was first started."""
-        self.docks.reset_layout(self.measure.active)
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -275,9 +272,10 @@ class MainWindow(QMainWindow):
             return
         self._closed = True
         self.state.uninstall()
-        # the microscope, the registry and the scripts folder outlive the window
-        self.processors.close()  # the panels unfollow; the watcher and the console end
-        self.microscope.close()  # unfollowed, Live stopped
+        self.microscope.detach()  # the microscope, registry and scripts folder live on
+        self.processors.detach()
+        self.acquiring.detach()
+        self.microscope.close()  # its dialogs, and Live stopped
         self.acquiring.close()  # aborts one still running, joins its waiting thread
         self.remembered.save(
             self, self.registry, self.acquisition_panel, self.viewer.channels, self.scripts.path
@@ -289,6 +287,7 @@ class MainWindow(QMainWindow):
         self.browser.map.stop()
         self.measure.close()
         close_shared_clusters()  # on_dask's local clusters: their processes end with us
+        self.processors.stop()  # the scripts watcher's thread, the console's kernel
         stop_timers(self)  # the status line's, the panels', the dialogs', the views'
         release_views(self)
 
