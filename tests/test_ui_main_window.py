@@ -560,3 +560,37 @@ def test_the_estimate_makes_the_plans_events_again_only_when_the_plan_changed(
     panel.time_points.setValue(30)
     panel.show_estimate()
     assert len(made) == 2 and panel.estimate_label.text().startswith("30 images")
+
+
+def test_the_sliders_units_while_following_come_from_the_frames_shown(qtbot, window, monkeypatch):
+    """While the viewer follows an acquisition, the labels' µm and seconds come from
+    the metadata of the frames it shows: reading them from the dataset meant reading
+    a file on the disk being written, on the GUI thread (up to tens of ms, #21)."""
+    import threading
+
+    from app.storage.ndtiff_datasets import LiveNDTiffDataset as NDTiffDataset
+
+    gui = threading.current_thread()
+    read_on_gui_thread = []
+    original = NDTiffDataset.read_metadata
+
+    def watched(self, *args, **kwargs):
+        if threading.current_thread() is gui:
+            read_on_gui_thread.append(kwargs)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(NDTiffDataset, "read_metadata", watched)
+    panel = window.acquisition_panel
+    panel.time_box.setChecked(True)
+    panel.time_points.setValue(4)
+    panel.interval.setValue(0.2)
+    panel.z_box.setChecked(True)
+    panel.z_start.setValue(0)
+    panel.z_end.setValue(1)
+    panel.z_step.setValue(1)
+    panel.start_button.click()
+    qtbot.waitUntil(lambda: _finished(window), timeout=30000)
+    sliders = window.sliders
+    qtbot.waitUntil(lambda: sliders.label("time").startswith("time: 3, 0."), timeout=5000)
+    assert re.match(r"z: 1, 1\.00 µm", sliders.label("z")), sliders.label("z")
+    assert read_on_gui_thread == []

@@ -38,6 +38,9 @@ class DatasetBrowser:
         self.map = MapView(viewer)  # shows a tiled dataset stitched
         self.last_shown_axes: dict[str, Any] = {}
         self._physical: dict[tuple[str, Any], str | None] = {}
+        #: the dataset is an acquisition's still being written: the labels' units come
+        #: only from the frames shown (``frame_shown``), not from its files
+        self._being_written = False
         #: set by whoever composes channels (the display router)
         self.request_composite: Callable[[dict[str, Any], np.ndarray | None, bool], None] = (
             lambda axes, image, following: None
@@ -53,6 +56,7 @@ class DatasetBrowser:
     def browse(self, dataset: ReadableDataset | None, *, follow: bool) -> None:
         """Browse ``dataset`` from now on (None: nothing to browse, e.g. Live)."""
         self.dataset = dataset
+        self._being_written = dataset is not None and follow
         self.last_shown_axes = {}
         self._physical.clear()
         self.sliders.clear()
@@ -90,9 +94,17 @@ class DatasetBrowser:
         if self.viewer.channels.composite_active:
             self.request_composite(axes, image, False)
 
-    def frame_shown(self, axes: dict[str, Any]) -> None:
+    def frame_shown(self, axes: dict[str, Any], metadata: dict[str, Any] | None = None) -> None:
         """The viewer just showed a frame with ``axes``: move the sliders there (a map:
-        the newest tile's plane is shown)."""
+        the newest tile's plane is shown). Its ``metadata`` says what its axes' values
+        are in µm and seconds, so the sliders' labels need not read them from the
+        dataset on the GUI thread (a file on a disk being written: up to tens of ms)."""
+        if metadata is not None:
+            for axis in ("z", "time", "position"):
+                if axis in axes and (axis, axes[axis]) not in self._physical:
+                    found = physical_from(axis, metadata)
+                    if found is not None:
+                        self._physical[(axis, axes[axis])] = found
         if self.map.active:
             axes = {k: v for k, v in axes.items() if k not in (ROW, COLUMN)}
         self.last_shown_axes = axes
@@ -112,6 +124,8 @@ class DatasetBrowser:
             return None
         key = (axis, value)
         if key not in self._physical:
+            if self._being_written:
+                return None  # read once the acquisition has ended (``acquisition_ended``)
             found = self._read_physical(axis, value, {**axes, axis: value})
             if found is None:
                 return None  # not known yet (the image may come, or other axes may)
@@ -131,19 +145,13 @@ class DatasetBrowser:
             metadata = dataset.read_metadata(**axes)
         except Exception:  # a partial dataset: no unit rather than an error
             return None
-        if axis == "z":
-            z = metadata.get("ZPosition_um_Intended", metadata.get("ZPosition_um"))
-            return f"{float(z):.2f} µm" if z is not None else None
-        if axis == "time":
-            elapsed = metadata.get("ElapsedTime-ms")
-            return f"{float(elapsed) / 1000:.1f} s" if elapsed is not None else None
-        name = metadata.get("PositionName")
-        return str(name) if name else None
+        return physical_from(axis, metadata)
 
     def acquisition_ended(self) -> None:
         """The sliders reach every image, and stay where the viewer stopped; if it
         showed none (the acquisition ended before the display's next tick), the last
         image saved is shown."""
+        self._being_written = False  # the units not brought by a frame shown: read now
         self.refresh()
         if not self.sliders.follow.isChecked():
             return
@@ -156,3 +164,16 @@ class DatasetBrowser:
                 self.last_shown_axes = axes
                 self.show(axes)
         self.sliders.show_axes(self.last_shown_axes)
+
+
+def physical_from(axis: str, metadata: dict[str, Any]) -> str | None:
+    """An axis value as a person reads it, from an image's metadata: µm for z,
+    seconds for time, the name of a position."""
+    if axis == "z":
+        z = metadata.get("ZPosition_um_Intended", metadata.get("ZPosition_um"))
+        return f"{float(z):.2f} µm" if z is not None else None
+    if axis == "time":
+        elapsed = metadata.get("ElapsedTime-ms")
+        return f"{float(elapsed) / 1000:.1f} s" if elapsed is not None else None
+    name = metadata.get("PositionName")
+    return str(name) if name else None

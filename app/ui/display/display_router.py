@@ -163,7 +163,8 @@ class DisplayRouter(QObject):
         item = self.preparer.prepared.take()
         if item is not None and self.browser.map.active:
             if following:
-                self.browser.frame_shown(item[0].metadata.get("Axes") or {})
+                metadata = item[0].metadata
+                self.browser.frame_shown(metadata.get("Axes") or {}, metadata)
             return
         if item is None or not self._wanted(item[0], following):
             return
@@ -179,7 +180,7 @@ class DisplayRouter(QObject):
             axes = frame.metadata.get("Axes") or {}
             if "channel" in axes and frame.channel is not None:
                 axes = {**axes, "channel": frame.channel}  # a composite: the histogram's
-            self.browser.frame_shown(axes)
+            self.browser.frame_shown(axes, frame.metadata)
         alone = frame.display is not None and frame.display.ndim == 2
         if alone and frame.channel is not None and self.viewer.channels.composite_active:
             self.recompose()  # mapped alone before the other channels were known
