@@ -227,10 +227,7 @@ def _pop_and_keep(core, frames: int, memory: WarmMemory) -> float:
             deadline = start + 60 + frames
             while len(kept) < frames:
                 if core.getRemainingImageCount():
-                    image = core.popNextImage()
-                    piece = reservation.take(image.nbytes).view(image.dtype)
-                    np.copyto(piece.reshape(image.shape), image, casting="no")
-                    kept.append(piece)
+                    kept.append(reservation.copy_of(core.popNextImage()))
                 elif time.perf_counter() > deadline:
                     raise RuntimeError(f"the camera gave {len(kept)} of {frames} frames")
             seconds = time.perf_counter() - start

@@ -93,14 +93,8 @@ class RAMSink:
         camera (and that thread only): copy it into this sink's warm memory, writable,
         and let the camera's array go. A frame that reaches ``put`` unchanged is then
         kept without another copy."""
-        reservation = self._camera_reservation = self._memory.reserve(self.limit_bytes)
-
-        def into_warm_memory(image: np.ndarray) -> np.ndarray:
-            piece = reservation.take(image.nbytes).view(image.dtype).reshape(image.shape)
-            np.copyto(piece, image, casting="no")
-            return piece
-
-        return into_warm_memory
+        self._camera_reservation = self._memory.reserve(self.limit_bytes)
+        return self._camera_reservation.copy_of
 
     def _kept(self, image: np.ndarray) -> np.ndarray:
         """``image`` in warm memory (the dataset's from now on): as it is if it fills a
@@ -108,10 +102,7 @@ class RAMSink:
         ``processing/ownership.py``), else copied there."""
         if filled_by(image) is self._memory:
             return image
-        piece = self._reservation.take(image.nbytes)
-        kept = piece.view(image.dtype).reshape(image.shape)
-        np.copyto(kept, image, casting="no")
-        return kept
+        return self._reservation.copy_of(image)
 
     def _limit_words(self) -> str:
         """The limit as the user set it (or that it is the default), with its size."""

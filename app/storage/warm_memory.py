@@ -118,6 +118,13 @@ class Reservation:
             block.cutting = True
         return memory.cut(block, size)[:nbytes]
 
+    def copy_of(self, image: np.ndarray) -> np.ndarray:
+        """``image`` copied into a piece of warm memory: its dtype and shape, C-ordered,
+        writable."""
+        kept = self.take(image.nbytes).view(image.dtype).reshape(image.shape)
+        np.copyto(kept, image, casting="no")
+        return kept
+
     def close(self) -> None:
         if self._block is not None:
             self._memory.stop_cutting(self._block)
