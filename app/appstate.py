@@ -1,12 +1,13 @@
 """AppState: what a Scopeflow process shares, in one explicit object.
 
 The microscope, the processor registry that ``@processor`` fills, the views that
-``show_image`` fills, the acquisitions the window shows, and how the console waits
-for an acquisition. The app creates one at start (``run_app``) and hands it to the
-window and the console; ``install`` points the scripting API's ambient calls
-(``Acquisition()`` without a core, ``Core()``, ``@processor``, ``show_image``,
-``acq.get_viewer()``) at it. A plain script never needs one: each piece is made on
-first use. Importing a module changes nothing.
+``show_image`` fills, the acquisitions the window shows, how the console waits for an
+acquisition, and whether acquisition workers yield the CPU to a window. The app
+creates one at start (``run_app``) and hands it to the window and the console;
+``install`` points the scripting API's ambient calls (``Acquisition()`` without a
+core, ``Core()``, ``@processor``, ``show_image``, ``acq.get_viewer()``) at it. A
+plain script never needs one: each piece is made on first use. Importing a module
+changes nothing.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from pymmcore_plus import CMMCorePlus
 
 from app.acquisition.active import ShownAcquisitions, set_current_shown
+from app.acquisition.priority import set_workers_yield
 from app.acquisition.waiting import WaitStrategy, set_wait_strategy
 from app.microscope.session import set_current_core
 from app.processing.registry import ProcessorRegistry
@@ -31,6 +33,9 @@ class AppState:
     shown: ShownAcquisitions = field(default_factory=ShownAcquisitions)
     #: how a caller on the GUI thread waits (keeps the window drawing); None: blocking
     wait: WaitStrategy | None = None
+    #: acquisition workers yield the CPU to the window's GUI thread (the window sets
+    #: it); headless they keep their priority (``acquisition/priority.py``)
+    workers_yield: bool = False
 
     def install(self) -> None:
         """Make this the state the scripting API reaches."""
@@ -39,6 +44,7 @@ class AppState:
         set_current_views(self.views)
         set_current_shown(self.shown)
         set_wait_strategy(self.wait)
+        set_workers_yield(self.workers_yield)
 
     def use_core(self, core: CMMCorePlus) -> None:
         """Another microscope (a configuration was loaded)."""
@@ -49,3 +55,4 @@ class AppState:
         """The window closed: blocking waits again, no viewer for acquisitions."""
         self.shown.set_viewer_provider(None)
         set_wait_strategy(None)
+        set_workers_yield(False)

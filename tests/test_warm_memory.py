@@ -55,6 +55,44 @@ def test_blocks_are_made_ahead_and_what_is_not_retained_goes():
     assert memory.free_bytes <= 2 * BLOCK  # beyond what is retained, given back
 
 
+def test_blocks_are_made_ahead_only_for_what_is_known_to_come():
+    memory = WarmMemory(block_bytes=BLOCK, retained_bytes=16 * BLOCK, ahead_bytes=8 * BLOCK)
+    reservation = memory.reserve(100 * BLOCK)
+    reservation.expect(0)
+    time.sleep(0.2)
+    assert memory.free_bytes == 0  # nothing known to come: nothing touched
+    reservation.expect(3 * BLOCK)
+    _wait_for(lambda: memory.free_bytes == 3 * BLOCK)
+    piece = reservation.take(BLOCK // 2)  # the first block's other half covers the rest
+    time.sleep(0.2)
+    assert memory.free_bytes == 2 * BLOCK
+    reservation.expect(None)  # not known: up to the budget, within ahead_bytes
+    _wait_for(lambda: memory.free_bytes >= 7 * BLOCK)
+    reservation.close()
+    del piece
+
+
+def test_the_next_acquisition_of_the_same_size_touches_no_new_memory():
+    """Memory made ready for frames that never come costs a core's time while the
+    frames that do are read: the engine says how many are coming (#21)."""
+    memory = WarmMemory(block_bytes=BLOCK, retained_bytes=64 * BLOCK)  # made ahead
+    set_warm_memory(memory)
+    try:
+        from app.microscope import SimulatedCameraSettings, load_microscope
+
+        core = load_microscope(camera=SimulatedCameraSettings(width=256, height=256))
+        _acquire_in_memory(core, 40)  # 40 x 128 kB: 5 blocks (8 frames each)
+        _wait_for(lambda: memory.free_bytes >= 5 * BLOCK)
+        made = memory.blocks_ahead + memory.cold_blocks
+        assert memory.blocks_ahead >= 1  # made ahead of the engine: it said what comes
+        assert 5 <= made <= 6  # the frames' blocks, and no more ready when they ended
+        for _ in range(2):
+            _acquire_in_memory(core, 40)
+            assert memory.blocks_ahead + memory.cold_blocks == made
+    finally:
+        set_warm_memory(None)
+
+
 @pytest.fixture
 def memory():
     # nothing made ahead: a block used is either given back before, or made cold

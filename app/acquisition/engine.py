@@ -24,7 +24,6 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import numpy as np
 import useq
 from pymmcore_plus import CMMCorePlus
 
@@ -38,7 +37,7 @@ from app.acquisition.events import (
     normalize_event,
     to_useq,
 )
-from app.acquisition.frames import Frame, FrameMetadataFactory, writable
+from app.acquisition.frames import Frame, FrameMemory, FrameMetadataFactory, writable
 from app.acquisition.handoff import HandoffQueue
 from app.acquisition.hardware_state import HardwareState
 from app.acquisition.hooks import UserFunction
@@ -53,7 +52,7 @@ from app.acquisition.notifications import (
     ImageMilestone,
     Milestone,
 )
-from app.acquisition.priority import lower_current_thread_priority
+from app.acquisition.priority import lower_worker_priority
 
 logger = logging.getLogger(__name__)
 
@@ -113,7 +112,7 @@ class EngineWorker:
         drop_when_full: bool = False,
         hardware_sequencing: bool = True,
         restore_hardware: bool = False,
-        frame_memory: Callable[[np.ndarray], np.ndarray] | None = None,
+        frame_memory: FrameMemory | None = None,
     ) -> None:
         self.core = core
         #: where each camera frame is put as it is read (the RAM storage's memory), or
@@ -146,11 +145,14 @@ class EngineWorker:
         self._handed: deque[Event] = deque()
         self._generated: deque[Event] = deque()
         self._open_events: dict[int, Event] = {}
+        #: the batch running and its events held back unmerged: frames known to come
+        self._batch: EventBatch | None = None
+        self._alone: list[Event] = []
         self._failed_in: str | None = None  # the hook running, for error reports
 
     # ------------------------------------------------------------------ run
     def run(self) -> None:
-        lower_current_thread_priority()
+        lower_worker_priority()
         if not acquire_microscope(self.core, lambda: self.flow.stopping, self._wait_note):
             self._post(AcquisitionMilestone.ACQ_EVENTS_FINISHED)
             self.frames.put_marker(STOP)  # aborted while another acquisition ran
@@ -228,6 +230,7 @@ class EngineWorker:
         self._open_events.clear()
         limit = self._burst_limit(batch.lazy)
         alone: list[Event] = []
+        self._batch, self._alone = batch, alone
         error: Exception | None = None
         try:
             while not self.flow.stopping:
@@ -267,6 +270,7 @@ class EngineWorker:
             self._handed.clear()
             self._generated.clear()
             self._open_events.clear()
+            self._batch, self._alone = None, []
             if unrun:
                 self._not_saved(unrun, f"{why} before the event ran")
 
@@ -484,6 +488,7 @@ class EngineWorker:
         else:
             self._post(CameraMilestone.PRE_SNAP, payload)
         cameras = camera_names(self.mda.mmcore)  # several: each camera's image apart
+        self._expect_frames(events, len(cameras))
         payloads = self.mda.exec_event(unit)
         signal = None
         delivered: set[int] = set()
@@ -521,7 +526,7 @@ class EngineWorker:
                     camera = cameras[camera_index]
                     event = {**event, "axes": image_axes(event["axes"], camera)}
                     meta = {**meta, "camera_device": camera}
-                image = self.frame_memory(image) if self.frame_memory else writable(image)
+                image = self.frame_memory.copy_of(image) if self.frame_memory else writable(image)
                 metadata = self.metadata.build(image, event, meta)
                 if camera_index is not None:  # MMStudio's tags for a camera's image
                     metadata["Channel"] = event["axes"]["channel"]
@@ -555,6 +560,20 @@ class EngineWorker:
                 self._not_saved(missing, why)
             if sequenced:
                 self._post(CameraMilestone.POST_SEQUENCE_STOPPED, payload)
+
+    def _expect_frames(self, events: list[Event], cameras: int) -> None:
+        """Tell the frame memory the bytes of frames known to be coming: this unit's,
+        and those of the events still queued in its batch (a generator's next events
+        are not known until it gives them: then it is not known)."""
+        if self.frame_memory is None:
+            return
+        batch = self._batch
+        if batch is None or not batch.exhausted:
+            self.frame_memory.expect(None)
+            return
+        queued = len(self._handed) + len(self._alone) + len(self._generated) + len(batch)
+        frames = (len(events) + queued) * max(1, cameras)
+        self.frame_memory.expect(frames * self.core.getImageBufferSize())
 
     def _hand_over(self, frame: Frame) -> None:
         """Put a frame on the processing queue, by the configured full-queue policy."""

@@ -6,7 +6,7 @@ import ctypes
 import datetime
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from pymmcore_plus import CMMCorePlus
@@ -27,6 +27,21 @@ def writable(image: np.ndarray) -> np.ndarray:
     holder._owner = image  # type: ignore[attr-defined]  # keeps the frame's memory alive
     view: np.ndarray = np.frombuffer(memoryview(holder), dtype=image.dtype)
     return view.reshape(image.shape)
+
+
+class FrameMemory(Protocol):
+    """Where the engine puts each camera frame as it reads it (the RAM storage's warm
+    memory), on the thread that reads the camera."""
+
+    def copy_of(self, image: np.ndarray) -> np.ndarray:
+        """``image`` copied in: its dtype and shape, writable; the camera's array is
+        let go."""
+        ...
+
+    def expect(self, nbytes: int | None) -> None:
+        """``nbytes`` of frames are known to be coming (None: not known), so memory is
+        made ready for those and no more."""
+        ...
 
 
 @dataclass(slots=True)

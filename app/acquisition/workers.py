@@ -18,7 +18,7 @@ from app.acquisition.handoff import HandoffQueue
 from app.acquisition.hooks import UserFunction
 from app.acquisition.markers import STOP, WAKE
 from app.acquisition.notifications import AcqNotification, ImageMilestone
-from app.acquisition.priority import lower_current_thread_priority
+from app.acquisition.priority import lower_worker_priority
 from app.processing.display import LatestFrameSlot
 from app.processing.ordered_stages import Finished, OrderedStages
 from app.processing.pipeline import ImageAndMetadata, ProcessorPipeline
@@ -71,7 +71,7 @@ class ProcessingWorker:
         self.current: dict[str, Any] | None = None  # the axes of the frame in processing
 
     def run(self) -> None:
-        lower_current_thread_priority()
+        lower_worker_priority()
         try:
             if self.pipeline.parallel:
                 self._run_ordered()
@@ -324,7 +324,7 @@ class SavingWorker:
         self.warned_duplicates = False
 
     def run(self) -> None:
-        lower_current_thread_priority()
+        lower_worker_priority()
         try:
             while (item := self.to_save.get()) is not STOP:
                 try:

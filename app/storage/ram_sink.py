@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +51,9 @@ class RAMSink:
         self._dataset = RAMDataset(name, summary_metadata)
         self.images_written = 0
         self._memory = memory if memory is not None else warm_memory()
-        self._reservation = self._memory.reserve(self.limit_bytes)
+        # Until an image must be copied (below), nothing is known to come: no block is
+        # made ready for images that may never be acquired.
+        self._reservation = self._memory.reserve(self.limit_bytes, coming=0)
         self._camera_reservation: Reservation | None = None
 
     @property
@@ -88,13 +89,14 @@ class RAMSink:
             ) from exc
         self.images_written += 1
 
-    def camera_frames(self) -> Callable[[np.ndarray], np.ndarray]:
-        """What the engine does with each camera frame, on the thread that reads the
-        camera (and that thread only): copy it into this sink's warm memory, writable,
-        and let the camera's array go. A frame that reaches ``put`` unchanged is then
-        kept without another copy."""
-        self._camera_reservation = self._memory.reserve(self.limit_bytes)
-        return self._camera_reservation.copy_of
+    def camera_frames(self) -> Reservation:
+        """Where the engine puts each camera frame, on the thread that reads the
+        camera (and that thread only): copied into this sink's warm memory, writable,
+        the camera's array let go. A frame that reaches ``put`` unchanged is then kept
+        without another copy. The engine says how many frames are coming
+        (``Reservation.expect``) as it starts each burst."""
+        self._camera_reservation = self._memory.reserve(self.limit_bytes, coming=0)
+        return self._camera_reservation
 
     def _kept(self, image: np.ndarray) -> np.ndarray:
         """``image`` in warm memory (the dataset's from now on): as it is if it fills a
@@ -102,6 +104,7 @@ class RAMSink:
         ``processing/ownership.py``), else copied there."""
         if filled_by(image) is self._memory:
             return image
+        self._reservation.expect(None)  # a processor makes new arrays: as many to come
         return self._reservation.copy_of(image)
 
     def _limit_words(self) -> str:

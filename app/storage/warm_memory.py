@@ -97,15 +97,28 @@ class Reservation:
     """One RAM acquisition's claim: up to ``budget`` bytes, warm blocks made ahead of
     it until ``close``. Only its writer (one thread) takes from it."""
 
-    def __init__(self, memory: WarmMemory, budget: int) -> None:
+    def __init__(self, memory: WarmMemory, budget: int, coming: int | None = None) -> None:
         self._memory = memory
         self.remaining = max(0, budget)
         self._block: _Block | None = None
+        #: bytes its writer said are still coming, or None: not known (the budget)
+        self._coming = coming
+
+    def expect(self, nbytes: int | None) -> None:
+        """Its writer knows ``nbytes`` more are coming (None: it cannot know): warm
+        memory is made ready for no more than that. Blocks touched for frames that
+        never came cost a core's time while the frames that did were read (#21)."""
+        coming = None if nbytes is None else max(0, nbytes)
+        if coming != self._coming:
+            self._coming = coming
+            self._memory.wanted_changed()
 
     def take(self, nbytes: int) -> np.ndarray:
         """``nbytes`` of warm memory (uint8) for one image: it returns to the pool when
         this array and every view of it are gone."""
         self.remaining = max(0, self.remaining - nbytes)
+        if self._coming is not None:
+            self._coming = max(0, self._coming - nbytes)
         size = -(-nbytes // ALIGN) * ALIGN  # every piece starts aligned for any dtype
         memory = self._memory
         if size > memory.block_bytes:  # a huge image: a block of its own
@@ -124,6 +137,14 @@ class Reservation:
         kept = self.take(image.nbytes).view(image.dtype).reshape(image.shape)
         np.copyto(kept, image, casting="no")
         return kept
+
+    def still_wanted(self) -> int:
+        """Bytes this acquisition may still keep beyond the block it cuts now: what
+        the toucher makes ready for it (lock held)."""
+        wanted = self.remaining if self._coming is None else min(self.remaining, self._coming)
+        block = self._block
+        spare = block.nbytes - block.used if block is not None else 0
+        return max(0, wanted - spare)
 
     def close(self) -> None:
         if self._block is not None:
@@ -153,10 +174,13 @@ class WarmMemory:
         self._toucher: threading.Thread | None = None
         #: blocks a writer had to make itself (none was warm): for reports and tests
         self.cold_blocks = 0
+        #: blocks the toucher made ahead of the writers: for reports and tests
+        self.blocks_ahead = 0
 
-    def reserve(self, budget: int) -> Reservation:
-        """A RAM acquisition starts that may keep up to ``budget`` bytes."""
-        reservation = Reservation(self, budget)
+    def reserve(self, budget: int, coming: int | None = None) -> Reservation:
+        """A RAM acquisition starts that may keep up to ``budget`` bytes, ``coming`` of
+        them known to come now (None: not known; see ``Reservation.expect``)."""
+        reservation = Reservation(self, budget, coming)
         with self._lock:
             self._settle_returned()
             self._reservations.add(reservation)
@@ -200,6 +224,11 @@ class WarmMemory:
             block.cutting = False
             self._back_if_unused(block)
 
+    def wanted_changed(self) -> None:
+        """A reservation's wants changed: the toucher looks again."""
+        with self._lock:
+            self._wake.notify_all()
+
     def end(self, reservation: Reservation) -> None:
         with self._lock:
             self._settle_returned()
@@ -240,7 +269,7 @@ class WarmMemory:
 
     def _goal(self) -> int:
         """Warm bytes to keep ready now (lock held)."""
-        return min(self.ahead_bytes, sum(r.remaining for r in self._reservations))
+        return min(self.ahead_bytes, sum(r.still_wanted() for r in self._reservations))
 
     def _free_bytes(self) -> int:
         return sum(block.nbytes for block in self._free)
@@ -266,6 +295,7 @@ class WarmMemory:
                     self._wake.wait(1.0)
                 continue
             with self._lock:
+                self.blocks_ahead += 1
                 if self._reservations:  # else made for a writer gone meanwhile
                     self._free.append(block)
                     self._trim()

@@ -70,6 +70,7 @@ class MainWindow(QMainWindow):
         self.registry = state.registry
         # the console runs on the GUI thread: its waits keep the window drawing
         state.wait = wait_processing_events
+        state.workers_yield = True  # the GUI thread runs first when both are ready
         state.install()
         self.settings = settings = open_settings(settings)
         self.remembered = WindowSettings(settings)
