@@ -517,6 +517,7 @@ class EngineWorker:
                 if frame_payload is None:
                     continue  # a frame the camera did not deliver: accounted below
                 image, mda_event, meta = frame_payload
+                del frame_payload  # the camera's array goes as soon as it is read in
                 original = mda_event.metadata[EVENT_METADATA_KEY]
                 delivered.add(id(original))
                 self._settle(original)

@@ -301,12 +301,13 @@ class ScopeflowMDAEngine(MDAEngine):
         received = 0
         while received < expected:
             if core.getRemainingImageCount():
-                image = core.popNextImage()
                 sub_event = event.events[received]
                 meta = {**burst_meta, "mda_event": sub_event, "hardware_triggered": True}
                 received += 1
                 deadline = time.monotonic() + frame_timeout
-                if (yield (image, sub_event, meta)) == "cancel":
+                # not kept in a local: the engine lets each frame's array go once read
+                # in, and the next pop reuses its memory, still in the caches (#21)
+                if (yield (core.popNextImage(), sub_event, meta)) == "cancel":
                     core.stopSequenceAcquisition()
                     return
             elif core.isSequenceRunning():
