@@ -159,11 +159,11 @@ def two_camera_window(qtbot, two_cameras, core, tmp_path):
 
 
 def _composite_of_both(window) -> bool:
-    drawn = window.viewer.item.image
+    drawn = window.viewer.item.screen_rgb()
     channels = window.viewer.channels
     return (
         drawn is not None
-        and drawn.ndim == 3  # RGBA: a composite
+        and drawn.ndim == 3  # coloured: a composite
         and set(channels.names) == {FIRST, SECOND_CAMERA}
         and channels.composite_active
     )
@@ -177,7 +177,7 @@ def test_snap_shows_every_camera_as_a_composite(qtbot, two_camera_window):
     # each camera its own colour in the composite
     assert channels.look(FIRST).colour != channels.look(SECOND_CAMERA).colour
     # the noise camera's image is in the composite (the beads' alone are mostly dark)
-    assert window.viewer.item.image[..., :3].mean() > 20
+    assert window.viewer.item.screen_rgb().mean() > 20
 
 
 def test_live_shows_every_camera_as_a_composite(qtbot, two_camera_window):

@@ -21,6 +21,7 @@ from app.processing.colour_tables import COLOUR_TABLES, colour_table, default_co
 from app.processing.composite import ChannelComposer, ColourPlanes
 from app.processing.contrast import to_uint8
 from app.processing.display import DisplaySettings
+from app.processing.screen_pixels import rgb_of
 from tests.windows import new_window
 
 # ------------------------------------------------------------------ the model, no Qt
@@ -72,11 +73,12 @@ def test_a_composite_reads_the_other_channels_where_the_current_one_is():
     composer.use_dataset(Dataset())
     composite = composer.compose(channels, {"time": 0, "channel": "A"}, 1, latest_ok=False)
     assert composite is not None and composite.image is images["A"]
-    assert composite.rgba[0, 0, :3].tolist() == [255, 255, 0]
+    assert rgb_of(composite.display)[0, 0].tolist() == [255, 255, 0]
     assert set(composite.shown) == {"A", "B"} and composite.levels == (0, 10)
     channels.set_look("B", visible=False)
     composite = composer.compose(channels, {"time": 0, "channel": "A"}, 2, latest_ok=False)
-    assert composite.rgba.shape == (4, 4, 4) and composite.rgba[0, 0, :3].tolist() == [255, 0, 0]
+    assert composite.display.shape == (4, 4)  # screen pixels, one in 2 of each axis
+    assert rgb_of(composite.display)[0, 0].tolist() == [255, 0, 0]
     # time 1 is not there: the latest frame of each channel stands in only when following
     channels.set_look("B", visible=True)
     later = np.full((8, 8), 5, np.uint16)
@@ -147,13 +149,26 @@ def _acquire_two_channels(
 
 
 def _drawn(window) -> np.ndarray:
-    return window.viewer.item.image
+    """What the image item draws: RGB (h, w, 3) for the screen pixels the frame
+    preparer made (a composite, or a frame of the stream), else the image pyqtgraph
+    colours (8-bit values and the item's table)."""
+    item = window.viewer.item
+    screen = item.screen_rgb()
+    return screen if screen is not None else item.image
 
 
 def _painted(window) -> np.ndarray:
-    """The pixels pyqtgraph painted for the image item (RGBA, as on screen)."""
-    window.viewer.graphics.viewport().repaint()
-    return pg.functions.ndarray_from_qimage(window.viewer.item.qimage)
+    """The pixels the image item paints (RGBA), through its own ``paint``."""
+    from PyQt6.QtGui import QImage, QPainter
+
+    item = window.viewer.item
+    rect = item.boundingRect()
+    image = QImage(int(rect.width()), int(rect.height()), QImage.Format.Format_RGBA8888)
+    image.fill(0)
+    painter = QPainter(image)
+    item.paint(painter)
+    painter.end()
+    return pg.functions.ndarray_from_qimage(image).copy()  # a view: the image goes
 
 
 def _wait_composite(qtbot, window, check=lambda rgba: True) -> np.ndarray:
@@ -325,7 +340,7 @@ def test_following_a_composite_keeps_the_histograms_channel(qtbot, window, monke
     real_show = window.viewer.show_prepared
 
     def recording(frame):
-        if frame.display is not None and frame.display.ndim == 3:  # a composite
+        if frame.display is not None and frame.composite:
             shown_channels.append(frame.channel)
         real_show(frame)
 

@@ -4,9 +4,9 @@ show channels). Plain numpy, no Qt: the thread that prepares frames runs it.
 
 Two 2048x2048 channels take 20-30 ms here at full resolution, 5 ms zoomed out to one
 pixel in two (an 8-bit plane per colour component, filled by one multiply per
-component from the clipped frame, saturating adds, one interleave into RGBA, which
-pyqtgraph draws as fast as an 8-bit grey image). A colour-table lookup per pixel, the
-obvious way, took 50-70 ms for the lookups alone.
+component from the clipped frame, saturating adds, one interleave into RGBA, or into
+the screen's own pixels for the viewer: ``screen_pixels``). A colour-table lookup per
+pixel, the obvious way, took 50-70 ms for the lookups alone.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import numpy as np
 from app.processing.channel_display import ChannelDisplay, ChannelShown
 from app.processing.colour_tables import SINGLE_COLOURS, colour_table
 from app.processing.contrast import clipped_from_low, robust_levels, to_uint8
+from app.processing.screen_pixels import pixel
 from app.storage.sink import ReadableDataset
 
 logger = logging.getLogger(__name__)
@@ -31,7 +32,9 @@ Layer = tuple[np.ndarray, tuple[float, float], str]
 
 @dataclass(frozen=True)
 class Composite:
-    rgba: np.ndarray  # (h, w, 4) uint8: one pixel in ``stride`` of each frame
+    #: one pixel in ``stride`` of each frame: (h, w, 4) uint8 RGBA, or (h, w) screen
+    #: pixels (``screen_pixels``) when the planes were made for the screen
+    display: np.ndarray
     image: np.ndarray  # the raw frame of the current channel
     levels: tuple[float, float]  # the current channel's
     shown: dict[str, ChannelShown]  # what each channel drawn was drawn with
@@ -42,16 +45,32 @@ def _but_channel(axes: dict[str, Any]) -> dict[str, Any]:
 
 
 class ColourPlanes:
-    """Adds coloured layers into three reused 8-bit planes, saturating at 255."""
+    """Adds coloured layers into three reused 8-bit planes, saturating at 255; the
+    planes come out as RGBA, or as screen pixels when made ``for_screen``."""
 
-    def __init__(self) -> None:
+    def __init__(self, for_screen: bool = False) -> None:
+        self.for_screen = for_screen
         self._planes = np.empty((3, 0, 0), np.uint8)
         self._spare = np.empty((0, 0), np.uint8)
         self._room = np.empty((0, 0), np.uint8)
         self._opaque = np.empty((0, 0), np.uint8)
 
+    def image(self, layers: Sequence[Layer], shape: tuple[int, int]) -> np.ndarray:
+        """``layers`` added, as RGBA or as screen pixels (``for_screen``)."""
+        return self.screen(layers, shape) if self.for_screen else self.rgba(layers, shape)
+
     def rgba(self, layers: Sequence[Layer], shape: tuple[int, int]) -> np.ndarray:
         """A new RGBA image of ``layers`` added (each of ``shape``); black without any."""
+        self._fill(layers, shape)
+        return np.stack([*self._planes, self._opaque], axis=-1)
+
+    def screen(self, layers: Sequence[Layer], shape: tuple[int, int]) -> np.ndarray:
+        """A new image of screen pixels of ``layers`` added; black without any."""
+        self._fill(layers, shape)
+        red, green, blue = self._planes
+        return pixel(red, green, blue, opaque=self._opaque)
+
+    def _fill(self, layers: Sequence[Layer], shape: tuple[int, int]) -> None:
         if self._planes.shape[1:] != shape:
             self._planes = np.empty((3, *shape), np.uint8)
             self._spare = np.empty(shape, np.uint8)
@@ -72,7 +91,6 @@ class ColourPlanes:
         for k in range(3):
             if not filled[k]:
                 self._planes[k].fill(0)
-        return np.stack([*self._planes, self._opaque], axis=-1)
 
     def _add(self, k: int, filled: list[bool], a: np.ndarray, b: Any) -> None:
         """Plane ``k`` += ``a * b`` (a gain) or ``a[b]`` (a table lookup), at most 255."""
@@ -100,7 +118,7 @@ class ChannelComposer:
 
     def __init__(self) -> None:
         self._frames: dict[str, tuple[dict[str, Any], np.ndarray]] = {}
-        self._planes = ColourPlanes()
+        self._planes = ColourPlanes(for_screen=True)  # drawn by the viewer as they are
         self._dataset: ReadableDataset | None = None
 
     def remember(self, axes: dict[str, Any], image: np.ndarray) -> None:
@@ -179,5 +197,5 @@ def compose_channels(
         if look.visible:
             layers.append((image[::stride, ::stride], levels, look.colour))
     strided_shape = raw[::stride, ::stride].shape
-    rgba = planes.rgba(layers, (strided_shape[0], strided_shape[1]))
-    return Composite(rgba, raw, shown[str(current)].levels, shown)
+    display = planes.image(layers, (strided_shape[0], strided_shape[1]))
+    return Composite(display, raw, shown[str(current)].levels, shown)

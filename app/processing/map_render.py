@@ -193,7 +193,7 @@ def render_map(
         if composite is None:
             return None
         return RenderedMap(
-            composite.rgba, composite.image, placement, level, stride, composite.levels,
+            composite.display, composite.image, placement, level, stride, composite.levels,
             current, composite.shown, request.number,
         )  # fmt: skip
     image = read(plane)

@@ -124,7 +124,7 @@ def _use(qtbot, window: MainWindow) -> None:
     viewer = window.viewer
 
     def composite_drawn() -> bool:
-        drawn = viewer.item.image
+        drawn = viewer.item.screen_rgb()
         return viewer.channels.composite_active and drawn is not None and drawn.ndim == 3
 
     qtbot.waitUntil(composite_drawn, timeout=5000)

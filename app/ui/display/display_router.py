@@ -181,14 +181,14 @@ class DisplayRouter(QObject):
             if "channel" in axes and frame.channel is not None:
                 axes = {**axes, "channel": frame.channel}  # a composite: the histogram's
             self.browser.frame_shown(axes, frame.metadata)
-        alone = frame.display is not None and frame.display.ndim == 2
+        alone = frame.display is not None and not frame.composite
         if alone and frame.channel is not None and self.viewer.channels.composite_active:
             self.recompose()  # mapped alone before the other channels were known
 
     def _wanted(self, frame: PreparedFrame, following: bool) -> bool:
         """A frame of the stream followed now, or the answer to the newest request;
         never a composite once the viewer shows one channel at a time."""
-        composite = frame.display is not None and frame.display.ndim == 3
+        composite = frame.display is not None and frame.composite
         if composite and not self.viewer.channels.composite_active:
             return False
         if frame.request:

@@ -3,8 +3,9 @@
 Mapping a 16-bit frame to 8 bits with the current contrast is the heaviest part of
 showing it. On a busy machine that numpy work, done on the GUI thread, stretched
 single event-loop iterations to 50-60 ms. Here a worker takes the newest frame from
-the display slot, maps it, and leaves the result in a slot of its own; the GUI thread
-only hands the 8-bit image to pyqtgraph and paints.
+the display slot, maps it, colours it into the screen's own pixels (so that painting
+converts nothing: ``processing/screen_pixels``), and leaves the result in a slot of
+its own; the GUI thread only paints.
 
 A frame with a ``channel`` axis is mapped with its channel's contrast; in composite
 mode the worker also reads the other channels at the same coordinates and adds them
@@ -28,6 +29,7 @@ from app.processing.channel_display import ChannelDisplay, ChannelShown
 from app.processing.composite import ChannelComposer
 from app.processing.contrast import robust_levels, to_uint8
 from app.processing.display import OTHER_CAMERAS_KEY, DisplaySettings, LatestFrameSlot
+from app.processing.screen_pixels import to_screen
 from app.storage.sink import ReadableDataset
 from app.ui.common.lifecycle import finish_thread
 
@@ -39,8 +41,8 @@ STOP_TIMEOUT_S = 10.0  # a loop turn is a frame's mapping or one composite: mill
 
 @dataclass(frozen=True)
 class PreparedFrame:
-    #: uint8, strided by ``stride``: (h, w) for one channel, (h, w, 4) RGBA for a
-    #: composite; None: draw ``image`` as is
+    #: screen pixels (``processing/screen_pixels``), strided by ``stride``: one channel
+    #: in its colours, or the composite; None: draw ``image`` as is
     display: np.ndarray | None
     image: np.ndarray  # the original frame (of the current channel, for a composite)
     levels: tuple[float, float]
@@ -52,6 +54,10 @@ class PreparedFrame:
     #: the slot a frame of the stream came from: once the viewer follows another
     #: (an acquisition ended), a frame still on its way from the old one is not shown
     source: object = None
+    composite: bool = False  # ``display`` adds the visible channels
+    #: one channel's 8-bit values before colouring (uint8, like ``display``), for a
+    #: colour table edited by hand in the histogram: the viewer colours those itself
+    values: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -123,9 +129,9 @@ class FramePreparer(QThread):
             settings = self.settings
             levels = robust_levels(image) if settings.auto_levels else settings.levels
             stride = max(1, settings.stride)
-            display = to_uint8(image[::stride, ::stride], *levels)
-            frame = PreparedFrame(display, image, levels, stride, metadata)
-            self._put(frame)
+            values = to_uint8(image[::stride, ::stride], *levels)
+            display = to_screen(values, settings.lookup_table)
+            self._put(PreparedFrame(display, image, levels, stride, metadata, values=values))
 
     def _prepare_channel(
         self, image: np.ndarray, metadata: dict[str, Any], axes: dict[str, Any]
@@ -151,9 +157,12 @@ class FramePreparer(QThread):
         look = channels.look(channel)
         data_range = robust_levels(image)
         levels = data_range if look.auto_levels else look.levels
-        display = to_uint8(image[::stride, ::stride], *levels)
+        values = to_uint8(image[::stride, ::stride], *levels)
+        display = to_screen(values, look.colour)
         shown = {str(channel): ChannelShown(levels, data_range)}
-        self._put(PreparedFrame(display, image, levels, stride, metadata, channel, shown))
+        self._put(
+            PreparedFrame(display, image, levels, stride, metadata, channel, shown, values=values)
+        )
 
     def _answer(self, request: CompositeRequest) -> None:
         self._composer.use_dataset(self.dataset)
@@ -177,7 +186,7 @@ class FramePreparer(QThread):
         if composite is None:
             return
         frame = PreparedFrame(
-            composite.rgba,
+            composite.display,
             composite.image,
             composite.levels,
             stride,
@@ -185,6 +194,7 @@ class FramePreparer(QThread):
             axes.get("channel"),
             composite.shown,
             request,
+            composite=True,
         )
         self._put(frame)
 

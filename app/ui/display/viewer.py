@@ -34,6 +34,7 @@ from app.processing.display import DisplaySettings
 from app.processing.map_render import Placement, RenderedMap
 from app.ui.common.lifecycle import release_graphics
 from app.ui.display.scale_bar import MicrometreScaleBar
+from app.ui.display.screen_image_item import ScreenImageItem
 
 HISTOGRAM_INTERVAL_S = 0.5
 
@@ -90,7 +91,7 @@ class ImageViewer(QWidget):
         self.graphics = pg.GraphicsLayoutWidget()
         self.view = self.graphics.addViewBox(lockAspect=True, invertY=True)
         self.view.setMenuEnabled(False)
-        self.item = pg.ImageItem()
+        self.item = ScreenImageItem()
         self.view.addItem(self.item)
         self.hint = QLabel(
             "No image yet: press Snap or Live, start an acquisition,\n"
@@ -183,6 +184,8 @@ class ImageViewer(QWidget):
         #: levels or a colour table a frame brought, not in the histogram yet
         self._histogram_look_stale = False
         self._table_shown = ""  # the colour table the histogram's gradient shows
+        #: a colour table edited by hand in the histogram (None: the named one)
+        self._hand_table: np.ndarray | None = None
         self._histogram_range: tuple[float, float] | None = None
         self._histogram_timer = QTimer(self)
         self._histogram_timer.timeout.connect(self._update_histogram)
@@ -289,8 +292,10 @@ class ImageViewer(QWidget):
         if frame.shown:
             self.channels.note_shown(frame.shown)
         height, width = image.shape
-        composite = frame.display.ndim == 3  # RGBA, drawn as is (quickest without levels)
-        self.item.setImage(frame.display, autoLevels=False, levels=None if composite else (0, 255))
+        if frame.composite or self._hand_table is None or frame.values is None:
+            self.item.show_screen_pixels(frame.display)  # coloured by the preparer
+        else:  # a table edited by hand in the histogram: pyqtgraph colours the values
+            self.item.setImage(frame.values, autoLevels=False, levels=(0, 255))
         resized = self._placed(height, width, frame.stride)
         if first:
             self._update_histogram()
@@ -480,10 +485,12 @@ class ImageViewer(QWidget):
         changes with every frame of a multi-channel acquisition followed."""
         # Grays needs no table: an 8-bit grayscale image draws fastest as it is.
         self.item.setLookupTable(None if name == "Grays" else colour_table(name))
+        self._hand_table = None
         if self._hold_redraw:  # a frame's channel: the box and the gradient follow with
             self._histogram_look_stale = True  # the histogram (its ticks took ~15 ms)
             return
         self._table_in_histogram(name)
+        self._redraw_screen_pixels()
 
     def _table_in_histogram(self, name: str) -> None:
         if self.lut_box.currentText() != name:
@@ -505,6 +512,14 @@ class ImageViewer(QWidget):
         grays = self.settings.lookup_table == "Grays"
         table = None if grays else self.histogram.gradient.getLookupTable(256, alpha=False)
         self.item.setLookupTable(table)
+        self._hand_table = table
+        self._redraw_screen_pixels()
+
+    def _redraw_screen_pixels(self) -> None:
+        """Screen pixels carry the colours they were made with: a new table draws the
+        current frame again (the stream's next frames come in it)."""
+        if self.item.showing_screen_pixels and not self.channels.composite_active:
+            self._render()
 
     def set_levels(self, low: float, high: float) -> None:
         """Manual contrast: fixes the levels and turns automatic contrast off."""
