@@ -17,6 +17,7 @@ from PyQt6.QtWidgets import (
     QToolButton,
     QWidget,
 )
+from superqt import QElidingLabel
 
 AXIS_ORDER = ("position", "time", "channel", "z")
 DEFAULT_FPS = 10
@@ -148,8 +149,13 @@ class AxisSliders(QWidget):
         slider = QSlider(Qt.Orientation.Horizontal)
         slider.setObjectName(f"slider_{name}")
         slider.valueChanged.connect(lambda _v, n=name: self._moved(n))
-        label = QLabel()
-        label.setMinimumWidth(190)
+        # Fixed size: the label's text changes with every frame shown while following,
+        # and a label whose size may change asks the whole window to lay itself out
+        # again (Qt's LayoutRequest: 0.2 ms a frame on the GUI thread, up to 8 ms); a
+        # text too long is cut with "…" (the slider's position says the rest).
+        label = QElidingLabel()
+        metrics = label.fontMetrics()
+        label.setFixedSize(max(190, metrics.horizontalAdvance("x" * 34)), metrics.height() + 4)
         player = AxisPlayer(name, slider, self)
         self._grid.addWidget(label, row, 0)
         self._grid.addWidget(player.button, row, 1)
