@@ -23,6 +23,10 @@ AXIS_ORDER = ("position", "time", "channel", "z")
 DEFAULT_FPS = 10
 
 
+#: the slider labels' width: "time: 36, 2.8 s  (37/37)" and the like fit; longer are cut
+LABEL_WIDTH = 190
+
+
 class AxisPlayer:
     """A play/pause button and a frame rate for one slider: a GUI timer moves the
     slider (the image is read as when the user moves it), looping at the end; the
@@ -154,8 +158,7 @@ class AxisSliders(QWidget):
         # again (Qt's LayoutRequest: 0.2 ms a frame on the GUI thread, up to 8 ms); a
         # text too long is cut with "…" (the slider's position says the rest).
         label = QElidingLabel()
-        metrics = label.fontMetrics()
-        label.setFixedSize(max(190, metrics.horizontalAdvance("x" * 34)), metrics.height() + 4)
+        label.setFixedSize(LABEL_WIDTH, label.fontMetrics().height() + 4)
         player = AxisPlayer(name, slider, self)
         self._grid.addWidget(label, row, 0)
         self._grid.addWidget(player.button, row, 1)
