@@ -72,6 +72,20 @@ def test_blocks_are_made_ahead_only_for_what_is_known_to_come():
     del piece
 
 
+def test_the_end_of_what_is_coming_and_what_may_follow_are_made_ready_too():
+    memory = WarmMemory(block_bytes=BLOCK, retained_bytes=16 * BLOCK, ahead_bytes=8 * BLOCK)
+    reservation = memory.reserve(100 * BLOCK, coming=BLOCK * 5 // 2)  # 2.5 blocks
+    _wait_for(lambda: memory.free_bytes == 3 * BLOCK)  # the half block's block too
+    reservation.close()
+    memory = WarmMemory(block_bytes=BLOCK, retained_bytes=16 * BLOCK, ahead_bytes=8 * BLOCK)
+    small = memory.reserve(100 * BLOCK, coming=0)
+    small.expect(0, more_may_come=True)  # nothing counted, another acquire() may come
+    _wait_for(lambda: memory.free_bytes >= BLOCK)
+    time.sleep(0.2)
+    assert memory.free_bytes == BLOCK  # one block ahead, no more
+    small.close()
+
+
 def test_the_next_acquisition_of_the_same_size_touches_no_new_memory():
     """Memory made ready for frames that never come costs a core's time while the
     frames that do are read: the engine says how many are coming (#21)."""
@@ -89,6 +103,24 @@ def test_the_next_acquisition_of_the_same_size_touches_no_new_memory():
         for _ in range(2):
             _acquire_in_memory(core, 40)
             assert memory.blocks_ahead + memory.cold_blocks == made
+    finally:
+        set_warm_memory(None)
+
+
+def test_an_acquisition_fed_one_event_at_a_time_gets_warm_memory_ahead():
+    """Forty ``acquire`` calls of one event each: the engine knows one frame at a time,
+    and that more may follow: the toucher stays a block ahead of it."""
+    memory = WarmMemory(block_bytes=BLOCK, retained_bytes=64 * BLOCK)
+    set_warm_memory(memory)
+    try:
+        from app.microscope import SimulatedCameraSettings, load_microscope
+
+        core = load_microscope(camera=SimulatedCameraSettings(width=256, height=256))
+        with Acquisition(core=core, show_display=False) as acq:
+            for t in range(40):  # 128 kB each: 5 blocks
+                acq.acquire({"axes": {"time": t}})
+        assert acq.get_dataset().read_image(time=39).shape == (256, 256)
+        assert memory.cold_blocks <= 1 and memory.blocks_ahead >= 4
     finally:
         set_warm_memory(None)
 

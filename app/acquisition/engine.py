@@ -564,8 +564,9 @@ class EngineWorker:
 
     def _expect_frames(self, events: list[Event], cameras: int) -> None:
         """Tell the frame memory the bytes of frames known to be coming: this unit's,
-        and those of the events still queued in its batch (a generator's next events
-        are not known until it gives them: then it is not known)."""
+        the events still queued in its batch and in the batches after it (a
+        generator's next events are not known until it gives them: then none is
+        known), and whether more may follow (another ``acquire`` call)."""
         if self.frame_memory is None:
             return
         batch = self._batch
@@ -573,8 +574,10 @@ class EngineWorker:
             self.frame_memory.expect(None)
             return
         queued = len(self._handed) + len(self._alone) + len(self._generated) + len(batch)
-        frames = (len(events) + queued) * max(1, cameras)
-        self.frame_memory.expect(frames * self.core.getImageBufferSize())
+        frames = (len(events) + queued + self.flow.pending) * max(1, cameras)
+        self.frame_memory.expect(
+            frames * self.core.getImageBufferSize(), not self.flow.finish_requested
+        )
 
     def _hand_over(self, frame: Frame) -> None:
         """Put a frame on the processing queue, by the configured full-queue policy."""

@@ -38,9 +38,9 @@ class FrameMemory(Protocol):
         let go."""
         ...
 
-    def expect(self, nbytes: int | None) -> None:
-        """``nbytes`` of frames are known to be coming (None: not known), so memory is
-        made ready for those and no more."""
+    def expect(self, nbytes: int | None, more_may_come: bool = False) -> None:
+        """``nbytes`` of frames are known to be coming (None: not known), and more may
+        follow (``more_may_come``), so memory is made ready for those and no more."""
         ...
 
 

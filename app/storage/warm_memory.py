@@ -103,14 +103,18 @@ class Reservation:
         self._block: _Block | None = None
         #: bytes its writer said are still coming, or None: not known (the budget)
         self._coming = coming
+        #: its writer said more may follow that it cannot count yet: a block ahead
+        self._more_may_come = False
 
-    def expect(self, nbytes: int | None) -> None:
-        """Its writer knows ``nbytes`` more are coming (None: it cannot know): warm
-        memory is made ready for no more than that. Blocks touched for frames that
-        never came cost a core's time while the frames that did were read (#21)."""
+    def expect(self, nbytes: int | None, more_may_come: bool = False) -> None:
+        """Its writer knows ``nbytes`` more are coming (None: it cannot know), and
+        whether more may follow that it does not know of yet (another ``acquire``
+        call): warm memory is made ready for those bytes, and one block more for what
+        may follow. Blocks touched for frames that never came cost a core's time while
+        the frames that did were read (#21)."""
         coming = None if nbytes is None else max(0, nbytes)
-        if coming != self._coming:
-            self._coming = coming
+        if (coming, more_may_come) != (self._coming, self._more_may_come):
+            self._coming, self._more_may_come = coming, more_may_come
             self._memory.wanted_changed()
 
     def take(self, nbytes: int) -> np.ndarray:
@@ -141,7 +145,11 @@ class Reservation:
     def still_wanted(self) -> int:
         """Bytes this acquisition may still keep beyond the block it cuts now: what
         the toucher makes ready for it (lock held)."""
-        wanted = self.remaining if self._coming is None else min(self.remaining, self._coming)
+        if self._coming is None:
+            wanted = self.remaining
+        else:
+            ahead = self._memory.block_bytes if self._more_may_come else 0
+            wanted = min(self.remaining, self._coming + ahead)
         block = self._block
         spare = block.nbytes - block.used if block is not None else 0
         return max(0, wanted - spare)
@@ -283,7 +291,9 @@ class WarmMemory:
     def _touch_ahead(self) -> None:
         while True:
             with self._lock:
-                while self._free_bytes() + self.block_bytes > self._goal():
+                # a block as soon as any byte wanted is not ready: the end of what is
+                # coming (or an acquisition smaller than a block) is warm too
+                while self._free_bytes() >= self._goal():
                     if not self._reservations:
                         self._toucher = None
                         return
