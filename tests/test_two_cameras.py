@@ -163,7 +163,7 @@ def _composite_of_both(window) -> bool:
     channels = window.viewer.channels
     return (
         drawn is not None
-        and drawn.ndim == 3  # coloured: a composite
+        and window.viewer.item.showing_composite
         and set(channels.names) == {FIRST, SECOND_CAMERA}
         and channels.composite_active
     )

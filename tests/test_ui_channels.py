@@ -174,7 +174,8 @@ def _painted(window) -> np.ndarray:
 def _wait_composite(qtbot, window, check=lambda rgba: True) -> np.ndarray:
     def shown() -> bool:
         drawn = _drawn(window)
-        return drawn is not None and drawn.ndim == 3 and check(drawn)
+        composite = window.viewer.item.showing_composite
+        return composite and drawn is not None and check(drawn)
 
     qtbot.waitUntil(shown, timeout=5000)
     return _drawn(window)

@@ -152,6 +152,14 @@ def test_a_channel_streamed_is_made_screen_pixels_in_its_colour_and_painted_as_s
     painter.end()
     assert np.array_equal(pg.functions.ndarray_from_qimage(painted)[..., :3], expected)
 
+    viewer.histogram.gradient.setLength(123)  # resized: it signals, nobody edited it
+    viewer.show_prepared(frame)
+    assert item.showing_screen_pixels
+
+    viewer.set_lookup_table("Red")  # changed while the frame was on its way
+    viewer.show_prepared(frame)
+    assert np.array_equal(item.screen_rgb(), colour_table("Red")[frame.values])
+
     viewer.histogram.gradient.loadPreset("thermal")  # a table edited by hand
     viewer.show_prepared(frame)
     assert not item.showing_screen_pixels and np.array_equal(item.image, frame.values)

@@ -125,7 +125,9 @@ def _use(qtbot, window: MainWindow) -> None:
 
     def composite_drawn() -> bool:
         drawn = viewer.item.screen_rgb()
-        return viewer.channels.composite_active and drawn is not None and drawn.ndim == 3
+        return (
+            viewer.channels.composite_active and drawn is not None and viewer.item.showing_composite
+        )
 
     qtbot.waitUntil(composite_drawn, timeout=5000)
     qtbot.waitUntil(lambda: window.named_views.view("threshold") is not None, timeout=5000)

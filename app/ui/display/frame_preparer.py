@@ -56,8 +56,10 @@ class PreparedFrame:
     source: object = None
     composite: bool = False  # ``display`` adds the visible channels
     #: one channel's 8-bit values before colouring (uint8, like ``display``), for a
-    #: colour table edited by hand in the histogram: the viewer colours those itself
+    #: colour table edited by hand in the histogram, or changed since: the viewer then
+    #: colours those itself
     values: np.ndarray | None = None
+    table: str | None = None  # the colour table ``display`` of one channel is in
 
 
 @dataclass(frozen=True)
@@ -130,8 +132,10 @@ class FramePreparer(QThread):
             levels = robust_levels(image) if settings.auto_levels else settings.levels
             stride = max(1, settings.stride)
             values = to_uint8(image[::stride, ::stride], *levels)
-            display = to_screen(values, settings.lookup_table)
-            self._put(PreparedFrame(display, image, levels, stride, metadata, values=values))
+            table = settings.lookup_table
+            display = to_screen(values, table)
+            frame = PreparedFrame(display, image, levels, stride, metadata)
+            self._put(replace(frame, values=values, table=table))
 
     def _prepare_channel(
         self, image: np.ndarray, metadata: dict[str, Any], axes: dict[str, Any]
@@ -160,9 +164,8 @@ class FramePreparer(QThread):
         values = to_uint8(image[::stride, ::stride], *levels)
         display = to_screen(values, look.colour)
         shown = {str(channel): ChannelShown(levels, data_range)}
-        self._put(
-            PreparedFrame(display, image, levels, stride, metadata, channel, shown, values=values)
-        )
+        frame = PreparedFrame(display, image, levels, stride, metadata, channel, shown)
+        self._put(replace(frame, values=values, table=look.colour))
 
     def _answer(self, request: CompositeRequest) -> None:
         self._composer.use_dataset(self.dataset)

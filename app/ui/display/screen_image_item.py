@@ -27,17 +27,23 @@ class ScreenImageItem(pg.ImageItem):
         super().__init__()
         self._screen: QImage | None = None
         self._screen_pixels: np.ndarray | None = None  # the memory ``_screen`` shows
+        self._composite = False
 
     @property
     def showing_screen_pixels(self) -> bool:
         return self._screen is not None
 
-    def show_screen_pixels(self, pixels: np.ndarray) -> None:
+    @property
+    def showing_composite(self) -> bool:
+        """The screen pixels shown add several channels (the preparer said so)."""
+        return self._screen is not None and self._composite
+
+    def show_screen_pixels(self, pixels: np.ndarray, composite: bool = False) -> None:
         pixels = np.ascontiguousarray(pixels)
         # pyqtgraph's wrapper: the image reads ``pixels`` in place (kept alive below)
         screen = pg.functions.ndarray_to_qimage(pixels, QImage.Format.Format_RGB32)
         super().setImage(pixels, autoLevels=False, levels=None)  # bounds and signals
-        self._screen, self._screen_pixels = screen, pixels
+        self._screen, self._screen_pixels, self._composite = screen, pixels, composite
 
     def screen_rgb(self) -> np.ndarray | None:
         """What ``show_screen_pixels`` draws, as (h, w, 3) uint8 RGB (None: it draws

@@ -32,6 +32,7 @@ from app.processing.colour_tables import CATALOGUE_MAPS, SINGLE_COLOURS, colour_
 from app.processing.contrast import robust_levels, to_uint8
 from app.processing.display import DisplaySettings
 from app.processing.map_render import Placement, RenderedMap
+from app.processing.screen_pixels import to_screen
 from app.ui.common.lifecycle import release_graphics
 from app.ui.display.scale_bar import MicrometreScaleBar
 from app.ui.display.screen_image_item import ScreenImageItem
@@ -292,10 +293,14 @@ class ImageViewer(QWidget):
         if frame.shown:
             self.channels.note_shown(frame.shown)
         height, width = image.shape
-        if frame.composite or self._hand_table is None or frame.values is None:
-            self.item.show_screen_pixels(frame.display)  # coloured by the preparer
-        else:  # a table edited by hand in the histogram: pyqtgraph colours the values
+        if frame.composite or frame.values is None:
+            self.item.show_screen_pixels(frame.display, composite=frame.composite)
+        elif self._hand_table is not None:  # edited by hand: pyqtgraph colours the values
             self.item.setImage(frame.values, autoLevels=False, levels=(0, 255))
+        elif frame.table != self.settings.lookup_table:  # the table changed on its way
+            self.item.show_screen_pixels(to_screen(frame.values, self.settings.lookup_table))
+        else:
+            self.item.show_screen_pixels(frame.display)  # coloured by the preparer
         resized = self._placed(height, width, frame.stride)
         if first:
             self._update_histogram()
@@ -509,11 +514,18 @@ class ImageViewer(QWidget):
         model's table (it took the previous channel's colour, now and then)."""
         if self._showing_table or self._table_shown != self.settings.lookup_table:
             return
-        grays = self.settings.lookup_table == "Grays"
-        table = None if grays else self.histogram.gradient.getLookupTable(256, alpha=False)
+        name = self.settings.lookup_table
+        gradient = self.histogram.gradient
+        table = None if name == "Grays" else gradient.getLookupTable(256, alpha=False)
         self.item.setLookupTable(table)
-        self._hand_table = table
-        self._redraw_screen_pixels()
+        # the gradient signals when merely resized: only a table that differs from the
+        # named one (beyond rounding) was edited, and is then drawn by pyqtgraph
+        edited = table is not None and bool(
+            np.abs(table[:, :3].astype(int) - colour_table(name).astype(int)).max() > 1
+        )
+        self._hand_table = table if edited else None
+        if edited:
+            self._redraw_screen_pixels()
 
     def _redraw_screen_pixels(self) -> None:
         """Screen pixels carry the colours they were made with: a new table draws the
