@@ -27,10 +27,14 @@ def test_a_completed_acquisition(core):
 
 
 def test_pausing_finishing_and_aborting(core):
-    release = threading.Event()
-    acq = Acquisition(
-        show_display=False, image_process_fn=lambda im, md: (release.wait(20), (im, md))[1]
-    )
+    release, entered = threading.Event(), threading.Event()
+
+    def stuck(image, metadata):
+        entered.set()
+        release.wait(20)
+        return image, metadata
+
+    acq = Acquisition(show_display=False, image_process_fn=stuck)
     acq.acquire(multi_d_acquisition_events(num_time_points=50, time_interval_s=0.01))
     acq.pause()
     assert acq.status.state is RunState.PAUSING and acq.paused
@@ -38,6 +42,10 @@ def test_pausing_finishing_and_aborting(core):
     assert acq.status.state is RunState.PAUSING  # finishing is remembered under the pause
     acq.resume()
     assert acq.status.state is RunState.FINISHING
+    # a frame in the processor, stuck in user code: aborting waits for nothing, and
+    # the run stays "aborting" until that code returns (a pause may have come before
+    # the first frame: then none was in the processor yet)
+    assert entered.wait(20)
     acq.abort()
     assert acq.status.state is RunState.ABORTING and acq.status.reason == "aborted by the user"
     release.set()
