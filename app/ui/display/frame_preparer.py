@@ -62,6 +62,24 @@ class PreparedFrame:
     table: str | None = None  # the colour table ``display`` of one channel is in
 
 
+def one_channel(
+    image: np.ndarray,
+    levels: tuple[float, float],
+    stride: int,
+    table: str,
+    metadata: dict[str, Any],
+    channel: Any = None,
+    shown: dict[str, ChannelShown] | None = None,
+) -> PreparedFrame:
+    """``image`` mapped to 8 bits with ``levels``, one pixel in ``stride``, and coloured
+    into screen pixels with ``table``."""
+    values = to_uint8(image[::stride, ::stride], *levels)
+    display = to_screen(values, table)
+    return PreparedFrame(
+        display, image, levels, stride, metadata, channel, shown or {}, values=values, table=table
+    )
+
+
 @dataclass(frozen=True)
 class CompositeRequest:
     number: int
@@ -131,11 +149,7 @@ class FramePreparer(QThread):
             settings = self.settings
             levels = robust_levels(image) if settings.auto_levels else settings.levels
             stride = max(1, settings.stride)
-            values = to_uint8(image[::stride, ::stride], *levels)
-            table = settings.lookup_table
-            display = to_screen(values, table)
-            frame = PreparedFrame(display, image, levels, stride, metadata)
-            self._put(replace(frame, values=values, table=table))
+            self._put(one_channel(image, levels, stride, settings.lookup_table, metadata))
 
     def _prepare_channel(
         self, image: np.ndarray, metadata: dict[str, Any], axes: dict[str, Any]
@@ -161,11 +175,8 @@ class FramePreparer(QThread):
         look = channels.look(channel)
         data_range = robust_levels(image)
         levels = data_range if look.auto_levels else look.levels
-        values = to_uint8(image[::stride, ::stride], *levels)
-        display = to_screen(values, look.colour)
         shown = {str(channel): ChannelShown(levels, data_range)}
-        frame = PreparedFrame(display, image, levels, stride, metadata, channel, shown)
-        self._put(replace(frame, values=values, table=look.colour))
+        self._put(one_channel(image, levels, stride, look.colour, metadata, channel, shown))
 
     def _answer(self, request: CompositeRequest) -> None:
         self._composer.use_dataset(self.dataset)
