@@ -134,8 +134,10 @@ def memory():
     set_warm_memory(None)
 
 
-def _acquire_in_memory(core, frames: int) -> Acquisition:
-    with Acquisition(core=core, show_display=False) as acq:
+def _acquire_in_memory(core, frames: int, processor=None) -> Acquisition:
+    """``frames`` time points kept in memory, through ``processor`` if given."""
+    extra = {} if processor is None else {"image_process_fn": processor}
+    with Acquisition(core=core, show_display=False, **extra) as acq:
         acq.acquire(multi_d_acquisition_events(num_time_points=frames))
     return acq
 
@@ -147,9 +149,7 @@ def test_an_acquisition_kept_in_memory_reads_back_as_acquired(core, memory):
         seen[metadata["Axes"]["time"]] = image.copy()
         return image, metadata
 
-    with Acquisition(core=core, show_display=False, image_process_fn=keep_copy) as acq:
-        acq.acquire(multi_d_acquisition_events(num_time_points=30))
-    dataset = acq.get_dataset()
+    dataset = _acquire_in_memory(core, 30, keep_copy).get_dataset()
     for t in range(30):
         np.testing.assert_array_equal(dataset.read_image(time=t), seen[t])
     assert not dataset.read_image(time=0).flags.writeable
@@ -219,9 +219,7 @@ def test_a_frame_passed_on_is_kept_where_the_engine_read_it(core, memory):
         seen[metadata["Axes"]["time"]] = (image.ctypes.data, image.copy())
         return image, metadata
 
-    with Acquisition(core=core, show_display=False, image_process_fn=brighten) as acq:
-        acq.acquire(multi_d_acquisition_events(num_time_points=5))
-    dataset = acq.get_dataset()
+    dataset = _acquire_in_memory(core, 5, brighten).get_dataset()
     for t, (address, pixels) in seen.items():
         kept = dataset.read_image(time=t)
         assert kept.ctypes.data == address  # the very memory the processor changed
@@ -240,9 +238,7 @@ def test_a_new_array_or_a_crop_is_copied_into_the_storage(core, memory):
         made[t] = (out.ctypes.data, out.copy())
         return out, metadata
 
-    with Acquisition(core=core, show_display=False, image_process_fn=crop_or_new) as acq:
-        acq.acquire(multi_d_acquisition_events(num_time_points=4))
-    dataset = acq.get_dataset()
+    dataset = _acquire_in_memory(core, 4, crop_or_new).get_dataset()
     for t, (address, pixels) in made.items():
         kept = dataset.read_image(time=t)
         assert kept.ctypes.data != address and filled_by(kept) is memory
