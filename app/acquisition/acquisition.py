@@ -32,7 +32,7 @@ from app.acquisition.event_queue import EventQueue
 from app.acquisition.events import HardwareEventChecker
 from app.acquisition.flow import AcquisitionFlow
 from app.acquisition.frames import Frame
-from app.acquisition.futures import AcquisitionFuture
+from app.acquisition.futures import AcquisitionFuture, LiveFutures
 from app.acquisition.handoff import HandoffQueue
 from app.acquisition.hooks import UserCallable, UserFunction
 from app.acquisition.napari_display import check_napari_viewer, show_in_napari
@@ -222,7 +222,7 @@ class Acquisition:
         self.latency_to_saved_ns: deque[int] = deque(maxlen=LATENCY_SAMPLES)
         self._exception: BaseException | None = None
         self._lock = threading.Lock()
-        self._futures: weakref.WeakSet[AcquisitionFuture] = weakref.WeakSet()
+        self._futures = LiveFutures()
         self._done = threading.Event()
         self._started_at = time.perf_counter()
         self._ended_at: float | None = None
@@ -314,7 +314,7 @@ class Acquisition:
         self, listener: BoundedCall | None, debug: bool
     ) -> NotificationDispatcher:
         notifications = NotificationDispatcher()
-        notifications.connect(_weakly(self._route_to_futures))
+        notifications.connect(self._futures.notify)  # holds no acquisition: no cycle
         # the user's listener on a thread of its own: futures never wait for it
         self._listener_notes: NotificationDispatcher | None = None
         if listener is not None:
@@ -400,8 +400,7 @@ class Acquisition:
             batch.on_exhausted = future.generator_done  # with why, when cut short
         else:
             future = AcquisitionFuture(batch.pending_events(), self.get_dataset, cameras=cameras)
-        with self._lock:
-            self._futures.add(future)
+        self._futures.add(future)
         self._flow.enqueue(batch)
         return future
 
@@ -600,12 +599,6 @@ class Acquisition:
                 )
 
         return deliver
-
-    def _route_to_futures(self, note: AcqNotification) -> None:
-        with self._lock:
-            futures = list(self._futures)
-        for future in futures:
-            future.notify(note)
 
     def _events_discarded(self, events: list[dict[str, Any]], why: str) -> None:
         for event in events:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import weakref
 from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -298,3 +299,32 @@ class AcquisitionFuture:
         if metadata:
             return dataset.read_metadata(**axes)
         return dataset.read_image(**axes) if image else None
+
+
+class LiveFutures:
+    """The futures someone still holds, told every notification.
+
+    The notification thread reads them at each notification (several per frame), so
+    reading takes no lock and copies nothing: a list of weak references that only
+    grows while it is read, swapped for a pruned one now and then. A future let go of
+    is skipped until the next pruning (a weak reference's callback could run on any
+    thread, also one inside ``add``'s lock, so none is used).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._refs: list[weakref.ref[AcquisitionFuture]] = []
+        self._prune_at = 16
+
+    def add(self, future: AcquisitionFuture) -> None:
+        with self._lock:
+            if len(self._refs) >= self._prune_at:  # amortized: each add stays O(1)
+                self._refs = [ref for ref in self._refs if ref() is not None]
+                self._prune_at = max(16, 2 * len(self._refs))
+            self._refs.append(weakref.ref(future))
+
+    def notify(self, note: AcqNotification) -> None:
+        for ref in self._refs:
+            future = ref()
+            if future is not None:
+                future.notify(note)

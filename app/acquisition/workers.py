@@ -68,7 +68,10 @@ class ProcessingWorker:
         self.abandoned = False
         self._abandon_lock = threading.Lock()
         self._in_hand = 0  # frames taken from the queue and not handed on yet
-        self.current: dict[str, Any] | None = None  # the axes of the frame in processing
+        # the metadata of the frame in processing (for an abandoned processor's report):
+        # the dict, not its axes, which a processor may be given to keep (ownership.py
+        # counts holders of metadata values; one held here would copy every frame's)
+        self._in_processing: dict[str, Any] | None = None
 
     def run(self) -> None:
         lower_worker_priority()
@@ -87,6 +90,12 @@ class ProcessingWorker:
             with self._abandon_lock:
                 if self.to_save is not None and not self.abandoned:
                     self.to_save.put_marker(STOP)
+
+    @property
+    def current(self) -> dict[str, Any] | None:
+        """The axes of the frame in processing."""
+        metadata = self._in_processing
+        return None if metadata is None else metadata.get("Axes")
 
     def abandon(self, engine_running: Callable[[], bool]) -> int:
         """Called by another thread when this one is stuck in a processor after an
@@ -224,7 +233,7 @@ class ProcessingWorker:
             return
         with self._abandon_lock:
             self._in_hand += 1
-        self.current = frame.metadata.get("Axes")
+        self._in_processing = frame.metadata
         self.latency_ns.append(time.perf_counter_ns() - frame.acquired_ns)
         failures_before = len(self.pipeline.failures)
         error: Exception | None = None

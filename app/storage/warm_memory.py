@@ -24,10 +24,12 @@ blocks; with no warm block ready, the writer makes one itself (and pays, as befo
 
 from __future__ import annotations
 
+import math
 import threading
 import weakref
 from collections import deque
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import psutil
@@ -67,6 +69,9 @@ class _Block:
     live: int = 0  # pieces cut from it still referenced
     cutting: bool = False  # the block pieces are cut from now
 
+    def __post_init__(self) -> None:
+        self.address: int = self.memory.__array_interface__["data"][0]
+
     @property
     def nbytes(self) -> int:
         return int(self.memory.nbytes)
@@ -76,19 +81,30 @@ class _Piece:
     """The owner of one piece of a block. numpy's views name the array that owns the
     memory as their base, so a slice of the block would keep only the block alive: an
     array made from this object (``__array_interface__``) names it instead, and so does
-    every view of that array, so it lives exactly as long as the image's last view."""
+    every view of that array, so it lives exactly as long as the image's last view.
+    It describes the image itself (dtype and shape), so one array is made per image
+    (views of views cost a frame's time in the engine: #21)."""
 
     __slots__ = ("__array_interface__", "__weakref__", "_block_memory", "nbytes", "pool", "start")
 
-    def __init__(self, pool: WarmMemory, memory: np.ndarray, start: int, nbytes: int) -> None:
-        self._block_memory = memory  # the block outlives its pieces
+    def __init__(
+        self,
+        pool: WarmMemory,
+        block: _Block,
+        start: int,
+        nbytes: int,
+        dtype: np.dtype[Any],
+        shape: tuple[int, ...],
+    ) -> None:
+        self._block_memory = block.memory  # the block outlives its pieces
         self.pool = pool
-        self.start = memory.ctypes.data + start  # the piece's address
+        self.start = block.address + start  # the piece's address
         self.nbytes = nbytes
         self.__array_interface__ = {
-            "data": (memory.ctypes.data + start, False),
-            "shape": (nbytes,),
-            "typestr": "|u1",
+            "data": (self.start, False),
+            "shape": shape,
+            "typestr": dtype.str,
+            "descr": dtype.descr,
             "version": 3,
         }
 
@@ -120,25 +136,30 @@ class Reservation:
     def take(self, nbytes: int) -> np.ndarray:
         """``nbytes`` of warm memory (uint8) for one image: it returns to the pool when
         this array and every view of it are gone."""
+        return self.take_array(np.dtype(np.uint8), (nbytes,))
+
+    def take_array(self, dtype: np.dtype[Any], shape: tuple[int, ...]) -> np.ndarray:
+        """Warm memory for one C-ordered image of ``dtype`` and ``shape``, as ``take``."""
+        nbytes = dtype.itemsize * math.prod(shape)
         self.remaining = max(0, self.remaining - nbytes)
         if self._coming is not None:
             self._coming = max(0, self._coming - nbytes)
         size = -(-nbytes // ALIGN) * ALIGN  # every piece starts aligned for any dtype
         memory = self._memory
         if size > memory.block_bytes:  # a huge image: a block of its own
-            return memory.cut(memory.block_for(size), size)[:nbytes]
+            return memory.cut(memory.block_for(size), size, dtype, shape)
         block = self._block
         if block is None or block.used + size > block.nbytes:
             if block is not None:
                 memory.stop_cutting(block)
             block = self._block = memory.block_for(memory.block_bytes)
             block.cutting = True
-        return memory.cut(block, size)[:nbytes]
+        return memory.cut(block, size, dtype, shape)
 
     def copy_of(self, image: np.ndarray) -> np.ndarray:
         """``image`` copied into a piece of warm memory: its dtype and shape, C-ordered,
         writable."""
-        kept = self.take(image.nbytes).view(image.dtype).reshape(image.shape)
+        kept = self.take_array(image.dtype, image.shape)
         np.copyto(kept, image, casting="no")
         return kept
 
@@ -179,6 +200,8 @@ class WarmMemory:
         self._reservations: set[Reservation] = set()
         #: blocks of images let go of, not yet settled (``_piece_gone``)
         self._returned: deque[_Block] = deque()
+        #: the weak reference to each piece alive, and its block
+        self._pieces: dict[weakref.ref[_Piece], _Block] = {}
         self._toucher: threading.Thread | None = None
         #: blocks a writer had to make itself (none was warm): for reports and tests
         self.cold_blocks = 0
@@ -217,13 +240,19 @@ class WarmMemory:
             self.cold_blocks += 1
         return _Block(touched(nbytes))
 
-    def cut(self, block: _Block, nbytes: int) -> np.ndarray:
+    def cut(
+        self, block: _Block, nbytes: int, dtype: np.dtype[Any], shape: tuple[int, ...]
+    ) -> np.ndarray:
+        """A piece of ``nbytes`` from ``block``, as an array of ``dtype`` and ``shape``
+        (which fit in it)."""
         with self._lock:
             start = block.used
             block.used += nbytes
             block.live += 1
-        owner = _Piece(self, block.memory, start, nbytes)
-        weakref.finalize(owner, self._piece_gone, block)
+        owner = _Piece(self, block, start, nbytes, dtype, shape)
+        # a plain weak reference, kept here until it fires (weakref.finalize, with its
+        # registry and exit hooks, cost more than the rest of cutting a piece)
+        self._pieces[weakref.ref(owner, self._piece_collected)] = block
         return np.asarray(owner)
 
     def stop_cutting(self, block: _Block) -> None:
@@ -245,6 +274,9 @@ class WarmMemory:
             self._wake.notify_all()
 
     # ------------------------------------------------------------ inside
+    def _piece_collected(self, ref: weakref.ref[_Piece]) -> None:
+        self._piece_gone(self._pieces.pop(ref))
+
     def _piece_gone(self, block: _Block) -> None:
         """An image's memory is let go of (its finalizer). Finalizers run wherever the
         garbage collector or a last reference happens to be, also on a thread inside
@@ -320,7 +352,10 @@ def filled_by(image: np.ndarray) -> WarmMemory | None:
         owner = owner.base
     if not isinstance(owner, _Piece) or not image.flags.c_contiguous:
         return None
-    if image.ctypes.data != owner.start or not 0 <= owner.nbytes - image.nbytes < ALIGN:
+    if (
+        image.__array_interface__["data"][0] != owner.start
+        or not 0 <= owner.nbytes - image.nbytes < ALIGN
+    ):
         return None
     return owner.pool
 
