@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+import weakref
 
 import numpy as np
 import pytest
@@ -19,6 +20,7 @@ from app import (
     multi_d_acquisition_events,
     open_dataset,
 )
+from app.acquisition.futures import AcquisitionFuture, LiveFutures
 from app.microscope import configure_simulated_camera
 
 
@@ -324,6 +326,30 @@ def test_notifications_and_futures(core, tmp_path):
     assert milestones[-1] == AcqNotification.Global.ACQ_FINISHED
     assert milestones.count(AcqNotification.Image.IMAGE_SAVED) == 3
     assert AcqNotification.Hardware.POST_HARDWARE in milestones
+
+
+def test_futures_let_go_of_are_forgotten_and_those_held_are_told(core):
+    """Feedback scripts call acquire() once per event, thousands of times, mostly
+    without keeping the future: the acquisition must not hold them all (nor tell each
+    one every notification), and a future kept among them still ends."""
+    with Acquisition(show_display=False) as acq:
+        kept = acq.acquire({"axes": {"time": 0}})
+        let_go = [weakref.ref(acq.acquire({"axes": {"time": t}})) for t in range(1, 200)]
+        last = acq.acquire({"axes": {"time": 200}})
+        last.await_image_saved({"time": 200}, timeout=30)
+        kept.await_image_saved({"time": 0}, timeout=30)
+    assert not any(ref() for ref in let_go)
+
+
+def test_live_futures_stay_few_however_many_are_let_go_of():
+    futures = LiveFutures()
+    kept = AcquisitionFuture([{"axes": {"time": 0}}], lambda: None)
+    futures.add(kept)
+    for t in range(1, 1000):
+        futures.add(AcquisitionFuture([{"axes": {"time": t}}], lambda: None))
+    assert len(futures) < 64  # pruned as they grow: not 1000
+    futures.notify(AcqNotification(AcqNotification.Camera.POST_EXPOSURE, {"time": 0}))
+    kept.await_execution(AcqNotification.Camera.POST_EXPOSURE, {"time": 0}, timeout=1)
 
 
 def test_dataset_is_readable_while_acquiring(core, tmp_path):

@@ -323,6 +323,10 @@ class LiveFutures:
                 self._prune_at = max(16, 2 * len(self._refs))
             self._refs.append(weakref.ref(future))
 
+    def __len__(self) -> int:
+        """The futures followed, some perhaps let go of since the last pruning."""
+        return len(self._refs)
+
     def notify(self, note: AcqNotification) -> None:
         for ref in self._refs:
             future = ref()
