@@ -314,7 +314,7 @@ class Acquisition:
         self, listener: BoundedCall | None, debug: bool
     ) -> NotificationDispatcher:
         notifications = NotificationDispatcher()
-        notifications.connect(self._futures.notify)  # holds no acquisition: no cycle
+        notifications.connect_direct(self._futures.notify)  # holds no acquisition: no cycle
         # the user's listener on a thread of its own: futures never wait for it
         self._listener_notes: NotificationDispatcher | None = None
         if listener is not None:
