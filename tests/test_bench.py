@@ -20,12 +20,16 @@ def _bench_json(scenario: str, folder, *options: str) -> dict:
 def test_pipeline_benchmark_quick_mode_reports_every_scenario(tmp_path):
     report = _bench_json("pipeline", tmp_path)
     scenarios = [row["scenario"] for row in report["results"]]
+    default_buffer = scenarios[5]
+    assert default_buffer.startswith("kept in memory (RAM), warm, the core's ")
+    assert "camera buffer (bursts of " in default_buffer
     assert scenarios == [
         "passthrough",
         "passthrough",
         "kept in memory (RAM), warm",
         "kept in memory (RAM), warm",  # beside pymmcore-plus's writer in memory
         "kept in memory (RAM), warm",  # beside the least a keeper does
+        default_buffer,  # bursts cut to the core's own camera buffer
         "kept in memory (RAM), first in the process",
         "kept in memory (RAM), first in the process",  # beside numpy keeping copies
         "real work (float32 background)",
