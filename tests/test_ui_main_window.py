@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PyQt6.QtCore import QMimeData, QPointF, Qt
 from PyQt6.QtGui import QDropEvent
-from PyQt6.QtWidgets import QLabel
+from PyQt6.QtWidgets import QHeaderView, QLabel
 
 from app import open_dataset, show_image
 from app.processing.registry import ProcessorRegistry
@@ -403,6 +403,22 @@ def test_long_names_have_tooltips(window):
     from app.ui.processors.processors_panel import NAME
 
     assert table.item(row, NAME).toolTip() == "a_processor_with_a_long_descriptive_name"
+
+
+def test_processor_rows_rebuilt_keep_their_columns_sized_to_their_contents(window):
+    """Rows are filled with the columns' sizes held (measured once after, not at every
+    cell): the columns must come back sized to what they now hold."""
+    from app.ui.processors.processors_panel import ERRORS, FRAMES, LIVE, MEAN, ON, P99
+
+    for number in range(6):
+        window.registry.register(_mark_corner, f"processor_{number}", source="test")
+    panel = window.processors_panel
+    panel.refresh_stats()
+    header = panel.table.horizontalHeader()
+    for column in (ON, LIVE, FRAMES, MEAN, P99, ERRORS):
+        assert header.sectionResizeMode(column) is QHeaderView.ResizeMode.ResizeToContents
+        assert header.sectionSize(column) >= panel.table.sizeHintForColumn(column)
+    assert panel.table.rowCount() == len(window.registry.names())
 
 
 def test_live_switched_off_at_once_really_stops(qtbot, window, core):

@@ -25,7 +25,7 @@ from PyQt6.QtWidgets import (
 
 from app.processing.parameters import ProcessorParameters
 from app.processing.registry import ProcessorRegistry
-from app.ui.common.widgets import ChangeBridge, row_table
+from app.ui.common.widgets import ChangeBridge, row_table, sizes_held
 from app.ui.processors.parameter_form import ParameterForm
 from app.ui.processors.processor_times_plot import ProcessorTimesPlot
 
@@ -160,47 +160,51 @@ class ProcessorsPanel(QWidget):
         selected = self.selected_name()
         self._building = True
         try:
-            entries = list(self.registry)
-            self.table.setRowCount(len(entries))
-            for row, entry in enumerate(entries):
-                for column, checked in ((ON, entry.enabled), (LIVE, entry.live)):
-                    item = QTableWidgetItem()
-                    item.setFlags(
-                        Qt.ItemFlag.ItemIsUserCheckable
-                        | Qt.ItemFlag.ItemIsEnabled
-                        | Qt.ItemFlag.ItemIsSelectable
-                    )
-                    item.setCheckState(
-                        Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked
-                    )
-                    self.table.setItem(row, column, item)
-                # ⚠ after the name: it raised on frames (its Err column counts them)
-                name = QTableWidgetItem(entry.name + ("  ⚠" if entry.stats.errors else ""))
-                name.setData(Qt.ItemDataRole.UserRole, entry.name)
-                name.setToolTip(entry.name)  # the column may cut a long name short
-                # its colour in the time plot
-                name.setData(Qt.ItemDataRole.DecorationRole, self.time_plot.colour(entry.name))
-                self.table.setItem(row, NAME, name)
-                file_name = entry.source.replace("\\", "/").rsplit("/", 1)[-1]
-                # ⚠ after the source: its file's last edit did not load (this is the
-                # last version that did)
-                source = QTableWidgetItem(file_name + ("  ⚠" if entry.error else ""))
-                source.setToolTip(
-                    f"{entry.source}\nIts last edit could not be loaded; this is the last "
-                    f"version that loaded:\n{entry.error}"
-                    if entry.error
-                    else entry.source
-                )
-                self.table.setItem(row, SOURCE, source)
-                for column in (FRAMES, MEAN, P99, ERRORS):
-                    self.table.setItem(row, column, QTableWidgetItem())
-                if entry.name == selected:
-                    self.table.selectRow(row)
+            with sizes_held(self.table):
+                entries = self._fill_rows(selected)
         finally:
             self._building = False
         self._fit_table(len(entries))
         self._rebuild_forms(entries)
         self.refresh_stats()
+
+    def _fill_rows(self, selected: str | None) -> list:
+        """A row per processor, in pipeline order; returns the registry's entries."""
+        entries = list(self.registry)
+        self.table.setRowCount(len(entries))
+        for row, entry in enumerate(entries):
+            for column, checked in ((ON, entry.enabled), (LIVE, entry.live)):
+                item = QTableWidgetItem()
+                item.setFlags(
+                    Qt.ItemFlag.ItemIsUserCheckable
+                    | Qt.ItemFlag.ItemIsEnabled
+                    | Qt.ItemFlag.ItemIsSelectable
+                )
+                item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
+                self.table.setItem(row, column, item)
+            # ⚠ after the name: it raised on frames (its Err column counts them)
+            name = QTableWidgetItem(entry.name + ("  ⚠" if entry.stats.errors else ""))
+            name.setData(Qt.ItemDataRole.UserRole, entry.name)
+            name.setToolTip(entry.name)  # the column may cut a long name short
+            # its colour in the time plot
+            name.setData(Qt.ItemDataRole.DecorationRole, self.time_plot.colour(entry.name))
+            self.table.setItem(row, NAME, name)
+            file_name = entry.source.replace("\\", "/").rsplit("/", 1)[-1]
+            # ⚠ after the source: its file's last edit did not load (this is the
+            # last version that did)
+            source = QTableWidgetItem(file_name + ("  ⚠" if entry.error else ""))
+            source.setToolTip(
+                f"{entry.source}\nIts last edit could not be loaded; this is the last "
+                f"version that loaded:\n{entry.error}"
+                if entry.error
+                else entry.source
+            )
+            self.table.setItem(row, SOURCE, source)
+            for column in (FRAMES, MEAN, P99, ERRORS):
+                self.table.setItem(row, column, QTableWidgetItem())
+            if entry.name == selected:
+                self.table.selectRow(row)
+        return entries
 
     def _rebuild_forms(self, entries: list) -> None:
         """A form per processor with parameters; kept as they are (with what is being
@@ -261,9 +265,27 @@ class ProcessorsPanel(QWidget):
             self.time_plot.refresh(entries, time.perf_counter())
         for form in self.forms.values():
             form.sync()
-        for row, entry in enumerate(entries):
-            if row >= self.table.rowCount():
-                break
+        if self._switched_elsewhere(entries):
+            self.rebuild()  # a pipeline switched it off after an error
+            return
+        with sizes_held(self.table):
+            self._show_numbers(entries)
+        self._show_details()
+
+    def _switched_elsewhere(self, entries: list) -> bool:
+        """Whether a processor's On or Live switch changed outside this table."""
+        for row, entry in enumerate(entries[: self.table.rowCount()]):
+            for column, switch in ((ON, entry.enabled), (LIVE, entry.live)):
+                checked = self.table.item(row, column)
+                if (
+                    checked is not None
+                    and (checked.checkState() == Qt.CheckState.Checked) != switch
+                ):
+                    return True
+        return False
+
+    def _show_numbers(self, entries: list) -> None:
+        for row, entry in enumerate(entries[: self.table.rowCount()]):
             stats = entry.stats
             values = {
                 FRAMES: str(stats.frames_in),
@@ -275,15 +297,6 @@ class ProcessorsPanel(QWidget):
                 item = self.table.item(row, column)
                 if item is not None and item.text() != text:
                     item.setText(text)
-            for column, switch in ((ON, entry.enabled), (LIVE, entry.live)):
-                checked = self.table.item(row, column)
-                if (
-                    checked is not None
-                    and (checked.checkState() == Qt.CheckState.Checked) != switch
-                ):
-                    self.rebuild()  # a pipeline switched it off after an error
-                    return
-        self._show_details()
 
     def selected_name(self) -> str | None:
         rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []

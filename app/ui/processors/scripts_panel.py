@@ -24,7 +24,7 @@ from PyQt6.QtWidgets import (
 
 from app.scripting.scripts_folder import ScriptsFolder
 from app.ui.common.message_label import MessageLabel
-from app.ui.common.widgets import ChangeBridge, row_table
+from app.ui.common.widgets import ChangeBridge, row_table, sizes_held
 from app.ui.processors.script_editor import ScriptEditor
 
 COLUMNS = ["File", "State", "Processors"]
@@ -96,26 +96,29 @@ class ScriptsPanel(QWidget):
         selected = self.selected_path()
         self.location.setText(f"Scripts folder: {self.folder.path}")
         states = self.folder.snapshot()
-        self.table.setRowCount(len(states))
-        for row, state in enumerate(states):
-            name = QTableWidgetItem(state.path.name)
-            name.setData(Qt.ItemDataRole.UserRole, str(state.path))
-            word = {"error": "⚠ error", "loaded": "loaded"}.get(state.status, "script")
-            status = QTableWidgetItem(f"{word} {_clock(state.loaded_at)}".rstrip())
-            status.setToolTip("When this version of the file was loaded: saving it loads it again")
-            if state.error:
-                status.setForeground(Qt.GlobalColor.red)
-            name.setToolTip(str(state.path))  # the column may cut a long name short
-            processors = QTableWidgetItem(", ".join(state.processors))
-            processors.setToolTip(", ".join(state.processors))
-            self.table.setItem(row, 0, name)
-            self.table.setItem(row, 1, status)
-            self.table.setItem(row, 2, processors)
-            if str(state.path) == selected:
-                self.table.selectRow(row)
-            editor = self.editors.get(str(state.path))
-            if editor is not None and editor.isVisible() and state.loaded_at is not None:
-                editor.show_load(state.error, _clock(state.loaded_at))
+        with sizes_held(self.table):
+            self.table.setRowCount(len(states))
+            for row, state in enumerate(states):
+                name = QTableWidgetItem(state.path.name)
+                name.setData(Qt.ItemDataRole.UserRole, str(state.path))
+                word = {"error": "⚠ error", "loaded": "loaded"}.get(state.status, "script")
+                status = QTableWidgetItem(f"{word} {_clock(state.loaded_at)}".rstrip())
+                status.setToolTip(
+                    "When this version of the file was loaded: saving it loads it again"
+                )
+                if state.error:
+                    status.setForeground(Qt.GlobalColor.red)
+                name.setToolTip(str(state.path))  # the column may cut a long name short
+                processors = QTableWidgetItem(", ".join(state.processors))
+                processors.setToolTip(", ".join(state.processors))
+                self.table.setItem(row, 0, name)
+                self.table.setItem(row, 1, status)
+                self.table.setItem(row, 2, processors)
+                if str(state.path) == selected:
+                    self.table.selectRow(row)
+                editor = self.editors.get(str(state.path))
+                if editor is not None and editor.isVisible() and state.loaded_at is not None:
+                    editor.show_load(state.error, _clock(state.loaded_at))
         self._show_details()
 
     def selected_path(self) -> str | None:
