@@ -20,7 +20,7 @@ from app import (
     multi_d_acquisition_events,
     open_dataset,
 )
-from app.acquisition.futures import AcquisitionFuture, LiveFutures
+from app.acquisition.futures import AcquisitionEndedError, AcquisitionFuture, LiveFutures
 from app.microscope import configure_simulated_camera
 
 
@@ -350,6 +350,27 @@ def test_live_futures_stay_few_however_many_are_let_go_of():
     assert len(futures) < 64  # pruned as they grow: not 1000
     futures.notify(AcqNotification(AcqNotification.Camera.POST_EXPOSURE, {"time": 0}))
     kept.await_execution(AcqNotification.Camera.POST_EXPOSURE, {"time": 0}, timeout=1)
+
+
+def test_live_futures_tell_each_notification_to_the_futures_of_its_axes():
+    """An image's notification reaches the futures that follow its axes (also axes a
+    generator's future learns later), a milestone of the whole acquisition all of them."""
+    futures = LiveFutures()
+    held = [AcquisitionFuture([{"axes": {"time": t}}], lambda: None) for t in range(1000)]
+    for future in held:
+        futures.add(future)
+    growing = AcquisitionFuture([], lambda: None, from_generator=True)
+    futures.add(growing)
+    growing.expect({"time": 5000})
+    exposed = AcqNotification.Camera.POST_EXPOSURE
+    futures.notify(AcqNotification(exposed, {"time": 500}))
+    futures.notify(AcqNotification(exposed, [{"time": 5000}, {"time": 7}]))
+    held[500].await_execution(exposed, {"time": 500}, timeout=1)
+    held[7].await_execution(exposed, {"time": 7}, timeout=1)
+    growing.await_execution(exposed, {"time": 5000}, timeout=1)
+    futures.notify(AcqNotification(AcqNotification.Global.ACQ_FINISHED))
+    with pytest.raises(AcquisitionEndedError):
+        held[0].await_execution(exposed, {"time": 0}, timeout=1)
 
 
 def test_dataset_is_readable_while_acquiring(core, tmp_path):

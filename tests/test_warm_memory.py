@@ -243,3 +243,32 @@ def test_a_new_array_or_a_crop_is_copied_into_the_storage(core, memory):
         kept = dataset.read_image(time=t)
         assert kept.ctypes.data != address and filled_by(kept) is memory
         np.testing.assert_array_equal(kept, pixels)
+
+
+@pytest.mark.parametrize(
+    "dtype",
+    [
+        np.dtype(np.uint8),
+        np.dtype(">u2"),
+        np.dtype([("r", "u1"), ("g", "u1"), ("b", "u1")]),
+        np.dtype([("a", "u1"), ("b", "<f8")], align=True),  # padded: not in its descr
+        np.dtype({"names": ["x"], "formats": ["<u2"], "offsets": [4], "itemsize": 8}),
+    ],
+)
+def test_an_image_of_any_dtype_is_copied_in_as_it_is(dtype):
+    """Pieces describe the image itself (dtype and shape), or are its bytes seen as it
+    when an array interface cannot describe the dtype (records with padding)."""
+    memory = WarmMemory(block_bytes=BLOCK)
+    reservation = memory.reserve(BLOCK)
+    image = np.zeros((3, 4, 2), dtype)
+    values = np.arange(image.size).reshape(image.shape) % 200
+    for field in dtype.names or (None,):
+        if field is None:
+            image[...] = values
+        else:
+            image[field] = values
+    kept = reservation.copy_of(image)
+    assert kept.dtype == dtype and kept.shape == image.shape
+    assert (kept == image).all()  # every field (padding bytes are not the image's)
+    assert filled_by(kept) is memory
+    reservation.close()

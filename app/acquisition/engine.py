@@ -533,6 +533,10 @@ class EngineWorker:
                     metadata["Channel"] = event["axes"]["channel"]
                     metadata["CameraChannelIndex"] = camera_index
                 frame = Frame(image, metadata, time.perf_counter_ns())
+                # the frame holds them now: a processor's check of what it kept counts
+                # their holders (processing/ownership.py), and one left here until the
+                # next frame hid the processor's own (the first frame's, at least)
+                del image, metadata
                 self.counts.add(acquired=1)
                 self._post(CameraMilestone.POST_EXPOSURE, dict(event["axes"]))
                 self._hand_over(frame)

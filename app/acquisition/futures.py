@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -94,6 +94,8 @@ class AcquisitionFuture:
         self._saved_count = 0
         self._last_saved: dict[str, Any] | None = None
         self._ended = False
+        #: told each axes key this future starts to follow (``LiveFutures``' index)
+        self._key_listener: Callable[[AxesKey], None] | None = None
 
     @property
     def axes(self) -> list[dict[str, Any]]:
@@ -101,21 +103,34 @@ class AcquisitionFuture:
         with self._cond:
             return [dict(key) for key in self._expected]
 
-    def _follow(self, axes: dict[str, Any]) -> None:
+    def _follow(self, axes: dict[str, Any]) -> set[AxesKey]:
+        """Follow an event's axes (and its cameras' images); the keys new to it."""
         keys = {axes_key(axes)}
         if self._cameras:
             images = {axes_key(image) for image in images_of(axes, self._cameras)}
             self._image_keys |= images
             keys |= images
+        new = keys - self._expected
         for key in keys:
             self._expected.add(key)
             self._outstanding[key] += 1
+        return new
 
     def expect(self, axes: dict[str, Any]) -> None:
         """An event read from the generator this future was made for: follow it too."""
         with self._cond:
-            self._follow(axes)
+            new = self._follow(axes)
+            listener = self._key_listener
             self._cond.notify_all()
+        if listener is not None:
+            for key in new:
+                listener(key)
+
+    def follow_keys(self, listener: Callable[[AxesKey], None]) -> set[AxesKey]:
+        """The axes keys followed now; ``listener`` is told each one followed later."""
+        with self._cond:
+            self._key_listener = listener
+            return set(self._expected)
 
     def generator_done(self, why: str | None = None) -> None:
         """The generator has no more events: axes it never produced will not come.
@@ -304,31 +319,73 @@ class AcquisitionFuture:
 class LiveFutures:
     """The futures someone still holds, told every notification.
 
-    The notification thread reads them at each notification (several per frame), so
-    reading takes no lock and copies nothing: a list of weak references that only
-    grows while it is read, swapped for a pruned one now and then. A future let go of
-    is skipped until the next pruning (a weak reference's callback could run on any
-    thread, also one inside ``add``'s lock, so none is used).
+    Notifications are posted on the threads of the frame path (the engine, processing
+    and saving: ``NotificationDispatcher.connect_direct``), several per frame, so a
+    notification about an image reaches only the futures that follow its axes (an
+    index by axes key: a script keeping a future per ``acquire`` call holds thousands,
+    and telling each of them every notification cost milliseconds per frame), and
+    reading takes no lock: lists that only grow while they are read, swapped for
+    pruned ones. Milestones of the whole acquisition reach every future. A future let
+    go of is forgotten at the next ``add`` or pruning (its weak reference's callback
+    only notes it: a callback may run on any thread, also inside this lock).
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._refs: list[weakref.ref[AcquisitionFuture]] = []
-        self._prune_at = 16
+        self._all: list[weakref.ref[AcquisitionFuture]] = []
+        self._by_key: dict[AxesKey, list[weakref.ref[AcquisitionFuture]]] = {}
+        self._keys_of: dict[weakref.ref[AcquisitionFuture], set[AxesKey]] = {}
+        self._gone: deque[weakref.ref[AcquisitionFuture]] = deque()
 
     def add(self, future: AcquisitionFuture) -> None:
+        ref = weakref.ref(future, self._gone.append)  # deque.append: atomic, no lock
+        keys = future.follow_keys(lambda key: self._index(ref, key))
         with self._lock:
-            if len(self._refs) >= self._prune_at:  # amortized: each add stays O(1)
-                self._refs = [ref for ref in self._refs if ref() is not None]
-                self._prune_at = max(16, 2 * len(self._refs))
-            self._refs.append(weakref.ref(future))
+            self._forget_gone()
+            self._all = [*self._all, ref]
+            self._keys_of[ref] = set()
+            for key in keys:
+                self._index_locked(ref, key)
 
     def __len__(self) -> int:
-        """The futures followed, some perhaps let go of since the last pruning."""
-        return len(self._refs)
+        """The futures followed (those let go of are forgotten at the next ``add``)."""
+        return len(self._all)
 
     def notify(self, note: AcqNotification) -> None:
-        for ref in self._refs:
+        payload = note.payload
+        if isinstance(payload, dict):
+            refs: Iterable[weakref.ref[AcquisitionFuture]] = self._by_key.get(axes_key(payload), ())
+        elif isinstance(payload, list):
+            found = (self._by_key.get(axes_key(axes), ()) for axes in payload)
+            refs = list(dict.fromkeys(ref for refs_of in found for ref in refs_of))
+        else:
+            refs = self._all
+        for ref in refs:
             future = ref()
             if future is not None:
                 future.notify(note)
+
+    def _index(self, ref: weakref.ref[AcquisitionFuture], key: AxesKey) -> None:
+        with self._lock:
+            if ref in self._keys_of:
+                self._index_locked(ref, key)
+
+    def _index_locked(self, ref: weakref.ref[AcquisitionFuture], key: AxesKey) -> None:
+        self._by_key[key] = [*self._by_key.get(key, ()), ref]
+        self._keys_of[ref].add(key)
+
+    def _forget_gone(self) -> None:
+        """The futures let go of leave the index (lock held)."""
+        if not self._gone:
+            return
+        gone: set[weakref.ref[AcquisitionFuture]] = set()
+        while self._gone:
+            gone.add(self._gone.popleft())
+        self._all = [ref for ref in self._all if ref not in gone]
+        for ref in gone:
+            for key in self._keys_of.pop(ref, ()):
+                left = [other for other in self._by_key.get(key, ()) if other is not ref]
+                if left:
+                    self._by_key[key] = left
+                else:
+                    self._by_key.pop(key, None)

@@ -242,6 +242,7 @@ class ProcessingWorker:
             outputs = self.pipeline.process(frame.image, frame.metadata, self.context.event_queue)
         except Exception as exc:
             error = exc
+        self._in_processing = None
         self._hand_on(frame, outputs, error, failures_before)
 
     def _hand_on(

@@ -33,18 +33,31 @@ _MUTABLE = (dict, list, set, bytearray, np.ndarray)
 
 class InputRefs:
     """The reference counts of the frame and metadata handed to a processor, read
-    just before the call, to tell afterwards whether the processor kept them."""
+    just before the call (``inputs_before``), to tell afterwards whether the processor
+    kept them."""
 
     __slots__ = ("base_refs", "frame", "frame_base", "frame_refs", "metadata", "metadata_refs")
+    frame: np.ndarray
+    frame_base: np.ndarray | None
+    metadata: dict[str, Any]
+    frame_refs: int
+    base_refs: int
+    metadata_refs: int
 
-    def __init__(self, frame: np.ndarray, metadata: dict[str, Any]) -> None:
-        # held here as _inputs_kept holds them later (an attribute and a local each),
-        # so that the counts compare like with like
-        frame_base = frame.base if isinstance(frame.base, np.ndarray) else None
-        self.frame, self.frame_base, self.metadata = frame, frame_base, metadata
-        self.frame_refs = sys.getrefcount(frame)
-        self.base_refs = sys.getrefcount(frame_base) if frame_base is not None else 0
-        self.metadata_refs = sys.getrefcount(metadata)
+
+def inputs_before(frame: np.ndarray, metadata: dict[str, Any]) -> InputRefs:
+    """The counts, read in a plain function as ``_inputs_kept`` reads them later (a
+    class's ``__init__`` is called with its arguments held twice more, by the call's
+    tuple and frame: counts read there hid a processor's one extra holder)."""
+    refs = InputRefs()
+    # held here as _inputs_kept holds them later (an attribute and a local each),
+    # so that the counts compare like with like
+    frame_base = frame.base if isinstance(frame.base, np.ndarray) else None
+    refs.frame, refs.frame_base, refs.metadata = frame, frame_base, metadata
+    refs.frame_refs = sys.getrefcount(frame)
+    refs.base_refs = sys.getrefcount(frame_base) if frame_base is not None else 0
+    refs.metadata_refs = sys.getrefcount(metadata)
+    return refs
 
 
 def take_ownership(result: Any, before: InputRefs) -> tuple[Any, bool]:
@@ -102,8 +115,11 @@ def _inputs_kept(items: list[Any], before: InputRefs) -> tuple[bool, bool]:
         if isinstance(item, tuple) and len(item) == 2:
             if item[0] is frame:
                 frame_returned += 1
-            elif isinstance(item[0], np.ndarray) and frame_base is not None:
-                base_returned += item[0].base is frame_base
+            elif isinstance(item[0], np.ndarray):
+                # a view returned holds its base: the frame, or the frame's own base
+                frame_returned += item[0].base is frame
+                if frame_base is not None:
+                    base_returned += item[0].base is frame_base
             metadata_returned += item[1] is metadata
     item = None  # the loop's last tuple must not count as a holder
     # the list ``items`` made here holds the returned tuples, not their parts

@@ -16,7 +16,7 @@ import numpy as np
 
 from app.processing.errors import ErrorPolicy
 from app.processing.ordered_stages import Skipped
-from app.processing.ownership import InputRefs, take_ownership
+from app.processing.ownership import inputs_before, take_ownership
 from app.processing.parameters import ProcessorParameters, record_in
 from app.processing.signature import callable_arity, describe_callable
 from app.processing.stats import ProcessorStats
@@ -337,7 +337,7 @@ class ProcessorPipeline:
         start = time.perf_counter()
         self.running = f"image processor {processor.name}"
         try:
-            before = InputRefs(image, metadata)
+            before = inputs_before(image, metadata)
             if tunable is None:
                 result = processor(image, metadata, event_queue)
             else:  # one snapshot for the whole frame: a change applies from the next one

@@ -24,6 +24,7 @@ blocks; with no warm block ready, the writer makes one itself (and pays, as befo
 
 from __future__ import annotations
 
+import functools
 import math
 import threading
 import weakref
@@ -249,11 +250,22 @@ class WarmMemory:
             start = block.used
             block.used += nbytes
             block.live += 1
-        owner = _Piece(self, block, start, nbytes, dtype, shape)
+        described = _describable(dtype)
+        owner = _Piece(
+            self,
+            block,
+            start,
+            nbytes,
+            dtype if described else np.dtype(np.uint8),
+            shape if described else (nbytes,),
+        )
         # a plain weak reference, kept here until it fires (weakref.finalize, with its
         # registry and exit hooks, cost more than the rest of cutting a piece)
         self._pieces[weakref.ref(owner, self._piece_collected)] = block
-        return np.asarray(owner)
+        if described:
+            return np.asarray(owner)
+        used = dtype.itemsize * math.prod(shape)
+        return np.asarray(owner)[:used].view(dtype).reshape(shape)
 
     def stop_cutting(self, block: _Block) -> None:
         with self._lock:
@@ -278,7 +290,7 @@ class WarmMemory:
         self._piece_gone(self._pieces.pop(ref))
 
     def _piece_gone(self, block: _Block) -> None:
-        """An image's memory is let go of (its finalizer). Finalizers run wherever the
+        """An image's memory is let go of (its weak reference's callback). Those run wherever the
         garbage collector or a last reference happens to be, also on a thread inside
         one of this object's locked sections: waiting there for the lock hung the
         thread for ever (a collection while ``reserve`` started the toucher thread).
@@ -341,6 +353,16 @@ class WarmMemory:
                 if self._reservations:  # else made for a writer gone meanwhile
                     self._free.append(block)
                     self._trim()
+
+
+@functools.cache
+def _describable(dtype: np.dtype[Any]) -> bool:
+    """Whether an array interface's ``descr`` gives ``dtype`` back (a record with
+    padding or offsets does not: its piece is bytes, seen as the dtype)."""
+    try:
+        return np.dtype(dtype.descr) == dtype
+    except (TypeError, ValueError):
+        return False
 
 
 def filled_by(image: np.ndarray) -> WarmMemory | None:

@@ -4,6 +4,7 @@ even when the processor reuses one output buffer for every frame."""
 from __future__ import annotations
 
 import threading
+import time
 
 import numpy as np
 
@@ -173,6 +174,60 @@ def test_a_frame_the_processor_keeps_and_changes_later_is_saved_as_returned(core
     for t in range(FRAMES):
         image = dataset.read_image(time=t)
         assert image[0, 0] == 1000 + t and image[5, 5] == 2000 + t, t
+
+
+def test_a_frame_kept_alone_and_changed_later_is_saved_as_returned(core, tmp_path):
+    """Only the frame kept (no view of it): one holder more than the frame had."""
+    kept: list = []
+
+    def keeps_only_the_frame(image, metadata):
+        if kept:
+            kept[-1][0, 0] = 9999  # writes into the frame it returned before
+        image[0, 0] = 1000 + metadata["Axes"]["time"]
+        kept.append(image)
+        return image, metadata
+
+    dataset = _saved_under_slow_saving(tmp_path, "kept_alone", keeps_only_the_frame)
+    assert [int(dataset.read_image(time=t)[0, 0]) for t in range(FRAMES)] == [
+        1000 + t for t in range(FRAMES)
+    ]
+
+
+def test_metadata_kept_and_changed_later_is_saved_as_returned(core, tmp_path):
+    """The metadata dict kept and its axes replaced at the next frame: the images are
+    still saved under their own axes (the first frame too, whose metadata the engine
+    held until the next frame came: that hid the processor's holder)."""
+    kept: list = []
+
+    def keeps_the_metadata(image, metadata):
+        if kept:
+            kept[-1]["Axes"] = {"time": -1}
+        kept.append(metadata)
+        return image, metadata
+
+    dataset = _saved_under_slow_saving(tmp_path, "kept_metadata", keeps_the_metadata)
+    saved = sorted(axes["time"] for axes in dataset.get_image_coordinates_list())
+    assert saved == list(range(FRAMES))
+
+
+def test_the_first_frames_metadata_kept_is_saved_as_returned_too(core):
+    """The engine let go of a frame's metadata only when the next frame came: a
+    processor slower than that, keeping the metadata, was not seen keeping the first
+    frame's (it had one holder fewer after the call than before it, the processor's
+    own)."""
+    kept: list = []
+
+    def keeps_the_metadata_slowly(image, metadata):
+        if kept:
+            kept[-1]["Axes"] = {"time": -1}
+        kept.append(metadata)
+        time.sleep(0.005)  # the engine reads the next frame meanwhile
+        return image, metadata
+
+    with Acquisition(image_process_fn=keeps_the_metadata_slowly, show_display=False) as acq:
+        acq.acquire(multi_d_acquisition_events(num_time_points=FRAMES))
+    saved = sorted(axes["time"] for axes in acq.get_dataset().get_image_coordinates_list())
+    assert saved == list(range(FRAMES))
 
 
 def test_a_list_kept_inside_fresh_metadata_is_saved_as_it_was(core, tmp_path):
