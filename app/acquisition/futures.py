@@ -63,7 +63,7 @@ class AcquisitionFuture:
 
     ``read_dataset`` gives the dataset saved images are read from (None when the
     acquisition keeps no images). ``notify`` is how the acquisition feeds it its
-    notifications, in order, on the notification thread.
+    notifications, on the thread that posts each (``LiveFutures``).
     """
 
     def __init__(
