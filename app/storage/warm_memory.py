@@ -261,7 +261,7 @@ class WarmMemory:
         )
         # a plain weak reference, kept here until it fires (weakref.finalize, with its
         # registry and exit hooks, cost more than the rest of cutting a piece)
-        self._pieces[weakref.ref(owner, self._piece_collected)] = block
+        self._pieces[weakref.ref(owner, self._piece_gone)] = block
         if described:
             return np.asarray(owner)
         used = dtype.itemsize * math.prod(shape)
@@ -286,16 +286,14 @@ class WarmMemory:
             self._wake.notify_all()
 
     # ------------------------------------------------------------ inside
-    def _piece_collected(self, ref: weakref.ref[_Piece]) -> None:
-        self._piece_gone(self._pieces.pop(ref))
-
-    def _piece_gone(self, block: _Block) -> None:
-        """An image's memory is let go of (its weak reference's callback). Those run wherever the
-        garbage collector or a last reference happens to be, also on a thread inside
-        one of this object's locked sections: waiting there for the lock hung the
-        thread for ever (a collection while ``reserve`` started the toucher thread).
-        So the block is noted without waiting, and settled by whoever holds the lock
-        (now, or the next locked section)."""
+    def _piece_gone(self, ref: weakref.ref[_Piece]) -> None:
+        """An image's memory is let go of (its piece's weak reference calls this).
+        Such callbacks run wherever the garbage collector or a last reference happens
+        to be, also on a thread inside one of this object's locked sections: waiting
+        there for the lock hung the thread for ever (a collection while ``reserve``
+        started the toucher thread). So the block is noted without waiting, and
+        settled by whoever holds the lock (now, or the next locked section)."""
+        block = self._pieces.pop(ref)  # atomic: no lock needed
         self._returned.append(block)  # atomic: no lock needed
         if self._lock.acquire(blocking=False):
             try:

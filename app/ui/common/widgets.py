@@ -43,7 +43,7 @@ def sizes_held(table: QTableWidget) -> Iterator[None]:
     """Many cells of ``table`` change at once: its columns sized to their contents are
     measured once, after, instead of at every cell (Qt measures every row of the column
     again at each change: rebuilding ten processors' rows took 20-25 ms of the GUI
-    thread, and 1.5 ms with their sizes held)."""
+    thread, and 2.3 ms with their sizes held)."""
     header = table.horizontalHeader()
     held = [
         column
