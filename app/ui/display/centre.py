@@ -7,6 +7,7 @@ import pyqtgraph as pg
 from PyQt6.QtWidgets import QVBoxLayout, QWidget
 
 from app.ui.common.lifecycle import release_graphics
+from app.ui.common.pacer import Pacer
 from app.ui.display.axis_sliders import AxisSliders
 from app.ui.display.channel_strip import ChannelStrip
 from app.ui.display.dataset_browser import DatasetBrowser
@@ -16,12 +17,12 @@ from app.ui.display.viewer import ImageViewer
 class CentreView(QWidget):
     """The viewer over its channel strip over its sliders; the viewer takes the room."""
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, pacer: Pacer | None = None) -> None:
         super().__init__(parent)
-        self.viewer = ImageViewer()
+        self.viewer = ImageViewer(pacer=pacer)
         self.sliders = AxisSliders()
         self.browser = DatasetBrowser(self.viewer, self.sliders)
-        self.channel_strip = ChannelStrip(self.viewer.channels)
+        self.channel_strip = ChannelStrip(self.viewer.channels, pacer=pacer)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.viewer, 1)

@@ -15,7 +15,7 @@ import math
 from typing import Any
 
 from cmap import Colormap
-from PyQt6.QtCore import Qt, QTimer
+from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -31,6 +31,7 @@ from superqt.cmap import QColormapComboBox
 
 from app.processing.channel_display import ChannelDisplay
 from app.processing.colour_tables import CATALOGUE_MAPS, COLOUR_TABLES, SINGLE_COLOURS
+from app.ui.common.pacer import Pacer
 
 SHOWN_INTERVAL_MS = 250  # automatic levels change with every frame: shown 4 times a second
 
@@ -90,7 +91,12 @@ class ChannelRow:
 class ChannelStrip(QWidget):
     """Shown when what the viewer shows has more than one channel."""
 
-    def __init__(self, channels: ChannelDisplay, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        channels: ChannelDisplay,
+        parent: QWidget | None = None,
+        pacer: Pacer | None = None,
+    ) -> None:
         super().__init__(parent)
         self.channels = channels
         self.rows: dict[str, ChannelRow] = {}
@@ -119,9 +125,7 @@ class ChannelStrip(QWidget):
         channels.events.looks.connect(self._show_looks)
         channels.events.current.connect(self._show_current)
         channels.events.composite.connect(self._show_mode)
-        self._timer = QTimer(self)
-        self._timer.timeout.connect(self._show_levels)
-        self._timer.start(SHOWN_INTERVAL_MS)
+        (pacer or Pacer(self)).every(SHOWN_INTERVAL_MS, self._show_levels, "channel levels")
         self._show_mode()
         # the first row's one-time costs (the colour maps, superqt's first colour box:
         # 25 ms) paid as the window is made, not at an acquisition's first frames

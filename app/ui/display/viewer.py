@@ -14,7 +14,7 @@ from typing import Protocol
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import Qt, QTimer, pyqtSignal
+from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -34,6 +34,7 @@ from app.processing.display import DisplaySettings
 from app.processing.map_render import Placement, RenderedMap
 from app.processing.screen_pixels import to_screen
 from app.ui.common.lifecycle import release_graphics
+from app.ui.common.pacer import Pacer
 from app.ui.display.scale_bar import MicrometreScaleBar
 from app.ui.display.screen_image_item import ScreenImageItem
 
@@ -86,7 +87,13 @@ class ImageViewer(QWidget):
 
     pixelHovered = pyqtSignal(int, int, float)
 
-    def __init__(self, parent: QWidget | None = None, *, toolbar: bool = True) -> None:
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        toolbar: bool = True,
+        pacer: Pacer | None = None,
+    ) -> None:
         pg.setConfigOptions(imageAxisOrder="row-major")  # numpy's (y, x), as frames are
         super().__init__(parent)
         self.graphics = pg.GraphicsLayoutWidget()
@@ -188,9 +195,10 @@ class ImageViewer(QWidget):
         #: a colour table edited by hand in the histogram (None: the named one)
         self._hand_table: np.ndarray | None = None
         self._histogram_range: tuple[float, float] | None = None
-        self._histogram_timer = QTimer(self)
-        self._histogram_timer.timeout.connect(self._update_histogram)
-        self._histogram_timer.start(int(HISTOGRAM_INTERVAL_S * 1000))
+        # the window's slow refreshes take turns (``pacer``); alone, the viewer's own
+        self._histogram_job = (pacer or Pacer(self)).every(
+            int(HISTOGRAM_INTERVAL_S * 1000), self._update_histogram, "histogram"
+        )
         self.view.sigRangeChanged.connect(self._view_changed)
         self.graphics.scene().sigMouseMoved.connect(self._mouse_moved)
         self._show_lookup_table(self.settings.lookup_table)
@@ -201,7 +209,7 @@ class ImageViewer(QWidget):
         level lines read their view box when Qt deletes the scene), and nothing follows
         the display models any more. The viewer shows nothing afterwards; calls on it
         still work."""
-        self._histogram_timer.stop()
+        self._histogram_job.stop()
         self.drawing = None
         release_graphics(self.graphics)
         # follow_current_channel ties the two models together with closures: psygnal's

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 
 from pymmcore_plus import CMMCorePlus
-from PyQt6.QtCore import QTimer, pyqtSignal
+from PyQt6.QtCore import pyqtSignal
 from PyQt6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -21,6 +21,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from app.ui.common.pacer import Pacer
 from app.ui.microscope.config_groups import PresetCombos
 from app.ui.microscope.core_events import CoreEvents
 
@@ -37,6 +38,9 @@ def _spin(low: float, high: float, value: float, suffix: str, decimals: int = 2)
     return box
 
 
+POSITION_INTERVAL_MS = 250  # a joystick's moves followed within this
+
+
 class MicroscopePanel(QWidget):
     """Drives the core directly for small, instant settings; Snap and Live are signals
     because the window decides where frames are acquired (never the GUI thread)."""
@@ -50,6 +54,7 @@ class MicroscopePanel(QWidget):
         core: CMMCorePlus,
         acquiring: Callable[[], bool] = lambda: False,
         parent: QWidget | None = None,
+        pacer: Pacer | None = None,
     ) -> None:
         super().__init__(parent)
         self.core = core
@@ -78,9 +83,7 @@ class MicroscopePanel(QWidget):
         self.refresh()
         # A stage moved by its joystick announces nothing: while no acquisition keeps
         # the core busy, ask where the stages are a few times a second.
-        self._position_timer = QTimer(self)
-        self._position_timer.timeout.connect(self._poll_positions)
-        self._position_timer.start(250)
+        (pacer or Pacer(self)).every(POSITION_INTERVAL_MS, self._poll_positions, "stage position")
 
     def _build_camera(self) -> QGroupBox:
         camera = QGroupBox("Camera")

@@ -11,6 +11,7 @@ from app.appstate import AppState
 from app.microscope.loading import load_microscope
 from app.settings_store import SettingsStore
 from app.ui.common.file_dialogs import FileDialogs
+from app.ui.common.pacer import Pacer
 from app.ui.common.seams import Messages
 from app.ui.microscope.camera_control import CameraControl
 from app.ui.microscope.configuration_files import ConfigurationFiles
@@ -32,6 +33,7 @@ class MicroscopeRoom:
         *,
         acquiring_here: Callable[[], bool],
         show_camera: Callable[[str], None],
+        pacer: Pacer | None = None,
     ) -> None:
         self.parent = parent
         self.state = state
@@ -41,7 +43,7 @@ class MicroscopeRoom:
         def acquiring() -> bool:  # any acquisition: the window's, a script's, the console's
             return state.shown.newest() is not None
 
-        self.panel = MicroscopePanel(state.core, acquiring)
+        self.panel = MicroscopePanel(state.core, acquiring, pacer=pacer)
         self.panel.failed.connect(messages.show_error_message)
         self.camera = CameraControl(
             parent, state, self.panel, messages, show_camera, acquiring_here

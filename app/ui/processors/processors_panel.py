@@ -25,6 +25,7 @@ from PyQt6.QtWidgets import (
 
 from app.processing.parameters import ProcessorParameters
 from app.processing.registry import ProcessorRegistry
+from app.ui.common.pacer import Pacer
 from app.ui.common.widgets import ChangeBridge, row_table, sizes_held
 from app.ui.processors.parameter_form import ParameterForm
 from app.ui.processors.processor_times_plot import ProcessorTimesPlot
@@ -40,6 +41,9 @@ LIVE_TIP = "Live: runs on Live frames, whether On is ticked or not"
 FORMS_MAX_HEIGHT = 280  # px; more forms than that scroll
 FORMS_MIN_HEIGHT = 150
 TABLE_MIN_ROWS = 4  # rows the table shows at least (more scroll)
+
+
+STATS_INTERVAL_MS = 500  # the numbers, the time plot and the forms follow the stream
 
 
 class _PipelineTable(QTableWidget):
@@ -83,7 +87,12 @@ class _FormsArea(QScrollArea):
 
 
 class ProcessorsPanel(QWidget):
-    def __init__(self, registry: ProcessorRegistry, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        registry: ProcessorRegistry,
+        parent: QWidget | None = None,
+        pacer: Pacer | None = None,
+    ) -> None:
         super().__init__(parent)
         self.registry = registry
         self._bridge = ChangeBridge()
@@ -147,13 +156,13 @@ class ProcessorsPanel(QWidget):
         layout.addWidget(self.details)
         self._building = False
         self.rebuild()
-        self._timer = QTimer(self)
-        self._timer.timeout.connect(self.refresh_stats)
-        self._timer.start(500)
+        self._stats_job = (pacer or Pacer(self)).every(
+            STATS_INTERVAL_MS, self.refresh_stats, "processors' statistics"
+        )
 
     def detach(self) -> None:
         """The window closes: stop following the registry (the app's, which lives on)."""
-        self._timer.stop()
+        self._stats_job.stop()
         self.registry.changed.disconnect(self._bridge.notify)
 
     def rebuild(self) -> None:

@@ -13,6 +13,7 @@ from PyQt6.QtCore import QObject
 from app.processing.registry import ProcessorRegistry
 from app.scripting.scripts_folder import ScriptsFolder
 from app.scripting.scripts_watcher import ScriptsWatcher
+from app.ui.common.pacer import Pacer
 from app.ui.common.seams import Messages
 from app.ui.common.widgets import ChangeBridge
 from app.ui.processors.processors_panel import ProcessorsPanel
@@ -36,6 +37,7 @@ class ProcessorsRoom(QObject):
         show_console: Callable[[], None],
         remember_folder: Callable[[str], None],
         scripts_loaded: Callable[[], None],
+        pacer: Pacer | None = None,
     ) -> None:
         super().__init__(parent)
         self.scripts = ScriptsFolder(scripts_folder, registry)
@@ -45,7 +47,7 @@ class ProcessorsRoom(QObject):
         self._scripts_ready.changed.connect(self._first_scan_done)
         self.scripts_watcher.first_scan_done.connect(self._scripts_ready.notify)
         self.scripts_watcher.start()
-        self.processors_panel = ProcessorsPanel(registry)
+        self.processors_panel = ProcessorsPanel(registry, pacer=pacer)
         self.scripts_panel = ScriptsPanel(self.scripts)
         self.console = None
         if console_namespace is not None:

@@ -27,6 +27,7 @@ from app.settings_store import SettingsStore
 from app.ui.acquiring.room import AcquiringRoom
 from app.ui.common.icon import application_icon
 from app.ui.common.lifecycle import stop_timers
+from app.ui.common.pacer import Pacer
 from app.ui.common.qt_waiting import wait_processing_events
 from app.ui.display.centre import CentreView, release_views
 from app.ui.display.display_router import DisplayRouter
@@ -80,10 +81,12 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(application_icon())
         self.resize(*preferences.window_size)
         self._closed = False  # _close_everything has run
+        # the slow refreshes of every part take turns (``common/pacer``)
+        self.pacer = Pacer(self)
 
         # the display in the middle: the viewer, its channels and sliders
         self.named_views = NamedViewDocks(self, state.views)
-        centre = CentreView()
+        centre = CentreView(pacer=self.pacer)
         self.setCentralWidget(centre)
         self.viewer, self.sliders, self.browser = centre.viewer, centre.sliders, centre.browser
         self.channel_strip = centre.channel_strip
@@ -97,6 +100,7 @@ class MainWindow(QMainWindow):
             self,
             acquiring_here=lambda: self.controller.running,
             show_camera=self._show_camera,
+            pacer=self.pacer,
         )
         self.microscope_panel, self.camera = self.microscope.panel, self.microscope.camera
         self.devices = self.microscope.devices
@@ -133,6 +137,7 @@ class MainWindow(QMainWindow):
             show_console=lambda: self.docks.bring_up("Console"),
             remember_folder=self.remembered.remember_scripts_folder,
             scripts_loaded=lambda: self.remembered.restore_pipeline(self.registry),
+            pacer=self.pacer,
         )
         self.processors_panel = self.processors.processors_panel
         self.scripts_panel = self.processors.scripts_panel
@@ -191,9 +196,7 @@ class MainWindow(QMainWindow):
         self.display = DisplayRouter(
             self.viewer, self.browser, self.named_views, state.shown, self.camera.slot
         )
-        self._status_timer = QTimer(self)
-        self._status_timer.timeout.connect(self._status_tick)
-        self._status_timer.start(STATUS_INTERVAL_MS)
+        self.pacer.every(STATUS_INTERVAL_MS, self._status_tick, "status line")
         # the window's parts that are QObjects go with it (on the GUI thread), and their
         # timers are among its own (``lifecycle.stop_timers``)
         for part in (self.controller, self.display, self.browser.map):
