@@ -556,3 +556,31 @@ def test_the_time_plot_draws_thousands_of_frames_as_each_bins_lowest_and_highest
     few_x, few_y = peak_envelope(x[:10], y[:10], -30.0, 0.0, bins=300)
     assert np.array_equal(few_x, x[:10])
     assert np.array_equal(few_y, y[:10])
+
+
+def test_the_time_plots_axes_drawn_from_their_cache_follow_a_new_range(qtbot):
+    """The axes (and their grid) are drawn from a pixmap kept between refreshes: when a
+    slow processor moves the top of the plot, they show the new range exactly as axes
+    drawn afresh do."""
+    from PyQt6.QtWidgets import QGraphicsItem
+
+    from app.ui.processors.processor_times_plot import ProcessorTimesPlot
+
+    def shown(cached: bool):
+        plot = ProcessorTimesPlot()
+        qtbot.addWidget(plot)
+        if not cached:
+            for side in ("left", "bottom"):
+                plot.getAxis(side).setCacheMode(QGraphicsItem.CacheMode.NoCache)
+        plot.resize(360, 150)
+        plot.show()
+        plot.set_processors(["slow"])
+        x = np.linspace(-29, -1, 50)
+        plot.curves["slow"].setData(x, np.full(50, 0.6))
+        plot.grab()  # drawn once at the first range: the cache is made
+        plot.curves["slow"].setData(x, np.full(50, 40.0))
+        plot.setYRange(0, 50, padding=0)  # as ``refresh`` moves it
+        qtbot.wait(50)
+        return plot.grab().toImage()
+
+    assert shown(cached=True) == shown(cached=False)
