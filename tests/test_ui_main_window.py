@@ -320,6 +320,55 @@ def test_the_panel_follows_changes_made_on_another_thread(qtbot, window, core):
     qtbot.waitUntil(lambda: window.microscope_panel.exposure.value() == 21.0, timeout=5000)
 
 
+def test_changes_made_elsewhere_reach_the_window_together_and_the_latest_wins(qtbot, window, core):
+    """An acquisition switching channels changes the preset, the exposure and the
+    preset's properties at every frame: the window gets the latest of each kind, in a
+    few deliveries, not every change queued on its own."""
+    import threading
+
+    events = window.microscope_panel.core_events
+    told: list[tuple] = []
+    events.exposureChanged.connect(lambda ms: told.append(("exposure", ms)))
+    events.configSet.connect(lambda group, preset: told.append((group, preset)))
+    events.propertyChanged.connect(lambda *change: told.append(change))
+    group = core.getChannelGroup()
+    presets = list(core.getAvailableConfigs(group))[:2]
+
+    def like_an_acquisition() -> None:
+        for i in range(100):
+            core.setConfig(group, presets[i % 2])
+            core.setExposure(1.0 + i)
+
+    thread = threading.Thread(target=like_an_acquisition)
+    thread.start()
+    thread.join()
+    qtbot.waitUntil(lambda: ("exposure", 100.0) in told, timeout=5000)
+    qtbot.wait(250)  # anything else on its way
+    assert told.count(("exposure", 100.0)) == 1
+    assert [t for t in told if t[0] == "exposure"] == [("exposure", 100.0)]  # only the latest
+    assert [t for t in told if t[0] == group] == [(group, presets[1])]
+    assert len(told) < 20  # the preset's properties once each, not 100 times
+    assert window.microscope_panel.exposure.value() == 100.0
+    # announced on the GUI thread (pymmcore-nano's core announces on a thread of its
+    # own, but a core may announce on the caller's): told at once, and it overtakes an
+    # older change still waiting
+    camera = core.getCameraDevice()
+    qtbot.wait(250)  # the core's own announcements all told
+    thread = threading.Thread(target=lambda: core.events.exposureChanged.emit(camera, 50.0))
+    thread.start()
+    thread.join()
+    told.clear()
+    core.events.exposureChanged.emit(camera, 60.0)
+
+    def exposures() -> list:
+        return [t for t in told if t[0] == "exposure"]
+
+    assert exposures() == [("exposure", 60.0)]
+    qtbot.wait(250)
+    assert exposures() == [("exposure", 60.0)]
+    assert window.microscope_panel.exposure.value() == 60.0
+
+
 def _start_long_acquisition(window, tmp_path, points=40):
     panel = window.acquisition_panel
     panel.time_box.setChecked(True)
