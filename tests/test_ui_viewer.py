@@ -244,3 +244,65 @@ def test_levels_and_colours_a_frame_brings_reach_the_histogram_at_its_pace(qtbot
     )
     viewer.set_levels(700, 900)  # the user's: at once
     assert viewer.histogram.getLevels() == pytest.approx((700, 900))
+
+
+def test_the_stream_is_prepared_no_more_often_than_shown_and_its_last_frame_is_kept(qtbot):
+    """Frames coming faster than the viewer's interval are not all prepared (the extra
+    work only took cores from the camera, the saver and the window); the newest one
+    taken waits for its turn, so the last frame of a stream is shown all the same."""
+    import time
+
+    import numpy as np
+
+    from app.processing.display import DisplaySettings, LatestFrameSlot
+    from app.ui.display.frame_preparer import FramePreparer
+
+    settings = DisplaySettings(levels=(0.0, 100.0), auto_levels=False)
+    preparer = FramePreparer(settings, min_interval_s=0.1)
+    source: LatestFrameSlot[np.ndarray] = LatestFrameSlot()
+    preparer.source = source
+    preparer.start()
+    try:
+        began = time.perf_counter()
+        for i in range(60):
+            source.put(np.full((8, 8), i, np.uint16), {"Axes": {"time": i}})
+            time.sleep(0.005)
+        elapsed = time.perf_counter() - began
+
+        def last_prepared() -> int | None:
+            item = preparer.prepared.peek()
+            return None if item is None else item[1]["Axes"]["time"]
+
+        qtbot.waitUntil(lambda: last_prepared() == 59, timeout=5000)
+    finally:
+        preparer.stop()
+    assert 2 <= preparer.prepared.version <= elapsed / 0.1 + 2
+
+
+def test_a_channels_frame_not_prepared_is_still_in_the_next_composite(qtbot):
+    import numpy as np
+
+    from app.processing.channel_display import ChannelDisplay
+    from app.processing.display import DisplaySettings, LatestFrameSlot
+    from app.ui.display.frame_preparer import FramePreparer
+
+    channels = ChannelDisplay()
+    channels.add_names(["DAPI", "FITC"])
+    preparer = FramePreparer(DisplaySettings(), channels, min_interval_s=0.5)
+    source: LatestFrameSlot[np.ndarray] = LatestFrameSlot()
+    preparer.source = source
+    preparer.start()
+    frame = np.arange(64, dtype=np.uint16).reshape(8, 8)
+    try:
+        source.put(frame, {"Axes": {"time": 0, "channel": "DAPI"}})
+        qtbot.waitUntil(lambda: preparer.prepared.version == 1, timeout=5000)
+        # within its interval: FITC is taken, not prepared, then replaced by DAPI's next
+        source.put(frame * 2, {"Axes": {"time": 0, "channel": "FITC"}})
+        qtbot.waitUntil(lambda: source.peek() is None, timeout=5000)
+        source.put(frame * 3, {"Axes": {"time": 1, "channel": "DAPI"}})
+        qtbot.waitUntil(lambda: preparer.prepared.version == 2, timeout=5000)
+    finally:
+        preparer.stop()
+    prepared, metadata = preparer.prepared.take()
+    assert metadata["Axes"] == {"time": 1, "channel": "DAPI"} and prepared.composite
+    assert set(prepared.shown) == {"DAPI", "FITC"}  # FITC's frame, kept while waiting

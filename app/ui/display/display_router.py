@@ -62,7 +62,7 @@ class DisplayRouter(QObject):
         self.displayed = 0
         self._following: object | None = None  # the acquisition the viewer follows
         self._followed_last: object | None = None  # the one followed last, running or not
-        self.preparer = FramePreparer(viewer.settings, viewer.channels)
+        self.preparer = FramePreparer(viewer.settings, viewer.channels, DISPLAY_INTERVAL_S)
         self.preparer.start()
         self._request = 0  # the newest composite asked for (older answers are dropped)
         browser.request_composite = self.request_composite
