@@ -38,7 +38,13 @@ class AppState:
     workers_yield: bool = False
 
     def install(self) -> None:
-        """Make this the state the scripting API reaches."""
+        """Make this the state the scripting API reaches (until another is installed, or
+        this one uninstalled)."""
+        _installed[:] = [state for state in _installed if state is not self]
+        _installed.append(self)
+        self._apply()
+
+    def _apply(self) -> None:
         set_current_core(self.core)
         set_current_registry(self.registry)
         set_current_views(self.views)
@@ -52,7 +58,21 @@ class AppState:
         set_current_core(core)
 
     def uninstall(self) -> None:
-        """The window closed: blocking waits again, no viewer for acquisitions."""
+        """The window closed: no viewer for its acquisitions; the scripting API goes back
+        to the state installed before it that is still installed (another window's), or,
+        if none is, to blocking waits and workers that keep their priority. Closing one
+        of two windows reset them for the other as well."""
         self.shown.set_viewer_provider(None)
+        was_newest = bool(_installed) and _installed[-1] is self
+        _installed[:] = [state for state in _installed if state is not self]
+        if _installed:
+            if was_newest:
+                _installed[-1]._apply()
+            return
         set_wait_strategy(None)
         set_workers_yield(False)
+
+
+#: the states installed, the newest last (an app has one window; tests, and a window
+#: opened from another, have several at once)
+_installed: list[AppState] = []

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import threading
+
 import numpy as np
+import pytest
 
 from app import Acquisition, Core, processor, show_image
 from app.acquisition import active
@@ -35,3 +39,40 @@ def test_installing_a_state_routes_the_scripting_api_to_it(core):
         assert acq.get_viewer() is None
     finally:
         AppState(core, before[0], before[1], before[2]).install()
+
+
+@pytest.mark.skipif(not hasattr(os, "getpriority"), reason="thread priorities read on Linux")
+def test_closing_one_of_two_windows_leaves_the_other_its_waits_and_yielding_workers(
+    qtbot, core, tmp_path
+):
+    from app.acquisition.priority import lower_worker_priority
+    from app.acquisition.waiting import wait_for
+    from tests.windows import new_window
+
+    def worker_priority() -> int:
+        seen = []
+
+        def worker() -> None:
+            lower_worker_priority()  # what an acquisition's worker does first
+            seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+
+        thread = threading.Thread(target=worker)
+        thread.start()
+        thread.join()
+        return seen[0]
+
+    mine = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    first = new_window(qtbot, core, tmp_path / "first.json")
+    second = new_window(qtbot, core, tmp_path / "second.json")
+    waited = []
+    first.state.wait = lambda event, timeout: waited.append("first") or event.wait(timeout)
+    first.state.install()  # the newest again, with its wait
+    second.state.install()
+    second.close()  # the newest closes: the first window's state is the API's again
+    assert worker_priority() > mine
+    wait_for(threading.Event(), 0)
+    assert waited == ["first"]
+    first.close()  # the last one: headless again
+    assert worker_priority() == mine
+    wait_for(threading.Event(), 0)
+    assert waited == ["first"]
