@@ -154,11 +154,12 @@ class FramePreparer(QThread):
                 time.sleep(IDLE_S)
                 continue
             turn_in_s = self._turn_at + self.min_interval_s - time.perf_counter()
-            if self._owed is not None and turn_in_s <= 0:
-                item, self._owed = self._owed, None
-                self._guarded(self._prepare, *item)
+            owed = self._owed
+            if owed is not None and turn_in_s <= 0:
+                self._owed = None
+                self._guarded(self._prepare, *owed)
                 continue
-            wait_s = min(IDLE_S, turn_in_s) if self._owed is not None else IDLE_S
+            wait_s = min(IDLE_S, turn_in_s) if owed is not None else IDLE_S
             item = source.take(timeout=wait_s)  # back at once when a frame comes
             if item is None:
                 continue
