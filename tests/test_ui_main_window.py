@@ -369,6 +369,48 @@ def test_changes_made_elsewhere_reach_the_window_together_and_the_latest_wins(qt
     assert window.microscope_panel.exposure.value() == 60.0
 
 
+def test_a_change_told_while_others_are_delivered_overtakes_them_and_a_swap_drops_them(
+    qtbot, window, core
+):
+    """A slot that announces a change on the GUI thread while waiting changes are being
+    delivered overtakes a waiting one of its kind; a microscope no longer followed has
+    its waiting changes dropped (the widgets read the new one)."""
+    import threading
+
+    events = window.microscope_panel.core_events
+    sizes: list[float] = []
+    events.pixelSizeChanged.connect(sizes.append)
+
+    def pixel_size_follows_exposure(_ms: float) -> None:  # as binning changes it
+        core.events.pixelSizeChanged.emit(1.0)
+
+    events.exposureChanged.connect(pixel_size_follows_exposure)
+    camera = core.getCameraDevice()
+
+    def elsewhere() -> None:
+        core.events.exposureChanged.emit(camera, 10.0)
+        core.events.pixelSizeChanged.emit(0.5)  # waits behind the exposure
+
+    qtbot.wait(250)  # the core's own announcements all told
+    thread = threading.Thread(target=elsewhere)
+    thread.start()
+    thread.join()
+    qtbot.waitUntil(lambda: 1.0 in sizes, timeout=5000)
+    qtbot.wait(250)
+    assert sizes[-1] == 1.0 and 0.5 not in sizes
+    events.exposureChanged.disconnect(pixel_size_follows_exposure)
+
+    exposures: list[float] = []
+    events.exposureChanged.connect(exposures.append)
+    thread = threading.Thread(target=lambda: core.events.exposureChanged.emit(camera, 55.0))
+    thread.start()
+    thread.join()
+    events.disconnect_core()  # a configuration swap, before the change was delivered
+    qtbot.wait(250)
+    assert 55.0 not in exposures
+    events.set_core(core)
+
+
 def _start_long_acquisition(window, tmp_path, points=40):
     panel = window.acquisition_panel
     panel.time_box.setChecked(True)

@@ -74,6 +74,7 @@ def test_a_widgets_refresh_holds_it_as_a_connection_would_and_ends_with_it(qtbot
     other = pacer.every(10, kept.tick)
     kept.deleteLater()  # destroyed by Qt while Python still holds it
     qtbot.waitUntil(lambda: not other.active, timeout=5000)
+    assert job not in pacer.jobs and other not in pacer.jobs  # forgotten, not kept
     pacer.deleteLater()
 
 
@@ -90,3 +91,10 @@ def test_the_windows_parts_take_turns_on_the_windows_pacer(qtbot, window):
     jobs = [job for job in window.pacer.jobs if job.active]
     before = {job: job.due for job in jobs}
     qtbot.waitUntil(lambda: all(job.due > before[job] for job in jobs), timeout=10000)
+
+
+def test_a_closed_windows_refreshes_stay_stopped(qtbot, window):
+    jobs = list(window.pacer.jobs)
+    assert jobs and all(job.active for job in jobs)
+    window.close()
+    assert not any(job.active for job in jobs)

@@ -249,7 +249,7 @@ def test_levels_and_colours_a_frame_brings_reach_the_histogram_at_its_pace(qtbot
 def test_the_stream_is_prepared_no_more_often_than_shown_and_its_last_frame_is_kept(qtbot):
     """Frames coming faster than the viewer's interval are not all prepared (the extra
     work only took cores from the camera, the saver and the window); the newest one
-    taken waits for its turn, so the last frame of a stream is shown all the same."""
+    taken waits for its turn, so the last frame of a stream is prepared all the same."""
     import time
 
     import numpy as np
@@ -306,3 +306,33 @@ def test_a_channels_frame_not_prepared_is_still_in_the_next_composite(qtbot):
     prepared, metadata = preparer.prepared.take()
     assert metadata["Axes"] == {"time": 1, "channel": "DAPI"} and prepared.composite
     assert set(prepared.shown) == {"DAPI", "FITC"}  # FITC's frame, kept while waiting
+
+
+def test_a_frame_waiting_for_its_turn_is_dropped_when_the_viewer_follows_another_source(qtbot):
+    """Another acquisition followed: the old one's waiting frame is never prepared (its
+    channel would show in the new composite), and the new one's first frame comes at
+    once, not at the old stream's turn."""
+    import numpy as np
+
+    from app.processing.display import DisplaySettings, LatestFrameSlot
+    from app.ui.display.frame_preparer import FramePreparer
+
+    preparer = FramePreparer(DisplaySettings(), min_interval_s=30.0)
+    old: LatestFrameSlot[np.ndarray] = LatestFrameSlot()
+    new: LatestFrameSlot[np.ndarray] = LatestFrameSlot()
+    preparer.source = old
+    preparer.start()
+    frame = np.zeros((8, 8), np.uint16)
+    try:
+        old.put(frame, {"Axes": {"time": 0}, "from": "old"})
+        qtbot.waitUntil(lambda: preparer.prepared.version == 1, timeout=5000)
+        old.put(frame, {"Axes": {"time": 1}, "from": "old"})  # waits for its turn, 30 s on
+        qtbot.waitUntil(lambda: old.peek() is None, timeout=5000)
+        preparer.source = new
+        new.put(frame, {"Axes": {"time": 0}, "from": "new"})
+        qtbot.waitUntil(lambda: preparer.prepared.version == 2, timeout=5000)
+        qtbot.wait(100)
+    finally:
+        preparer.stop()
+    assert preparer.prepared.version == 2
+    assert preparer.prepared.take()[1]["from"] == "new"

@@ -48,7 +48,7 @@ class PacedJob:
         self.due = 0.0  # perf_counter
         owner = getattr(job, "__self__", None)
         if isinstance(owner, QObject):
-            owner.destroyed.connect(self.stop)
+            owner.destroyed.connect(self.forget)
 
     @property
     def job(self) -> Callable[[], None] | None:
@@ -63,6 +63,12 @@ class PacedJob:
 
     def stop(self) -> None:
         self.active = False
+
+    def forget(self) -> None:
+        """Stopped for good: its object is gone."""
+        self.stop()
+        if self in self.pacer.jobs:
+            self.pacer.jobs.remove(self)
 
 
 class Pacer(QObject):
@@ -86,6 +92,12 @@ class Pacer(QObject):
         paced.start()
         return paced
 
+    def stop(self) -> None:
+        """Every job stopped (the window closes): none runs again unless started."""
+        for job in self.jobs:
+            job.stop()
+        self._timer.stop()
+
     def reschedule(self) -> None:
         """The timer set for the soonest due job (no sooner than the spacing allows)."""
         due = [job.due for job in self.jobs if job.active]
@@ -104,7 +116,7 @@ class Pacer(QObject):
             job.due = now + job.interval_s
             run = job.job
             if run is None:
-                job.stop()
+                job.forget()
                 self.reschedule()
                 return
             try:

@@ -149,8 +149,10 @@ class FramePreparer(QThread):
                 self._guarded(self._answer, request[0])
                 continue
             source = self.source
+            if source is not self._taken_from:  # the viewer follows another source:
+                self._owed = None  # the old one's frame is never shown, and the new
+                self._turn_at = 0.0  # one's first frame does not wait for a turn
             if source is None:
-                self._owed = None
                 time.sleep(IDLE_S)
                 continue
             turn_in_s = self._turn_at + self.min_interval_s - time.perf_counter()

@@ -2,13 +2,16 @@
 
 pymmcore-plus announces every change of the core (exposure, configuration preset,
 stage positions, properties), whoever made it: the console, a script, an acquisition
-or a panel. Scopeflow's cores use psygnal callbacks, which run on the thread that made
-the change; this bridge re-emits them as Qt signals of an object that lives on the
-GUI thread, so widgets update there.
+or a panel. Its psygnal callbacks run on the thread that announces: pymmcore-nano's
+core announces most changes (exposure, stages, most properties) on a thread of its
+own, a preset set or a property set through pymmcore-plus on the caller's. This bridge
+re-emits them as Qt signals of an object that lives on the GUI thread, so widgets
+update there.
 
-A change made on the GUI thread is re-emitted at once. Changes made on other threads (an
-acquisition's, a script's) are gathered, the latest of each kind kept, and delivered
-together, at most every ``FOLLOW_INTERVAL_MS``: an acquisition switching channels
+A change announced on the GUI thread is re-emitted at once. Changes announced on other
+threads are gathered, the latest of each kind kept, and delivered together, at most
+every ``FOLLOW_INTERVAL_MS`` (so a change the user makes in a panel may reach the other
+widgets up to that late): an acquisition switching channels
 announced about thirteen changes a frame (the preset, the exposure, each property of
 the preset), and each, queued on its own, woke the GUI thread and had it wait for
 Python's GIL (14,000 queued calls in a 1000-frame composite of ``scopeflow bench gui``),
@@ -80,9 +83,13 @@ class CoreEvents(QObject):
             self._connections.append((signal, slot))
 
     def disconnect_core(self) -> None:
+        """Stop following the microscope: its changes still waiting are never told (the
+        widgets read the next microscope instead)."""
         connections, self._connections = self._connections, []
         for signal, slot in connections:
             signal.disconnect(slot)
+        with self._lock:
+            self._waiting.clear()
 
     # psygnal calls these on the thread that changed the core: they only emit or gather
     def _emit(self, kind: tuple[Any, ...], signal: Any, *args: Any) -> None:
@@ -115,12 +122,17 @@ class CoreEvents(QObject):
             self._deliver()
 
     def _deliver(self) -> None:
+        """The changes waiting, each taken out only when its turn comes: one a slot
+        announces meanwhile on this thread overtakes a waiting one of its kind."""
         with self._lock:
-            waiting, self._waiting = self._waiting, {}
+            kinds = list(self._waiting)  # what came later waits for the next delivery
             self._told = False
         self._delivered_at = time.perf_counter()
-        for signal, args in waiting.values():
-            self._emit_now(signal, args)
+        for kind in kinds:
+            with self._lock:
+                waiting = self._waiting.pop(kind, None)
+            if waiting is not None:
+                self._emit_now(*waiting)
 
     def _on_exposure(self, camera: str, value: float) -> None:
         self._emit(("exposure",), self.exposureChanged, float(value))

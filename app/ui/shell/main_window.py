@@ -275,6 +275,7 @@ class MainWindow(QMainWindow):
         if self._closed:
             return
         self._closed = True
+        self.pacer.stop()  # its parts' slow refreshes
         self.state.uninstall()
         self.microscope.detach()  # the microscope, registry and scripts folder live on
         self.processors.detach()
