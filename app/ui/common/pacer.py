@@ -25,7 +25,7 @@ from collections.abc import Callable
 from PyQt6.QtCore import QObject, Qt, QTimer
 
 #: a turn of its own for each slow refresh: a frame paint (~2-5 ms) and one job fit in
-#: a 60 Hz refresh; six jobs at 2-4 Hz need about 15 turns a second of the 40 offered
+#: a 60 Hz refresh; the window's five jobs at 2-4 Hz need 14 turns a second of the 40
 SPACING_MS = 25
 
 
