@@ -175,11 +175,14 @@ class FramePreparer(QThread):
             self._guarded(self._prepare, *item)
 
     def _remember(self, image: np.ndarray, metadata: dict[str, Any]) -> None:
-        """A channel's frame not prepared: the composites of the next frames use it."""
+        """A channel's frame (and the other cameras' with it), prepared or not: the
+        composites of the next frames use them."""
         axes = metadata.get("Axes")
         if image.ndim == 2 and axes and "channel" in axes:
             self._composer.use_dataset(self.dataset)
             self._composer.remember(axes, image)
+            for camera, other in (metadata.get(OTHER_CAMERAS_KEY) or {}).items():
+                self._composer.remember({**axes, "channel": camera}, other)
 
     def _prepare(self, image: np.ndarray, metadata: dict[str, Any]) -> None:
         """A frame of the stream, ready to draw."""
@@ -201,10 +204,7 @@ class FramePreparer(QThread):
     ) -> None:
         """A frame of one channel: with its channel's contrast, or in the composite."""
         channel = axes["channel"]
-        self._composer.use_dataset(self.dataset)
-        self._composer.remember(axes, image)
-        for camera, other in (metadata.get(OTHER_CAMERAS_KEY) or {}).items():
-            self._composer.remember({**axes, "channel": camera}, other)
+        self._remember(image, metadata)
         self._newest_axes = axes
         channels = self.channels
         stride = max(1, self.settings.stride)
