@@ -541,6 +541,56 @@ def test_the_time_plot_has_a_curve_per_processor_with_the_statistics(qtbot, wind
     qtbot.waitUntil(lambda: set(plot.curves) == {"denoise"})
 
 
+def test_a_refresh_draws_and_counts_again_only_the_processors_that_took_frames(qtbot, window):
+    """Most of a pipeline's processors are switched off: a refresh while acquiring
+    leaves their empty curves and their rows as they are (each cost the GUI thread at
+    every refresh), and still follows one that starts taking frames."""
+    from app.ui.processors.processors_panel import FRAMES
+
+    def plain(image, metadata):
+        return image, metadata
+
+    def idle(image, metadata):
+        return image, metadata
+
+    window.registry.register(plain, source="test")
+    window.registry.register(idle, source="test")
+    panel = window.processors_panel
+    plot = panel.time_plot
+    qtbot.waitUntil(lambda: set(plot.curves) == {"plain", "idle"})
+    window.docks["Processors"].raise_()
+    qtbot.waitUntil(plot.isVisible)
+    window.registry.set_enabled("idle", False)
+    pipeline = ProcessorPipeline(window.registry.for_acquisition())
+    pipeline.process(*_frame(), None)
+    panel.refresh_stats()  # the first refresh draws every curve
+    drawn: list[str] = []
+    for name, curve in plot.curves.items():
+        curve.sigPlotChanged.connect(lambda _item, name=name: drawn.append(name))
+    numbers: list[int] = []
+    panel.table.itemChanged.connect(lambda item: numbers.append(item.row()))
+    for _ in range(3):
+        pipeline.process(*_frame(), None)
+        panel.refresh_stats()
+    assert drawn == ["plain"] * 3  # the idle processor's empty curve is left alone
+    plain_row = window.registry.names().index("plain")
+    assert numbers and set(numbers) == {plain_row}  # and its row
+    assert panel.table.item(plain_row, FRAMES).text() == "4"
+    header = panel.table.horizontalHeader()
+    measured: list[int] = []  # a column sized to its contents, measured again
+    header.setSectionResizeMode = lambda column, mode: measured.append(column)
+    panel.refresh_stats()  # no frame since: nothing to show again, nothing measured
+    assert measured == [] and "idle" not in drawn  # (the other curve moves with time)
+    del header.setSectionResizeMode
+    window.registry.set_enabled("idle", True)  # it starts taking frames: followed at once
+    pipeline = ProcessorPipeline(window.registry.for_acquisition())
+    pipeline.process(*_frame(), None)
+    panel.refresh_stats()
+    assert "idle" in drawn and len(plot.curves["idle"].yData) == 1
+    idle_row = window.registry.names().index("idle")
+    assert panel.table.item(idle_row, FRAMES).text() == "1"
+
+
 def test_the_time_plot_draws_thousands_of_frames_as_each_bins_lowest_and_highest():
     from app.ui.processors.processor_times_plot import peak_envelope
 

@@ -41,6 +41,12 @@ class ProcessorTimesPlot(pg.PlotWidget):
         self.window_s = window_s
         self.curves: dict[str, pg.PlotDataItem] = {}
         self._colours: dict[str, str] = {}
+        # processors whose curve is empty, and the frames each had when last drawn: a
+        # pipeline has many processors switched off, and each empty curve set again
+        # cost the GUI thread at every refresh (a refresh takes its turn alone, but its
+        # length adds to whatever else the event loop does in that turn)
+        self._empty: set[str] = set()
+        self._frames_seen: dict[str, int] = {}
         self.setMinimumHeight(90)
         self.setMaximumHeight(160)
         self.setMenuEnabled(False)
@@ -79,6 +85,8 @@ class ProcessorTimesPlot(pg.PlotWidget):
         for name in [n for n in self.curves if n not in wanted]:
             self.removeItem(self.curves.pop(name))
             self._colours.pop(name, None)
+            self._empty.discard(name)
+            self._frames_seen.pop(name, None)
         for name in wanted:
             if name not in self.curves:
                 pen = pg.mkPen(self._colour_of(name), width=1)  # thin lines draw fast
@@ -93,7 +101,15 @@ class ProcessorTimesPlot(pg.PlotWidget):
             curve = self.curves.get(processor.name)
             if curve is None:
                 continue
+            frames = processor.stats.frames_in
+            if processor.name in self._empty and self._frames_seen.get(processor.name) == frames:
+                continue  # nothing in its window before, and no frame since: still nothing
+            self._frames_seen[processor.name] = frames
             ends, ms = processor.stats.timeline(now - self.window_s)
+            if ms.size:
+                self._empty.discard(processor.name)
+            else:
+                self._empty.add(processor.name)
             curve.setData(*peak_envelope(ends - now, ms, -self.window_s, 0.0))
             shown.append(ms)
         every = np.concatenate(shown) if shown else np.empty(0)

@@ -155,6 +155,8 @@ class ProcessorsPanel(QWidget):
         layout.addWidget(self.time_plot)
         layout.addWidget(self.details)
         self._building = False
+        # what each row's numbers were made from: (processor, (frames, errors))
+        self._counted: dict[int, tuple[str, tuple[int, int]]] = {}
         self.rebuild()
         self._stats_job = (pacer or Pacer(self)).every(
             STATS_INTERVAL_MS, self.refresh_stats, "processors' statistics"
@@ -180,6 +182,7 @@ class ProcessorsPanel(QWidget):
     def _fill_rows(self, selected: str | None) -> list:
         """A row per processor, in pipeline order; returns the registry's entries."""
         entries = list(self.registry)
+        self._counted.clear()  # the rows' number cells are made anew, empty
         self.table.setRowCount(len(entries))
         for row, entry in enumerate(entries):
             for column, checked in ((ON, entry.enabled), (LIVE, entry.live)):
@@ -277,8 +280,11 @@ class ProcessorsPanel(QWidget):
         if self._switched_elsewhere(entries):
             self.rebuild()  # a pipeline switched it off after an error
             return
-        with sizes_held(self.table):
-            self._show_numbers(entries)
+        changes = self._changed_numbers(entries)
+        if changes:  # the columns measured again only when a number changed
+            with sizes_held(self.table):
+                for item, text in changes:
+                    item.setText(text)
         self._show_details()
 
     def _switched_elsewhere(self, entries: list) -> bool:
@@ -293,9 +299,16 @@ class ProcessorsPanel(QWidget):
                     return True
         return False
 
-    def _show_numbers(self, entries: list) -> None:
+    def _changed_numbers(self, entries: list) -> list[tuple[QTableWidgetItem, str]]:
+        """The cells whose numbers changed since shown, with their new text. A
+        processor that took no frame since is not looked at (most are switched off)."""
+        changes = []
         for row, entry in enumerate(entries[: self.table.rowCount()]):
             stats = entry.stats
+            counted = (stats.frames_in, stats.errors)
+            if self._counted.get(row) == (entry.name, counted):
+                continue
+            self._counted[row] = (entry.name, counted)
             values = {
                 FRAMES: str(stats.frames_in),
                 MEAN: f"{stats.mean_ms:.2f}",
@@ -305,7 +318,8 @@ class ProcessorsPanel(QWidget):
             for column, text in values.items():
                 item = self.table.item(row, column)
                 if item is not None and item.text() != text:
-                    item.setText(text)
+                    changes.append((item, text))
+        return changes
 
     def selected_name(self) -> str | None:
         rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
