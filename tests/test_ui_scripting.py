@@ -42,6 +42,20 @@ def test_console_namespace_and_banner(window, core):
     assert namespace["processors"] is window.registry
 
 
+def test_a_closed_console_hears_nothing_more_from_its_kernel(qtbot, window):
+    """The kernel's answers come through its IOPub thread and a zero-delay timer, so
+    one can arrive after the window closed and its console's widgets were deleted (a
+    window closed as soon as made, in ``bench gui``): it raised "wrapped C/C++ object
+    of type QTextEdit has been deleted". Once shut down, the console listens to none of
+    its old client's channels."""
+    console = window.console
+    client = console.kernel_client
+    channels = (client.shell_channel, client.iopub_channel, client.stdin_channel)
+    assert all(c.receivers(c.message_received) for c in channels)
+    console.shutdown()
+    assert not any(c.receivers(c.message_received) for c in channels)
+
+
 def test_console_opens_no_network_port(window):
     assert psutil.Process().net_connections(kind="inet") == []
 

@@ -44,10 +44,17 @@ class ConsoleWidget(RichJupyterWidget):
         self.execute(f"%run -i {_quote(path)}", hidden=False)
 
     def shutdown(self) -> None:
+        if self.kernel_client is None:
+            return  # shut down already
         # IPython's shell is one for the process (the next console gets it again): what
         # this window put in its namespace, and its outputs, must not keep it alive
         self.shell.reset(new_session=False)
         self.kernel_client.stop_channels()
+        # the kernel's replies travel on a zero-delay timer: one still on its way must
+        # find no handler here (it drew a prompt into a deleted text box and raised,
+        # when a window closed right after the console ran something); qtconsole's own
+        # setter disconnects the old client's channels
+        self.kernel_client = None
         _stop_iopub_thread(self.kernel_manager.kernel)
         self.kernel_manager.shutdown_kernel()
 
