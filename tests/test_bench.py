@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 
@@ -139,16 +140,22 @@ def test_soak_benchmark_quick_mode_samples_the_window_as_it_runs(tmp_path):
 
 def test_gui_benchmark_quick_mode_measures_each_way_of_acquiring(tmp_path):
     rows = _bench_json("gui", tmp_path)["results"]
+    reference = "the same, without a window (reference)"
     assert [row["scenario"] for row in rows] == [
         "a processor, keeping nothing",
+        reference,
         "a processor, saving to NDTiff",
+        reference,
         "3-channel composite, a processor, saving",
+        reference,
     ]
     for row in rows:
         assert row["frames"] >= 59  # 60 frames (20 time points x 3 channels)
         assert row["lost"] == 0 and row["missing"] == 0
-        assert row["displayed fps"] > 0  # the viewer showed frames
         assert row["worst GUI block ms"] >= row["p99 gap ms"] > 0
+    for window_row, alone in zip(rows[::2], rows[1::2], strict=True):
+        assert window_row["displayed fps"] > 0  # the viewer showed frames
+        assert math.isnan(alone["displayed fps"])  # no viewer
 
 
 def test_open_benchmark_quick_mode_makes_the_datasets_once_and_opens_them(tmp_path):

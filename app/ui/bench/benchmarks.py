@@ -5,7 +5,9 @@ while the simulated camera acquires as fast as it can.
 image with explicit levels, then paint), against copying the same frame in memory.
 ``scopeflow bench gui``: the longest the GUI event loop went without running, while
 an acquisition started from the window runs the full path (camera, a processor,
-saving) at full camera speed (a 1 ms timer measures the gaps between its own ticks).
+saving) at full camera speed (a 1 ms timer measures the gaps between its own ticks),
+beside the same acquisition started without a window, whose gaps are the machine's and
+the acquisition's threads' share (what the window adds is above them).
 """
 
 from __future__ import annotations
@@ -127,22 +129,36 @@ GUI_SCENARIOS = (
 )
 
 
+#: the reference row's name, after the scenario's
+WITHOUT_WINDOW = "the same, without a window (reference)"
+
+
 def bench_gui(frames: int = 1000, runs: int = 3, save: bool = True) -> list[dict[str, Any]]:
-    """One row per scenario (without ``save``, only the one keeping nothing): medians of
-    ``runs`` acquisitions of ``frames`` frames, each in a new window."""
+    """Two rows per scenario (without ``save``, only the one keeping nothing): medians
+    of ``runs`` acquisitions of ``frames`` frames, each in a new window, and of the same
+    acquisitions without a window, run in turn with them."""
     core, app = bench_app()
     scenarios = GUI_SCENARIOS if save else GUI_SCENARIOS[:1]
     rows = []
     for scenario in scenarios:
-        measured = [_gui_run(core, app, scenario, frames) for _ in range(runs)]
-        row: dict[str, Any] = {"scenario": scenario.name}
-        for column in measured[0]:
-            values = [m[column] for m in measured]
-            row[column] = max(values) if column in ("lost", "missing") else median(values)
-        row["worst of runs ms"] = max(m["worst GUI block ms"] for m in measured)
-        row["runs"] = runs
-        rows.append(row)
+        measured: list[dict[str, float]] = []
+        reference: list[dict[str, float]] = []
+        for _ in range(runs):
+            measured.append(_gui_run(core, app, scenario, frames))
+            reference.append(_window_free_run(core, app, scenario, frames))
+        rows.append(_row(scenario.name, measured))
+        rows.append(_row(WITHOUT_WINDOW, reference))
     return rows
+
+
+def _row(name: str, measured: list[dict[str, float]]) -> dict[str, Any]:
+    row: dict[str, Any] = {"scenario": name}
+    for column in measured[0]:
+        values = [m[column] for m in measured]
+        row[column] = max(values) if column in ("lost", "missing") else median(values)
+    row["worst of runs ms"] = max(m["worst GUI block ms"] for m in measured)
+    row["runs"] = len(measured)
+    return row
 
 
 #: the first frames set the viewer up for the acquisition (sliders, channel strip,
@@ -156,9 +172,52 @@ def _gui_run(core: Any, app: Any, scenario: GuiScenario, frames: int) -> dict[st
     between the GUI thread's 1 ms ticks (a gap is the longest the window could not
     answer), the GUI thread's own CPU time in each gap (its work, apart from waiting
     for the other threads, the GIL or the cores), and the frames the viewer showed."""
-    from PyQt6.QtCore import QElapsedTimer, Qt, QTimer
+    folder = tempfile.mkdtemp(prefix="scopeflow-bench-")
+    window = _scenario_window(core, scenario, folder, frames)
+    panel = window.acquisition_panel
+    ticks = _Ticks(lambda: window.display.displayed)
+    ticks.run(app, panel.start_button.click, window.controller.finished)
+    acq = window.controller.acquisition
+    window.close()
+    window.deleteLater()
+    result = _results(acq, ticks, folder)
+    result["displayed fps"] = ticks.rate()
+    return result
+
+
+def _window_free_run(core: Any, app: Any, scenario: GuiScenario, frames: int) -> dict[str, float]:
+    """The reference for ``_gui_run``: the same acquisition (the events the panel
+    makes, the same processor, saving or not) started without a window, the event loop
+    running only the 1 ms ticks. Its gaps are what the machine, the acquisition's
+    threads and the GIL leave the GUI thread when the window does nothing; what
+    ``_gui_run`` measures above them is the window's."""
+    from app.ui.acquiring.acquisition_controller import AcquisitionController
 
     folder = tempfile.mkdtemp(prefix="scopeflow-bench-")
+    window = _scenario_window(core, scenario, folder, frames)
+    events = window.acquisition_panel.events()
+    registry = window.controller.registry  # the same processors, switched on or off
+    window.close()
+    window.deleteLater()
+    app.processEvents()
+    controller = AcquisitionController(core, registry)
+    controller.unsaved_storage = "none"
+    target = (os.path.join(folder, "data"), "bench") if scenario.save else None
+    state: dict[str, Any] = {}
+
+    def acquired() -> int:
+        acq = state.get("acq")
+        return acq.counts.snapshot()["acquired"] if acq is not None else 0
+
+    def start() -> None:
+        state["acq"] = controller.start(events, target)
+
+    ticks = _Ticks(acquired)
+    ticks.run(app, start, controller.finished)
+    return _results(controller.acquisition, ticks, folder)
+
+
+def _scenario_window(core: Any, scenario: GuiScenario, folder: str, frames: int) -> Any:
     time_points = frames // max(1, len(scenario.channels))  # the same frames in every scenario
     window = acquiring_window(core, _passthrough, folder, time_points, scenario.save)
     panel = window.acquisition_panel
@@ -166,73 +225,97 @@ def _gui_run(core: Any, app: Any, scenario: GuiScenario, frames: int) -> dict[st
         panel.channel_box.setChecked(True)
         for preset in scenario.channels:
             panel.set_channel(preset, True, 1.0)
-    gaps: list[float] = []  # wall-clock ms between ticks, from the first frame shown
-    work: list[float] = []  # the GUI thread's own CPU ms in each of those gaps
-    settled: list[float] = []  # the gaps once the viewer is set up for the acquisition
-    shown: list[float] = []  # when the viewer's count of frames shown went up
-    clock = QElapsedTimer()
-    ticker = QTimer()
-    ticker.setInterval(1)
-    ticker.setTimerType(Qt.TimerType.PreciseTimer)
-    state = {"displayed": window.display.displayed, "cpu": 0.0, "clicked": 0.0, "ended": 0.0}
+    return window
 
-    def tick() -> None:
-        gap, cpu = clock.nsecsElapsed() / 1e6, time.thread_time()
-        clock.restart()
-        if shown:
-            gaps.append(gap)
-            work.append(1000 * (cpu - state["cpu"]))
-            if time.perf_counter() - shown[0] > SETTLED_S:
-                settled.append(gap)
-        state["cpu"] = cpu
-        if window.display.displayed != state["displayed"]:
-            shown.extend([time.perf_counter()] * (window.display.displayed - state["displayed"]))
-            state["displayed"] = window.display.displayed
 
-    ticker.timeout.connect(tick)
+class _Ticks:
+    """The GUI thread's 1 ms ticks while an acquisition runs: the gaps between them from
+    the first frame (``progress()`` rising above 0) to the end, the GUI thread's own CPU
+    time in each, and when ``progress()`` went up."""
 
-    def finished(_error: str) -> None:
-        state["ended"] = time.perf_counter()
-        ticker.stop()
-        app.quit()
+    def __init__(self, progress: Any) -> None:
+        self.progress = progress
+        self.gaps: list[float] = []  # wall-clock ms between ticks, from the first frame
+        self.work: list[float] = []  # the GUI thread's own CPU ms in each of those gaps
+        self.settled: list[float] = []  # the gaps once the window is set up for it
+        self.seen: list[float] = []  # when ``progress()`` went up
+        self.clicked = self.ended = 0.0
 
-    def start() -> None:
-        clock.start()
-        ticker.start()
-        state["clicked"] = time.perf_counter()
-        panel.start_button.click()
+    def run(self, app: Any, start: Any, finished: Any) -> None:
+        """``start()`` 300 ms after the event loop starts; until ``finished`` is emitted."""
+        from PyQt6.QtCore import QElapsedTimer, Qt, QTimer
 
-    window.controller.finished.connect(finished)
-    gc.collect()
-    gc.freeze()  # as the app does after start-up
-    QTimer.singleShot(300, start)
-    from app.bench.throughput import PeakMemory
+        from app.bench.throughput import PeakMemory
 
-    with PeakMemory() as memory:
-        app.exec()
-    acq = window.controller.acquisition
+        clock = QElapsedTimer()
+        ticker = QTimer()
+        ticker.setInterval(1)
+        ticker.setTimerType(Qt.TimerType.PreciseTimer)
+        state = {"count": self.progress(), "cpu": 0.0}
+
+        def tick() -> None:
+            gap, cpu = clock.nsecsElapsed() / 1e6, time.thread_time()
+            clock.restart()
+            if self.seen:
+                self.gaps.append(gap)
+                self.work.append(1000 * (cpu - state["cpu"]))
+                if time.perf_counter() - self.seen[0] > SETTLED_S:
+                    self.settled.append(gap)
+            state["cpu"] = cpu
+            count = self.progress()
+            if count != state["count"]:
+                self.seen.extend([time.perf_counter()] * (count - state["count"]))
+                state["count"] = count
+
+        def ended(_error: str) -> None:
+            self.ended = time.perf_counter()
+            ticker.stop()
+            app.quit()
+
+        def begin() -> None:
+            clock.start()
+            ticker.start()
+            self.clicked = time.perf_counter()
+            start()
+
+        ticker.timeout.connect(tick)
+        finished.connect(ended)
+        gc.collect()
+        gc.freeze()  # as the app does after start-up
+        QTimer.singleShot(300, begin)
+        with PeakMemory() as memory:
+            app.exec()
+        gc.unfreeze()
+        self.peak_mb = memory.peak_mb
+
+    @property
+    def span_s(self) -> float:
+        return self.ended - self.seen[0] if self.seen else float("nan")
+
+    def rate(self) -> float:
+        return (len(self.seen) - 1) / self.span_s if self.seen else 0.0
+
+
+def _results(acq: Any, ticks: _Ticks, folder: str) -> dict[str, float]:
     counts = acq.counts.snapshot()
     errors = list(acq.errors)
-    window.close()
-    window.deleteLater()
     shutil.rmtree(folder, ignore_errors=True)  # gigabytes of frames: never leave them behind
-    gc.unfreeze()
     if errors:
         raise RuntimeError(f"The benchmark's acquisition failed: {errors[0]}")
-    showing_s = state["ended"] - shown[0] if shown else float("nan")
+    seen, gaps = ticks.seen, ticks.gaps
     return {
         "frames": counts["acquired"],
-        "Start to first frame ms": 1000 * (shown[0] - state["clicked"]) if shown else math.nan,
-        "MB/s": counts["acquired"] * frame_size() ** 2 * 2 / 1e6 / showing_s,
-        "camera fps": counts["acquired"] / showing_s,
-        "displayed fps": (len(shown) - 1) / showing_s if shown else 0.0,
+        "Start to first frame ms": 1000 * (seen[0] - ticks.clicked) if seen else math.nan,
+        "MB/s": counts["acquired"] * frame_size() ** 2 * 2 / 1e6 / ticks.span_s,
+        "camera fps": counts["acquired"] / ticks.span_s,
+        "displayed fps": math.nan,
         "worst GUI block ms": max(gaps) if gaps else float("nan"),
-        "worst after 1 s ms": max(settled) if settled else float("nan"),
+        "worst after 1 s ms": max(ticks.settled) if ticks.settled else float("nan"),
         "p99 gap ms": percentile(gaps, 99),
-        "longest GUI work ms": max(work) if work else float("nan"),
+        "longest GUI work ms": max(ticks.work) if ticks.work else float("nan"),
         "lost": counts["lost"],
         "missing": counts["missing"],
-        "peak MB": memory.peak_mb,
+        "peak MB": ticks.peak_mb,
     }
 
 
