@@ -55,6 +55,57 @@ def test_colours_add_and_saturate_instead_of_wrapping():
     assert viridis[0, 0, :3].tolist() == colour_table("Viridis")[255].tolist()
 
 
+def test_a_composite_maps_again_only_the_layers_that_changed_and_shows_what_a_fresh_one_does(
+    monkeypatch,
+):
+    """While acquiring several channels each composite brings one new frame: the other
+    layers' coloured planes are kept (not mapped again), and every composite is the one
+    planes made afresh would show, whatever changed (a frame, levels, a colour, a layer
+    gone or back)."""
+    from app.processing import composite as composite_module
+
+    mapped: list[str] = []
+    real = composite_module._colour_planes
+
+    def counting(image, levels, colour):
+        mapped.append(colour)
+        return real(image, levels, colour)
+
+    monkeypatch.setattr(composite_module, "_colour_planes", counting)
+    rng = np.random.default_rng(1)
+
+    def frame():
+        return rng.integers(0, 4000, (6, 5), dtype=np.uint16)
+
+    a, b, c = frame(), frame(), frame()
+    kept = ColourPlanes(for_screen=True)
+    steps = [
+        [(a, (0, 4000), "Blue", a), (b, (0, 4000), "Green", b), (c, (0, 4000), "Magenta", c)],
+        [(a, (0, 4000), "Blue", a), (b, (0, 4000), "Green", b), (c, (0, 4000), "Magenta", c)],
+        [
+            (a, (0, 4000), "Blue", a),
+            (b2 := frame(), (0, 4000), "Green", b2),
+            (c, (0, 4000), "Magenta", c),
+        ],
+        [(a, (0, 2000), "Blue", a), (b2, (0, 4000), "Green", b2), (c, (0, 4000), "Magenta", c)],
+        [(a, (0, 2000), "Blue", a), (b2, (0, 4000), "Viridis", b2), (c, (0, 4000), "Magenta", c)],
+        [(a, (0, 2000), "Blue", a), (c, (0, 4000), "Magenta", c)],
+        [(a, (0, 2000), "Blue", a), (c, (0, 4000), "Magenta", c), (b2, (0, 4000), "Green", b2)],
+        [(a, (0, 2000), "Blue", a)],
+        [],
+    ]
+    counts = []
+    for layers in steps:
+        before = len(mapped)
+        shown = kept.screen(layers, (6, 5))
+        counts.append(len(mapped) - before)
+        fresh = ColourPlanes(for_screen=True).screen([layer[:3] for layer in layers], (6, 5))
+        assert np.array_equal(shown, fresh)
+    # mapped: all three; none; the new frame; the new levels; the new colour; the layer
+    # now in second place; the one added back in third place; none; none
+    assert counts == [3, 0, 1, 1, 1, 1, 1, 0, 0]
+
+
 def test_a_composite_reads_the_other_channels_where_the_current_one_is():
     images = {"A": np.full((8, 8), 10, np.uint16), "B": np.full((8, 8), 20, np.uint16)}
 
