@@ -169,3 +169,31 @@ def test_open_benchmark_quick_mode_makes_the_datasets_once_and_opens_them(tmp_pa
     stamps = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*") if p.is_file()}
     _bench_json("open", tmp_path)  # made once: the second run writes nothing
     assert {p: p.stat().st_mtime_ns for p in tmp_path.rglob("*") if p.is_file()} == stamps
+
+
+def test_the_gui_benchmarks_reference_runs_the_windows_acquisition_as_under_a_window(
+    qtbot, qapp, core, monkeypatch
+):
+    """The reference row is the same acquisition without a window: the panel's events
+    and processors, and its workers yielding to the GUI thread as a window makes them
+    (the window's state gives that back when it closes, before the reference starts)."""
+    from PyQt6.QtCore import QThread
+
+    from app.acquisition import priority
+    from app.ui.bench import benchmarks
+
+    monkeypatch.setenv("SCOPEFLOW_NO_DIALOGS", "1")
+    monkeypatch.setenv("SCOPEFLOW_BENCH_SIZE", "128")
+    yielded: list[str] = []
+    monkeypatch.setattr(
+        priority,
+        "lower_current_thread_priority",
+        lambda: yielded.append(QThread.currentThread().objectName()),
+    )
+    result = benchmarks._window_free_run(core, qapp, benchmarks.GUI_SCENARIOS[2], 12)
+    assert result["frames"] == 12 and result["lost"] == 0 and result["missing"] == 0
+    assert any("engine" in name for name in yielded)
+    assert any("processing" in name for name in yielded)
+    yielded.clear()
+    priority.lower_worker_priority()  # a worker started after the run: as headless
+    assert yielded == []

@@ -634,3 +634,19 @@ def test_the_time_plots_axes_drawn_from_their_cache_follow_a_new_range(qtbot):
         return plot.grab().toImage()
 
     assert shown(cached=True) == shown(cached=False)
+
+
+def test_a_processors_numbers_are_read_together():
+    """The table shows frames, mean and p99 from one reading (a frame recorded between
+    two of them would leave a count beside another count's mean until the next frame)."""
+    from app.processing.stats import ProcessorStats
+
+    stats = ProcessorStats()
+    assert stats.numbers() == (0, 0, 0.0, 0.0)
+    for seconds in (0.001, 0.003, 0.002):
+        stats.record(seconds, 1)
+    stats.record_error(0.010, "boom", "Traceback")
+    frames, errors, mean_ms, p99_ms = stats.numbers()
+    assert (frames, errors) == (4, 1)
+    assert mean_ms == pytest.approx(4.0) == stats.mean_ms
+    assert p99_ms == pytest.approx(10.0) == stats.p99_ms

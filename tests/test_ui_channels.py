@@ -18,7 +18,7 @@ from app.processing.channel_display import (
     follow_current_channel,
 )
 from app.processing.colour_tables import COLOUR_TABLES, colour_table, default_colour
-from app.processing.composite import ChannelComposer, ColourPlanes
+from app.processing.composite import ChannelComposer, ColourPlanes, Layer
 from app.processing.contrast import to_uint8
 from app.processing.display import DisplaySettings
 from app.processing.screen_pixels import rgb_of
@@ -104,6 +104,45 @@ def test_a_composite_maps_again_only_the_layers_that_changed_and_shows_what_a_fr
     # mapped: all three; none; the new frame; the new levels; the new colour; the layer
     # now in second place; the one added back in third place; none; none
     assert counts == [3, 0, 1, 1, 1, 1, 1, 0, 0]
+
+
+def test_a_composite_zoomed_to_another_stride_of_the_same_shape_is_mapped_again():
+    """One pixel in 3 and one in 4 of a 5x5 frame are both 2x2: the layer kept from the
+    first must not stand for the second."""
+    rng = np.random.default_rng(2)
+    a, b = (rng.integers(0, 4000, (5, 5), dtype=np.uint16) for _ in range(2))
+    planes = ColourPlanes(for_screen=True)
+
+    def layers(stride):
+        return [
+            Layer(f[::stride, ::stride], (0, 4000), c, f) for f, c in ((a, "Blue"), (b, "Green"))
+        ]
+
+    planes.screen(layers(3), (2, 2))
+    shown = planes.screen(layers(4), (2, 2))
+    fresh = ColourPlanes(for_screen=True).screen([layer[:3] for layer in layers(4)], (2, 2))
+    assert np.array_equal(shown, fresh)
+
+
+def test_another_dataset_lets_go_of_the_frames_kept_for_composites():
+    """Frames kept in memory go back to their pool when the viewer shows another
+    dataset: the composer's planes hold none of them."""
+    import gc
+    import weakref
+
+    channels = ChannelDisplay()
+    channels.add_names(["A", "B"])
+    composer = ChannelComposer()
+    frames = {name: np.full((8, 8), 10 * (i + 1), np.uint16) for i, name in enumerate("AB")}
+    for name, image in frames.items():
+        composer.remember({"time": 0, "channel": name}, image)
+    composite = composer.compose(channels, {"time": 0, "channel": "A"}, 1, latest_ok=True)
+    assert composite is not None
+    gone = [weakref.ref(image) for image in frames.values()]
+    del frames, image, composite
+    composer.use_dataset(object())
+    gc.collect()
+    assert all(ref() is None for ref in gone)
 
 
 def test_a_composite_reads_the_other_channels_where_the_current_one_is():

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -26,9 +26,16 @@ from app.storage.sink import ReadableDataset
 
 logger = logging.getLogger(__name__)
 
-#: (strided frame, levels, colour name), and optionally the frame it was strided from:
-#: a layer whose frame, levels and colour are the last composite's is not mapped again
-Layer = tuple[Any, ...]
+
+class Layer(NamedTuple):
+    """One channel of a composite: its frame strided, drawn with ``levels`` in
+    ``colour``. With ``source`` (the frame it was strided from), a layer whose frame,
+    stride, levels and colour are the last composite's is not mapped again."""
+
+    image: np.ndarray
+    levels: tuple[float, float]
+    colour: str
+    source: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -55,7 +62,8 @@ class ColourPlanes:
     others' mapping is skipped: three 2048x2048 channels drawn one pixel in two, one of
     them new, took 7.5 ms a composite mapped afresh and 4.1 ms so (``compose_channels``
     on random frames, medians of 30). The frame preparer makes one per display
-    interval, on the cores the camera, the engine and the saver share.
+    interval, on the cores the camera, the engine and the saver share. A frame given
+    must not change afterwards (frames of an acquisition and of a dataset do not).
     """
 
     def __init__(self, for_screen: bool = False) -> None:
@@ -67,6 +75,12 @@ class ColourPlanes:
         # each frame's levels of automatic contrast, for the frames of the last composite
         self._ranges: dict[int, tuple[np.ndarray, tuple[float, float]]] = {}
         self._ranges_used: dict[int, tuple[np.ndarray, tuple[float, float]]] = {}
+
+    def forget(self) -> None:
+        """Let go of the frames kept for the next composite (another dataset is shown:
+        frames kept in memory go back to their pool)."""
+        self._mapped = []
+        self._ranges, self._ranges_used = {}, {}
 
     def data_range(self, image: np.ndarray) -> tuple[float, float]:
         """``robust_levels(image)``, measured once for a frame composed again."""
@@ -123,14 +137,15 @@ class ColourPlanes:
             out.append(total)
         return out
 
-    def _mapped_layer(self, place: int, layer: Layer) -> _MappedLayer:
+    def _mapped_layer(self, place: int, layer: Layer | tuple[Any, ...]) -> _MappedLayer:
         image, levels, colour, *rest = layer
         source = rest[0] if rest else None
         if place < len(self._mapped):
             kept = self._mapped[place]
-            if source is not None and kept.made_from(source, levels, colour):
+            if source is not None and kept.made_from(source, image.strides, levels, colour):
                 return kept
-        mapped = _MappedLayer(source, levels, colour, _colour_planes(image, levels, colour))
+        planes = _colour_planes(image, levels, colour)
+        mapped = _MappedLayer(source, image.strides, levels, colour, planes)
         if place < len(self._mapped):
             self._mapped[place] = mapped
         else:
@@ -141,12 +156,21 @@ class ColourPlanes:
 @dataclass(frozen=True)
 class _MappedLayer:
     source: Any  # the frame it was made from (held: its identity cannot be reused)
+    #: the strided view's: two strides can give one shape (a frame zoomed far out)
+    strides: tuple[int, ...]
     levels: tuple[float, float]
     colour: str
     planes: list[tuple[int, np.ndarray]]  # (component, its 8-bit plane)
 
-    def made_from(self, source: Any, levels: tuple[float, float], colour: str) -> bool:
-        return source is self.source and levels == self.levels and colour == self.colour
+    def made_from(
+        self, source: Any, strides: tuple[int, ...], levels: tuple[float, float], colour: str
+    ) -> bool:
+        return (
+            source is self.source
+            and strides == self.strides
+            and levels == self.levels
+            and colour == self.colour
+        )
 
 
 def _colour_planes(
@@ -193,6 +217,7 @@ class ChannelComposer:
         if dataset is not self._dataset:
             self._dataset = dataset
             self._frames.clear()
+            self._planes.forget()
 
     def frame(self, channel: Any, where: dict[str, Any], latest_ok: bool) -> np.ndarray | None:
         kept = self._frames.get(str(channel))
@@ -258,7 +283,7 @@ def compose_channels(
         levels = data_range if look.auto_levels else look.levels
         shown[str(name)] = ChannelShown(levels, data_range)
         if look.visible:
-            layers.append((image[::stride, ::stride], levels, look.colour, image))
+            layers.append(Layer(image[::stride, ::stride], levels, look.colour, image))
     strided_shape = raw[::stride, ::stride].shape
     display = planes.image(layers, (strided_shape[0], strided_shape[1]))
     return Composite(display, raw, shown[str(current)].levels, shown)

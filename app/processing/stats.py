@@ -53,6 +53,15 @@ class ProcessorStats:
             self.last_error = message
             self.last_traceback = traceback_text
 
+    def numbers(self) -> tuple[int, int, float, float]:
+        """Frames in, errors, mean ms and 99th percentile ms, read together (one frame
+        recorded between two of them would make a count disagree with its mean)."""
+        with self._lock:
+            recent = sorted(self._recent)
+            frames, errors, seconds = self.frames_in, self.errors, self.total_seconds
+        mean = 1000 * seconds / frames if frames else 0.0
+        return frames, errors, mean, _p99_ms(recent)
+
     @property
     def mean_ms(self) -> float:
         return 1000 * self.total_seconds / self.frames_in if self.frames_in else 0.0
@@ -61,9 +70,7 @@ class ProcessorStats:
     def p99_ms(self) -> float:
         with self._lock:
             recent = sorted(self._recent)
-        if not recent:
-            return 0.0
-        return 1000 * recent[min(len(recent) - 1, int(0.99 * len(recent)))]
+        return _p99_ms(recent)
 
     def timeline(self, since: float = float("-inf")) -> tuple[np.ndarray, np.ndarray]:
         """The recent frames that ended at or after ``since`` (``time.perf_counter()``):
@@ -73,3 +80,10 @@ class ProcessorStats:
             durations = np.array(self._recent, dtype=float)
         first = int(np.searchsorted(ends, since, side="left"))
         return ends[first:], 1000 * durations[first:]
+
+
+def _p99_ms(ordered: list[float]) -> float:
+    """The 99th percentile of ``ordered`` seconds, in ms (0 without any)."""
+    if not ordered:
+        return 0.0
+    return 1000 * ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]

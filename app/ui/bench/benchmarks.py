@@ -207,13 +207,19 @@ def _window_free_run(core: Any, app: Any, scenario: GuiScenario, frames: int) ->
 
     def acquired() -> int:
         acq = state.get("acq")
-        return acq.counts.snapshot()["acquired"] if acq is not None else 0
+        return acq.counts.acquired if acq is not None else 0  # no lock: a tick's only read
 
     def start() -> None:
         state["acq"] = controller.start(events, target)
 
+    from app.acquisition.priority import set_workers_yield
+
     ticks = _Ticks(acquired)
-    ticks.run(app, start, controller.finished)
+    set_workers_yield(True)  # as under a window (its state gives it back when it closes)
+    try:
+        ticks.run(app, start, controller.finished)
+    finally:
+        set_workers_yield(False)
     return _results(controller.acquisition, ticks, folder)
 
 

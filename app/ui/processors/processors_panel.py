@@ -304,16 +304,15 @@ class ProcessorsPanel(QWidget):
         processor that took no frame since is not looked at (most are switched off)."""
         changes = []
         for row, entry in enumerate(entries[: self.table.rowCount()]):
-            stats = entry.stats
-            counted = (stats.frames_in, stats.errors)
-            if self._counted.get(row) == (entry.name, counted):
+            frames, errors, mean_ms, p99_ms = entry.stats.numbers()
+            if self._counted.get(row) == (entry.name, (frames, errors)):
                 continue
-            self._counted[row] = (entry.name, counted)
+            self._counted[row] = (entry.name, (frames, errors))
             values = {
-                FRAMES: str(stats.frames_in),
-                MEAN: f"{stats.mean_ms:.2f}",
-                P99: f"{stats.p99_ms:.2f}",
-                ERRORS: str(stats.errors),
+                FRAMES: str(frames),
+                MEAN: f"{mean_ms:.2f}",
+                P99: f"{p99_ms:.2f}",
+                ERRORS: str(errors),
             }
             for column, text in values.items():
                 item = self.table.item(row, column)
