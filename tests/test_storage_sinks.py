@@ -102,3 +102,15 @@ def test_a_plan_is_estimated_before_it_starts():
     fast = estimate_plan(events[:2], frame_bytes=1, default_exposure_ms=5)
     assert fast.seconds == 0.06  # exposures back to back
     assert human_bytes(10_485_760) == "10.5 MB"
+
+
+def test_a_ram_datasets_axes_are_sorted_copies_its_reader_may_change(acquire_in_memory):
+    """The viewer asks for them at every new time point while following: copied, not
+    sorted anew, and still the reader's own."""
+    acq, _order = acquire_in_memory([], frames=5)
+    dataset = acq.get_dataset()
+    axes = dataset.axes
+    assert list(axes["time"]) == [0, 1, 2, 3, 4]
+    axes["time"].add(99)
+    axes["time"].discard(0)
+    assert list(dataset.axes["time"]) == [0, 1, 2, 3, 4]

@@ -336,3 +336,28 @@ def test_a_frame_waiting_for_its_turn_is_dropped_when_the_viewer_follows_another
         preparer.stop()
     assert preparer.prepared.version == 2
     assert preparer.prepared.take()[1]["from"] == "new"
+
+
+def test_the_sliders_find_a_followed_frames_place_as_their_axes_grow(qtbot):
+    """While following, each frame shown moves the sliders to its place; the places are
+    looked up, not searched for, in axes that grow with the acquisition."""
+    from sortedcontainers import SortedSet
+
+    from app.ui.display.axis_sliders import AxisSliders
+
+    sliders = AxisSliders()
+    qtbot.addWidget(sliders)
+    time_points = SortedSet(range(3))
+    sliders.set_axes({"time": time_points, "channel": ["A", "B"]})
+    assert sliders.knows({"time": 2, "channel": "B"})
+    assert not sliders.knows({"time": 3})
+    sliders.show_axes({"time": 1, "channel": "B"})
+    assert sliders.current_axes() == {"time": 1, "channel": "B"}
+    time_points.update(range(3, 2000))  # the dataset's own set, grown meanwhile
+    assert not sliders.knows({"time": 1999})  # the sliders keep their own lists
+    sliders.set_axes({"time": time_points, "channel": ["A", "B"]})
+    sliders.show_axes({"time": 1999})
+    assert sliders.current_axes() == {"time": 1999, "channel": "B"}
+    assert sliders.label("time").startswith("time: 1999")
+    sliders.clear()
+    assert not sliders.knows({"time": 0})

@@ -104,6 +104,9 @@ class AxisSliders(QWidget):
         self._grid.setContentsMargins(6, 0, 6, 2)
         self._grid.setColumnStretch(2, 1)
         self._values: dict[str, list[Any]] = {}
+        #: each value's place on its slider: looked up at every frame shown while
+        #: following, in lists that grow with the acquisition (a scan per frame grew too)
+        self._places: dict[str, dict[Any, int]] = {}
         self._sliders: dict[str, QSlider] = {}
         self._labels: dict[str, QLabel] = {}
         self._players: dict[str, AxisPlayer] = {}
@@ -126,6 +129,7 @@ class AxisSliders(QWidget):
                 self._grid.removeWidget(widget)
                 widget.deleteLater()
         self._values.clear()
+        self._places.clear()
         self.hide()
 
     def set_axes(self, axes: dict[str, Any]) -> None:
@@ -136,6 +140,7 @@ class AxisSliders(QWidget):
             for name in ordered:
                 values = list(axes[name])
                 self._values[name] = values
+                self._places[name] = {value: place for place, value in enumerate(values)}
                 if name not in self._sliders:
                     self._add_slider(name)
                 slider = self._sliders[name]
@@ -200,15 +205,16 @@ class AxisSliders(QWidget):
 
     def knows(self, axes: dict[str, Any]) -> bool:
         """Whether every value of ``axes`` already has a place on the sliders."""
-        return all(value in self._values.get(name, ()) for name, value in axes.items())
+        return all(value in self._places.get(name, ()) for name, value in axes.items())
 
     def show_axes(self, axes: dict[str, Any]) -> None:
         """Move the sliders to ``axes`` without emitting (used when following)."""
         self._updating = True
         try:
             for name, value in axes.items():
-                if name in self._values and value in self._values[name]:
-                    self._sliders[name].setValue(self._values[name].index(value))
+                place = self._places.get(name, {}).get(value)
+                if place is not None:
+                    self._sliders[name].setValue(place)
                     self._update_label(name)
         finally:
             self._updating = False

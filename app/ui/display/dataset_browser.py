@@ -70,7 +70,7 @@ class DatasetBrowser:
     def refresh(self) -> None:
         """Let the sliders reach every image the dataset has now."""
         if self.dataset is not None and getattr(self.dataset, "axes", None):
-            axes = {k: list(v) for k, v in self.dataset.axes.items()}
+            axes = dict(self.dataset.axes)  # the sliders make their own lists of them
             if self.map.active:  # the map lays rows and columns out
                 axes = {k: v for k, v in axes.items() if k not in (ROW, COLUMN)}
             self.viewer.channels.add_names(axes.get("channel", ()))
