@@ -361,3 +361,21 @@ def test_the_sliders_find_a_followed_frames_place_as_their_axes_grow(qtbot):
     assert sliders.label("time").startswith("time: 1999")
     sliders.clear()
     assert not sliders.knows({"time": 0})
+
+
+def test_the_sliders_take_a_dataset_that_changed_otherwise_whole_again(qtbot):
+    """Values known no longer where they were (a value in between, another taken away):
+    the sliders' lists are made again, not appended to."""
+    from app.ui.display.axis_sliders import AxisSliders
+
+    sliders = AxisSliders()
+    qtbot.addWidget(sliders)
+    sliders.set_axes({"z": [0, 5]})
+    sliders.set_axes({"z": [0, 2, 5]})  # a z between two known
+    sliders.show_axes({"z": 5})
+    assert sliders.current_axes() == {"z": 5} and sliders.label("z").endswith("(3/3)")
+    sliders.set_axes({"z": [2, 5, 7]})  # one taken away, one added
+    sliders.show_axes({"z": 2})
+    assert sliders.current_axes() == {"z": 2} and not sliders.knows({"z": 0})
+    sliders.set_axes({"z": {2, 5, 7, 9}})  # a set (OME-Zarr's axes): taken whole
+    assert sliders.knows({"z": 9})

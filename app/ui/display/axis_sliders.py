@@ -3,7 +3,7 @@ with a play button that steps through its axis at a chosen rate."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from PyQt6.QtCore import Qt, QTimer, pyqtSignal
@@ -138,9 +138,8 @@ class AxisSliders(QWidget):
         self._updating = True
         try:
             for name in ordered:
-                values = list(axes[name])
-                self._values[name] = values
-                self._places[name] = {value: place for place, value in enumerate(values)}
+                self._take_values(name, axes[name])
+                values = self._values[name]
                 if name not in self._sliders:
                     self._add_slider(name)
                 slider = self._sliders[name]
@@ -152,6 +151,24 @@ class AxisSliders(QWidget):
         finally:
             self._updating = False
         self.setVisible(any(len(v) > 1 for v in self._values.values()))
+
+    def _take_values(self, name: str, given: Any) -> None:
+        """The sliders' own list of ``given`` (a sequence, sorted or in the order values
+        came). Values only added after the ones known (a new time point while
+        following) are appended; anything else is taken again whole."""
+        values = self._values.get(name)
+        if values and isinstance(given, Sequence) and len(given) >= len(values):
+            last = len(values) - 1
+            if given[0] == values[0] and given[last] == values[last]:
+                # every value known is still there, in its place (values are added to
+                # a dataset, not taken away): only the new ones, if any
+                for place, value in enumerate(given[last + 1 :], start=last + 1):
+                    values.append(value)
+                    self._places[name][value] = place
+                return
+        values = list(given)
+        self._values[name] = values
+        self._places[name] = {value: place for place, value in enumerate(values)}
 
     def _add_slider(self, name: str) -> None:
         row = len(self._sliders)
