@@ -511,17 +511,24 @@ def test_the_values_survive_a_new_window(qtbot, core, tmp_path):
     second.close()
 
 
+def _time_plot_of(qtbot, window, *processors):
+    """The processors panel and its time plot, shown, with a curve for each of
+    ``processors`` (registered)."""
+    for function in processors:
+        window.registry.register(function, source="test")
+    panel = window.processors_panel
+    plot = panel.time_plot
+    qtbot.waitUntil(lambda: set(plot.curves) == {f.__name__ for f in processors})
+    window.docks["Processors"].raise_()  # the plot is drawn while it can be seen
+    qtbot.waitUntil(plot.isVisible)
+    return panel, plot
+
+
 def test_the_time_plot_has_a_curve_per_processor_with_the_statistics(qtbot, window):
     def plain(image, metadata):
         return image, metadata
 
-    window.registry.register(denoise, source="test")
-    window.registry.register(plain, source="test")
-    panel = window.processors_panel
-    plot = panel.time_plot
-    qtbot.waitUntil(lambda: set(plot.curves) == {"denoise", "plain"})
-    window.docks["Processors"].raise_()  # the plot is drawn while it can be seen
-    qtbot.waitUntil(plot.isVisible)
+    panel, plot = _time_plot_of(qtbot, window, denoise, plain)
     pipeline = ProcessorPipeline(window.registry.for_acquisition())
     for _ in range(10):
         pipeline.process(*_frame(), None)
@@ -553,13 +560,7 @@ def test_a_refresh_draws_and_counts_again_only_the_processors_that_took_frames(q
     def idle(image, metadata):
         return image, metadata
 
-    window.registry.register(plain, source="test")
-    window.registry.register(idle, source="test")
-    panel = window.processors_panel
-    plot = panel.time_plot
-    qtbot.waitUntil(lambda: set(plot.curves) == {"plain", "idle"})
-    window.docks["Processors"].raise_()
-    qtbot.waitUntil(plot.isVisible)
+    panel, plot = _time_plot_of(qtbot, window, plain, idle)
     window.registry.set_enabled("idle", False)
     pipeline = ProcessorPipeline(window.registry.for_acquisition())
     pipeline.process(*_frame(), None)
