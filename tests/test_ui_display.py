@@ -25,8 +25,29 @@ def test_an_acquisition_over_before_the_next_tick_shows_its_last_image(qtbot, wi
     acq = window.controller.acquisition
     acq.await_completion(timeout=20)  # the GUI thread is held: no tick while it runs
     last = acq.get_dataset().read_image(time=2)
-    qtbot.waitUntil(lambda: _shows(window, last), timeout=5000)
-    assert window.browser.sliders.current_axes()["time"] == 2
+    # the simulated camera's frames may all be alike: the sliders say which one it is
+    qtbot.waitUntil(
+        lambda: _shows(window, last) and window.browser.sliders.current_axes()["time"] == 2,
+        timeout=5000,
+    )
+
+
+def test_the_last_image_is_shown_when_the_display_followed_only_the_first(qtbot, window):
+    """Following, the display showed an early frame and the acquisition's last frames
+    were still waiting for their turn on the screen when it ended (the display then
+    stops following it, and a frame of a source no longer followed is dropped): the
+    last image saved is shown, the sliders at its place."""
+    with Acquisition(show_display=True) as acq:
+        acq.acquire(multi_d_acquisition_events(num_time_points=4))
+    browser = window.browser
+    dataset = acq.get_dataset()
+    browser.browse(dataset, follow=True)  # as the display does when it sees it
+    first = dataset.read_image(time=0)
+    browser.frame_shown({"time": 0}, dataset.read_metadata(time=0))  # the only one shown
+    window.viewer.set_image(first)
+    browser.acquisition_ended()
+    assert browser.sliders.current_axes() == {"time": 3}
+    assert np.array_equal(window.viewer.image, dataset.read_image(time=3))
 
 
 def test_one_from_the_console_over_before_the_next_tick_is_shown_too(qtbot, window, tmp_path):

@@ -148,21 +148,23 @@ class DatasetBrowser:
         return physical_from(axis, metadata)
 
     def acquisition_ended(self) -> None:
-        """The sliders reach every image, and stay where the viewer stopped; if it
-        showed none (the acquisition ended before the display's next tick), the last
-        image saved is shown."""
+        """The sliders reach every image; following, the last image saved is shown (the
+        display may not have shown it: the acquisition ended before the display's next
+        tick, or its last frames were still waiting for their turn on the screen when
+        the display stopped following it); otherwise they stay where the user put them."""
         self._being_written = False  # the units not brought by a frame shown: read now
         self.refresh()
         if not self.sliders.follow.isChecked():
             return
-        if not self.last_shown_axes and self.dataset is not None:
+        if self.dataset is not None:
             coordinates = self.dataset.get_image_coordinates_list()
             if coordinates:
                 axes = dict(coordinates[-1])
                 if self.map.active:  # the map shows the plane, rows and columns laid out
                     axes = {k: v for k, v in axes.items() if k not in (ROW, COLUMN)}
-                self.last_shown_axes = axes
-                self.show(axes)
+                if axes != self.last_shown_axes:
+                    self.last_shown_axes = axes
+                    self.show(axes)
         self.sliders.show_axes(self.last_shown_axes)
 
 
