@@ -4,9 +4,11 @@ where the window then showed nothing)."""
 
 from __future__ import annotations
 
+import itertools
 import time
 
 import numpy as np
+from superqt import QElidingLabel
 
 from app import Acquisition, multi_d_acquisition_events
 
@@ -117,3 +119,48 @@ def test_frames_are_shown_at_most_one_per_refresh(qtbot, window, monkeypatch):
     assert router._show_timer.isActive()
     now["t"] += display_router.DISPLAY_INTERVAL_S
     qtbot.waitUntil(lambda: _shows(window, _frame(200)), timeout=5000)
+
+
+def test_following_moves_the_sliders_at_a_readable_pace_and_reaches_the_last_frame(qtbot, window):
+    """Frames shown at 60 a second: the sliders move at most every SLIDERS_INTERVAL_S
+    (moving them at every frame cost the GUI thread a quarter of its work per frame),
+    and the place of the last frame shown is reached when the interval is over."""
+    from app.ui.display.dataset_browser import SLIDERS_INTERVAL_S
+
+    with Acquisition(show_display=False) as acq:
+        acq.acquire(multi_d_acquisition_events(num_time_points=30))
+    dataset = acq.get_dataset()
+    browser = window.browser
+    browser.browse(dataset, follow=True)
+    slider_moves: list[float] = []
+    started = time.perf_counter()
+    for t in range(30):
+        browser.frame_shown({"time": t}, dataset.read_metadata(time=t))
+        if t == 0:  # the first frame shown moves them at once (the slider appears)
+            assert browser.sliders.current_axes() == {"time": 0}
+            slider = browser.sliders.slider("time")
+            slider.valueChanged.connect(lambda _v: slider_moves.append(time.perf_counter()))
+        qtbot.wait(5)  # the GUI thread runs between frames, as it does while acquiring
+    spent = time.perf_counter() - started
+    qtbot.waitUntil(lambda: browser.sliders.current_axes() == {"time": 29}, timeout=5000)
+    assert browser.sliders.label("time").endswith("(30/30)")
+    # 30 frames over `spent` seconds: at most one move per interval (and one owed)
+    assert 1 <= len(slider_moves) <= spent / SLIDERS_INTERVAL_S + 2 < 29
+    gaps = [b - a for a, b in itertools.pairwise(slider_moves)]
+    assert all(gap >= SLIDERS_INTERVAL_S * 0.9 for gap in gaps), gaps
+
+
+def test_a_label_whose_text_did_not_change_is_not_set_again(qtbot, window):
+    """Setting a slider's label elides and repaints it: the same place and count leave
+    it alone."""
+    sliders = window.browser.sliders
+    sliders.set_axes({"time": [0, 1, 2]})
+    (label,) = sliders.findChildren(QElidingLabel)  # the time slider's
+    texts: list[str] = []
+    original = label.setText
+    label.setText = lambda text: (texts.append(text), original(text))  # type: ignore[method-assign]
+    sliders.show_axes({"time": 2})
+    assert texts == ["time: 2  (3/3)"]
+    sliders.show_axes({"time": 2})
+    sliders.set_axes({"time": [0, 1, 2]})
+    assert texts == ["time: 2  (3/3)"] and sliders.label("time") == "time: 2  (3/3)"

@@ -204,7 +204,10 @@ class AxisSliders(QWidget):
         if self.describe is not None and index < len(values):
             physical = self.describe(name, value, self.current_axes())
         shown = f"{value}, {physical}" if physical else f"{value}"
-        self._labels[name].setText(f"{name}: {shown}  ({index + 1}/{len(values)})")
+        text = f"{name}: {shown}  ({index + 1}/{len(values)})"
+        label = self._labels[name]
+        if text != label.text():  # setting it elides it again and repaints it
+            label.setText(text)
 
     def _moved(self, name: str) -> None:
         self._update_label(name)

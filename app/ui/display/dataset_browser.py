@@ -7,10 +7,12 @@ axes (channel, z, time) choose the plane of the map shown."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from PyQt6.QtCore import QTimer
 
 from app.storage.sink import ReadableDataset
 from app.storage.tiled_dataset import COLUMN, ROW, TiledDataset
@@ -20,15 +22,23 @@ from app.ui.display.viewer import ImageViewer
 
 logger = logging.getLogger(__name__)
 
+#: while following, the sliders move to the frame shown at most this often: the image
+#: changes at up to 60 frames a second, a label read by a person need not, and moving
+#: them at every frame cost the GUI thread 0.2-0.3 ms a frame, plus a repaint of the
+#: slider and its label (``scopeflow bench gui``'s acquisitions, offscreen)
+SLIDERS_INTERVAL_S = 0.1
+
 
 class DatasetBrowser:
     """Connects the sliders to a dataset and the viewer.
 
-    While following (the acquisition's newest image is shown), the sliders move with
-    each frame shown; moving a slider stops following and shows that image from the
-    dataset. The channels found (``viewer.channels``) follow the dataset's; in
-    composite mode the image read is the current channel's, and
-    ``request_composite(axes, image, following)`` asks for the composite of them all.
+    While following (the acquisition's newest image is shown), the sliders move to the
+    frame shown, at most every ``SLIDERS_INTERVAL_S`` (the last frame's place is never
+    skipped: a move owed is made when the interval is over); moving a slider stops
+    following and shows that image from the dataset. The channels found
+    (``viewer.channels``) follow the dataset's; in composite mode the image read is
+    the current channel's, and ``request_composite(axes, image, following)`` asks for
+    the composite of them all.
     """
 
     def __init__(self, viewer: ImageViewer, sliders: AxisSliders) -> None:
@@ -47,6 +57,11 @@ class DatasetBrowser:
         )
         sliders.axesChosen.connect(self.show)
         sliders.describe = self.physical_value
+        #: when the sliders last moved to a frame shown; a move owed waits for the timer
+        self._sliders_moved_at = -SLIDERS_INTERVAL_S
+        self._sliders_timer = QTimer(sliders)
+        self._sliders_timer.setSingleShot(True)
+        self._sliders_timer.timeout.connect(self._move_sliders)
 
     @property
     def following(self) -> bool:
@@ -58,6 +73,7 @@ class DatasetBrowser:
         self.dataset = dataset
         self._being_written = dataset is not None and follow
         self.last_shown_axes = {}
+        self._sliders_timer.stop()  # a move owed to the dataset before is not made
         self._physical.clear()
         self.sliders.clear()
         self.viewer.channels.clear_names()
@@ -108,14 +124,26 @@ class DatasetBrowser:
         if self.map.active:
             axes = {k: v for k, v in axes.items() if k not in (ROW, COLUMN)}
         self.last_shown_axes = axes
-        if self.dataset is not None:
-            if not self.sliders.knows(axes):
-                self.refresh()  # a new time point or z: let the sliders reach it
-            self.sliders.show_axes(axes)
+        if self.dataset is not None and not self._sliders_timer.isActive():
+            wait_s = self._sliders_moved_at + SLIDERS_INTERVAL_S - time.perf_counter()
+            if wait_s <= 0:
+                self._move_sliders()
+            else:  # the place of the frame shown then (``last_shown_axes``)
+                self._sliders_timer.start(max(1, round(wait_s * 1000)))
         if "channel" in axes:  # kept nowhere, or not yet in the dataset's axes
             self.viewer.channels.add_names((axes["channel"],))
         if self.map.active:  # the map shows the newest tile's plane
             self.map.show_plane(axes)
+
+    def _move_sliders(self) -> None:
+        """The sliders to the last frame shown, reaching it if it is new."""
+        self._sliders_moved_at = time.perf_counter()
+        axes = self.last_shown_axes
+        if self.dataset is None or not axes:
+            return
+        if not self.sliders.knows(axes):
+            self.refresh()  # a new time point or z: let the sliders reach it
+        self.sliders.show_axes(axes)
 
     def physical_value(self, axis: str, value: Any, axes: dict[str, Any]) -> str | None:
         """An axis value in physical units, from the metadata of an image that has it:
@@ -153,6 +181,7 @@ class DatasetBrowser:
         tick, or its last frames were still waiting for their turn on the screen when
         the display stopped following it); otherwise they stay where the user put them."""
         self._being_written = False  # the units not brought by a frame shown: read now
+        self._sliders_timer.stop()  # moved here, to the last image
         self.refresh()
         if not self.sliders.follow.isChecked():
             return
