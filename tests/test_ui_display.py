@@ -164,3 +164,22 @@ def test_a_label_whose_text_did_not_change_is_not_set_again(qtbot, window):
     sliders.show_axes({"time": 2})
     sliders.set_axes({"time": [0, 1, 2]})
     assert texts == ["time: 2  (3/3)"] and sliders.label("time") == "time: 2  (3/3)"
+
+
+def test_a_move_owed_to_the_sliders_never_overrides_the_users_own(qtbot, window):
+    """A frame shown within the interval owes the sliders a move; the user moves a
+    slider before it is made: the sliders stay where the user put them."""
+    from app.ui.display.dataset_browser import SLIDERS_INTERVAL_S
+
+    with Acquisition(show_display=False) as acq:
+        acq.acquire(multi_d_acquisition_events(num_time_points=5))
+    dataset = acq.get_dataset()
+    browser = window.browser
+    browser.browse(dataset, follow=True)
+    browser.frame_shown({"time": 0}, dataset.read_metadata(time=0))  # moved at once
+    browser.frame_shown({"time": 4}, dataset.read_metadata(time=4))  # owed
+    assert browser.sliders.current_axes() == {"time": 0}
+    browser.sliders.slider("time").setValue(2)  # the user's move: following stops
+    qtbot.wait(int(3 * SLIDERS_INTERVAL_S * 1000))
+    assert not browser.sliders.follow.isChecked()
+    assert browser.sliders.current_axes() == {"time": 2}

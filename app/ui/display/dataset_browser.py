@@ -139,8 +139,8 @@ class DatasetBrowser:
         """The sliders to the last frame shown, reaching it if it is new."""
         self._sliders_moved_at = time.perf_counter()
         axes = self.last_shown_axes
-        if self.dataset is None or not axes:
-            return
+        if self.dataset is None or not axes or not self.sliders.follow.isChecked():
+            return  # the user moved a slider since: the sliders are theirs
         if not self.sliders.knows(axes):
             self.refresh()  # a new time point or z: let the sliders reach it
         self.sliders.show_axes(axes)
