@@ -459,3 +459,58 @@ def test_a_channel_arriving_adds_its_row_and_keeps_the_others(qtbot):
     assert strip.rows["DAPI"] is dapi
     assert list(strip.rows) == ["DAPI", "FITC"]
     assert not strip.isHidden()  # two channels: the strip is shown
+
+
+def test_channel_rows_are_made_ahead_and_go_from_channel_to_channel(qtbot):
+    """A row is 7 ms of the GUI thread: rows wait, made in idle turns once the strip is
+    made, so an acquisition's channels take rows already made; a channel gone gives its
+    row back, and the row then speaks of the channel it is given to."""
+    from app.processing.channel_display import ChannelDisplay
+    from app.ui.display import channel_strip
+    from app.ui.display.channel_strip import SPARE_ROWS, ChannelStrip
+
+    channels = ChannelDisplay()
+    strip = ChannelStrip(channels)
+    qtbot.addWidget(strip)
+    strip.show()
+    qtbot.waitUntil(lambda: len(strip.spare_rows) == SPARE_ROWS, timeout=5000)
+    made_ahead = list(strip.spare_rows)
+    assert not any(widget.isVisible() for row in made_ahead for widget in row.widgets())
+
+    made_now: list[object] = []
+    real_row = channel_strip.ChannelRow
+
+    class CountedRow(real_row):  # type: ignore[misc,valid-type]
+        def __init__(self, *args, **kwargs) -> None:
+            made_now.append(self)
+            super().__init__(*args, **kwargs)
+
+    channel_strip.ChannelRow = CountedRow  # type: ignore[misc]
+    try:
+        channels.add_names(["DAPI", "FITC", "Cy5"])
+        assert made_now == []  # three channels, three rows made ahead
+        assert [strip.rows[name] for name in ("DAPI", "FITC", "Cy5")] == made_ahead[:3]
+        fitc = strip.rows["FITC"]
+        assert fitc.visible.text() == "FITC" and "FITC" in fitc.levels.toolTip()
+        assert all(widget.isVisible() for widget in fitc.widgets())
+
+        # a new dataset's channels: the rows go to them, speaking of them
+        channels.clear_names()
+        channels.add_names(["GFP", "mCherry"])
+        assert made_now == []
+        gfp = strip.rows["GFP"]
+        assert gfp in made_ahead and gfp.visible.text() == "GFP"
+        assert "GFP" in gfp.colour.toolTip() and "GFP" in gfp.auto.toolTip()
+        gfp.visible.setChecked(False)  # the user's choice is the row's channel's now
+        assert not channels.look("GFP").visible
+        assert channels.look("DAPI").visible
+        gfp.auto.setChecked(False)
+        assert not channels.look("GFP").auto_levels
+        assert channels.look("mCherry").auto_levels
+
+        # more channels than rows waiting: the rest are made then
+        channels.add_names(["GFP", "mCherry", "A", "B", "C"])
+        assert len(made_now) == 5 - SPARE_ROWS
+        assert list(strip.rows) == ["GFP", "mCherry", "A", "B", "C"]
+    finally:
+        channel_strip.ChannelRow = real_row  # type: ignore[misc]

@@ -15,7 +15,7 @@ import math
 from typing import Any
 
 from cmap import Colormap
-from PyQt6.QtCore import Qt
+from PyQt6.QtCore import Qt, QTimer
 from PyQt6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -35,6 +35,12 @@ from app.ui.common.pacer import Pacer
 
 SHOWN_INTERVAL_MS = 250  # automatic levels change with every frame: shown 4 times a second
 
+#: rows made before any channel needs them, one per idle turn of the event loop once
+#: the strip is made: a row is 7 ms of the GUI thread (superqt's labelled range slider
+#: and colour box), and a 3-channel acquisition's rows, made at its first frames, held
+#: the GUI thread 20-30 ms (``scopeflow bench gui``'s composite, its first second)
+SPARE_ROWS = 4
+
 
 @functools.cache
 def _colormap(name: str) -> Colormap:
@@ -53,29 +59,40 @@ def slider_top(value: float) -> float:
 
 
 class ChannelRow:
-    """The widgets of one channel."""
+    """The widgets of one channel; made once, and given to a channel (``assign``) as
+    often as channels come and go."""
 
-    def __init__(self, name: Any) -> None:
-        self.name = name
-        self.visible = QCheckBox(str(name))
-        self.visible.setToolTip(f"Show {name} in the composite")
-        self.colour = QColormapComboBox(filterable=False)
+    def __init__(self, parent: QWidget | None = None) -> None:
+        self.name: Any = None
+        self.visible = QCheckBox(parent)
+        self.colour = QColormapComboBox(parent, filterable=False)
         self.colour.addColormaps([_colormap(table) for table in COLOUR_TABLES])
         self.colour.setMinimumWidth(110)
-        self.colour.setToolTip(f"The colour of {name}")
-        self.levels = QLabeledDoubleRangeSlider(Qt.Orientation.Horizontal)
+        self.levels = QLabeledDoubleRangeSlider(Qt.Orientation.Horizontal, parent)
         self.levels.setHandleLabelPosition(QLabeledDoubleRangeSlider.LabelPosition.NoLabel)
         self.levels.setEdgeLabelMode(QLabeledDoubleRangeSlider.EdgeLabelMode.LabelIsValue)
         self.levels.setDecimals(0)
         self.levels.setRange(0, 255)
+        self.auto = QCheckBox("Auto", parent)
+
+    def assign(self, name: Any) -> None:
+        """The row is ``name``'s from now on (its look is shown by the strip)."""
+        self.name = name
+        self.visible.setText(str(name))
+        self.visible.setToolTip(f"Show {name} in the composite")
+        self.colour.setToolTip(f"The colour of {name}")
         self.levels.setToolTip(
             f"The values of {name} shown as black and as full colour (drag, or type a number)"
         )
-        self.auto = QCheckBox("Auto")
         self.auto.setToolTip(f"Contrast of {name} from each image's darkest and brightest pixels")
+        self.show_levels((0.0, 255.0), (0.0, 255.0))  # not the last channel's
 
     def widgets(self) -> list[QWidget]:
         return [self.visible, self.colour, self.levels, self.auto]
+
+    def set_shown(self, shown: bool) -> None:
+        for widget in self.widgets():
+            widget.setVisible(shown)
 
     def show_levels(self, levels: tuple[float, float], data_range: tuple[float, float]) -> None:
         """Levels on the slider, whose range reaches them and the data."""
@@ -100,6 +117,8 @@ class ChannelStrip(QWidget):
         super().__init__(parent)
         self.channels = channels
         self.rows: dict[str, ChannelRow] = {}
+        #: rows no channel has: made ahead (``SPARE_ROWS``) or given back by one gone
+        self.spare_rows: list[ChannelRow] = []
         self._updating = False
         self._grid = QGridLayout(self)
         self._grid.setContentsMargins(6, 2, 6, 2)
@@ -128,9 +147,19 @@ class ChannelStrip(QWidget):
         (pacer or Pacer(self)).every(SHOWN_INTERVAL_MS, self._show_levels, "channel levels")
         self._show_mode()
         # the first row's one-time costs (the colour maps, superqt's first colour box:
-        # 25 ms) paid as the window is made, not at an acquisition's first frames
-        ChannelRow("").colour.deleteLater()
+        # 25 ms) paid as the window is made, the other rows' in idle turns after
+        self.spare_rows.append(self._made_row())
+        self._spares_timer = QTimer(self)
+        self._spares_timer.setSingleShot(True)
+        self._spares_timer.timeout.connect(self._make_spare_row)
+        self._spares_timer.start(0)
         self._rebuild()
+
+    def _make_spare_row(self) -> None:
+        """One more row made ahead, in a turn of its own, until ``SPARE_ROWS`` wait."""
+        if len(self.spare_rows) + len(self.rows) < SPARE_ROWS:
+            self.spare_rows.append(self._made_row())
+            self._spares_timer.start(0)
 
     # ------------------------------------------------------------ model -> widgets
     def _rebuild(self) -> None:
@@ -139,26 +168,38 @@ class ChannelStrip(QWidget):
         the GUI thread: only the new one is made), rows of channels gone are removed."""
         names = [str(name) for name in self.channels.names]
         for gone in [name for name in self.rows if name not in names]:
-            for widget in self.rows.pop(gone).widgets():
+            given_back = self.rows.pop(gone)
+            for widget in given_back.widgets():
                 self._grid.removeWidget(widget)
-                widget.deleteLater()
-        for index, name in enumerate(self.channels.names):
-            row = self.rows.get(str(name))
-            if row is None:
-                row = self.rows[str(name)] = self._new_row(name)
-            for column, widget in enumerate(row.widgets()):
-                self._grid.addWidget(widget, index + 1, column)  # in the names' order
+            given_back.set_shown(False)
+            self.spare_rows.append(given_back)  # for the next channel
+        self._updating = True  # a row given to a channel shows its look: not a choice
+        try:
+            for index, name in enumerate(self.channels.names):
+                row = self.rows.get(str(name))
+                if row is None:
+                    row = self.spare_rows.pop(0) if self.spare_rows else self._made_row()
+                    row.assign(name)
+                    row.set_shown(True)
+                    self.rows[str(name)] = row
+                for column, widget in enumerate(row.widgets()):
+                    self._grid.addWidget(widget, index + 1, column)  # in the names' order
+        finally:
+            self._updating = False
         self.rows = {str(name): self.rows[str(name)] for name in self.channels.names}
         self._show_looks()
         self._show_current()
         self.setVisible(len(self.rows) > 1)
 
-    def _new_row(self, name: Any) -> ChannelRow:
-        row = ChannelRow(name)
-        row.visible.toggled.connect(lambda on, n=name: self.channels.set_look(n, visible=on))
-        row.colour.currentIndexChanged.connect(lambda i, n=name: self._colour_chosen(n, i))
-        row.levels.valueChanged.connect(lambda v, n=name: self._levels_chosen(n, v))
-        row.auto.toggled.connect(lambda on, n=name: self._auto_chosen(n, on))
+    def _made_row(self) -> ChannelRow:
+        """A new row, hidden, no channel's yet; its widgets tell the channel it has
+        when they are used (a row goes from channel to channel)."""
+        row = ChannelRow(self)
+        row.set_shown(False)
+        row.visible.toggled.connect(lambda on, r=row: self._visible_chosen(r.name, on))
+        row.colour.currentIndexChanged.connect(lambda i, r=row: self._colour_chosen(r.name, i))
+        row.levels.valueChanged.connect(lambda v, r=row: self._levels_chosen(r.name, v))
+        row.auto.toggled.connect(lambda on, r=row: self._auto_chosen(r.name, on))
         return row
 
     def _show_looks(self) -> None:
@@ -207,6 +248,10 @@ class ChannelStrip(QWidget):
     # ------------------------------------------------------------ widgets -> model
     def _mode_chosen(self) -> None:
         self.channels.composite = self.composite_button.isChecked()
+
+    def _visible_chosen(self, name: Any, on: bool) -> None:
+        if not self._updating:
+            self.channels.set_look(name, visible=on)
 
     def _colour_chosen(self, name: Any, index: int) -> None:
         if not self._updating and 0 <= index < len(COLOUR_TABLES):
