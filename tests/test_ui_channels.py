@@ -466,6 +466,7 @@ def test_channel_rows_are_made_ahead_and_go_from_channel_to_channel(qtbot):
     made, so an acquisition's channels take rows already made; a channel gone gives its
     row back, and the row then speaks of the channel it is given to."""
     from app.processing.channel_display import ChannelDisplay
+    from app.processing.colour_tables import COLOUR_TABLES
     from app.ui.display import channel_strip
     from app.ui.display.channel_strip import SPARE_ROWS, ChannelStrip
 
@@ -494,19 +495,34 @@ def test_channel_rows_are_made_ahead_and_go_from_channel_to_channel(qtbot):
         assert fitc.visible.text() == "FITC" and "FITC" in fitc.levels.toolTip()
         assert all(widget.isVisible() for widget in fitc.widgets())
 
+        # DAPI's row in another look (hidden, magenta, manual 12-bit levels, current)
+        dapi_row = strip.rows["DAPI"]
+        channels.set_look(
+            "DAPI", visible=False, colour="Magenta", auto_levels=False, levels=(10.0, 3000.0)
+        )
+        channels.current = "DAPI"
+        assert dapi_row.visible.font().bold() and dapi_row.levels.maximum() == 4095
+
         # a new dataset's channels: the rows go to them, speaking of them
         channels.clear_names()
         channels.add_names(["GFP", "mCherry"])
         assert made_now == []
-        gfp = strip.rows["GFP"]
-        assert gfp in made_ahead and gfp.visible.text() == "GFP"
-        assert "GFP" in gfp.colour.toolTip() and "GFP" in gfp.auto.toolTip()
-        gfp.visible.setChecked(False)  # the user's choice is the row's channel's now
-        assert not channels.look("GFP").visible
-        assert channels.look("DAPI").visible
-        gfp.auto.setChecked(False)
-        assert not channels.look("GFP").auto_levels
-        assert channels.look("mCherry").auto_levels
+        row = strip.rows["mCherry"]
+        assert row is dapi_row  # the spare never used first, then the rows given back
+        look = channels.look("mCherry")
+        assert row.visible.text() == "mCherry" and row.visible.isChecked() == look.visible
+        assert row.colour.currentIndex() == COLOUR_TABLES.index(look.colour)
+        assert row.auto.isChecked() == look.auto_levels and not row.visible.font().bold()
+        assert row.levels.maximum() == 255 and tuple(row.levels.value()) == (0.0, 255.0)
+        assert all("mCherry" in widget.toolTip() for widget in row.widgets())
+        assert channels.look("DAPI").levels == (10.0, 3000.0)  # giving the row wrote nothing
+        # the user's choices on DAPI's old row are mCherry's
+        row.levels.setValue((5.0, 100.0))
+        assert channels.look("mCherry").levels == (5.0, 100.0)
+        assert not channels.look("mCherry").auto_levels
+        assert channels.look("DAPI").levels == (10.0, 3000.0)
+        row.visible.setChecked(False)
+        assert not channels.look("mCherry").visible and channels.look("GFP").visible
 
         # more channels than rows waiting: the rest are made then
         channels.add_names(["GFP", "mCherry", "A", "B", "C"])

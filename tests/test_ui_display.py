@@ -121,33 +121,95 @@ def test_frames_are_shown_at_most_one_per_refresh(qtbot, window, monkeypatch):
     qtbot.waitUntil(lambda: _shows(window, _frame(200)), timeout=5000)
 
 
-def test_following_moves_the_sliders_at_a_readable_pace_and_reaches_the_last_frame(qtbot, window):
-    """Frames shown at 60 a second: the sliders move at most every SLIDERS_INTERVAL_S
-    (moving them at every frame cost the GUI thread a quarter of its work per frame),
-    and the place of the last frame shown is reached when the interval is over."""
-    from app.ui.display.dataset_browser import SLIDERS_INTERVAL_S
-
+def _followed(window, time_points: int):
+    """The window's browser following a dataset of ``time_points`` (nothing shown yet),
+    and each time point's metadata, read beforehand (reading takes time)."""
     with Acquisition(show_display=False) as acq:
-        acq.acquire(multi_d_acquisition_events(num_time_points=30))
+        acq.acquire(multi_d_acquisition_events(num_time_points=time_points))
     dataset = acq.get_dataset()
-    browser = window.browser
-    browser.browse(dataset, follow=True)
-    slider_moves: list[float] = []
+    window.browser.browse(dataset, follow=True)
+    return window.browser, [dataset.read_metadata(time=t) for t in range(time_points)]
+
+
+def test_following_moves_the_sliders_at_a_readable_pace_and_reaches_the_last_frame(
+    qtbot, window, monkeypatch
+):
+    """Frames shown every few ms: the sliders move no more often than every
+    SLIDERS_INTERVAL_S (moving them at every frame cost the GUI thread a quarter of its
+    work per frame), and the place of the last frame shown is reached."""
+    from app.ui.display import dataset_browser
+
+    interval_s = 0.05
+    monkeypatch.setattr(dataset_browser, "SLIDERS_INTERVAL_S", interval_s)
+    browser, metadata = _followed(window, 40)
+    browser.frame_shown({"time": 0}, metadata[0])  # the first frame moves them at once
+    assert browser.sliders.current_axes() == {"time": 0}
+    slider = browser.sliders.slider("time")
+    moves: list[float] = []
+    slider.valueChanged.connect(lambda _v: moves.append(time.perf_counter()))
     started = time.perf_counter()
-    for t in range(30):
-        browser.frame_shown({"time": t}, dataset.read_metadata(time=t))
-        if t == 0:  # the first frame shown moves them at once (the slider appears)
-            assert browser.sliders.current_axes() == {"time": 0}
-            slider = browser.sliders.slider("time")
-            slider.valueChanged.connect(lambda _v: slider_moves.append(time.perf_counter()))
+    for t in range(1, 40):
+        browser.frame_shown({"time": t}, metadata[t])
         qtbot.wait(5)  # the GUI thread runs between frames, as it does while acquiring
     spent = time.perf_counter() - started
-    qtbot.waitUntil(lambda: browser.sliders.current_axes() == {"time": 29}, timeout=5000)
-    assert browser.sliders.label("time").endswith("(30/30)")
-    # 30 frames over `spent` seconds: at most one move per interval (and one owed)
-    assert 1 <= len(slider_moves) <= spent / SLIDERS_INTERVAL_S + 2 < 29
-    gaps = [b - a for a, b in itertools.pairwise(slider_moves)]
-    assert all(gap >= SLIDERS_INTERVAL_S * 0.9 for gap in gaps), gaps
+    qtbot.waitUntil(lambda: browser.sliders.current_axes() == {"time": 39}, timeout=5000)
+    assert browser.sliders.label("time").endswith("(40/40)")
+    gaps = [b - a for a, b in itertools.pairwise(moves)]
+    assert all(gap >= interval_s * 0.9 for gap in gaps), gaps  # a slow machine: longer
+    assert 1 <= len(moves) <= spent / interval_s + 2
+
+
+def test_frames_shown_within_the_interval_owe_the_sliders_one_move(qtbot, window, monkeypatch):
+    from app.ui.display import dataset_browser
+
+    monkeypatch.setattr(dataset_browser, "SLIDERS_INTERVAL_S", 0.5)
+    browser, metadata = _followed(window, 30)
+    browser.frame_shown({"time": 0}, metadata[0])
+    slider = browser.sliders.slider("time")
+    moves: list[int] = []
+    slider.valueChanged.connect(moves.append)
+    for t in range(1, 30):  # well within 0.5 s, the event loop not running
+        browser.frame_shown({"time": t}, metadata[t])
+    assert browser.sliders.current_axes() == {"time": 0} and moves == []
+    qtbot.waitUntil(lambda: moves == [29], timeout=5000)  # one move, to the last frame
+    qtbot.wait(700)
+    assert moves == [29] and browser.sliders.label("time").endswith("(30/30)")
+
+
+def test_a_move_owed_to_the_sliders_never_overrides_the_users_own(qtbot, window, monkeypatch):
+    """A frame shown within the interval owes the sliders a move; the user moves a
+    slider before it is made: the sliders stay where the user put them."""
+    from app.ui.display import dataset_browser
+
+    monkeypatch.setattr(dataset_browser, "SLIDERS_INTERVAL_S", 0.5)
+    browser, metadata = _followed(window, 5)
+    browser.frame_shown({"time": 0}, metadata[0])  # moved at once
+    browser.frame_shown({"time": 4}, metadata[4])  # owed
+    assert browser.sliders.current_axes() == {"time": 0}
+    browser.sliders.slider("time").setValue(2)  # the user's move: following stops
+    qtbot.wait(1200)  # the owed move's time is over
+    assert not browser.sliders.follow.isChecked()
+    assert browser.sliders.current_axes() == {"time": 2}
+
+
+def test_unchecking_follow_with_a_move_owed_puts_the_sliders_on_the_frame_shown(
+    qtbot, window, monkeypatch
+):
+    """The user unchecks "Follow newest" (moving no slider): the frame shown stays, and
+    the sliders say which it is at once (the Export of the image shown and a composite
+    made again read them)."""
+    from app.ui.display import dataset_browser
+
+    monkeypatch.setattr(dataset_browser, "SLIDERS_INTERVAL_S", 0.5)
+    browser, metadata = _followed(window, 5)
+    browser.frame_shown({"time": 0}, metadata[0])
+    browser.frame_shown({"time": 4}, metadata[4])  # shown; the sliders owe it a move
+    assert browser.sliders.current_axes() == {"time": 0}
+    browser.sliders.follow.click()
+    assert not browser.sliders.follow.isChecked()
+    assert browser.sliders.current_axes() == {"time": 4}
+    qtbot.wait(1200)
+    assert browser.sliders.current_axes() == {"time": 4}
 
 
 def test_a_label_whose_text_did_not_change_is_not_set_again(qtbot, window):
@@ -164,22 +226,3 @@ def test_a_label_whose_text_did_not_change_is_not_set_again(qtbot, window):
     sliders.show_axes({"time": 2})
     sliders.set_axes({"time": [0, 1, 2]})
     assert texts == ["time: 2  (3/3)"] and sliders.label("time") == "time: 2  (3/3)"
-
-
-def test_a_move_owed_to_the_sliders_never_overrides_the_users_own(qtbot, window):
-    """A frame shown within the interval owes the sliders a move; the user moves a
-    slider before it is made: the sliders stay where the user put them."""
-    from app.ui.display.dataset_browser import SLIDERS_INTERVAL_S
-
-    with Acquisition(show_display=False) as acq:
-        acq.acquire(multi_d_acquisition_events(num_time_points=5))
-    dataset = acq.get_dataset()
-    browser = window.browser
-    browser.browse(dataset, follow=True)
-    browser.frame_shown({"time": 0}, dataset.read_metadata(time=0))  # moved at once
-    browser.frame_shown({"time": 4}, dataset.read_metadata(time=4))  # owed
-    assert browser.sliders.current_axes() == {"time": 0}
-    browser.sliders.slider("time").setValue(2)  # the user's move: following stops
-    qtbot.wait(int(3 * SLIDERS_INTERVAL_S * 1000))
-    assert not browser.sliders.follow.isChecked()
-    assert browser.sliders.current_axes() == {"time": 2}

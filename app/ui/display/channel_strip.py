@@ -35,10 +35,11 @@ from app.ui.common.pacer import Pacer
 
 SHOWN_INTERVAL_MS = 250  # automatic levels change with every frame: shown 4 times a second
 
-#: rows made before any channel needs them, one per idle turn of the event loop once
-#: the strip is made: a row is 7 ms of the GUI thread (superqt's labelled range slider
-#: and colour box), and a 3-channel acquisition's rows, made at its first frames, held
-#: the GUI thread 20-30 ms (``scopeflow bench gui``'s composite, its first second)
+#: rows made before any channel needs them, one per turn of the event loop once the
+#: strip is made (7 ms each: superqt's labelled range slider and colour box), where a
+#: 3-channel acquisition's rows, made at its first frames, held the GUI thread 20-30 ms
+#: (``scopeflow bench gui``'s composite, its first second). A row is kept once made,
+#: given back by a channel gone: the most channels shown at once is what stays.
 SPARE_ROWS = 4
 
 
@@ -76,7 +77,9 @@ class ChannelRow:
         self.auto = QCheckBox("Auto", parent)
 
     def assign(self, name: Any) -> None:
-        """The row is ``name``'s from now on (its look is shown by the strip)."""
+        """The row is ``name``'s from now on (its look is shown by the strip). Its
+        widgets emit as they are reset: the strip calls it with its ``_updating`` set,
+        so that nothing reaches the channels' looks."""
         self.name = name
         self.visible.setText(str(name))
         self.visible.setToolTip(f"Show {name} in the composite")
@@ -164,8 +167,9 @@ class ChannelStrip(QWidget):
     # ------------------------------------------------------------ model -> widgets
     def _rebuild(self) -> None:
         """Rows for the channels' names: a channel's row is kept while it stays (an
-        acquisition brings its channels one by one, and a row costs milliseconds on
-        the GUI thread: only the new one is made), rows of channels gone are removed."""
+        acquisition brings its channels one by one), a new channel takes a spare row
+        (made only if none is left: a row costs milliseconds on the GUI thread), and
+        the rows of channels gone are hidden and kept as spares."""
         names = [str(name) for name in self.channels.names]
         for gone in [name for name in self.rows if name not in names]:
             given_back = self.rows.pop(gone)

@@ -7,6 +7,7 @@ axes (channel, z, time) choose the plane of the map shown."""
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -33,9 +34,11 @@ class DatasetBrowser:
     """Connects the sliders to a dataset and the viewer.
 
     While following (the acquisition's newest image is shown), the sliders move to the
-    frame shown, at most every ``SLIDERS_INTERVAL_S`` (the last frame's place is never
-    skipped: a move owed is made when the interval is over); moving a slider stops
-    following and shows that image from the dataset. The channels found
+    frame shown, at most every ``SLIDERS_INTERVAL_S``: a frame shown sooner owes them a
+    move, made when the interval is over, to the place of the frame shown then. Moving
+    a slider stops following and shows that image from the dataset (a move owed is then
+    not made); unchecking "Follow newest" stops following on the frame shown (a move
+    owed is made at once). The channels found
     (``viewer.channels``) follow the dataset's; in composite mode the image read is
     the current channel's, and ``request_composite(axes, image, following)`` asks for
     the composite of them all.
@@ -57,11 +60,13 @@ class DatasetBrowser:
         )
         sliders.axesChosen.connect(self.show)
         sliders.describe = self.physical_value
-        #: when the sliders last moved to a frame shown; a move owed waits for the timer
-        self._sliders_moved_at = -SLIDERS_INTERVAL_S
+        #: when the sliders were last moved to a frame shown (or found not following);
+        #: a move owed waits for the timer
+        self._sliders_moved_at = -math.inf
         self._sliders_timer = QTimer(sliders)
         self._sliders_timer.setSingleShot(True)
         self._sliders_timer.timeout.connect(self._move_sliders)
+        sliders.follow.clicked.connect(self._follow_clicked)  # the user's click only
 
     @property
     def following(self) -> bool:
@@ -74,6 +79,7 @@ class DatasetBrowser:
         self._being_written = dataset is not None and follow
         self.last_shown_axes = {}
         self._sliders_timer.stop()  # a move owed to the dataset before is not made
+        self._sliders_moved_at = -math.inf  # this one's first frame moves them at once
         self._physical.clear()
         self.sliders.clear()
         self.viewer.channels.clear_names()
@@ -111,10 +117,11 @@ class DatasetBrowser:
             self.request_composite(axes, image, False)
 
     def frame_shown(self, axes: dict[str, Any], metadata: dict[str, Any] | None = None) -> None:
-        """The viewer just showed a frame with ``axes``: move the sliders there (a map:
-        the newest tile's plane is shown). Its ``metadata`` says what its axes' values
-        are in µm and seconds, so the sliders' labels need not read them from the
-        dataset on the GUI thread (a file on a disk being written: up to tens of ms)."""
+        """The viewer just showed a frame with ``axes``: the sliders go there, now or at
+        the end of their interval (a map: the newest tile's plane is shown). Its
+        ``metadata`` says what its axes' values are in µm and seconds, so the sliders'
+        labels need not read them from the dataset on the GUI thread (a file on a disk
+        being written: up to tens of ms)."""
         if metadata is not None:
             for axis in ("z", "time", "position"):
                 if axis in axes and (axis, axes[axis]) not in self._physical:
@@ -136,11 +143,22 @@ class DatasetBrowser:
             self.map.show_plane(axes)
 
     def _move_sliders(self) -> None:
-        """The sliders to the last frame shown, reaching it if it is new."""
+        """The sliders to the last frame shown, while following (a slider the user
+        moved since is left where it is)."""
         self._sliders_moved_at = time.perf_counter()
+        if self.sliders.follow.isChecked():
+            self._sliders_to_last_shown()
+
+    def _follow_clicked(self, following: bool) -> None:
+        """Unchecked by the user: the frame shown stays, and the sliders say which it is."""
+        if not following and self._sliders_timer.isActive():
+            self._sliders_timer.stop()
+            self._sliders_to_last_shown()
+
+    def _sliders_to_last_shown(self) -> None:
         axes = self.last_shown_axes
-        if self.dataset is None or not axes or not self.sliders.follow.isChecked():
-            return  # the user moved a slider since: the sliders are theirs
+        if self.dataset is None or not axes:
+            return
         if not self.sliders.knows(axes):
             self.refresh()  # a new time point or z: let the sliders reach it
         self.sliders.show_axes(axes)
