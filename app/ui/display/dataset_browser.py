@@ -38,10 +38,9 @@ class DatasetBrowser:
     move, made when the interval is over, to the place of the frame shown then. Moving
     a slider stops following and shows that image from the dataset (a move owed is then
     not made); unchecking "Follow newest" stops following on the frame shown (a move
-    owed is made at once). The channels found
-    (``viewer.channels``) follow the dataset's; in composite mode the image read is
-    the current channel's, and ``request_composite(axes, image, following)`` asks for
-    the composite of them all.
+    owed is made at once). The channels found (``viewer.channels``) follow the
+    dataset's; in composite mode the image read is the current channel's, and
+    ``request_composite(axes, image, following)`` asks for the composite of them all.
     """
 
     def __init__(self, viewer: ImageViewer, sliders: AxisSliders) -> None:
