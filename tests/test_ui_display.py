@@ -226,3 +226,27 @@ def test_a_label_whose_text_did_not_change_is_not_set_again(qtbot, window):
     sliders.show_axes({"time": 2})
     sliders.set_axes({"time": [0, 1, 2]})
     assert texts == ["time: 2  (3/3)"] and sliders.label("time") == "time: 2  (3/3)"
+
+
+def test_a_slider_moved_while_a_move_is_owed_changes_the_frame_shown_on_that_axis(
+    qtbot, window, monkeypatch
+):
+    """The user sees time 3 (the sliders, owed a move, still say time 0) and moves the z
+    slider: the image shown is time 3's at the new z, the sliders saying so."""
+    from app.ui.display import dataset_browser
+
+    monkeypatch.setattr(dataset_browser, "SLIDERS_INTERVAL_S", 0.5)
+    with Acquisition(show_display=False) as acq:
+        acq.acquire(multi_d_acquisition_events(num_time_points=4, z_start=0, z_end=2, z_step=1))
+    dataset = acq.get_dataset()
+    browser = window.browser
+    browser.browse(dataset, follow=True)
+    browser.frame_shown({"time": 0, "z": 0}, dataset.read_metadata(time=0, z=0))
+    browser.frame_shown({"time": 3, "z": 1}, dataset.read_metadata(time=3, z=1))  # owed
+    window.viewer.set_image(dataset.read_image(time=3, z=1))  # as the display did
+    assert browser.sliders.current_axes() == {"time": 0, "z": 0}
+    browser.sliders.slider("z").setValue(2)  # the user's move
+    assert browser.sliders.current_axes() == {"time": 3, "z": 2}
+    assert np.array_equal(window.viewer.image, dataset.read_image(time=3, z=2))
+    qtbot.wait(1200)  # the owed move's time is over: nothing moves them back
+    assert browser.sliders.current_axes() == {"time": 3, "z": 2}

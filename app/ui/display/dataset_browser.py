@@ -36,11 +36,12 @@ class DatasetBrowser:
     While following (the acquisition's newest image is shown), the sliders move to the
     frame shown, at most every ``SLIDERS_INTERVAL_S``: a frame shown sooner owes them a
     move, made when the interval is over, to the place of the frame shown then. Moving
-    a slider stops following and shows that image from the dataset (a move owed is then
-    not made); unchecking "Follow newest" stops following on the frame shown (a move
-    owed is made at once). The channels found (``viewer.channels``) follow the
-    dataset's; in composite mode the image read is the current channel's, and
-    ``request_composite(axes, image, following)`` asks for the composite of them all.
+    a slider stops following and shows that image from the dataset (with a move owed,
+    the frame shown with that axis changed; the move is then not made); unchecking
+    "Follow newest" stops following on the frame shown (a move owed is made at once).
+    The channels found (``viewer.channels``) follow the dataset's; in composite mode
+    the image read is the current channel's, and ``request_composite(axes, image,
+    following)`` asks for the composite of them all.
     """
 
     def __init__(self, viewer: ImageViewer, sliders: AxisSliders) -> None:
@@ -57,11 +58,14 @@ class DatasetBrowser:
         self.request_composite: Callable[[dict[str, Any], np.ndarray | None, bool], None] = (
             lambda axes, image, following: None
         )
-        sliders.axesChosen.connect(self.show)
+        sliders.axesChosen.connect(self._chosen)
         sliders.describe = self.physical_value
         #: when the sliders were last moved to a frame shown (or found not following);
         #: a move owed waits for the timer
         self._sliders_moved_at = -math.inf
+        #: where the browser last put the sliders (while a move is owed, the frame
+        #: shown is further on: ``last_shown_axes``)
+        self._sliders_at: dict[str, Any] = {}
         self._sliders_timer = QTimer(sliders)
         self._sliders_timer.setSingleShot(True)
         self._sliders_timer.timeout.connect(self._move_sliders)
@@ -77,6 +81,7 @@ class DatasetBrowser:
         self.dataset = dataset
         self._being_written = dataset is not None and follow
         self.last_shown_axes = {}
+        self._sliders_at = {}
         self._sliders_timer.stop()  # a move owed to the dataset before is not made
         self._sliders_moved_at = -math.inf  # this one's first frame moves them at once
         self._physical.clear()
@@ -96,6 +101,18 @@ class DatasetBrowser:
                 axes = {k: v for k, v in axes.items() if k not in (ROW, COLUMN)}
             self.viewer.channels.add_names(axes.get("channel", ()))
             self.sliders.set_axes(axes)
+
+    def _chosen(self, axes: dict[str, Any]) -> None:
+        """The user moved a slider. With a move owed, the other sliders are still on an
+        earlier frame than the one the user sees: the image chosen is the one shown,
+        with the axis the user moved changed."""
+        if self._sliders_timer.isActive():
+            self._sliders_timer.stop()
+            moved = {k: v for k, v in axes.items() if self._sliders_at.get(k) != v}
+            self._sliders_to_last_shown()
+            axes = {**self.sliders.current_axes(), **moved}
+            self.sliders.show_axes(axes)
+        self.show(axes)
 
     def show(self, axes: dict[str, Any]) -> None:
         if self.map.active:
@@ -161,6 +178,7 @@ class DatasetBrowser:
         if not self.sliders.knows(axes):
             self.refresh()  # a new time point or z: let the sliders reach it
         self.sliders.show_axes(axes)
+        self._sliders_at = self.sliders.current_axes()
 
     def physical_value(self, axis: str, value: Any, axes: dict[str, Any]) -> str | None:
         """An axis value in physical units, from the metadata of an image that has it:
