@@ -127,6 +127,8 @@ def test_the_window_saves_ome_zarr_and_browses_it(qtbot, window):
     acq = window.controller.acquisition
     assert (Path(acq.dataset_path) / "zarr.json").is_file()
     assert "3 images saved" in panel.progress_label.text()
+    last = dict(acq.get_dataset().get_image_coordinates_list()[-1])  # the sliders reach it
+    qtbot.waitUntil(lambda: window.sliders.current_axes() == last, timeout=5000)
     window.sliders.slider("time").setValue(1)
     np.testing.assert_array_equal(window.viewer.image, acq.get_dataset().read_image(time=1))
 

@@ -108,6 +108,8 @@ def test_acquisition_kept_in_memory_is_browsed_and_saved_later(qtbot, window, tm
     assert acq.dataset_path is None and acq.get_viewer() is window.viewer
     ram = acq.get_dataset()
     assert panel.progress_label.text().startswith("Finished: 9 images kept in memory")
+    last = dict(ram.get_image_coordinates_list()[-1])  # the sliders move to it in turn
+    qtbot.waitUntil(lambda: window.sliders.current_axes() == last, timeout=5000)
     window.sliders.slider("time").setValue(1)
     window.sliders.slider("z").setValue(2)
     assert np.array_equal(window.viewer.image, ram.read_image(time=1, z=2))

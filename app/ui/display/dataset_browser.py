@@ -230,6 +230,8 @@ class DatasetBrowser:
                     self.last_shown_axes = axes
                     self.show(axes)
         self.sliders.show_axes(self.last_shown_axes)
+        self._sliders_at = self.sliders.current_axes()
+        self._sliders_moved_at = time.perf_counter()
 
 
 def physical_from(axis: str, metadata: dict[str, Any]) -> str | None:
