@@ -379,3 +379,21 @@ def test_the_sliders_take_a_dataset_that_changed_otherwise_whole_again(qtbot):
     assert sliders.current_axes() == {"z": 2} and not sliders.knows({"z": 0})
     sliders.set_axes({"z": {2, 5, 7, 9}})  # a set (OME-Zarr's axes): taken whole
     assert sliders.knows({"z": 9})
+
+
+def test_the_first_image_takes_the_room_the_view_has(qtbot):
+    """The hint of an empty viewer is in the image's place: the first image neither
+    lays the viewer out again nor resizes the view (which then repainted whole, at an
+    acquisition's first frame)."""
+    viewer = ImageViewer()
+    qtbot.addWidget(viewer)
+    viewer.resize(640, 480)
+    viewer.show()
+    qtbot.waitExposed(viewer)
+    assert viewer.hint.isVisible() and viewer.hint.geometry() == viewer.graphics.geometry()
+    size = viewer.graphics.size()
+    assert size.height() > 400  # the whole room, under the hint
+    viewer.set_image(np.arange(64 * 80, dtype=np.uint16).reshape(64, 80))
+    qtbot.wait(50)  # a layout request would be handled by now
+    assert viewer.hint.isHidden() and viewer.graphics.isVisible()
+    assert viewer.graphics.size() == size

@@ -21,6 +21,7 @@ from PyQt6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QSizePolicy,
+    QStackedLayout,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -169,8 +170,15 @@ class ImageViewer(QWidget):
             bar.addWidget(QLabel("LUT"))
             bar.addWidget(self.lut_box)
             layout.addLayout(bar)
-        layout.addWidget(self.hint)
-        layout.addWidget(self.graphics, 1)
+        # the hint over the view, not above it: the view has its room from the start,
+        # where hiding a hint above it at the first image laid the viewer out again
+        # and resized and repainted the view whole, at an acquisition's first frame
+        self._pages = QStackedLayout()
+        self._pages.setStackingMode(QStackedLayout.StackingMode.StackAll)
+        self._pages.addWidget(self.graphics)
+        self._pages.addWidget(self.hint)
+        self._pages.setCurrentWidget(self.hint)  # on top
+        layout.addLayout(self._pages, 1)
         self.image: np.ndarray | None = None
         self.placement = Placement()  # where ``image`` lies in the view
         self.drawing: Drawing | None = None  # what draws the item instead of frames
