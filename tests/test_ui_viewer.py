@@ -393,6 +393,9 @@ def test_the_first_image_takes_the_room_the_view_has(qtbot):
     assert viewer.hint.isVisible() and viewer.hint.geometry() == viewer.graphics.geometry()
     size = viewer.graphics.size()
     assert size.height() > 400  # the whole room, under the hint
+    # over the view, it is clicked through (Explore's first tile is clicked there)
+    centre = viewer.hint.geometry().center()
+    assert viewer.childAt(centre) is viewer.graphics.viewport()
     viewer.set_image(np.arange(64 * 80, dtype=np.uint16).reshape(64, 80))
     qtbot.wait(50)  # a layout request would be handled by now
     assert viewer.hint.isHidden() and viewer.graphics.isVisible()

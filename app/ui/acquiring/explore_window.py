@@ -198,6 +198,8 @@ class ExploreWindow(QMainWindow):
         )
         self.viewer.view.addItem(self.picker, ignoreBounds=True)
         self.viewer.hint.setText("Click a tile to acquire it: the map starts here.")
+        # at the top: the tiles to click are in the middle, under it
+        self.viewer.hint.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignHCenter)
         self.viewer.set_pixel_size(exploration.acquisition.core.getPixelSizeUm())
         self.map_view.follows_growth = False  # the view stays where the user points
         self.setCentralWidget(self.viewer)

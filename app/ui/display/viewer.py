@@ -107,7 +107,10 @@ class ImageViewer(QWidget):
             "or open a dataset (File > Open dataset...)."
         )
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.hint.setStyleSheet("color: #9aa; background: black; font-size: 14px;")
+        self.hint.setStyleSheet("color: #9aa; background: transparent; font-size: 14px;")
+        # over the view: seen through (Explore's stage field and tiles under it) and
+        # clicked through (Explore's first tile is clicked there)
+        self.hint.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.histogram = pg.HistogramLUTItem()  # not linked: we feed it ourselves
         self.histogram.sigLevelsChanged.connect(self._levels_changed_by_user)
         self.graphics.addItem(self.histogram)
