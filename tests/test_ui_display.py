@@ -155,7 +155,10 @@ def test_following_moves_the_sliders_at_a_readable_pace_and_reaches_the_last_fra
     qtbot.waitUntil(lambda: browser.sliders.current_axes() == {"time": 39}, timeout=5000)
     assert browser.sliders.label("time").endswith("(40/40)")
     gaps = [b - a for a, b in itertools.pairwise(moves)]
-    assert all(gap >= interval_s * 0.9 for gap in gaps), gaps  # a slow machine: longer
+    # a move's time is taken at the slider, after the move has begun (a refresh of the
+    # sliders first, slower on a loaded machine), and a timer may fire a little early:
+    # half the interval, still far above the 5 ms between frames shown
+    assert all(gap >= interval_s * 0.5 for gap in gaps), gaps
     assert 1 <= len(moves) <= spent / interval_s + 2
 
 

@@ -221,3 +221,17 @@ def test_live_stops_for_tiles_and_start_waits_for_explore_to_close(qtbot, window
     assert "Explore is open" in window.statusBar().currentMessage()
     explore.close()
     qtbot.waitUntil(lambda: explore.exploration.acquisition.is_finished(), timeout=10000)
+
+
+def test_the_first_tile_is_clicked_through_the_window_where_the_hint_lies(qtbot, explore):
+    """Before the first tile the viewer's hint lies over the map: a click the window
+    receives (Qt picks the widget under it, as for the mouse) reaches the map."""
+    from PyQt6.QtTest import QTest
+
+    assert explore.viewer.hint.isVisible()
+    point = explore.viewer.graphics.viewport().mapTo(
+        explore, _viewport_point(explore, STEP_Y * 0.5, STEP_X * 1.5)
+    )
+    assert explore.viewer.hint.geometry().contains(explore.viewer.mapFrom(explore, point))
+    QTest.mouseClick(explore.windowHandle(), Qt.MouseButton.LeftButton, pos=point)
+    qtbot.waitUntil(lambda: explore.exploration.asked((0, 1)), timeout=10000)

@@ -115,6 +115,8 @@ class AxisSliders(QWidget):
         self.follow.toggled.connect(self._follow_toggled)
         self._grid.addWidget(self.follow, 0, 4)
         self._updating = False
+        #: the axis of the slider the user (or its play button) moved last
+        self.moved_last: str | None = None
         #: ``(axis, value, current axes) -> "2.50 µm"``, the value in physical units
         #: (None: none known); set by whoever knows the dataset
         self.describe: Callable[[str, Any, dict[str, Any]], str | None] | None = None
@@ -214,6 +216,7 @@ class AxisSliders(QWidget):
         if self._updating:
             return
         self.follow.setChecked(False)
+        self.moved_last = name
         self.axesChosen.emit(self.current_axes())
 
     def current_axes(self) -> dict[str, Any]:

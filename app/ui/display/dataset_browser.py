@@ -63,9 +63,6 @@ class DatasetBrowser:
         #: when the sliders were last moved to a frame shown (or found not following);
         #: a move owed waits for the timer
         self._sliders_moved_at = -math.inf
-        #: where the browser last put the sliders (while a move is owed, the frame
-        #: shown is further on: ``last_shown_axes``)
-        self._sliders_at: dict[str, Any] = {}
         self._sliders_timer = QTimer(sliders)
         self._sliders_timer.setSingleShot(True)
         self._sliders_timer.timeout.connect(self._move_sliders)
@@ -81,7 +78,6 @@ class DatasetBrowser:
         self.dataset = dataset
         self._being_written = dataset is not None and follow
         self.last_shown_axes = {}
-        self._sliders_at = {}
         self._sliders_timer.stop()  # a move owed to the dataset before is not made
         self._sliders_moved_at = -math.inf  # this one's first frame moves them at once
         self._physical.clear()
@@ -106,9 +102,10 @@ class DatasetBrowser:
         """The user moved a slider. With a move owed, the other sliders are still on an
         earlier frame than the one the user sees: the image chosen is the one shown,
         with the axis the user moved changed."""
-        if self._sliders_timer.isActive():
+        name = self.sliders.moved_last
+        if self._sliders_timer.isActive() and name in axes:
             self._sliders_timer.stop()
-            moved = {k: v for k, v in axes.items() if self._sliders_at.get(k) != v}
+            moved = {name: axes[name]}
             self._sliders_to_last_shown()
             axes = {**self.sliders.current_axes(), **moved}
             self.sliders.show_axes(axes)
@@ -178,7 +175,6 @@ class DatasetBrowser:
         if not self.sliders.knows(axes):
             self.refresh()  # a new time point or z: let the sliders reach it
         self.sliders.show_axes(axes)
-        self._sliders_at = self.sliders.current_axes()
 
     def physical_value(self, axis: str, value: Any, axes: dict[str, Any]) -> str | None:
         """An axis value in physical units, from the metadata of an image that has it:
@@ -230,7 +226,6 @@ class DatasetBrowser:
                     self.last_shown_axes = axes
                     self.show(axes)
         self.sliders.show_axes(self.last_shown_axes)
-        self._sliders_at = self.sliders.current_axes()
         self._sliders_moved_at = time.perf_counter()
 
 
