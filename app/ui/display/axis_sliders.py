@@ -236,8 +236,11 @@ class AxisSliders(QWidget):
         try:
             for name, value in axes.items():
                 place = self._places.get(name, {}).get(value)
-                if place is not None:
-                    self._sliders[name].setValue(place)
+                if place is None:
+                    continue
+                if self._sliders[name].value() != place:
+                    self._sliders[name].setValue(place)  # its label follows (``_moved``)
+                else:  # the same place: its label may have learnt its units since
                     self._update_label(name)
         finally:
             self._updating = False

@@ -105,10 +105,8 @@ class DatasetBrowser:
         name = self.sliders.moved_last
         if self._sliders_timer.isActive() and name in axes:
             self._sliders_timer.stop()
-            moved = {name: axes[name]}
-            self._sliders_to_last_shown()
-            axes = {**self.sliders.current_axes(), **moved}
-            self.sliders.show_axes(axes)
+            self._sliders_to({**self.last_shown_axes, name: axes[name]})
+            axes = self.sliders.current_axes()
         self.show(axes)
 
     def show(self, axes: dict[str, Any]) -> None:
@@ -160,16 +158,15 @@ class DatasetBrowser:
         moved since is left where it is)."""
         self._sliders_moved_at = time.perf_counter()
         if self.sliders.follow.isChecked():
-            self._sliders_to_last_shown()
+            self._sliders_to(self.last_shown_axes)
 
     def _follow_clicked(self, following: bool) -> None:
         """Unchecked by the user: the frame shown stays, and the sliders say which it is."""
         if not following and self._sliders_timer.isActive():
             self._sliders_timer.stop()
-            self._sliders_to_last_shown()
+            self._sliders_to(self.last_shown_axes)
 
-    def _sliders_to_last_shown(self) -> None:
-        axes = self.last_shown_axes
+    def _sliders_to(self, axes: dict[str, Any]) -> None:
         if self.dataset is None or not axes:
             return
         if not self.sliders.knows(axes):
