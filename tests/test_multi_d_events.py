@@ -74,3 +74,19 @@ def test_time_interval_list_gives_cumulative_start_times():
 def test_bad_arguments_are_rejected(kwargs, message):
     with pytest.raises(ValueError, match=message):
         multi_d_acquisition_events(**kwargs)
+
+
+def test_planned_axes_are_each_axis_values_in_the_order_they_come():
+    """What the window lays out at Start: each camera's image its own channel, as saved."""
+    from app.acquisition.planned_axes import planned_axes
+
+    events = multi_d_acquisition_events(
+        num_time_points=2, channel_group="Channel", channels=["FITC", "DAPI"], order="tc"
+    )
+    assert planned_axes(events) == {"time": [0, 1], "channel": ["FITC", "DAPI"]}
+    assert planned_axes(events[:2], ("Left", "Right")) == {
+        "time": [0],
+        "channel": ["FITC-Left", "FITC-Right", "DAPI-Left", "DAPI-Right"],
+    }
+    odd = [{"axes": {"time": 0, "tag": ["a"]}}, {"exposure": 5}, {"axes": {"time": 3}}]
+    assert planned_axes(odd) == {"time": [0, 3]}  # unhashable and missing axes left out

@@ -530,3 +530,59 @@ def test_channel_rows_are_made_ahead_and_go_from_channel_to_channel(qtbot):
         assert list(strip.rows) == ["GFP", "mCherry", "A", "B", "C"]
     finally:
         channel_strip.ChannelRow = real_row  # type: ignore[misc]
+
+
+def test_start_lays_out_the_sliders_and_channel_rows_before_the_first_frame(qtbot, window):
+    """Start shows the sliders and the channel rows of the acquisition's axes at once,
+    from its events: laid out at its first frames, they resized the view and repainted
+    the whole window while frames came at full speed. The view keeps that size through
+    the acquisition, and the sliders reach its images as they come."""
+    panel = window.acquisition_panel
+    panel.time_box.setChecked(True)
+    panel.time_points.setValue(6)
+    panel.interval.setValue(0.05)
+    panel.channel_box.setChecked(True)
+    panel.set_channel("DAPI", True, 2)
+    panel.set_channel("FITC", True, 5)
+    sliders, viewer = window.browser.sliders, window.viewer
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+    assert window.display.displayed == 0  # the event loop has not run since the click
+    assert sliders.isVisibleTo(window)
+    assert sliders.label("time") == "time: –" and sliders.label("channel") == "channel: –"
+    assert viewer.channels.names == ("DAPI", "FITC")
+    assert list(window.channel_strip.rows) == ["DAPI", "FITC"]
+    assert window.channel_strip.isVisibleTo(window)
+    qtbot.wait(0)  # the layout asked for by the click
+    laid_out = viewer.graphics.size()
+    sizes = []
+    qtbot.waitUntil(
+        lambda: sizes.append(viewer.graphics.size()) or _finished(window), timeout=30000
+    )
+    assert window.display.displayed > 0
+    assert set(sizes) == {laid_out}
+    qtbot.waitUntil(lambda: sliders.label("time").endswith("(6/6)"), timeout=5000)
+    assert sliders.label("channel").endswith("(2/2)")
+
+
+def test_an_axis_planned_but_acquired_at_one_value_hides_its_slider_at_the_end(qtbot, window):
+    """Aborted after its first time point: the time slider made at Start goes, as for any
+    dataset with one time point. With nothing kept, the channels get their rows at Start
+    and no slider is made (there is nothing to browse)."""
+    from app import Acquisition, multi_d_acquisition_events
+
+    with Acquisition(show_display=False) as acq:
+        acq.acquire(multi_d_acquisition_events(num_time_points=1))
+    dataset = acq.get_dataset()
+    browser = window.browser
+    browser.browse(dataset, follow=True, planned={"time": [0, 1, 2], "z": [0]})
+    assert browser.sliders.isVisibleTo(window) and browser.sliders.label("time") == "time: –"
+    browser.frame_shown({"time": 0}, dataset.read_metadata(time=0))
+    assert browser.sliders.label("time").startswith(
+        "time: 0, "
+    ) and "(1/1)" in browser.sliders.label("time")
+    browser.acquisition_ended()
+    assert not browser.sliders.isVisibleTo(window)
+
+    browser.browse(None, follow=True, planned={"time": [0, 1], "channel": ["DAPI", "Cy5"]})
+    assert not browser.sliders.isVisibleTo(window)
+    assert window.viewer.channels.names == ("DAPI", "Cy5")

@@ -14,6 +14,8 @@ from collections.abc import Callable
 
 from PyQt6.QtWidgets import QWidget
 
+from app.acquisition.cameras import camera_names
+from app.acquisition.planned_axes import planned_axes
 from app.acquisition.state import RunState
 from app.acquisition.summary import describe_end
 from app.appstate import AppState
@@ -95,7 +97,8 @@ class AcquisitionActions:
         except Exception as exc:
             self.messages.show_error_message(f"Could not start the acquisition: {exc}")
             return
-        self.browser.browse(acq.get_dataset(), follow=True)
+        planned = planned_axes(events, camera_names(self.state.core))
+        self.browser.browse(acq.get_dataset(), follow=True, planned=planned)
         self.followed.forget_changes()
         panel.set_running(True)
         self.microscope_free(False)

@@ -3,7 +3,7 @@ with a play button that steps through its axis at a chosen rate."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from PyQt6.QtCore import Qt, QTimer, pyqtSignal
@@ -110,6 +110,9 @@ class AxisSliders(QWidget):
         self._sliders: dict[str, QSlider] = {}
         self._labels: dict[str, QLabel] = {}
         self._players: dict[str, AxisPlayer] = {}
+        #: axes an acquisition will have several values of: their rows show from its
+        #: Start, with the values acquired so far (``plan``)
+        self._planned: frozenset[str] = frozenset()
         self.follow = QCheckBox("Follow newest")
         self.follow.setChecked(True)
         self.follow.toggled.connect(self._follow_toggled)
@@ -132,7 +135,16 @@ class AxisSliders(QWidget):
                 widget.deleteLater()
         self._values.clear()
         self._places.clear()
+        self._planned = frozenset()
         self.hide()
+
+    def plan(self, names: Iterable[str]) -> None:
+        """Rows for the axes an acquisition will have several values of, shown before
+        its first image, so that the window is laid out once, at Start, not while its
+        frames come; each slider reaches the values acquired so far. ``plan(())`` when
+        it ends: a row with one value acquired hides."""
+        ended, self._planned = self._planned, frozenset(names)
+        self.set_axes({name: self._values.get(name, []) for name in ended | self._planned})
 
     def set_axes(self, axes: dict[str, Any]) -> None:
         """``axes`` maps axis names to their values (as ``dataset.axes``)."""
@@ -146,13 +158,13 @@ class AxisSliders(QWidget):
                     self._add_slider(name)
                 slider = self._sliders[name]
                 slider.setMaximum(max(0, len(values) - 1))
-                several = len(values) > 1
+                several = len(values) > 1 or name in self._planned
                 for widget in (slider, self._labels[name], *self._players[name].widgets()):
                     widget.setVisible(several)
                 self._update_label(name)
         finally:
             self._updating = False
-        self.setVisible(any(len(v) > 1 for v in self._values.values()))
+        self.setVisible(any(len(v) > 1 or n in self._planned for n, v in self._values.items()))
 
     def _take_values(self, name: str, given: Any) -> None:
         """The sliders' own list of ``given`` (a sequence, sorted or in the order values
@@ -200,13 +212,18 @@ class AxisSliders(QWidget):
 
     def _update_label(self, name: str) -> None:
         values = self._values[name]
+        if not values:  # planned, none acquired yet
+            self._set_label(name, f"{name}: –")
+            return
         index = self._sliders[name].value()
         value = values[index] if index < len(values) else "?"
         physical = None
         if self.describe is not None and index < len(values):
             physical = self.describe(name, value, self.current_axes())
         shown = f"{value}, {physical}" if physical else f"{value}"
-        text = f"{name}: {shown}  ({index + 1}/{len(values)})"
+        self._set_label(name, f"{name}: {shown}  ({index + 1}/{len(values)})")
+
+    def _set_label(self, name: str, text: str) -> None:
         label = self._labels[name]
         if text != label.text():  # setting it elides it again and repaints it
             label.setText(text)

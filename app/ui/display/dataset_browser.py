@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -73,8 +73,16 @@ class DatasetBrowser:
         """Frames from the camera are shown (nothing to browse, or "Follow newest")."""
         return self.dataset is None or self.sliders.follow.isChecked()
 
-    def browse(self, dataset: ReadableDataset | None, *, follow: bool) -> None:
-        """Browse ``dataset`` from now on (None: nothing to browse, e.g. Live)."""
+    def browse(
+        self,
+        dataset: ReadableDataset | None,
+        *,
+        follow: bool,
+        planned: Mapping[str, Sequence[Any]] | None = None,
+    ) -> None:
+        """Browse ``dataset`` from now on (None: nothing to browse, e.g. Live).
+        ``planned``: the axes an acquisition starting will have (``planned_axes``), whose
+        sliders and channel rows are laid out now, before its first frame."""
         self.dataset = dataset
         self._being_written = dataset is not None and follow
         self.last_shown_axes = {}
@@ -85,6 +93,15 @@ class DatasetBrowser:
         self.viewer.channels.clear_names()
         self.sliders.follow.setChecked(follow)
         self.map.show(dataset if isinstance(dataset, TiledDataset) else None)
+        if planned:
+            self.viewer.channels.add_names(planned.get("channel", ()))
+            if dataset is not None:  # nothing kept: nothing to browse, no slider
+                laid_out = (ROW, COLUMN) if self.map.active else ()
+                self.sliders.plan(
+                    name
+                    for name, values in planned.items()
+                    if len(values) > 1 and name not in laid_out
+                )
         if dataset is not None and not follow:
             self.refresh()
             self.show(self.sliders.current_axes())
@@ -210,6 +227,7 @@ class DatasetBrowser:
         the display stopped following it); otherwise they stay where the user put them."""
         self._being_written = False  # the units not brought by a frame shown: read now
         self._sliders_timer.stop()  # moved here, to the last image
+        self.sliders.plan(())  # an axis acquired at one value only (aborted) hides
         self.refresh()
         if not self.sliders.follow.isChecked():
             return
