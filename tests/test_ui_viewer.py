@@ -246,6 +246,22 @@ def test_levels_and_colours_a_frame_brings_reach_the_histogram_at_its_pace(qtbot
     assert viewer.histogram.getLevels() == pytest.approx((700, 900))
 
 
+def test_a_streams_first_frame_gets_its_histogram_in_the_next_turn(qtbot):
+    """The first frame of an acquisition is fitted to the view and painted in one turn
+    of the event loop; its histogram comes in the next (together they held the GUI
+    thread up to 36 ms while the acquisition's threads started)."""
+    from app.ui.display.frame_preparer import one_channel
+
+    viewer = _viewer(qtbot)
+    image = np.arange(128 * 128, dtype=np.uint16).reshape(128, 128)
+    viewer.show_prepared(one_channel(image, (0.0, 16383.0), 1, "Grays", {}))
+    assert viewer.item.screen_rgb() is not None  # the frame is drawn at once
+    assert not len(viewer.histogram.plot.getData()[0])  # its histogram is not, yet
+    qtbot.waitUntil(lambda: len(viewer.histogram.plot.getData()[0]) > 0, timeout=3000)
+    centres, counts = viewer.histogram.plot.getData()
+    assert counts.sum() == image.size and centres[-1] < image.max()
+
+
 def test_the_stream_is_prepared_no_more_often_than_shown_and_its_last_frame_is_kept(qtbot):
     """Frames coming faster than the viewer's interval are not all prepared (the extra
     work only took cores from the camera, the saver and the window); the newest one

@@ -237,6 +237,10 @@ class DatasetBrowser:
                 axes = dict(coordinates[-1])
                 if self.map.active:  # the map shows the plane, rows and columns laid out
                     axes = {k: v for k, v in axes.items() if k not in (ROW, COLUMN)}
+                shown_channel = self.last_shown_axes.get("channel")
+                if self.viewer.channels.composite_active and shown_channel is not None:
+                    # the composite holds every channel: the histogram's stays
+                    axes = {**axes, "channel": shown_channel}
                 if axes != self.last_shown_axes:
                     self.last_shown_axes = axes
                     self.show(axes)

@@ -14,7 +14,7 @@ from typing import Protocol
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtCore import Qt, QTimer, pyqtSignal
 from PyQt6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -210,6 +210,11 @@ class ImageViewer(QWidget):
         self._histogram_job = (pacer or Pacer(self)).every(
             int(HISTOGRAM_INTERVAL_S * 1000), self._update_histogram, "histogram"
         )
+        #: a first frame's histogram, in the next turn of the event loop (``show_prepared``)
+        self._first_histogram = QTimer(self)
+        self._first_histogram.setSingleShot(True)
+        self._first_histogram.setInterval(0)
+        self._first_histogram.timeout.connect(self._update_histogram)
         self.view.sigRangeChanged.connect(self._view_changed)
         self.graphics.scene().sigMouseMoved.connect(self._mouse_moved)
         self._show_lookup_table(self.settings.lookup_table)
@@ -322,7 +327,10 @@ class ImageViewer(QWidget):
             self.item.show_screen_pixels(frame.display)  # coloured by the preparer
         resized = self._placed(height, width, frame.stride)
         if first:
-            self._update_histogram()
+            # in a turn of its own: with the view fitted and painted in this one, the
+            # first frame of an acquisition held the GUI thread 20-36 ms (7-12 ms of
+            # its CPU; ``scopeflow bench gui``'s saving runs, their first frame)
+            self._first_histogram.start()
         if first or resized:
             # fitted without drawing the raw frame again at the new zoom on this thread
             # (a full frame mapped here took the GUI thread ~20 ms): the preparer's next

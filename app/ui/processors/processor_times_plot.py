@@ -32,6 +32,14 @@ PALETTE = (
 )
 
 
+#: the y axis reaches at least this: times under it are still told apart on it, and a
+#: top that followed them (0.02 ms for a pass-through) re-scaled the axis as the first
+#: frames came,
+#: each time laying the plot out and painting it again (2-5 ms of the GUI thread, in
+#: the first second of ``scopeflow bench gui``'s acquisitions)
+MIN_TOP_MS = 1.0
+
+
 class ProcessorTimesPlot(pg.PlotWidget):
     """ms per frame of each processor over the last ``window_s`` seconds (x: seconds
     before now)."""
@@ -63,7 +71,7 @@ class ProcessorTimesPlot(pg.PlotWidget):
         self.getAxis("left").enableAutoSIPrefix(False)
         self.getAxis("bottom").enableAutoSIPrefix(False)
         self.setXRange(-window_s, 0, padding=0.01)
-        self.setYRange(0, 1, padding=0)
+        self.setYRange(0, MIN_TOP_MS, padding=0)
         self.setToolTip(
             f"Time per frame of each processor over the last {window_s:.0f} s "
             "(colours as beside the names)"
@@ -113,7 +121,8 @@ class ProcessorTimesPlot(pg.PlotWidget):
             curve.setData(*peak_envelope(ends - now, ms, -self.window_s, 0.0))
             shown.append(ms)
         every = np.concatenate(shown) if shown else np.empty(0)
-        top = nice_ceiling(float(np.percentile(every, 99))) if every.size else 1.0
+        top = nice_ceiling(float(np.percentile(every, 99))) if every.size else MIN_TOP_MS
+        top = max(top, MIN_TOP_MS)
         if self.getViewBox().viewRange()[1][1] != top:
             self.setYRange(0, top, padding=0)
 
