@@ -262,6 +262,19 @@ def test_a_streams_first_frame_gets_its_histogram_in_the_next_turn(qtbot):
     assert counts.sum() == image.size and centres[-1] < image.max()
 
 
+def test_the_view_keeps_its_place_whatever_the_histograms_range(qtbot):
+    """The histogram's axis is as wide for an empty histogram as for a 16-bit frame's:
+    sized to its labels, it moved the view at the first frame of every acquisition
+    (the viewer laid out again and painted whole twice)."""
+    viewer = _viewer(qtbot)
+    qtbot.wait(50)
+    placed = viewer.view.sceneBoundingRect()
+    for rows, top in ((64, 4095), (65, 65535), (66, 255)):  # a new shape: histogram now
+        viewer.set_image(np.linspace(0, top, rows * 64).reshape(rows, 64).astype(np.uint16))
+        qtbot.wait(50)  # laid out, if it is to be
+        assert viewer.view.sceneBoundingRect() == placed, top
+
+
 def test_the_stream_is_prepared_no_more_often_than_shown_and_its_last_frame_is_kept(qtbot):
     """Frames coming faster than the viewer's interval are not all prepared (the extra
     work only took cores from the camera, the saver and the window); the newest one

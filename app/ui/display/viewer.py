@@ -15,6 +15,7 @@ from typing import Protocol
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import Qt, QTimer, pyqtSignal
+from PyQt6.QtGui import QFontMetrics
 from PyQt6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -118,6 +119,7 @@ class ImageViewer(QWidget):
         # not move when the first image shows it)
         self.histogram.setOpacity(0.0)
         self.histogram.setEnabled(False)  # nor dragged, which would switch Auto off
+        _fix_axis_width(self.histogram.axis)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
@@ -210,6 +212,13 @@ class ImageViewer(QWidget):
         self._histogram_job = (pacer or Pacer(self)).every(
             int(HISTOGRAM_INTERVAL_S * 1000), self._update_histogram, "histogram"
         )
+        #: a frame drawn at another stride than the view's (the first, just fitted) is
+        #: drawn again at the view's after ``RESTRIDE_MS``, unless a frame drawn at the
+        #: view's comes first (a stream's next, from the frame preparer)
+        self._restride = QTimer(self)
+        self._restride.setSingleShot(True)
+        self._restride.setInterval(RESTRIDE_MS)
+        self._restride.timeout.connect(self._draw_at_the_views_stride)
         #: a first frame's histogram, in the next turn of the event loop (``show_prepared``)
         self._first_histogram = QTimer(self)
         self._first_histogram.setSingleShot(True)
@@ -341,6 +350,16 @@ class ImageViewer(QWidget):
             finally:
                 self._placing = False
             self.settings.stride = self._stride()
+        if self.settings.stride != frame.stride:
+            self._restride.start()  # a snap has no next frame: drawn again soon
+        else:
+            self._restride.stop()
+
+    def _draw_at_the_views_stride(self) -> None:
+        """The frame shown, fitted at another stride than it was drawn with, and no
+        frame since: drawn again at the view's (a composite is the router's)."""
+        if self.image is not None and self.settings.stride != self._drawn_stride:
+            self._render()
 
     def start_drawing(self, drawing: Drawing) -> None:
         """``drawing`` draws the image item from now on (``show_map``), until
@@ -590,3 +609,25 @@ class ImageViewer(QWidget):
             # where in the view (map pixels, for a map), and the value of the pixel drawn
             x, y = math.floor(point.x()), math.floor(point.y())
             self.pixelHovered.emit(x, y, float(self.image[row, column]))
+
+
+#: how long a frame drawn at another stride than the view's waits for the stream's next
+#: one before it is drawn again on the GUI thread (``ImageViewer.show_prepared``)
+RESTRIDE_MS = 50
+
+#: the widest value the histogram's axis says, as it is laid out: a 16-bit camera's top
+AXIS_WIDEST_TEXT = "65535"
+
+
+def _fix_axis_width(axis: pg.AxisItem) -> None:
+    """The histogram's axis as wide as its widest 16-bit value, always. Sized to its
+    labels (pyqtgraph's default), it changed width as the histogram's range changed,
+    from the empty histogram's "0.2" to a frame's "2500": the viewer was laid out
+    again and painted whole twice at the first frame of every acquisition (7 ms of the
+    GUI thread's CPU, 20-28 ms wall, ``scopeflow bench gui``). A wider label (a float
+    image's "-0.0025") is left out by pyqtgraph; the others say the scale."""
+    font = axis.style.get("tickFont") or axis.font()
+    # a pixel or two more: pyqtgraph leaves out a label its measure puts a fraction of a
+    # pixel outside the axis
+    text = QFontMetrics(font).horizontalAdvance(AXIS_WIDEST_TEXT) + 2
+    axis.setWidth(text + axis.style["tickTextOffset"][0] + max(0, axis.style["tickLength"]))
