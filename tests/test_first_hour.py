@@ -290,8 +290,10 @@ def test_the_empty_viewer_shows_no_scale_bar_nor_histogram_until_an_image(qtbot,
     assert viewer.histogram.opacity() == 0  # its room kept: the view does not move later
     qtbot.mouseClick(window.microscope_panel.snap_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: viewer.image is not None, timeout=5000)
-    assert viewer.histogram.opacity() == 1
     assert viewer.scale_bar.isVisible()
+    # the histogram with its data, painted in a turn after the image's
+    qtbot.waitUntil(lambda: viewer.histogram.opacity() == 1, timeout=1000)
+    assert len(viewer.histogram.plot.getData()[0]) > 0
     assert viewer.hint.isHidden()
 
 

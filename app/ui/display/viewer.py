@@ -219,10 +219,12 @@ class ImageViewer(QWidget):
         self._restride.setSingleShot(True)
         self._restride.setInterval(RESTRIDE_MS)
         self._restride.timeout.connect(self._draw_at_the_views_stride)
-        #: a first frame's histogram, in the next turn of the event loop (``show_prepared``)
+        #: a first frame's histogram, in a turn of the event loop of its own (timers
+        #: due together fire in one turn: a 0 ms one came before the frame's paint, in
+        #: the same block of the GUI thread)
         self._first_histogram = QTimer(self)
         self._first_histogram.setSingleShot(True)
-        self._first_histogram.setInterval(0)
+        self._first_histogram.setInterval(FIRST_HISTOGRAM_MS)
         self._first_histogram.timeout.connect(self._update_histogram)
         self.view.sigRangeChanged.connect(self._view_changed)
         self.graphics.scene().sigMouseMoved.connect(self._mouse_moved)
@@ -287,12 +289,11 @@ class ImageViewer(QWidget):
         return self.settings.auto_levels
 
     def _image_arrived(self) -> None:
-        """The first image: the hint goes, the histogram and the scale bar come."""
+        """The first image: the hint goes and the scale bar comes (the histogram with
+        its first data, ``_update_histogram``)."""
         if self.hint.isHidden():
             return
         self.hint.hide()
-        self.histogram.setOpacity(1.0)
-        self.histogram.setEnabled(True)
         self.scale_bar.set_has_image(True)
 
     def set_image(self, image: np.ndarray) -> None:
@@ -336,9 +337,9 @@ class ImageViewer(QWidget):
             self.item.show_screen_pixels(frame.display)  # coloured by the preparer
         resized = self._placed(height, width, frame.stride)
         if first:
-            # in a turn of its own: with the view fitted and painted in this one, the
-            # first frame of an acquisition held the GUI thread 20-36 ms (7-12 ms of
-            # its CPU; ``scopeflow bench gui``'s saving runs, their first frame)
+            # in a turn of its own, and painted in it: with the view fitted and painted
+            # in this one, the first frame of an acquisition held the GUI thread 20-36
+            # ms (7-12 ms of its CPU; ``scopeflow bench gui``'s saving runs)
             self._first_histogram.start()
         if first or resized:
             # fitted without drawing the raw frame again at the new zoom on this thread
@@ -470,6 +471,11 @@ class ImageViewer(QWidget):
         if self._histogram_look_stale:
             self._show_look_now()
         image = self.image
+        if image is not None and not self.histogram.isEnabled():
+            # the first image's: shown now, where it was painted with the image (a
+            # stream's first frame: ``show_prepared``)
+            self.histogram.setOpacity(1.0)
+            self.histogram.setEnabled(True)
         if image is None or image.ndim != 2 or not self._histogram_stale:
             return
         self._histogram_stale = False
@@ -610,6 +616,9 @@ class ImageViewer(QWidget):
             x, y = math.floor(point.x()), math.floor(point.y())
             self.pixelHovered.emit(x, y, float(self.image[row, column]))
 
+
+#: a stream's first frame is painted, then its histogram this much later
+FIRST_HISTOGRAM_MS = 20
 
 #: how long a frame drawn at another stride than the view's waits for the stream's next
 #: one before it is drawn again on the GUI thread (``ImageViewer.show_prepared``)
