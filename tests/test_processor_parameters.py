@@ -595,30 +595,25 @@ def test_a_refresh_draws_and_counts_again_only_the_processors_that_took_frames(q
 def test_the_time_plots_axis_reaches_a_millisecond_and_grows_for_a_slow_processor(qtbot, window):
     """Processors under a millisecond leave the y axis at 1 ms (following their times
     re-scaled it, and laid the plot out again, as the first frames came); a slow one
-    takes the top up."""
+    takes the top up. (The times are given: measured ones vary on a loaded machine.)"""
     from app.ui.processors.processor_times_plot import MIN_TOP_MS
 
     def plain(image, metadata):
         return image, metadata
 
     def slow(image, metadata):
-        time.sleep(0.004)
         return image, metadata
 
     panel, plot = _time_plot_of(qtbot, window, plain, slow)
-    window.registry.set_enabled("slow", False)
-    pipeline = ProcessorPipeline(window.registry.for_acquisition())
     for _ in range(5):
-        pipeline.process(*_frame(), None)
+        window.registry.get("plain").stats.record(0.00002, 1)
     panel.refresh_stats()
-    assert max(plot.curves["plain"].yData) < MIN_TOP_MS
+    assert list(plot.curves["plain"].yData) == [0.02] * 5  # ms
     assert plot.getViewBox().viewRange()[1][1] == MIN_TOP_MS
-    window.registry.set_enabled("slow", True)
-    pipeline = ProcessorPipeline(window.registry.for_acquisition())
     for _ in range(5):
-        pipeline.process(*_frame(), None)
+        window.registry.get("slow").stats.record(0.004, 1)
     panel.refresh_stats()
-    assert plot.getViewBox().viewRange()[1][1] >= 5.0  # 4 ms and more, with room
+    assert plot.getViewBox().viewRange()[1][1] == 5.0  # 4 ms, with room
 
 
 def test_the_time_plot_draws_thousands_of_frames_as_each_bins_lowest_and_highest():

@@ -9,7 +9,7 @@ import logging
 import numpy as np
 import pyqtgraph as pg
 import pytest
-from PyQt6.QtCore import Qt
+from PyQt6.QtCore import QEvent, QObject, Qt
 from PyQt6.QtWidgets import QAbstractSlider
 
 from app.processing.channel_display import (
@@ -552,19 +552,34 @@ def test_start_lays_out_the_sliders_and_channel_rows_before_the_first_frame(qtbo
     assert window.display.displayed == 0  # the event loop has not run since the click
     assert sliders.isVisibleTo(window)
     assert sliders.label("time") == "time: –" and sliders.label("channel") == "channel: –"
+    assert not sliders.slider("time").isEnabled()  # nothing to move to yet
+    assert not sliders.player("time").button.isEnabled()
     assert viewer.channels.names == ("DAPI", "FITC")
     assert list(window.channel_strip.rows) == ["DAPI", "FITC"]
     assert window.channel_strip.isVisibleTo(window)
     qtbot.wait(0)  # the layout asked for by the click
-    laid_out = viewer.graphics.size()
-    sizes = []
-    qtbot.waitUntil(
-        lambda: sizes.append(viewer.graphics.size()) or _finished(window), timeout=30000
-    )
+    resized = _Resizes(viewer.graphics)
+    qtbot.waitUntil(lambda: _finished(window), timeout=30000)
     assert window.display.displayed > 0
-    assert set(sizes) == {laid_out}
+    assert resized.count == 0  # from Start to the end, the view never moved
     qtbot.waitUntil(lambda: sliders.label("time").endswith("(6/6)"), timeout=5000)
-    assert sliders.label("channel").endswith("(2/2)")
+    assert sliders.slider("time").isEnabled() and sliders.player("time").button.isEnabled()
+    # the composite's channel: the histogram's, whichever the display showed first
+    assert sliders.label("channel").endswith("/2)")
+
+
+class _Resizes(QObject):
+    """Counts the resize events ``widget`` gets from now on."""
+
+    def __init__(self, widget) -> None:
+        super().__init__(widget)
+        self.count = 0
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.Type.Resize:
+            self.count += 1
+        return False
 
 
 def test_an_axis_planned_but_acquired_at_one_value_hides_its_slider_at_the_end(qtbot, window):
@@ -589,3 +604,45 @@ def test_an_axis_planned_but_acquired_at_one_value_hides_its_slider_at_the_end(q
     browser.browse(None, follow=True, planned={"time": [0, 1], "channel": ["DAPI", "Cy5"]})
     assert not browser.sliders.isVisibleTo(window)
     assert window.viewer.channels.names == ("DAPI", "Cy5")
+
+
+def test_channels_planned_but_not_acquired_lose_their_rows_at_the_end(qtbot, window):
+    """Stopped before its second channel (or a processor renamed the channels): at the
+    end the strip keeps the channels the dataset has."""
+    from app import Acquisition, multi_d_acquisition_events
+
+    with Acquisition(show_display=False) as acq:
+        acq.acquire(
+            multi_d_acquisition_events(
+                num_time_points=2, channel_group="Channel", channels=["DAPI"]
+            )
+        )
+    browser = window.browser
+    planned = {"time": [0, 1], "channel": ["DAPI", "FITC"]}
+    browser.browse(acq.get_dataset(), follow=True, planned=planned)
+    assert list(window.channel_strip.rows) == ["DAPI", "FITC"]
+    browser.acquisition_ended()
+    assert window.viewer.channels.names == ("DAPI",)
+    assert not window.channel_strip.isVisibleTo(window)  # one channel: no strip
+
+
+def test_a_composite_ended_between_channels_shows_the_last_image_there_is(qtbot, window):
+    """The histogram's channel is FITC; the acquisition stopped after time 1's DAPI: the
+    end shows time 1 (DAPI, its only image there), the sliders saying so, rather than
+    sliders on an image that does not exist."""
+    from app import Acquisition, multi_d_acquisition_events
+
+    events = multi_d_acquisition_events(
+        num_time_points=2, channel_group="Channel", channels=["DAPI", "FITC"]
+    )
+    with Acquisition(show_display=False) as acq:
+        acq.acquire(events[:-1])  # no FITC at time 1
+    dataset = acq.get_dataset()
+    browser = window.browser
+    browser.browse(dataset, follow=True)
+    window.viewer.channels.add_names(["DAPI", "FITC"])
+    metadata = dataset.read_metadata(time=0, channel="FITC")
+    browser.frame_shown({"time": 0, "channel": "FITC"}, metadata)
+    browser.acquisition_ended()
+    assert browser.sliders.current_axes() == {"time": 1, "channel": "DAPI"}
+    assert np.array_equal(window.viewer.image, dataset.read_image(time=1, channel="DAPI"))

@@ -25,7 +25,7 @@ def planned_axes(
         axes = event.get("axes")
         if not isinstance(axes, Mapping):
             continue
-        for image in images_of(dict(axes), cameras):
+        for image in images_of(dict(axes), cameras) if cameras else (axes,):
             for name, value in image.items():
                 try:
                     hash(value)

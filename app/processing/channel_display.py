@@ -130,6 +130,16 @@ class ChannelDisplay:
         if unseen:
             self.looks = {**self.looks, **unseen}
 
+    def keep_names(self, names: Iterable[Any]) -> None:
+        """Only ``names`` of the channels are left (in their order); the current one,
+        if it goes, is no longer current."""
+        kept = set(names)
+        left = tuple(name for name in self.names if name in kept)
+        if left != self.names:
+            self.names = left
+            if self.current not in kept:
+                self.current = None
+
     def clear_names(self) -> None:
         """What is shown now has no channels yet (another dataset, Live, a snap)."""
         self.names = ()

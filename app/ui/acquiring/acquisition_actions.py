@@ -87,6 +87,9 @@ class AcquisitionActions:
         try:
             events = panel.events()
             target = panel.save_target()
+            # read before the acquisition runs: its engine makes each camera the
+            # core's in turn as it starts, and a camera read then could be any
+            planned = planned_axes(events, camera_names(self.state.core))
             acq = self.controller.start(
                 events,
                 target,
@@ -97,7 +100,6 @@ class AcquisitionActions:
         except Exception as exc:
             self.messages.show_error_message(f"Could not start the acquisition: {exc}")
             return
-        planned = planned_axes(events, camera_names(self.state.core))
         self.browser.browse(acq.get_dataset(), follow=True, planned=planned)
         self.followed.forget_changes()
         panel.set_running(True)

@@ -158,9 +158,15 @@ class AxisSliders(QWidget):
                     self._add_slider(name)
                 slider = self._sliders[name]
                 slider.setMaximum(max(0, len(values) - 1))
-                several = len(values) > 1 or name in self._planned
+                several = len(values) > 1
+                shown = several or name in self._planned
                 for widget in (slider, self._labels[name], *self._players[name].widgets()):
-                    widget.setVisible(several)
+                    widget.setVisible(shown)
+                # a planned row with one value acquired yet has nothing to move to: its
+                # play button would step nowhere and stop following
+                for widget in (slider, *self._players[name].widgets()):
+                    if widget.isEnabled() != several:
+                        widget.setEnabled(several)
                 self._update_label(name)
         finally:
             self._updating = False

@@ -54,6 +54,9 @@ class DatasetBrowser:
         #: the dataset is an acquisition's still being written: the labels' units come
         #: only from the frames shown (``frame_shown``), not from its files
         self._being_written = False
+        #: the channels an acquisition's plan named at Start: those it did not acquire lose
+        #: their rows at its end
+        self._planned_channels: frozenset[Any] = frozenset()
         #: set by whoever composes channels (the display router)
         self.request_composite: Callable[[dict[str, Any], np.ndarray | None, bool], None] = (
             lambda axes, image, following: None
@@ -93,6 +96,7 @@ class DatasetBrowser:
         self.viewer.channels.clear_names()
         self.sliders.follow.setChecked(follow)
         self.map.show(dataset if isinstance(dataset, TiledDataset) else None)
+        self._planned_channels = frozenset(planned.get("channel", ()) if planned else ())
         if planned:
             self.viewer.channels.add_names(planned.get("channel", ()))
             if dataset is not None:  # nothing kept: nothing to browse, no slider
@@ -229,6 +233,7 @@ class DatasetBrowser:
         self._sliders_timer.stop()  # moved here, to the last image
         self.sliders.plan(())  # an axis acquired at one value only (aborted) hides
         self.refresh()
+        self._forget_channels_not_acquired()
         if not self.sliders.follow.isChecked():
             return
         if self.dataset is not None:
@@ -239,13 +244,36 @@ class DatasetBrowser:
                     axes = {k: v for k, v in axes.items() if k not in (ROW, COLUMN)}
                 shown_channel = self.last_shown_axes.get("channel")
                 if self.viewer.channels.composite_active and shown_channel is not None:
-                    # the composite holds every channel: the histogram's stays
-                    axes = {**axes, "channel": shown_channel}
+                    # the composite holds every channel: the histogram's stays, where
+                    # that channel has an image at the last place (an acquisition
+                    # stopped between channels may not)
+                    kept = {**axes, "channel": shown_channel}
+                    if self.map.active or self._has(kept):
+                        axes = kept
                 if axes != self.last_shown_axes:
                     self.last_shown_axes = axes
                     self.show(axes)
         self.sliders.show_axes(self.last_shown_axes)
         self._sliders_moved_at = time.perf_counter()
+
+    def _has(self, axes: dict[str, Any]) -> bool:
+        try:
+            return self.dataset is not None and bool(self.dataset.has_image(**axes))
+        except Exception:  # a partial dataset: as if it had not
+            return False
+
+    def _forget_channels_not_acquired(self) -> None:
+        """Channels planned at Start that the dataset has no image of (stopped before
+        them, or renamed by a processor) lose their rows; with nothing kept, nothing
+        says which came."""
+        planned, self._planned_channels = self._planned_channels, frozenset()
+        axes = getattr(self.dataset, "axes", None)
+        if not planned or axes is None:
+            return
+        acquired = set(axes.get("channel", ()))
+        gone = {name for name in planned if name not in acquired}
+        if gone:
+            self.viewer.channels.keep_names(n for n in self.viewer.channels.names if n not in gone)
 
 
 def physical_from(axis: str, metadata: dict[str, Any]) -> str | None:

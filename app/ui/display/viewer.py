@@ -359,7 +359,9 @@ class ImageViewer(QWidget):
     def _draw_at_the_views_stride(self) -> None:
         """The frame shown, fitted at another stride than it was drawn with, and no
         frame since: drawn again at the view's (a composite is the router's)."""
-        if self.image is not None and self.settings.stride != self._drawn_stride:
+        if self.drawing is not None or self.image is None or self.image.ndim != 2:
+            return  # a map draws itself; RGB is drawn whole
+        if self.settings.stride != self._drawn_stride:
             self._render()
 
     def start_drawing(self, drawing: Drawing) -> None:
@@ -375,6 +377,8 @@ class ImageViewer(QWidget):
             self._clear()
 
     def _clear(self) -> None:
+        self._restride.stop()
+        self._first_histogram.stop()
         self.image = None
         self.placement = Placement()
         self._drawn_shape = None
@@ -461,7 +465,9 @@ class ImageViewer(QWidget):
         self.settings.stride = self._stride()  # read by the frame preparer's thread
         if self._placing:
             return
-        if self.image is not None and self.settings.stride != self._drawn_stride:
+        if self.drawing is not None or self.image is None or self.image.ndim != 2:
+            return  # a map draws itself; RGB is drawn whole
+        if self.settings.stride != self._drawn_stride:
             self._render()
 
     def _update_histogram(self) -> None:
@@ -624,17 +630,18 @@ FIRST_HISTOGRAM_MS = 20
 #: one before it is drawn again on the GUI thread (``ImageViewer.show_prepared``)
 RESTRIDE_MS = 50
 
-#: the widest value the histogram's axis says, as it is laid out: a 16-bit camera's top
-AXIS_WIDEST_TEXT = "65535"
+#: the widest value the histogram's axis is laid out for: a 16-bit camera's top, and a
+#: signed 16-bit image's bottom (six digits fit too)
+AXIS_WIDEST_TEXT = "-65535"
 
 
 def _fix_axis_width(axis: pg.AxisItem) -> None:
-    """The histogram's axis as wide as its widest 16-bit value, always. Sized to its
+    """The histogram's axis as wide as ``AXIS_WIDEST_TEXT``, always. Sized to its
     labels (pyqtgraph's default), it changed width as the histogram's range changed,
     from the empty histogram's "0.2" to a frame's "2500": the viewer was laid out
     again and painted whole twice at the first frame of every acquisition (7 ms of the
-    GUI thread's CPU, 20-28 ms wall, ``scopeflow bench gui``). A wider label (a float
-    image's "-0.0025") is left out by pyqtgraph; the others say the scale."""
+    GUI thread's CPU, 20-28 ms wall, ``scopeflow bench gui``). A wider label (a 32-bit
+    image's "-1000000") is left out by pyqtgraph; the others say the scale."""
     font = axis.style.get("tickFont") or axis.font()
     # a pixel or two more: pyqtgraph leaves out a label its measure puts a fraction of a
     # pixel outside the axis

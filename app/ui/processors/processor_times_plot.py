@@ -34,9 +34,8 @@ PALETTE = (
 
 #: the y axis reaches at least this: times under it are still told apart on it, and a
 #: top that followed them (0.02 ms for a pass-through) re-scaled the axis as the first
-#: frames came,
-#: each time laying the plot out and painting it again (2-5 ms of the GUI thread, in
-#: the first second of ``scopeflow bench gui``'s acquisitions)
+#: frames came, each time laying the plot out and painting it again (2-5 ms of the GUI
+#: thread, in the first second of ``scopeflow bench gui``'s acquisitions)
 MIN_TOP_MS = 1.0
 
 
