@@ -245,6 +245,9 @@ class _Ticks:
         self.work: list[float] = []  # the GUI thread's own CPU ms in each of those gaps
         self.settled: list[float] = []  # the gaps once the window is set up for it
         self.seen: list[float] = []  # when ``progress()`` went up
+        #: the gaps from Start to the first frame (Start's own work: the acquisition
+        #: made, the viewer laid out for it)
+        self.starting: list[float] = []
         self.clicked = self.ended = 0.0
 
     def run(self, app: Any, start: Any, finished: Any) -> None:
@@ -269,6 +272,8 @@ class _Ticks:
                     self.settled.append(gap)
             state["cpu"] = cpu
             count = self.progress()
+            if not self.seen:
+                self.starting.append(gap)  # up to the tick that sees the first frame
             if count != state["count"]:
                 self.seen.extend([time.perf_counter()] * (count - state["count"]))
                 state["count"] = count
@@ -312,6 +317,7 @@ def _results(acq: Any, ticks: _Ticks, folder: str) -> dict[str, float]:
     return {
         "frames": counts["acquired"],
         "Start to first frame ms": 1000 * (seen[0] - ticks.clicked) if seen else math.nan,
+        "Start's block ms": max(ticks.starting) if ticks.starting else math.nan,
         "MB/s": counts["acquired"] * frame_size() ** 2 * 2 / 1e6 / ticks.span_s,
         "camera fps": counts["acquired"] / ticks.span_s,
         "displayed fps": math.nan,
