@@ -90,3 +90,21 @@ def test_planned_axes_are_each_axis_values_in_the_order_they_come():
     }
     odd = [{"axes": {"time": 0, "tag": ["a"]}}, {"exposure": 5}, {"axes": {"time": 3}}]
     assert planned_axes(odd) == {"time": [0, 3]}  # unhashable and missing axes left out
+
+
+def test_events_share_nothing():
+    """A hook or a script may change an event in place: the others stay as they were."""
+    events = multi_d_acquisition_events(
+        num_time_points=2, channel_group="Channel", channels=["DAPI", "FITC"], order="tc"
+    )
+    events[0]["axes"]["time"] = 99
+    events[0]["config_group"][1] = "Cy5"
+    assert events[2] == {
+        "axes": {"time": 1, "channel": "DAPI"},
+        "config_group": ["Channel", "DAPI"],
+    }
+    assert events[1]["config_group"] == ["Channel", "FITC"]
+    again = multi_d_acquisition_events(
+        num_time_points=2, channel_group="Channel", channels=["DAPI", "FITC"], order="tc"
+    )
+    assert again[0] == {"axes": {"time": 0, "channel": "DAPI"}, "config_group": ["Channel", "DAPI"]}
