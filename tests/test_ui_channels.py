@@ -535,11 +535,13 @@ def test_channel_rows_are_made_ahead_and_go_from_channel_to_channel(qtbot):
         channel_strip.ChannelRow = real_row  # type: ignore[misc]
 
 
-def test_start_lays_out_the_sliders_and_channel_rows_before_the_first_frame(qtbot, window):
-    """Start shows the sliders and the channel rows of the acquisition's axes at once,
-    from its events: laid out at its first frames, they resized the view and repainted
-    the whole window while frames came at full speed. The view keeps that size through
-    the acquisition, and the sliders reach its images as they come."""
+def test_start_lays_out_the_sliders_and_channel_rows_before_the_first_frame(
+    qtbot, window, monkeypatch
+):
+    """Start shows the sliders and the channel rows of the acquisition's axes before its
+    first frame, from its events: laid out at its first frames, they resized the view
+    and repainted the whole window while frames came at full speed. The view keeps its
+    size from the first frame to the end, and the sliders reach the images as they come."""
     panel = window.acquisition_panel
     panel.time_box.setChecked(True)
     panel.time_points.setValue(6)
@@ -548,20 +550,35 @@ def test_start_lays_out_the_sliders_and_channel_rows_before_the_first_frame(qtbo
     panel.set_channel("DAPI", True, 2)
     panel.set_channel("FITC", True, 5)
     sliders, viewer = window.browser.sliders, window.viewer
-    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
-    assert window.display.displayed == 0  # the event loop has not run since the click
-    assert sliders.isVisibleTo(window)
-    assert sliders.label("time") == "time: –" and sliders.label("channel") == "channel: –"
-    assert not sliders.slider("time").isEnabled()  # nothing to move to yet
-    assert not sliders.player("time").button.isEnabled()
-    assert viewer.channels.names == ("DAPI", "FITC")
-    assert list(window.channel_strip.rows) == ["DAPI", "FITC"]
-    assert window.channel_strip.isVisibleTo(window)
-    qtbot.wait(0)  # the layout asked for by the click
     resized = _Resizes(viewer.graphics)
+    at_first_frame: dict[str, object] = {}
+    show_prepared = viewer.show_prepared
+
+    def first_noted(frame) -> None:
+        if not at_first_frame:
+            resized.count = 0  # from here on, none
+            at_first_frame.update(
+                sliders=sliders.isVisibleTo(window),
+                labels=(sliders.label("time"), sliders.label("channel")),
+                movable=sliders.slider("time").isEnabled() or sliders.player("time").playing,
+                channels=viewer.channels.names,
+                rows=list(window.channel_strip.rows),
+                strip=window.channel_strip.isVisibleTo(window),
+            )
+        show_prepared(frame)
+
+    monkeypatch.setattr(viewer, "show_prepared", first_noted)
+    qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: _finished(window), timeout=30000)
-    assert window.display.displayed > 0
-    assert resized.count == 0  # from Start to the end, the view never moved
+    assert at_first_frame == {
+        "sliders": True,
+        "labels": ("time: –", "channel: –"),
+        "movable": False,  # nothing to move to yet
+        "channels": ("DAPI", "FITC"),
+        "rows": ["DAPI", "FITC"],
+        "strip": True,
+    }
+    assert resized.count == 0  # from the first frame to the end, the view never moved
     qtbot.waitUntil(lambda: sliders.label("time").endswith("(6/6)"), timeout=5000)
     assert sliders.slider("time").isEnabled() and sliders.player("time").button.isEnabled()
     # the composite's channel: the histogram's, whichever the display showed first
@@ -593,7 +610,8 @@ def test_an_axis_planned_but_acquired_at_one_value_hides_its_slider_at_the_end(q
     dataset = acq.get_dataset()
     browser = window.browser
     browser.browse(dataset, follow=True, planned={"time": [0, 1, 2], "z": [0]})
-    assert browser.sliders.isVisibleTo(window) and browser.sliders.label("time") == "time: –"
+    qtbot.waitUntil(lambda: browser.sliders.isVisibleTo(window))  # the next turn
+    assert browser.sliders.label("time") == "time: –"
     browser.frame_shown({"time": 0}, dataset.read_metadata(time=0))
     assert browser.sliders.label("time").startswith(
         "time: 0, "
@@ -602,8 +620,8 @@ def test_an_axis_planned_but_acquired_at_one_value_hides_its_slider_at_the_end(q
     assert not browser.sliders.isVisibleTo(window)
 
     browser.browse(None, follow=True, planned={"time": [0, 1], "channel": ["DAPI", "Cy5"]})
+    qtbot.waitUntil(lambda: window.viewer.channels.names == ("DAPI", "Cy5"))
     assert not browser.sliders.isVisibleTo(window)
-    assert window.viewer.channels.names == ("DAPI", "Cy5")
 
 
 def test_channels_planned_but_not_acquired_lose_their_rows_at_the_end(qtbot, window):
@@ -620,7 +638,7 @@ def test_channels_planned_but_not_acquired_lose_their_rows_at_the_end(qtbot, win
     browser = window.browser
     planned = {"time": [0, 1], "channel": ["DAPI", "FITC"]}
     browser.browse(acq.get_dataset(), follow=True, planned=planned)
-    assert list(window.channel_strip.rows) == ["DAPI", "FITC"]
+    qtbot.waitUntil(lambda: list(window.channel_strip.rows) == ["DAPI", "FITC"])
     browser.acquisition_ended()
     assert window.viewer.channels.names == ("DAPI",)
     assert not window.channel_strip.isVisibleTo(window)  # one channel: no strip
@@ -646,3 +664,25 @@ def test_a_composite_ended_between_channels_shows_the_last_image_there_is(qtbot,
     browser.acquisition_ended()
     assert browser.sliders.current_axes() == {"time": 1, "channel": "DAPI"}
     assert np.array_equal(window.viewer.image, dataset.read_image(time=1, channel="DAPI"))
+
+
+def test_a_frame_shown_before_the_plans_turn_lays_the_plan_out_first(qtbot, window):
+    """The plan is laid out in the turn after Start; a frame shown sooner (or the end)
+    finds it laid out all the same."""
+    from app import Acquisition, multi_d_acquisition_events
+
+    with Acquisition(show_display=False) as acq:
+        acq.acquire(
+            multi_d_acquisition_events(
+                num_time_points=2, channel_group="Channel", channels=["DAPI", "FITC"]
+            )
+        )
+    dataset = acq.get_dataset()
+    browser = window.browser
+    browser.browse(dataset, follow=True, planned={"time": [0, 1], "channel": ["DAPI", "FITC"]})
+    assert not browser.sliders.isVisibleTo(window)  # its turn has not come
+    axes = {"time": 0, "channel": "DAPI"}
+    browser.frame_shown(axes, dataset.read_metadata(**axes))
+    assert browser.sliders.isVisibleTo(window)
+    assert window.viewer.channels.names == ("DAPI", "FITC")
+    assert browser.sliders.label("channel") == "channel: DAPI  (1/2)"

@@ -70,6 +70,12 @@ class DatasetBrowser:
         self._sliders_timer.setSingleShot(True)
         self._sliders_timer.timeout.connect(self._move_sliders)
         sliders.follow.clicked.connect(self._follow_clicked)  # the user's click only
+        #: the plan an acquisition started with, laid out in the next turn (``browse``)
+        self._pending_plan: dict[str, Sequence[Any]] | None = None
+        self._plan_timer = QTimer(sliders)
+        self._plan_timer.setSingleShot(True)
+        self._plan_timer.setInterval(0)
+        self._plan_timer.timeout.connect(self._lay_out_plan)
 
     @property
     def following(self) -> bool:
@@ -85,7 +91,9 @@ class DatasetBrowser:
     ) -> None:
         """Browse ``dataset`` from now on (None: nothing to browse, e.g. Live).
         ``planned``: the axes an acquisition starting will have (``planned_axes``), whose
-        sliders and channel rows are laid out now, before its first frame."""
+        sliders and channel rows are laid out before its first frame, in the next turn
+        of the event loop (the click that started it holds the GUI thread the less:
+        together, 30-36 ms for a 3-channel acquisition, ``scopeflow bench gui``)."""
         self.dataset = dataset
         self._being_written = dataset is not None and follow
         self.last_shown_axes = {}
@@ -96,19 +104,29 @@ class DatasetBrowser:
         self.viewer.channels.clear_names()
         self.sliders.follow.setChecked(follow)
         self.map.show(dataset if isinstance(dataset, TiledDataset) else None)
-        self._planned_channels = frozenset(planned.get("channel", ()) if planned else ())
+        self._planned_channels = frozenset()
+        self._pending_plan = dict(planned) if planned else None
         if planned:
-            self.viewer.channels.add_names(planned.get("channel", ()))
-            if dataset is not None:  # nothing kept: nothing to browse, no slider
-                laid_out = (ROW, COLUMN) if self.map.active else ()
-                self.sliders.plan(
-                    name
-                    for name, values in planned.items()
-                    if len(values) > 1 and name not in laid_out
-                )
+            self._plan_timer.start()
+        else:
+            self._plan_timer.stop()
         if dataset is not None and not follow:
             self.refresh()
             self.show(self.sliders.current_axes())
+
+    def _lay_out_plan(self) -> None:
+        """The sliders and channel rows of the plan ``browse`` was given, if not yet."""
+        planned, self._pending_plan = self._pending_plan, None
+        self._plan_timer.stop()
+        if not planned:
+            return
+        self._planned_channels = frozenset(planned.get("channel", ()))
+        self.viewer.channels.add_names(planned.get("channel", ()))
+        if self.dataset is not None:  # nothing kept: nothing to browse, no slider
+            laid_out = (ROW, COLUMN) if self.map.active else ()
+            self.sliders.plan(
+                name for name, values in planned.items() if len(values) > 1 and name not in laid_out
+            )
 
     def refresh(self) -> None:
         """Let the sliders reach every image the dataset has now."""
@@ -154,6 +172,8 @@ class DatasetBrowser:
         ``metadata`` says what its axes' values are in µm and seconds, so the sliders'
         labels need not read them from the dataset on the GUI thread (a file on a disk
         being written: up to tens of ms)."""
+        if self._pending_plan is not None:  # sooner than its turn: laid out first
+            self._lay_out_plan()
         if metadata is not None:
             for axis in ("z", "time", "position"):
                 if axis in axes and (axis, axes[axis]) not in self._physical:
@@ -230,6 +250,7 @@ class DatasetBrowser:
         tick, or its last frames were still waiting for their turn on the screen when
         the display stopped following it); otherwise they stay where the user put them."""
         self._being_written = False  # the units not brought by a frame shown: read now
+        self._lay_out_plan()  # an acquisition over before its plan's turn: as any other
         self._sliders_timer.stop()  # moved here, to the last image
         self.sliders.plan(())  # an axis acquired at one value only (aborted) hides
         self.refresh()
