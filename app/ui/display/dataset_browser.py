@@ -75,7 +75,7 @@ class DatasetBrowser:
         self._plan_timer = QTimer(sliders)
         self._plan_timer.setSingleShot(True)
         self._plan_timer.setInterval(0)
-        self._plan_timer.timeout.connect(self._lay_out_plan)
+        self._plan_timer.timeout.connect(self.lay_out_plan)
 
     @property
     def following(self) -> bool:
@@ -114,12 +114,13 @@ class DatasetBrowser:
             self.refresh()
             self.show(self.sliders.current_axes())
 
-    def _lay_out_plan(self) -> None:
-        """The sliders and channel rows of the plan ``browse`` was given, if not yet."""
+    def lay_out_plan(self) -> None:
+        """The sliders and channel rows of the plan ``browse`` was given, if not laid
+        out yet (its turn comes after ``browse``; a frame drawn sooner calls this first)."""
         planned, self._pending_plan = self._pending_plan, None
-        self._plan_timer.stop()
         if not planned:
             return
+        self._plan_timer.stop()
         self._planned_channels = frozenset(planned.get("channel", ()))
         self.viewer.channels.add_names(planned.get("channel", ()))
         if self.dataset is not None:  # nothing kept: nothing to browse, no slider
@@ -172,8 +173,7 @@ class DatasetBrowser:
         ``metadata`` says what its axes' values are in µm and seconds, so the sliders'
         labels need not read them from the dataset on the GUI thread (a file on a disk
         being written: up to tens of ms)."""
-        if self._pending_plan is not None:  # sooner than its turn: laid out first
-            self._lay_out_plan()
+        self.lay_out_plan()  # sooner than its turn: laid out first
         if metadata is not None:
             for axis in ("z", "time", "position"):
                 if axis in axes and (axis, axes[axis]) not in self._physical:
@@ -250,7 +250,7 @@ class DatasetBrowser:
         tick, or its last frames were still waiting for their turn on the screen when
         the display stopped following it); otherwise they stay where the user put them."""
         self._being_written = False  # the units not brought by a frame shown: read now
-        self._lay_out_plan()  # an acquisition over before its plan's turn: as any other
+        self.lay_out_plan()  # an acquisition over before its plan's turn: as any other
         self._sliders_timer.stop()  # moved here, to the last image
         self.sliders.plan(())  # an axis acquired at one value only (aborted) hides
         self.refresh()

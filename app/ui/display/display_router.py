@@ -161,6 +161,8 @@ class DisplayRouter(QObject):
         """The newest prepared frame, if there is one, in the viewer."""
         following = self.browser.following
         item = self.preparer.prepared.take()
+        if item is not None:
+            self.browser.lay_out_plan()  # sooner than the plan's turn: laid out first
         if item is not None and self.browser.map.active:
             if following:
                 metadata = item[0].metadata
