@@ -432,3 +432,49 @@ def test_the_first_image_takes_the_room_the_view_has(qtbot):
     qtbot.wait(50)  # a layout request would be handled by now
     assert viewer.hint.isHidden() and viewer.graphics.isVisible()
     assert viewer.graphics.size() == size
+
+
+def test_the_frame_preparer_makes_the_histogram_and_the_viewer_draws_it(qtbot, monkeypatch):
+    """The histogram of a stream is made on the frame preparer's thread, with the first
+    frame and then at most every HISTOGRAM_EVERY_S; the viewer draws the newest one
+    made (on the GUI thread it took 1.5-2 ms a refresh), and makes its own for an image
+    set otherwise (a dataset browsed)."""
+    import time
+
+    from app.processing.contrast import histogram_of
+    from app.processing.display import DisplaySettings, LatestFrameSlot
+    from app.ui.display import frame_preparer
+    from app.ui.display import viewer as viewer_module
+    from app.ui.display.frame_preparer import FramePreparer
+
+    monkeypatch.setattr(frame_preparer, "HISTOGRAM_EVERY_S", 30.0)
+    preparer = FramePreparer(DisplaySettings(levels=(0.0, 4000.0), auto_levels=False))
+    source: LatestFrameSlot[np.ndarray] = LatestFrameSlot()
+    preparer.source = source
+    preparer.start()
+    rng = np.random.default_rng(3)
+    frames = [rng.integers(0, 4000, (64, 64), dtype=np.uint16) for _ in range(2)]
+    prepared = []
+    try:
+        for image in frames:
+            source.put(image, {})
+            qtbot.waitUntil(lambda: preparer.prepared.peek() is not None, timeout=3000)
+            prepared.append(preparer.prepared.take()[0])
+            time.sleep(0.01)
+    finally:
+        preparer.stop()
+    first, second = prepared
+    assert first.histogram is not None and second.histogram is None  # within 30 s
+    assert np.array_equal(first.histogram.counts, histogram_of(frames[0]).counts)
+
+    made_here = []
+    monkeypatch.setattr(
+        viewer_module, "histogram_of", lambda image: made_here.append(1) or histogram_of(image)
+    )
+    viewer = _viewer(qtbot)
+    viewer.show_prepared(first)
+    qtbot.waitUntil(lambda: len(viewer.histogram.plot.getData()[0]) > 0, timeout=3000)
+    assert made_here == []  # the preparer's, drawn
+    assert np.array_equal(viewer.histogram.plot.getData()[1], first.histogram.counts)
+    viewer.set_image(frames[1][:32])  # another image, of another shape: made here
+    assert made_here == [1]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 
@@ -11,6 +13,30 @@ def robust_levels(image: np.ndarray) -> tuple[float, float]:
     sample = image[::step, ::step]
     low, high = float(sample.min()), float(sample.max())
     return (low, high if high > low else low + 1)
+
+
+@dataclass(frozen=True)
+class Histogram:
+    """A frame's histogram as the viewer draws it: 256 bins of a subsample."""
+
+    centres: np.ndarray
+    counts: np.ndarray
+    low: float  # the subsample's darkest and brightest values
+    high: float
+
+
+def histogram_of(image: np.ndarray) -> Histogram:
+    """256 bins between the darkest and the brightest pixel of a subsample of
+    ``image`` (about 65,536 pixels, whatever its size)."""
+    step = max(1, int(np.sqrt(image.size / 65536)))
+    sample = image[::step, ::step]
+    low, high = float(sample.min()), float(sample.max())
+    if high <= low:
+        high = low + 1
+    bins = np.minimum(((sample - low) * (255.0 / (high - low))).astype(np.intp), 255)
+    counts = np.bincount(bins.ravel(), minlength=256)
+    centres = low + (np.arange(256) + 0.5) * (high - low) / 256
+    return Histogram(centres, counts, low, high)
 
 
 def clipped_from_low(image: np.ndarray, low: float, high: float) -> tuple[np.ndarray, float]:

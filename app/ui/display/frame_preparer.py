@@ -23,6 +23,7 @@ channel (Live, a snap) takes the same path as ever: one subsample, one mapping.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -33,13 +34,18 @@ from PyQt6.QtCore import QThread, pyqtSignal
 from app.acquisition.priority import lower_current_thread_priority
 from app.processing.channel_display import ChannelDisplay, ChannelShown
 from app.processing.composite import ChannelComposer
-from app.processing.contrast import robust_levels, to_uint8
+from app.processing.contrast import Histogram, histogram_of, robust_levels, to_uint8
 from app.processing.display import OTHER_CAMERAS_KEY, DisplaySettings, LatestFrameSlot
 from app.processing.screen_pixels import to_screen
 from app.storage.sink import ReadableDataset
 from app.ui.common.lifecycle import finish_thread
 
 logger = logging.getLogger(__name__)
+
+#: the histogram of a frame is made here at most this often (a little more often than
+#: the viewer refreshes it, so that each refresh finds one made since the last): on
+#: the GUI thread it took 1.5-2 ms each time (``scopeflow bench gui``)
+HISTOGRAM_EVERY_S = 0.4
 
 IDLE_S = 0.004  # how soon a request (or a new source) is seen while no frame comes
 STOP_TIMEOUT_S = 10.0  # a loop turn is a frame's mapping or one composite: milliseconds
@@ -66,6 +72,9 @@ class PreparedFrame:
     #: colours those itself
     values: np.ndarray | None = None
     table: str | None = None  # the colour table ``display`` of one channel is in
+    #: ``image``'s histogram, made here every ``HISTOGRAM_EVERY_S`` (the viewer's
+    #: refresh takes the newest; None: not made for this frame)
+    histogram: Histogram | None = None
 
 
 def one_channel(
@@ -129,6 +138,9 @@ class FramePreparer(QThread):
         self._taken_from: object = None  # the source of the frame being prepared
         self._running = True
         self._failed = False
+        #: when, and of what shape, a histogram was last made (``_put``)
+        self._histogram_at = -math.inf
+        self._histogram_shape: tuple[int, ...] = ()
 
     def request(
         self, axes: dict[str, Any] | None, image: np.ndarray | None, latest_ok: bool
@@ -260,6 +272,13 @@ class FramePreparer(QThread):
     def _put(self, frame: PreparedFrame) -> None:
         if not frame.request:
             frame = replace(frame, source=self._taken_from)
+        image = frame.image
+        now = time.perf_counter()
+        if image.ndim == 2 and (
+            now - self._histogram_at >= HISTOGRAM_EVERY_S or image.shape != self._histogram_shape
+        ):
+            self._histogram_at, self._histogram_shape = now, image.shape
+            frame = replace(frame, histogram=histogram_of(image))
         self.prepared.put(frame, frame.metadata)
         self.frame_ready.emit()
 

@@ -31,7 +31,7 @@ from superqt import QElidingLabel
 
 from app.processing.channel_display import ChannelDisplay, ChannelShown, follow_current_channel
 from app.processing.colour_tables import CATALOGUE_MAPS, SINGLE_COLOURS, colour_table
-from app.processing.contrast import robust_levels, to_uint8
+from app.processing.contrast import Histogram, histogram_of, robust_levels, to_uint8
 from app.processing.display import DisplaySettings
 from app.processing.map_render import Placement, RenderedMap
 from app.processing.screen_pixels import to_screen
@@ -40,7 +40,7 @@ from app.ui.common.pacer import Pacer
 from app.ui.display.scale_bar import MicrometreScaleBar
 from app.ui.display.screen_image_item import ScreenImageItem
 
-HISTOGRAM_INTERVAL_S = 0.5
+HISTOGRAM_INTERVAL_S = 0.5  # the histogram follows a stream at this pace
 
 
 def _two_colour(name: str, colour: tuple[int, int, int]) -> pg.ColorMap:
@@ -208,6 +208,9 @@ class ImageViewer(QWidget):
         #: a colour table edited by hand in the histogram (None: the named one)
         self._hand_table: np.ndarray | None = None
         self._histogram_range: tuple[float, float] | None = None
+        #: the newest histogram the frame preparer made, of a frame shown since the
+        #: histogram was last refreshed (None: made here, from ``image``)
+        self._prepared_histogram: Histogram | None = None
         # the window's slow refreshes take turns (``pacer``); alone, the viewer's own
         self._histogram_job = (pacer or Pacer(self)).every(
             int(HISTOGRAM_INTERVAL_S * 1000), self._update_histogram, "histogram"
@@ -298,6 +301,7 @@ class ImageViewer(QWidget):
 
     def set_image(self, image: np.ndarray) -> None:
         self._image_arrived()
+        self._prepared_histogram = None  # a stream's, not this image's
         first = self.image is None or self.image.shape != image.shape
         self.image = image
         self._histogram_stale = True
@@ -322,6 +326,8 @@ class ImageViewer(QWidget):
         first = self.image is None or self.image.shape != image.shape
         self.image = image
         self._histogram_stale = True
+        if frame.histogram is not None:
+            self._prepared_histogram = frame.histogram
         if self.auto_levels or first:
             self._set_levels_quietly(frame.levels)
         if frame.shown:
@@ -377,6 +383,7 @@ class ImageViewer(QWidget):
             self._clear()
 
     def _clear(self) -> None:
+        self._prepared_histogram = None
         self._restride.stop()
         self._first_histogram.stop()
         self.image = None
@@ -389,6 +396,7 @@ class ImageViewer(QWidget):
         map pixels; ``image`` becomes its raw pixels at the level drawn (for the
         histogram, the pixel readout and the measuring tools, through ``placement``)."""
         self._image_arrived()
+        self._prepared_histogram = None
         first = self.image is None
         self.image = frame.image
         self.placement = frame.placement
@@ -485,16 +493,14 @@ class ImageViewer(QWidget):
         if image is None or image.ndim != 2 or not self._histogram_stale:
             return
         self._histogram_stale = False
-        step = max(1, int(np.sqrt(image.size / 65536)))
-        sample = image[::step, ::step]
-        low, high = float(sample.min()), float(sample.max())
-        if high <= low:
-            high = low + 1
-        bins = np.minimum(((sample - low) * (255.0 / (high - low))).astype(np.intp), 255)
-        counts = np.bincount(bins.ravel(), minlength=256)
-        centres = low + (np.arange(256) + 0.5) * (high - low) / 256
+        # the frame preparer's, made on its thread of a frame shown since the last
+        # refresh (it follows a stream at the same pace), else made here
+        histogram = self._prepared_histogram or histogram_of(image)
+        self._prepared_histogram = None
+        counts = histogram.counts
         shown = np.log10(1.0 + counts) if self.log_box.isChecked() else counts
-        self.histogram.plot.setData(centres, shown)
+        self.histogram.plot.setData(histogram.centres, shown)
+        low, high = histogram.low, histogram.high
         wanted = (min(low, self.levels[0]), max(high, self.levels[1]))
         if wanted != self._histogram_range:
             self._histogram_range = wanted
