@@ -82,14 +82,22 @@ def test_acquisition_from_the_panel_saves_a_dataset(qtbot, window):
     }
     assert dataset.read_metadata(time=2, channel="FITC", z=0)["Exposure"] == 5
     assert panel.progress_label.text() == f"Finished: 18 images saved in {acq.dataset_path}"
-    # the sliders browse what was acquired, once they reach its last image (following,
-    # they move to the frame shown at most every 100 ms)
+    # the sliders browse what was acquired, once they reach its last place (following,
+    # they move to the frame shown at most every 100 ms); the composite's channel stays
+    # the histogram's, whichever the display showed first
     last = dict(dataset.get_image_coordinates_list()[-1])
-    qtbot.waitUntil(lambda: window.sliders.current_axes() == last, timeout=5000)
+
+    def at_last_place() -> bool:
+        axes = window.sliders.current_axes()
+        current = window.viewer.channels.current
+        return current is not None and axes == {**last, "channel": current}
+
+    qtbot.waitUntil(at_last_place, timeout=5000)
+    channel = window.viewer.channels.current
     other_z = 0 if last["z"] != 0 else 2
     window.sliders.slider("z").setValue(other_z)
     shown = window.viewer.image
-    assert window.sliders.current_axes() == {**last, "z": other_z}
+    assert window.sliders.current_axes() == {**last, "channel": channel, "z": other_z}
     assert np.array_equal(shown, dataset.read_image(**window.sliders.current_axes()))
 
 
