@@ -460,12 +460,14 @@ def bench_pipeline(
     frame = np.asarray(core.getImage()).copy()
     if not frame.any():
         raise RuntimeError("the simulated camera gives empty frames: the figures would lie")
-    mb = frames * frame.nbytes / 1e6
     parent = folder or tempfile.gettempdir()
     rows = []
 
+    def megabytes(count: int) -> float:
+        return count * frame.nbytes / 1e6
+
     def scenario(name, run_ours, reference_name, run_reference, count=frames):
-        mb = count * frame.nbytes / 1e6
+        mb = megabytes(count)
         ours, references = [], []
         for _ in range(runs):
             work = tempfile.mkdtemp(prefix="scopeflow-bench-", dir=parent)
@@ -500,7 +502,7 @@ def bench_pipeline(
         row: dict[str, Any], reference: str, seconds: Callable[[], float], count: int = frames
     ) -> None:
         """``row``'s figures again, beside another reference (timed ``runs`` times)."""
-        ref = count * frame.nbytes / 1e6 / median([seconds() for _ in range(runs)])
+        ref = megabytes(count) / median([seconds() for _ in range(runs)])
         rows.append({**row, "reference": reference, "ref MB/s": ref})
         rows[-1]["ratio"] = ref and row["MB/s"] / ref
 
@@ -570,8 +572,8 @@ def bench_pipeline(
         # one untimed first, so that each timed run finds the warm memory it leaves
         _acquire(core, long_frames, passthrough, None, "ram", default_buffer=True)
         scenario(
-            f"kept in memory (RAM), {long_frames} frames ({long_frames * frame.nbytes / 1e9:.1f}"
-            " GB: past the warm memory kept), the core's camera buffer",
+            f"kept in memory (RAM), {long_frames} frames ({long_bytes / 1e9:.1f} GB: past the"
+            " warm memory kept), the core's camera buffer",
             lambda _w: _acquire(core, long_frames, passthrough, None, "ram", default_buffer=True),
             "bare pymmcore-plus MDA",
             lambda _w: _bare_mda(core, long_frames),
@@ -643,13 +645,14 @@ def bench_pipeline(
         seconds = median([r[0] for r in results])
         written = min(r[1] for r in results)
         compared = [ours, ours_zarr] if "OME-Zarr" in label else [ours]
+        ref = megabytes(frames) / seconds
         for mine in compared:
             rows.append(
                 {
                     **mine,
                     "reference": f"{label} + fsync",
-                    "ref MB/s": mb / seconds,
-                    "ratio": (mb / seconds) and mine["MB/s"] / (mb / seconds),
+                    "ref MB/s": ref,
+                    "ratio": ref and mine["MB/s"] / ref,
                     "ref on disk MB": written / 1e6,
                 }
             )

@@ -7,12 +7,20 @@ from dataclasses import dataclass
 import numpy as np
 
 
-def robust_levels(image: np.ndarray) -> tuple[float, float]:
-    """Min and max of a subsample: cheap at any size, and close enough for contrast."""
+def _subsample(image: np.ndarray) -> np.ndarray:
+    """About 65,536 pixels of ``image``, evenly spread, whatever its size (a view)."""
     step = max(1, int(np.sqrt(image.size / 65536)))
-    sample = image[::step, ::step]
+    return image[::step, ::step]
+
+
+def _span(sample: np.ndarray) -> tuple[float, float]:
     low, high = float(sample.min()), float(sample.max())
     return (low, high if high > low else low + 1)
+
+
+def robust_levels(image: np.ndarray) -> tuple[float, float]:
+    """Min and max of a subsample: cheap at any size, and close enough for contrast."""
+    return _span(_subsample(image))
 
 
 @dataclass(frozen=True)
@@ -28,11 +36,8 @@ class Histogram:
 def histogram_of(image: np.ndarray) -> Histogram:
     """256 bins between the darkest and the brightest pixel of a subsample of
     ``image`` (about 65,536 pixels, whatever its size)."""
-    step = max(1, int(np.sqrt(image.size / 65536)))
-    sample = image[::step, ::step]
-    low, high = float(sample.min()), float(sample.max())
-    if high <= low:
-        high = low + 1
+    sample = _subsample(image)
+    low, high = _span(sample)
     bins = np.minimum(((sample - low) * (255.0 / (high - low))).astype(np.intp), 255)
     counts = np.bincount(bins.ravel(), minlength=256)
     centres = low + (np.arange(256) + 0.5) * (high - low) / 256

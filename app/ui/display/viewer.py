@@ -221,7 +221,7 @@ class ImageViewer(QWidget):
         self._restride = QTimer(self)
         self._restride.setSingleShot(True)
         self._restride.setInterval(RESTRIDE_MS)
-        self._restride.timeout.connect(self._draw_at_the_views_stride)
+        self._restride.timeout.connect(self._view_changed)  # as a zoom would
         #: a first frame's histogram, in a turn of the event loop of its own (timers
         #: due together fire in one turn: a 0 ms one came before the frame's paint, in
         #: the same block of the GUI thread)
@@ -362,14 +362,6 @@ class ImageViewer(QWidget):
         else:
             self._restride.stop()
 
-    def _draw_at_the_views_stride(self) -> None:
-        """The frame shown, fitted at another stride than it was drawn with, and no
-        frame since: drawn again at the view's (a composite is the router's)."""
-        if self.drawing is not None or self.image is None or self.image.ndim != 2:
-            return  # a map draws itself; RGB is drawn whole
-        if self.settings.stride != self._drawn_stride:
-            self._render()
-
     def start_drawing(self, drawing: Drawing) -> None:
         """``drawing`` draws the image item from now on (``show_map``), until
         ``stop_drawing``; what was shown is cleared."""
@@ -470,6 +462,9 @@ class ImageViewer(QWidget):
         return max(1, int(min(pixel_w, pixel_h)))
 
     def _view_changed(self) -> None:
+        """A zoom, or a frame fitted at another stride than it was drawn with and no
+        frame since (``_restride``): drawn again at the view's stride (a composite is
+        the router's)."""
         self.settings.stride = self._stride()  # read by the frame preparer's thread
         if self._placing:
             return
