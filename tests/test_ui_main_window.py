@@ -6,7 +6,7 @@ import re
 
 import numpy as np
 import pytest
-from PyQt6.QtCore import QMimeData, QPointF, Qt
+from PyQt6.QtCore import QMimeData, QPointF, Qt, QTimer
 from PyQt6.QtGui import QDropEvent
 from PyQt6.QtWidgets import QHeaderView, QLabel
 
@@ -424,6 +424,27 @@ def test_a_change_told_while_others_are_delivered_overtakes_them_and_a_swap_drop
     qtbot.wait(250)
     assert 55.0 not in exposures
     events.set_core(core)
+
+    # told just after a delivery (it would wait for its turn on a timer), then dropped:
+    # no timer of a microscope no longer followed fires (a closed window's, found by the
+    # window lifecycle test), and the next change is told as ever
+    def from_elsewhere(value: float) -> None:
+        thread = threading.Thread(target=lambda: core.events.exposureChanged.emit(camera, value))
+        thread.start()
+        thread.join()
+
+    from_elsewhere(60.0)
+    qtbot.waitUntil(lambda: 60.0 in exposures, timeout=5000)
+    fired: list[int] = []
+    for timer in events.findChildren(QTimer):
+        timer.timeout.connect(lambda: fired.append(1))
+    from_elsewhere(61.0)
+    events.disconnect_core()
+    qtbot.wait(250)
+    assert 61.0 not in exposures and fired == []
+    events.set_core(core)
+    from_elsewhere(65.0)
+    qtbot.waitUntil(lambda: 65.0 in exposures, timeout=5000)
 
 
 def _start_long_acquisition(window, tmp_path, points=40):

@@ -115,6 +115,10 @@ class CoreEvents(QObject):
             self.disconnect_core()
 
     def _deliver_soon(self) -> None:
+        with self._lock:
+            if not self._waiting:  # dropped meanwhile (``disconnect_core``): no timer
+                self._told = False
+                return
         wait_s = self._delivered_at + FOLLOW_INTERVAL_MS / 1000 - time.perf_counter()
         if wait_s > 0:
             self._later.start(math.ceil(wait_s * 1000))
