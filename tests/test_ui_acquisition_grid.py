@@ -75,6 +75,23 @@ def test_a_grid_set_in_the_panel_gives_tiles_around_the_current_position(window,
     assert panel.grid_box.summary.text().startswith("6 tiles (2 × 3)")
 
 
+def test_a_stage_moved_after_the_estimate_moves_the_grid_start_acquires(window, core):
+    """Start takes the events the estimate made only while they are the ones it would
+    make: a grid around the current position follows the stage moved since."""
+    core.setXYPosition(100.0, 50.0)
+    core.waitForSystem()
+    panel = window.acquisition_panel
+    _set_grid(panel)
+    assert panel.show_estimate()
+    core.setXYPosition(300.0, 250.0)
+    core.waitForSystem()
+    xs, ys = zip(*_by_tile(panel.events()).values(), strict=True)
+    assert (np.mean(xs), np.mean(ys)) == pytest.approx((300.0, 250.0), abs=0.1)
+    # and with the stage where the estimate was made, its events are the same tiles
+    assert panel.show_estimate()
+    assert _by_tile(panel.events()) == _by_tile(panel.events())
+
+
 def test_two_corners_set_with_the_buttons(window, core):
     panel = window.acquisition_panel
     box = panel.grid_box

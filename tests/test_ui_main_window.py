@@ -705,6 +705,41 @@ def test_the_estimate_makes_the_plans_events_again_only_when_the_plan_changed(
     assert len(made) == 2 and panel.estimate_label.text().startswith("30 images")
 
 
+def test_start_takes_the_events_the_estimate_made_for_the_same_plan(qtbot, window, monkeypatch):
+    """Start is pressed on the window's thread: the plan's events were made there too
+    (6-7 ms for 1,000, #21). The estimate shown before Start made them already; Start
+    takes those, once, when nothing they are made from changed since."""
+    from app.ui.acquiring import acquisition_panel
+
+    made = []
+    real = acquisition_panel.multi_d_acquisition_events
+
+    def counted(**kwargs):
+        made.append(kwargs)
+        return real(**kwargs)
+
+    monkeypatch.setattr(acquisition_panel, "multi_d_acquisition_events", counted)
+    panel = window.acquisition_panel
+    panel.time_box.setChecked(True)
+    panel.time_points.setValue(5)
+    panel.interval.setValue(0)
+    qtbot.waitUntil(lambda: panel.estimate_label.text().startswith("5 images"), timeout=5000)
+    assert len(made) == 1  # the window's status tick made the estimate
+    panel.start_button.click()
+    assert len(made) == 1  # Start took the estimate's events
+    qtbot.waitUntil(lambda: _finished(window), timeout=30000)
+    dataset = window.controller.acquisition.get_dataset()
+    assert sorted(c["time"] for c in dataset.get_image_coordinates_list()) == list(range(5))
+    # taken once: the next estimate makes them again for the next Start
+    qtbot.waitUntil(lambda: len(made) == 2, timeout=5000)
+    events = panel.events()
+    assert len(made) == 2 and [e["axes"]["time"] for e in events] == list(range(5))
+    # a plan changed after the estimate: made anew at Start, as the panel says now
+    panel.time_points.setValue(3)
+    assert [e["axes"]["time"] for e in panel.events()] == [0, 1, 2]
+    assert len(made) == 3
+
+
 def test_the_sliders_units_while_following_come_from_the_frames_shown(qtbot, window, monkeypatch):
     """While the viewer follows an acquisition, the labels' µm and seconds come from
     the metadata of the frames it shows: reading them from the dataset meant reading

@@ -77,6 +77,10 @@ def _double(low: float, high: float, value: float, suffix: str) -> QDoubleSpinBo
     return box
 
 
+#: the most events the estimate keeps for Start (``events``): about a kilobyte each
+KEPT_EVENTS = 10_000
+
+
 class AcquisitionPanel(QWidget):
     startRequested = pyqtSignal()
     pauseToggled = pyqtSignal(bool)
@@ -94,6 +98,9 @@ class AcquisitionPanel(QWidget):
         self.free_space: Callable[[str], int | None] = free_disk_bytes
         self._estimate = PlanEstimate(0, 0, 0.0)
         self._estimated_for = ""  # what the estimate was made from
+        #: the events the estimate was made of, with what they were made from: Start
+        #: takes them when the plan is still the same (``events``)
+        self._made_events: tuple[str, list[dict[str, Any]]] | None = None
         self.position_list = PositionList(core)
         self.position_list.failed.connect(self.failed)
         # the plan scrolls; Start, Pause, Abort and the progress stay in sight below it
@@ -432,9 +439,31 @@ class AcquisitionPanel(QWidget):
     def events(self) -> list[dict[str, Any]]:
         """The events of the acquisition described by the panel: with a grid, for
         each time point (and position), each tile in a snake, then its channels and Z
-        slices (useq's order 'tpgcz')."""
+        slices (useq's order 'tpgcz').
+
+        Start is pressed on the window's thread, and a plan's events take milliseconds
+        to make (1,000 took 6-7 ms): the ones the estimate made before Start are
+        handed over once, when they were made from the same plan, hardware and stage
+        position (what a new list would be made from); otherwise they are made now."""
         kwargs, grid = self._event_arguments()
+        made, self._made_events = self._made_events, None
+        if made is not None and made[0] == self._events_key(kwargs, grid):
+            self._estimated_for = ""  # the next estimate makes and keeps them again
+            return made[1]
         return self._events_from(kwargs, grid)
+
+    def _events_key(self, kwargs: dict[str, Any], grid: GridPlan | None) -> str:
+        """Everything ``_events_from`` reads: its arguments and, for a grid, the stage
+        position and the camera's field (a field that cannot be read gives a key no
+        events are made for: a grid then fails as it would)."""
+        if grid is None:
+            return repr(kwargs)
+        try:
+            field = CameraField.from_core(self.core)
+        except TilingError as exc:
+            return f"no field: {exc}"
+        here = self.core.getXYPosition() if self.core.getXYStageDevice() else None
+        return repr((kwargs, grid, tuple(here) if here is not None else None, field))
 
     def _event_arguments(self) -> tuple[dict[str, Any], GridPlan | None]:
         """What the events are made from (``multi_d_acquisition_events``' arguments,
@@ -670,6 +699,8 @@ class AcquisitionPanel(QWidget):
                 events = self._events_from(kwargs, grid)
                 self._estimate = estimate_plan(events, frame, exposure, cameras)
                 self._estimated_for = key
+                if len(events) <= KEPT_EVENTS:
+                    self._made_events = (self._events_key(kwargs, grid), events)
         except ValueError as exc:
             self._estimated_for = ""
             return self._say_estimate(f"Cannot start: {exc}.", ok=False)

@@ -234,6 +234,11 @@ def _scenario_window(core: Any, scenario: GuiScenario, folder: str, frames: int)
     return window
 
 
+#: Start is pressed after the window has said what the plan takes, as a user presses
+#: it: its status tick, twice a second, made the estimate (and, with it, the events)
+START_AFTER_MS = 800
+
+
 class _Ticks:
     """The GUI thread's 1 ms ticks while an acquisition runs: the gaps between them from
     the first frame (``progress()`` rising above 0) to the end, the GUI thread's own CPU
@@ -251,7 +256,8 @@ class _Ticks:
         self.clicked = self.ended = 0.0
 
     def run(self, app: Any, start: Any, finished: Any) -> None:
-        """``start()`` 300 ms after the event loop starts; until ``finished`` is emitted."""
+        """``start()`` ``START_AFTER_MS`` after the event loop starts; until
+        ``finished`` is emitted."""
         from PyQt6.QtCore import QElapsedTimer, Qt, QTimer
 
         from app.bench.throughput import PeakMemory
@@ -293,7 +299,7 @@ class _Ticks:
         finished.connect(ended)
         gc.collect()
         gc.freeze()  # as the app does after start-up
-        QTimer.singleShot(300, begin)
+        QTimer.singleShot(START_AFTER_MS, begin)
         with PeakMemory() as memory:
             app.exec()
         gc.unfreeze()
