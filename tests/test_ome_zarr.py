@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -216,6 +217,33 @@ def test_a_dataset_closed_with_every_write_done_says_it_is_whole(tmp_path):
     reopened = open_dataset(sink.path)
     assert reopened.warning is None and reopened.missing_images == []
     assert [int(reopened.read_image(time=t)[0, 0]) for t in range(3)] == [0, 1, 2]
+
+
+@pytest.mark.skipif(not hasattr(os, "posix_fadvise"), reason="Linux's page cache advice")
+def test_each_plane_is_handed_to_the_disk_when_written_and_forgotten_later(tmp_path, monkeypatch):
+    """Chunks are not synced one by one (half the rate at 2048 x 2048): each is handed
+    to the disk once written and forgotten ``PENDING_WRITES`` chunks later, so the page
+    cache never holds more than that of planes; ``finish`` syncs before it marks the
+    dataset whole."""
+    from app.storage import ome_zarr_sink
+    from app.storage.ome_zarr_sink import PENDING_WRITES, OMEZarrSink
+
+    advised, synced = [], []
+    monkeypatch.setattr(ome_zarr_sink, "_advise_done_with", lambda path: advised.append(path))
+    monkeypatch.setattr(os, "sync", lambda: synced.append(len(advised)))
+    sink = OMEZarrSink(tmp_path, "handed", {})
+    planes = PENDING_WRITES + 5
+    for t in range(planes):
+        sink.put({"time": t}, np.full((64, 64), t, np.uint16), {})
+    sink.finish()
+    chunks = [sink.dataset.chunk_path({"time": t}) for t in range(planes)]
+    assert sorted(set(advised)) == sorted(chunks)  # every plane's file, nothing else
+    assert sum(advised.count(chunk) for chunk in chunks) == planes + 5  # 5 forgotten
+    assert all(advised.count(chunk) == 2 for chunk in chunks[:5])
+    assert synced == [len(advised)]  # once, after every plane was handed over
+    assert _root_attributes(sink.path)["scopeflow"]["whole"] is True
+    reopened = open_dataset(sink.path)
+    assert [int(reopened.read_image(time=t)[0, 0]) for t in range(planes)] == list(range(planes))
 
 
 def test_reading_while_it_is_written_sees_only_whole_images(tmp_path):

@@ -400,6 +400,21 @@ def test_an_index_line_cut_off_by_the_kill_is_left_out_and_said(killed_dataset, 
     assert "1 line(s) of its index (scopeflow_metadata.jsonl) cut off" in dataset.warning
 
 
+def test_a_plane_cut_short_by_a_power_cut_is_left_out_and_said(killed_dataset, tmp_path):
+    """Chunk files are renamed into place when written and synced once at the end
+    (``WRITEBACK``): after a power cut, one renamed before its pixels reached the disk
+    can be shorter than a plane. It reads as missing, never as zeros."""
+    folder = tmp_path / killed_dataset.name
+    shutil.copytree(killed_dataset, folder)
+    last = STALL_FROM - 1  # an image whose plane is on disk
+    chunk = folder / "0" / "0" / "c" / str(last) / "0" / "0" / "0" / "0"
+    chunk.write_bytes(chunk.read_bytes()[:100])
+    dataset = open_dataset(folder)
+    _check_reads_back(dataset, range(last))
+    assert {"time": last} in dataset.missing_images
+    assert not dataset.has_image(time=last)
+
+
 def test_the_window_says_so_when_it_opens_a_folder_killed_mid_write(qtbot, window, killed_dataset):
     window.datasets.open_dataset(str(killed_dataset))
     assert window.browser.dataset is not None
