@@ -40,7 +40,7 @@ def test_pipeline_benchmark_quick_mode_reports_every_scenario(tmp_path):
         "full (processor + saving)",
         "saving (NDTiff)",  # beside pymmcore-plus's OME-TIFF writer
         "saving (NDTiff)",  # beside pymmcore-plus's OME-Zarr writer
-        "saving (OME-Zarr)",  # ours beside theirs
+        "saving (OME-Zarr), run in turn with the peer",  # ours beside theirs
         "saving (NDTiff)",  # beside acquire-zarr's stream
         "per-frame overhead, engine->processor->saver (no camera, no disk)",
     ]
@@ -62,6 +62,10 @@ def test_pipeline_benchmark_quick_mode_reports_every_scenario(tmp_path):
     saving = {row["scenario"]: row for row in ours if row["scenario"].startswith("saving")}
     assert saving["saving (NDTiff)"]["on disk MB"] >= 40 * frame_mb
     assert saving["saving (OME-Zarr)"]["on disk MB"] >= 40 * frame_mb
+    in_turn = results[scenarios.index("saving (OME-Zarr), run in turn with the peer")]
+    assert in_turn["reference"] == "pymmcore-plus MDA + its OME-Zarr writer (tensorstore) + fsync"
+    assert in_turn["on disk MB"] >= 40 * frame_mb and in_turn["lost"] == 0
+    assert in_turn["MB/s"] > 0 and in_turn["ratio"] == in_turn["MB/s"] / in_turn["ref MB/s"]
     assert report["results"][-1]["frames/s"] > 0
     assert list(tmp_path.iterdir()) == []  # the benchmark cleans up after itself
 

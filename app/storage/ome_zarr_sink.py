@@ -380,8 +380,10 @@ class OMEZarrSink:
       earlier whose plane was refused (``reported_saved``): those leave the dataset,
       so none reads as zeros, and ``images_written`` no longer counts them.
     - Scopeflow stopped while writing (killed, crashed, a power cut): planes are written
-      to a temporary file and renamed, so a chunk file is whole or absent, and index
-      lines are whole or cut off (a line cut short by a failed write is taken back).
+      to a temporary file and renamed, so a chunk file is whole or absent (after a
+      power cut, one renamed before its pixels reached the disk can be shorter: it
+      reads as absent), and index lines are whole or cut off (a line cut short by a
+      failed write is taken back).
       The root records whether the acquisition finished. Opening the folder (in any
       process: ``open_dataset``) presents the indexed images whose plane is on disk,
       and ``OMEZarrDataset.warning`` (also logged) says that the acquisition did not
