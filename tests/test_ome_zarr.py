@@ -219,31 +219,91 @@ def test_a_dataset_closed_with_every_write_done_says_it_is_whole(tmp_path):
     assert [int(reopened.read_image(time=t)[0, 0]) for t in range(3)] == [0, 1, 2]
 
 
-@pytest.mark.skipif(not hasattr(os, "posix_fadvise"), reason="Linux's page cache advice")
-def test_each_plane_is_handed_to_the_disk_when_written_and_forgotten_later(tmp_path, monkeypatch):
-    """Chunks are not synced one by one (half the rate at 2048 x 2048): each is handed
-    to the disk once written and forgotten ``PENDING_WRITES`` chunks later, so the page
-    cache never holds more than that of planes; ``finish`` syncs before it marks the
-    dataset whole."""
+def _planes(count: int) -> list[dict]:
+    """``count`` planes' axes over two positions, two channels and time."""
+    every = [
+        {"time": t, "position": position, "channel": channel}
+        for t in range(count)
+        for position in ("A", "B")
+        for channel in ("DAPI", "FITC")
+    ]
+    return every[:count]
+
+
+def _chunk_files(path: Path) -> set[Path]:
+    return {f for f in path.glob("*/0/c/**/*") if f.is_file()}
+
+
+needs_writeback = pytest.mark.skipif(
+    not hasattr(os, "posix_fadvise"), reason="Linux's page cache advice"
+)
+
+
+@needs_writeback
+def test_each_plane_is_handed_to_the_disk_when_written_and_synced_later(tmp_path, monkeypatch):
+    """Chunks are not synced as tensorstore writes them (half the rate at 2048 x 2048):
+    each is handed to the disk once written, and synced and forgotten
+    ``PENDING_WRITES`` planes later, so the page cache holds a few planes at most;
+    ``finish`` syncs the last ones before the root says the dataset is whole."""
     from app.storage import ome_zarr_sink
     from app.storage.ome_zarr_sink import PENDING_WRITES, OMEZarrSink
 
-    advised, synced = [], []
-    monkeypatch.setattr(ome_zarr_sink, "_advise_done_with", lambda path: advised.append(path))
-    monkeypatch.setattr(os, "sync", lambda: synced.append(len(advised)))
+    started, synced, synced_before_finish = [], [], []
+    real_sync = ome_zarr_sink._sync_and_forget
+
+    def sync(path):
+        assert _root_attributes(sink.path)["scopeflow"]["whole"] is False
+        synced.append(path)
+        real_sync(path)
+
+    monkeypatch.setattr(ome_zarr_sink, "_start_writing", started.append)
+    monkeypatch.setattr(ome_zarr_sink, "_sync_and_forget", sync)
     sink = OMEZarrSink(tmp_path, "handed", {})
-    planes = PENDING_WRITES + 5
-    for t in range(planes):
-        sink.put({"time": t}, np.full((64, 64), t, np.uint16), {})
+    planes = _planes(3 * PENDING_WRITES)
+    for number, axes in enumerate(planes):
+        sink.put(axes, np.full((64, 64), number, np.uint16), {})
+        assert len(synced) <= number + 1 - PENDING_WRITES or not synced  # never ahead
+    synced_before_finish = list(synced)
     sink.finish()
-    chunks = [sink.dataset.chunk_path({"time": t}) for t in range(planes)]
-    assert sorted(set(advised)) == sorted(chunks)  # every plane's file, nothing else
-    assert sum(advised.count(chunk) for chunk in chunks) == planes + 5  # 5 forgotten
-    assert all(advised.count(chunk) == 2 for chunk in chunks[:5])
-    assert synced == [len(advised)]  # once, after every plane was handed over
+    on_disk = _chunk_files(sink.path)
+    assert len(on_disk) == len(planes)
+    # every plane's own file (positions and channels too): handed over once, synced once
+    assert sorted(started) == sorted(synced) == sorted(on_disk)
+    assert len(synced_before_finish) >= len(planes) - 2 * PENDING_WRITES  # as it went
     assert _root_attributes(sink.path)["scopeflow"]["whole"] is True
     reopened = open_dataset(sink.path)
-    assert [int(reopened.read_image(time=t)[0, 0]) for t in range(planes)] == list(range(planes))
+    read = [int(reopened.read_image(**axes)[0, 0]) for axes in planes]
+    assert read == list(range(len(planes)))
+
+
+@needs_writeback
+def test_a_plane_the_disk_refuses_when_synced_leaves_the_dataset_and_is_said(tmp_path, monkeypatch):
+    """A write the disk refuses can show only when the plane is synced (a network share,
+    a quota): that image, reported saved, leaves the dataset and the acquisition stops
+    saying so, as for a write refused at once."""
+    import errno
+
+    from app.storage import ome_zarr_sink
+    from app.storage.ome_zarr_sink import PENDING_WRITES, OMEZarrSink
+
+    real_sync = ome_zarr_sink._sync_and_forget
+
+    def refusing(path):
+        if path == sink.dataset.chunk_path({"time": 2}):
+            raise OSError(errno.EIO, "Input/output error")
+        real_sync(path)
+
+    monkeypatch.setattr(ome_zarr_sink, "_sync_and_forget", refusing)
+    sink = OMEZarrSink(tmp_path, "refused", {})
+    with pytest.raises(OSError, match=r"Input/output error.*had been reported saved") as raised:
+        for t in range(3 * PENDING_WRITES):
+            sink.put({"time": t}, np.full((8, 8), t, np.uint16), {})
+    assert "time=2" in str(raised.value) or "'time': 2" in str(raised.value)
+    assert not sink.dataset.has_image(time=2) and sink.dataset.has_image(time=1)
+    sink.finish()
+    reopened = open_dataset(sink.path)
+    assert {"time": 2} not in reopened.get_image_coordinates_list()
+    assert int(reopened.read_image(time=1)[0, 0]) == 1
 
 
 def test_reading_while_it_is_written_sees_only_whole_images(tmp_path):

@@ -24,6 +24,7 @@ When things go wrong (see ``OMEZarrSink`` for what is kept and said):
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import logging
@@ -56,16 +57,18 @@ DIMENSIONS = ("t", "c", "z", "y", "x")
 #: the acquisition axes an OME-Zarr image has a dimension for (position: one image each)
 AXIS_DIMENSION = {"time": 0, "channel": 1, "z": 2}
 SUPPORTED_AXES = frozenset({*AXIS_DIMENSION, "position"})
-#: planes on their way to disk at most (each held in memory until it is there)
+#: planes being written at most (each held in memory until tensorstore has written it)
 PENDING_WRITES = 16
 #: Where the system can be asked to start writing a file and to forget what is written
-#: (Linux), chunk files are not synced one by one as tensorstore does by default: each
-#: is handed to the disk once its write is done, and forgotten ``PENDING_WRITES``
-#: chunks later, as the NDTiff writer does with its file; ``finish`` then syncs once.
-#: 2048 x 2048 16-bit planes were saved at 1.6 to 1.9 times the rate of a sync per
-#: chunk, 1024 x 1024 at 1.8 times, 512 x 512 at 0.86 times (``/tmp`` probe,
-#: tensorstore alone, medians of three; ``scopeflow bench pipeline`` has the figure in
-#: the app). Elsewhere (Windows) each chunk is synced as tensorstore does.
+#: (``posix_fadvise``: Linux), chunk files are not synced as tensorstore writes them (its
+#: default): each is handed to the disk once written, and synced and forgotten
+#: ``PENDING_WRITES`` chunks later, once the disk has had time to write it, as the NDTiff
+#: writer does with its file. Through this sink alone (no camera; five runs of each,
+#: alternating in one process), planes were saved 1.81 times as fast at 2048 x 2048
+#: 16-bit, 1.43 times at 1024 x 1024 and 1.32 times at 512 x 512 as with tensorstore's
+#: sync of each chunk (before its syncs were moved later: ``scopeflow bench pipeline``
+#: has the figure beside pymmcore-plus's writer). Elsewhere (Windows, macOS) tensorstore
+#: syncs each chunk as it writes it.
 WRITEBACK = hasattr(os, "posix_fadvise")
 #: what an image takes on disk beyond its pixels and index line, at most: its chunk
 #: file's last block and the folders of its chunk key (``c/t/c/z/0``: up to four new
@@ -198,12 +201,16 @@ class OMEZarrDataset:
             size = self.chunk_path(axes).stat().st_size
         except OSError:
             return False
+        position, plane = self.plane_of(axes)
         try:
-            array = self._array(self.plane_of(axes)[0])
+            array = self._array(position)
         except Exception:  # its array's metadata lost with the power: nothing to read
             return False
+        # the array's metadata grows with the planes, and may not have reached the disk
+        # with this one (a power cut): a plane beyond its extent cannot be read
+        inside = all(index < extent for index, extent in zip(plane, array.shape[:3], strict=True))
         whole: int = math.prod(array.shape[3:]) * array.dtype.numpy_dtype.itemsize
-        return size >= whole
+        return inside and size >= whole
 
     def _incomplete(self) -> str | None:
         """What a reader must know about a folder that is not whole, in a sentence."""
@@ -380,15 +387,17 @@ class OMEZarrSink:
       earlier whose plane was refused (``reported_saved``): those leave the dataset,
       so none reads as zeros, and ``images_written`` no longer counts them.
     - Scopeflow stopped while writing (killed, crashed, a power cut): planes are written
-      to a temporary file and renamed, so a chunk file is whole or absent (after a
-      power cut, one renamed before its pixels reached the disk can be shorter: it
-      reads as absent), and index lines are whole or cut off (a line cut short by a
-      failed write is taken back).
+      to a temporary file and renamed, so a chunk file is whole or absent, and index
+      lines are whole or cut off (a line cut short by a failed write is taken back).
       The root records whether the acquisition finished. Opening the folder (in any
       process: ``open_dataset``) presents the indexed images whose plane is on disk,
       and ``OMEZarrDataset.warning`` (also logged) says that the acquisition did not
-      finish and which images are left out. Planes not on their way (at most
-      ``PENDING_WRITES``, held in memory) are lost with the process.
+      finish and which images are left out. Planes being written (at most
+      ``PENDING_WRITES``, held in memory) are lost with the process. A power cut can
+      also take planes written but not yet synced (with ``WRITEBACK``, up to
+      ``PENDING_WRITES`` more): a chunk file renamed before its pixels reached the
+      disk can be shorter than a plane, or lie beyond its array's extent as last
+      synced, and reads as absent.
     """
 
     description = "the OME-Zarr writer"
@@ -418,8 +427,8 @@ class OMEZarrSink:
         self._images = 0
         self._bytes = 0
         self._pending: deque[_Pending] = deque()
-        #: chunk files handed to the disk, not yet forgotten (``WRITEBACK``)
-        self._written: deque[Path] = deque()
+        #: planes written, handed to the disk, not yet synced (``WRITEBACK``)
+        self._written: deque[_Pending] = deque()
         self._finished = False
         self._put_failed = False
         self._write_root(finished=False)
@@ -507,8 +516,6 @@ class OMEZarrSink:
         try:
             if failed:
                 self._check_not_deleted()
-            if WRITEBACK:  # the planes on disk before the root says the dataset is whole
-                os.sync()
             for position in self._writers:
                 self._write_image_metadata(position)
             self._write_root(finished=True, whole=not failed and not self._put_failed)
@@ -542,7 +549,9 @@ class OMEZarrSink:
         """Forget the writes that reached the disk; wait for the oldest while more than
         ``most`` are on their way (memory stays bounded). Once one has failed (a full
         disk), wait for all: returns the failed ones, whose images have left the
-        dataset and the count of images written."""
+        dataset and the count of images written. With ``WRITEBACK``, a plane written is
+        on its way until it is synced, ``PENDING_WRITES`` planes later (all of them when
+        ``most`` is 0)."""
         failed: list[tuple[dict[str, Any], BaseException]] = []
         while self._pending and (
             failed or len(self._pending) > most or self._pending[0].commit.done()
@@ -550,26 +559,33 @@ class OMEZarrSink:
             pending = self._pending.popleft()
             try:
                 pending.commit.result()
-                if WRITEBACK:
-                    self._hand_to_disk(self._dataset.chunk_path(pending.axes))
             except Exception as exc:
-                failed.append((pending.axes, exc))
-                self._dataset.forget(pending.axes)
-                self._images -= 1
-                self._bytes -= pending.nbytes
+                self._lost(pending, exc, failed)
+            else:
+                if WRITEBACK:
+                    _start_writing(self._dataset.chunk_path(pending.axes))
+                    self._written.append(pending)
             finally:
                 self._dataset.release(pending.axes)
+        while self._written and (failed or not most or len(self._written) > PENDING_WRITES):
+            written = self._written.popleft()
+            chunk = self._dataset.chunk_path(written.axes)
+            try:
+                _sync_and_forget(chunk)
+            except OSError as exc:
+                self._lost(written, exc, failed)
+                with contextlib.suppress(OSError):  # its pixels may not be those written
+                    chunk.unlink(missing_ok=True)
         return failed
 
-    def _hand_to_disk(self, chunk: Path) -> None:
-        """Ask the system to start writing ``chunk`` now, and to forget the chunk
-        handed to it ``PENDING_WRITES`` chunks ago (written by now): the page cache then
-        never holds gigabytes of planes waiting for the disk (see the NDTiff writer's
-        ``_release_page_cache``: a full cache froze the window)."""
-        self._written.append(chunk)
-        _advise_done_with(chunk)
-        if len(self._written) > PENDING_WRITES:
-            _advise_done_with(self._written.popleft())
+    def _lost(
+        self, pending: _Pending, error: BaseException, failed: list[tuple[dict[str, Any], Any]]
+    ) -> None:
+        """A plane accepted whose write failed: it leaves the dataset, and is said."""
+        failed.append((pending.axes, error))
+        self._dataset.forget(pending.axes)
+        self._images -= 1
+        self._bytes -= pending.nbytes
 
     def _raise_failed(self, failed: list[tuple[dict[str, Any], BaseException]]) -> None:
         if failed:
@@ -791,10 +807,10 @@ def is_ome_zarr(path: str | os.PathLike[str]) -> bool:
     return (folder / "zarr.json").is_file() and (folder / METADATA_FILE).is_file()
 
 
-def _advise_done_with(path: Path) -> None:
-    """``POSIX_FADV_DONTNEED`` on ``path``: Linux starts writing its dirty pages without
-    waiting, and drops those already written. A file gone (the dataset deleted) is left
-    to the checks that say so."""
+def _start_writing(path: Path) -> None:
+    """``POSIX_FADV_DONTNEED`` on a plane just written: Linux starts writing its pages
+    without waiting (a hint: a file gone, the dataset deleted, is left to the checks
+    that say so, and to its sync)."""
     try:
         descriptor = os.open(path, os.O_RDONLY)
     except OSError:
@@ -803,6 +819,17 @@ def _advise_done_with(path: Path) -> None:
         os.posix_fadvise(descriptor, 0, 0, os.POSIX_FADV_DONTNEED)
     except OSError:
         pass
+    finally:
+        os.close(descriptor)
+
+
+def _sync_and_forget(path: Path) -> None:
+    """A plane's file on disk (raises the ``OSError`` of a write the disk refused), then
+    dropped from the page cache: the cache never holds more than a few planes."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fdatasync(descriptor)
+        os.posix_fadvise(descriptor, 0, 0, os.POSIX_FADV_DONTNEED)
     finally:
         os.close(descriptor)
 

@@ -10,6 +10,7 @@ tmpfs), and the free space the system reports."""
 from __future__ import annotations
 
 import concurrent.futures
+import json
 import logging
 import os
 import shutil
@@ -413,6 +414,24 @@ def test_a_plane_cut_short_by_a_power_cut_is_left_out_and_said(killed_dataset, t
     _check_reads_back(dataset, range(last))
     assert {"time": last} in dataset.missing_images
     assert not dataset.has_image(time=last)
+    assert "never reached the disk" in dataset.warning
+
+
+def test_planes_beyond_the_extent_last_synced_are_left_out(killed_dataset, tmp_path):
+    """The array's metadata grows with its planes; after a power cut it can say fewer
+    planes than there are chunk files. Those beyond it cannot be read, and are left
+    out, not listed and then failing."""
+    folder = tmp_path / killed_dataset.name
+    shutil.copytree(killed_dataset, folder)
+    metadata_file = folder / "0" / "0" / "zarr.json"
+    metadata = json.loads(metadata_file.read_text(encoding="utf-8"))
+    kept = STALL_FROM - 3
+    metadata["shape"][0] = kept
+    metadata_file.write_text(json.dumps(metadata), encoding="utf-8")
+    dataset = open_dataset(folder)
+    _check_reads_back(dataset, range(kept))
+    assert all({"time": t} in dataset.missing_images for t in range(kept, STALL_FROM))
+    assert "never reached the disk" in dataset.warning
 
 
 def test_the_window_says_so_when_it_opens_a_folder_killed_mid_write(qtbot, window, killed_dataset):
