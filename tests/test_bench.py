@@ -64,8 +64,9 @@ def test_pipeline_benchmark_quick_mode_reports_every_scenario(tmp_path):
     assert saving["saving (OME-Zarr)"]["on disk MB"] >= 40 * frame_mb
     in_turn = results[scenarios.index("saving (OME-Zarr), run in turn with the peer")]
     assert in_turn["reference"] == "pymmcore-plus MDA + its OME-Zarr writer (tensorstore) + fsync"
+    # its own runs' figures: what they wrote, their latencies (not the row above's)
     assert in_turn["on disk MB"] >= 40 * frame_mb and in_turn["lost"] == 0
-    assert in_turn["MB/s"] > 0 and in_turn["ratio"] == in_turn["MB/s"] / in_turn["ref MB/s"]
+    assert in_turn["to saved ms (p50/p99)"] != "-" and in_turn["peak MB"] > 0
     assert report["results"][-1]["frames/s"] > 0
     assert list(tmp_path.iterdir()) == []  # the benchmark cleans up after itself
 

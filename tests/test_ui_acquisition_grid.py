@@ -75,21 +75,43 @@ def test_a_grid_set_in_the_panel_gives_tiles_around_the_current_position(window,
     assert panel.grid_box.summary.text().startswith("6 tiles (2 × 3)")
 
 
-def test_a_stage_moved_after_the_estimate_moves_the_grid_start_acquires(window, core):
+def test_a_stage_moved_after_the_estimate_moves_the_grid_start_acquires(window, core, monkeypatch):
     """Start takes the events the estimate made only while they are the ones it would
-    make: a grid around the current position follows the stage moved since."""
+    make: a grid around the current position follows the stage moved since, and the
+    camera's field changed since (binning) makes its tiles anew too."""
+    from app.ui.acquiring import acquisition_panel
+
+    made = []
+    real = acquisition_panel.multi_d_acquisition_events
+
+    def counted(**kwargs):
+        made.append(kwargs)
+        return real(**kwargs)
+
+    monkeypatch.setattr(acquisition_panel, "multi_d_acquisition_events", counted)
     core.setXYPosition(100.0, 50.0)
     core.waitForSystem()
     panel = window.acquisition_panel
     _set_grid(panel)
-    assert panel.show_estimate()
+    assert panel.show_estimate() and len(made) == 1
     core.setXYPosition(300.0, 250.0)
     core.waitForSystem()
-    xs, ys = zip(*_by_tile(panel.events()).values(), strict=True)
+    moved = _by_tile(panel.events())
+    assert len(made) == 2  # made anew: the stage moved
+    xs, ys = zip(*moved.values(), strict=True)
     assert (np.mean(xs), np.mean(ys)) == pytest.approx((300.0, 250.0), abs=0.1)
-    # and with the stage where the estimate was made, its events are the same tiles
-    assert panel.show_estimate()
-    assert _by_tile(panel.events()) == _by_tile(panel.events())
+    # the estimate there: Start takes its events, the same tiles
+    assert panel.show_estimate() and len(made) == 3
+    assert _by_tile(panel.events()) == moved and len(made) == 3
+    # a camera field changed after the estimate (binned: half the pixels): made anew
+    assert panel.show_estimate() and len(made) == 4
+    core.setProperty("Camera", "Binning", "2")
+    try:
+        binned = _by_tile(panel.events())
+        assert len(made) == 5
+        assert binned == _by_tile(panel.events())  # as made from the field now
+    finally:
+        core.setProperty("Camera", "Binning", "1")
 
 
 def test_two_corners_set_with_the_buttons(window, core):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -79,6 +80,20 @@ def _double(low: float, high: float, value: float, suffix: str) -> QDoubleSpinBo
 
 #: the most events the estimate keeps for Start (``events``): about a kilobyte each
 KEPT_EVENTS = 10_000
+
+
+@dataclass(frozen=True)
+class _GridPlace:
+    """What a grid's tiles are placed by, read from the microscope: the stage position
+    (a grid around it; None otherwise) and the camera's field."""
+
+    here: tuple[float, float] | None
+    field: CameraField
+
+
+def _events_key(kwargs: dict[str, Any], grid: GridPlan | None, place: _GridPlace | None) -> str:
+    """Everything a plan's events are made from, as text to compare."""
+    return repr((kwargs, grid, place))
 
 
 class AcquisitionPanel(QWidget):
@@ -446,24 +461,27 @@ class AcquisitionPanel(QWidget):
         handed over once, when they were made from the same plan, hardware and stage
         position (what a new list would be made from); otherwise they are made now."""
         kwargs, grid = self._event_arguments()
+        place = self._grid_place(grid)
         made, self._made_events = self._made_events, None
-        if made is not None and made[0] == self._events_key(kwargs, grid):
+        if made is not None and made[0] == _events_key(kwargs, grid, place):
             self._estimated_for = ""  # the next estimate makes and keeps them again
             return made[1]
-        return self._events_from(kwargs, grid)
+        return self._events_from(kwargs, grid, place)
 
-    def _events_key(self, kwargs: dict[str, Any], grid: GridPlan | None) -> str:
-        """Everything ``_events_from`` reads: its arguments and, for a grid, the stage
-        position and the camera's field (a field that cannot be read gives a key no
-        events are made for: a grid then fails as it would)."""
+    def _grid_place(self, grid: GridPlan | None) -> _GridPlace | None:
+        """Where a grid's tiles go, read from the microscope once for both the events
+        and what they are said to be made from: the stage position a grid around it
+        needs, and the camera's field (``TilingError`` without an XY stage or a pixel
+        size)."""
         if grid is None:
-            return repr(kwargs)
-        try:
-            field = CameraField.from_core(self.core)
-        except TilingError as exc:
-            return f"no field: {exc}"
-        here = self.core.getXYPosition() if self.core.getXYStageDevice() else None
-        return repr((kwargs, grid, tuple(here) if here is not None else None, field))
+            return None
+        here: tuple[float, float] | None = None
+        if grid.mode is GridMode.ROWS_COLUMNS and not grid.around_each_position:
+            if not self.core.getXYStageDevice():
+                raise TilingError("a grid needs an XY stage, and this microscope has none")
+            x, y = self.core.getXYPosition()
+            here = (float(x), float(y))
+        return _GridPlace(here, CameraField.from_core(self.core))
 
     def _event_arguments(self) -> tuple[dict[str, Any], GridPlan | None]:
         """What the events are made from (``multi_d_acquisition_events``' arguments,
@@ -519,23 +537,16 @@ class AcquisitionPanel(QWidget):
                 kwargs["xy_positions"] = [(p.x, p.y) for p in positions]
         return kwargs, grid
 
-    def _events_from(self, kwargs: dict[str, Any], grid: GridPlan | None) -> list[dict[str, Any]]:
+    def _events_from(
+        self, kwargs: dict[str, Any], grid: GridPlan | None, place: _GridPlace | None
+    ) -> list[dict[str, Any]]:
         events = multi_d_acquisition_events(**kwargs)
-        if grid is not None:
-            return self._tiled(events, grid)
+        if grid is not None and place is not None:
+            # each time point (and position) repeated for each tile, with its position
+            return tile_events(events, grid, place.field, place.here)
         if events == [{"axes": {}}]:
             events = [{"axes": {"time": 0}}]  # a single image still needs an axis to be saved
         return events
-
-    def _tiled(self, events: list[dict[str, Any]], grid: GridPlan) -> list[dict[str, Any]]:
-        """``events`` repeated for each tile of ``grid``, with its stage position."""
-        here: tuple[float, float] | None = None
-        if grid.mode is GridMode.ROWS_COLUMNS and not grid.around_each_position:
-            if not self.core.getXYStageDevice():
-                raise TilingError("a grid needs an XY stage, and this microscope has none")
-            x, y = self.core.getXYPosition()
-            here = (float(x), float(y))
-        return tile_events(events, grid, CameraField.from_core(self.core), here)
 
     # ------------------------------------------------------------ settings files
     def plan(self, *, strict: bool = False) -> useq.MDASequence:
@@ -692,17 +703,18 @@ class AcquisitionPanel(QWidget):
             self._check_grid_saving()
             # made again only when what it is made from changed: the window asks twice a
             # second, and a plan of 100,000 images took seconds to make
-            here = self.core.getXYPosition() if grid is not None else None
+            place = self._grid_place(grid)
             cameras = max(1, len(camera_names(self.core)))  # each images every event
-            key = repr((kwargs, grid, here, frame, exposure, cameras))
+            key = repr((kwargs, grid, place, frame, exposure, cameras))
             if key != self._estimated_for:
-                events = self._events_from(kwargs, grid)
+                events = self._events_from(kwargs, grid, place)
                 self._estimate = estimate_plan(events, frame, exposure, cameras)
                 self._estimated_for = key
-                if len(events) <= KEPT_EVENTS:
-                    self._made_events = (self._events_key(kwargs, grid), events)
+                kept = len(events) <= KEPT_EVENTS
+                self._made_events = (_events_key(kwargs, grid, place), events) if kept else None
         except ValueError as exc:
             self._estimated_for = ""
+            self._made_events = None
             return self._say_estimate(f"Cannot start: {exc}.", ok=False)
         plan = self._estimate
         self.grid_box.refresh()  # the camera or pixel size may have changed meanwhile
