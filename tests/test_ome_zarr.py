@@ -240,36 +240,36 @@ needs_writeback = pytest.mark.skipif(
 
 
 @needs_writeback
-def test_each_plane_is_handed_to_the_disk_when_written_and_synced_later(tmp_path, monkeypatch):
-    """Chunks are not synced as tensorstore writes them (half the rate at 2048 x 2048):
-    each is handed to the disk once written, and synced and forgotten
-    ``PENDING_WRITES`` planes later, so the page cache holds a few planes at most;
-    ``finish`` syncs the last ones before the root says the dataset is whole."""
+def test_each_plane_is_handed_to_the_disk_when_written_and_synced_at_the_end(tmp_path, monkeypatch):
+    """Chunks are not synced as tensorstore writes them (a flush of the disk for each,
+    half the rate at 2048 x 2048): each is handed to the disk once written, and
+    forgotten ``PENDING_WRITES`` planes later, so the page cache holds a few planes;
+    ``finish`` syncs each before the root says the dataset is whole."""
     from app.storage import ome_zarr_sink
     from app.storage.ome_zarr_sink import PENDING_WRITES, OMEZarrSink
 
-    started, synced, synced_before_finish = [], [], []
-    real_sync = ome_zarr_sink._sync_and_forget
+    advised, synced = [], []
+    real_sync = ome_zarr_sink._sync
 
     def sync(path):
         assert _root_attributes(sink.path)["scopeflow"]["whole"] is False
         synced.append(path)
         real_sync(path)
 
-    monkeypatch.setattr(ome_zarr_sink, "_start_writing", started.append)
-    monkeypatch.setattr(ome_zarr_sink, "_sync_and_forget", sync)
+    monkeypatch.setattr(ome_zarr_sink, "_advise_written", advised.append)
+    monkeypatch.setattr(ome_zarr_sink, "_sync", sync)
     sink = OMEZarrSink(tmp_path, "handed", {})
     planes = _planes(3 * PENDING_WRITES)
     for number, axes in enumerate(planes):
         sink.put(axes, np.full((64, 64), number, np.uint16), {})
-        assert len(synced) <= number + 1 - PENDING_WRITES or not synced  # never ahead
-    synced_before_finish = list(synced)
+    assert synced == []  # none waited for while frames come
     sink.finish()
     on_disk = _chunk_files(sink.path)
     assert len(on_disk) == len(planes)
-    # every plane's own file (positions and channels too): handed over once, synced once
-    assert sorted(started) == sorted(synced) == sorted(on_disk)
-    assert len(synced_before_finish) >= len(planes) - 2 * PENDING_WRITES  # as it went
+    # every plane's own file (positions and channels too): synced once, handed to the
+    # disk when written and again (forgotten) when PENDING_WRITES more were written
+    assert sorted(synced) == sorted(on_disk) and set(advised) == on_disk
+    assert len(advised) == 2 * len(planes) - PENDING_WRITES
     assert _root_attributes(sink.path)["scopeflow"]["whole"] is True
     reopened = open_dataset(sink.path)
     read = [int(reopened.read_image(**axes)[0, 0]) for axes in planes]
@@ -279,30 +279,31 @@ def test_each_plane_is_handed_to_the_disk_when_written_and_synced_later(tmp_path
 @needs_writeback
 def test_a_plane_the_disk_refuses_when_synced_leaves_the_dataset_and_is_said(tmp_path, monkeypatch):
     """A write the disk refuses can show only when the plane is synced (a network share,
-    a quota): that image, reported saved, leaves the dataset and the acquisition stops
-    saying so, as for a write refused at once."""
+    a quota): that image, reported saved, leaves the dataset and ``finish`` says so,
+    as for a write refused at once; the others are kept."""
     import errno
 
     from app.storage import ome_zarr_sink
-    from app.storage.ome_zarr_sink import PENDING_WRITES, OMEZarrSink
+    from app.storage.ome_zarr_sink import OMEZarrSink
 
-    real_sync = ome_zarr_sink._sync_and_forget
+    real_sync = ome_zarr_sink._sync
 
     def refusing(path):
         if path == sink.dataset.chunk_path({"time": 2}):
             raise OSError(errno.EIO, "Input/output error")
         real_sync(path)
 
-    monkeypatch.setattr(ome_zarr_sink, "_sync_and_forget", refusing)
+    monkeypatch.setattr(ome_zarr_sink, "_sync", refusing)
     sink = OMEZarrSink(tmp_path, "refused", {})
+    for t in range(20):
+        sink.put({"time": t}, np.full((8, 8), t, np.uint16), {})
     with pytest.raises(OSError, match=r"Input/output error.*had been reported saved") as raised:
-        for t in range(3 * PENDING_WRITES):
-            sink.put({"time": t}, np.full((8, 8), t, np.uint16), {})
+        sink.finish()
     assert "time=2" in str(raised.value) or "'time': 2" in str(raised.value)
-    assert not sink.dataset.has_image(time=2) and sink.dataset.has_image(time=1)
-    sink.finish()
+    assert not sink.dataset.has_image(time=2) and sink.images_written == 19
     reopened = open_dataset(sink.path)
-    assert {"time": 2} not in reopened.get_image_coordinates_list()
+    coordinates = reopened.get_image_coordinates_list()
+    assert {"time": 2} not in coordinates and len(coordinates) == 19
     assert int(reopened.read_image(time=1)[0, 0]) == 1
 
 

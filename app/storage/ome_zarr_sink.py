@@ -61,14 +61,14 @@ SUPPORTED_AXES = frozenset({*AXIS_DIMENSION, "position"})
 PENDING_WRITES = 16
 #: Where the system can be asked to start writing a file and to forget what is written
 #: (``posix_fadvise``: Linux), chunk files are not synced as tensorstore writes them (its
-#: default): each is handed to the disk once written, and synced and forgotten
-#: ``PENDING_WRITES`` chunks later, once the disk has had time to write it, as the NDTiff
-#: writer does with its file. Through this sink alone (no camera; five runs of each,
-#: alternating in one process), planes were saved 1.81 times as fast at 2048 x 2048
-#: 16-bit, 1.43 times at 1024 x 1024 and 1.32 times at 512 x 512 as with tensorstore's
-#: sync of each chunk (before its syncs were moved later: ``scopeflow bench pipeline``
-#: has the figure beside pymmcore-plus's writer). Elsewhere (Windows, macOS) tensorstore
-#: syncs each chunk as it writes it.
+#: default, a flush of the disk for every plane): each is handed to the disk once
+#: written and forgotten ``PENDING_WRITES`` planes later, as the NDTiff writer does with
+#: its file, and ``finish`` syncs each (a write the disk refuses only then is said
+#: there). Through this sink alone (no camera; five runs of each, alternating in one
+#: process), planes were saved 1.41 times as fast at 2048 x 2048 16-bit, 1.49 times at
+#: 1024 x 1024 and 1.24 times at 512 x 512 as with tensorstore's sync of each (1.81,
+#: 1.43 and 1.32 times with one ``os.sync`` at the end instead, whose errors cannot be
+#: told apart). Elsewhere (Windows, macOS) tensorstore syncs each chunk as it writes it.
 WRITEBACK = hasattr(os, "posix_fadvise")
 #: what an image takes on disk beyond its pixels and index line, at most: its chunk
 #: file's last block and the folders of its chunk key (``c/t/c/z/0``: up to four new
@@ -394,10 +394,11 @@ class OMEZarrSink:
       and ``OMEZarrDataset.warning`` (also logged) says that the acquisition did not
       finish and which images are left out. Planes being written (at most
       ``PENDING_WRITES``, held in memory) are lost with the process. A power cut can
-      also take planes written but not yet synced (with ``WRITEBACK``, up to
-      ``PENDING_WRITES`` more): a chunk file renamed before its pixels reached the
-      disk can be shorter than a plane, or lie beyond its array's extent as last
-      synced, and reads as absent.
+      also take planes written but not yet on the disk (with ``WRITEBACK``, synced by
+      ``finish``: the system writes each within seconds meanwhile, as it does NDTiff's
+      images): a chunk file renamed before its pixels reached the disk can be shorter
+      than a plane, or lie beyond its array's extent as last written, and reads as
+      absent.
     """
 
     description = "the OME-Zarr writer"
@@ -427,8 +428,8 @@ class OMEZarrSink:
         self._images = 0
         self._bytes = 0
         self._pending: deque[_Pending] = deque()
-        #: planes written, handed to the disk, not yet synced (``WRITEBACK``)
-        self._written: deque[_Pending] = deque()
+        #: planes written and handed to the disk, synced by ``finish`` (``WRITEBACK``)
+        self._unsynced: list[_Pending] = []
         self._finished = False
         self._put_failed = False
         self._write_root(finished=False)
@@ -539,7 +540,8 @@ class OMEZarrSink:
         finally:
             self._metadata_file.close()
             self._writers.clear()
-        self._raise_failed(failed)
+        if failed:  # said as in ``put``: which images, and that the others are kept
+            raise self._failure(failed, None, failed[0][1]) from failed[0][1]
 
     # ------------------------------------------------------------ inside
     def _check_not_deleted(self) -> None:
@@ -549,9 +551,8 @@ class OMEZarrSink:
         """Forget the writes that reached the disk; wait for the oldest while more than
         ``most`` are on their way (memory stays bounded). Once one has failed (a full
         disk), wait for all: returns the failed ones, whose images have left the
-        dataset and the count of images written. With ``WRITEBACK``, a plane written is
-        on its way until it is synced, ``PENDING_WRITES`` planes later (all of them when
-        ``most`` is 0)."""
+        dataset and the count of images written. With ``WRITEBACK``, the planes written
+        are synced when ``most`` is 0 (``finish``), or once one has failed."""
         failed: list[tuple[dict[str, Any], BaseException]] = []
         while self._pending and (
             failed or len(self._pending) > most or self._pending[0].commit.done()
@@ -563,20 +564,36 @@ class OMEZarrSink:
                 self._lost(pending, exc, failed)
             else:
                 if WRITEBACK:
-                    _start_writing(self._dataset.chunk_path(pending.axes))
-                    self._written.append(pending)
+                    self._handed_to_disk(pending)
             finally:
                 self._dataset.release(pending.axes)
-        while self._written and (failed or not most or len(self._written) > PENDING_WRITES):
-            written = self._written.popleft()
+        if failed or not most:
+            self._sync_written(failed)
+        return failed
+
+    def _handed_to_disk(self, written: _Pending) -> None:
+        """Ask the system to start writing a plane just written, and to forget the one
+        written ``PENDING_WRITES`` planes before it (on the disk by now, its pages
+        clean): the page cache never holds gigabytes of planes (see the NDTiff writer's
+        ``_release_page_cache``: a full cache froze the window)."""
+        self._unsynced.append(written)
+        _advise_written(self._dataset.chunk_path(written.axes))
+        if len(self._unsynced) > PENDING_WRITES:
+            _advise_written(self._dataset.chunk_path(self._unsynced[-PENDING_WRITES - 1].axes))
+
+    def _sync_written(self, failed: list[tuple[dict[str, Any], BaseException]]) -> None:
+        """Every plane written on disk: a write the disk refuses only when asked to sync
+        (a network share, a quota) loses that plane, said as any refused write, and its
+        chunk file goes (its pixels may not be those written)."""
+        unsynced, self._unsynced = self._unsynced, []
+        for written in unsynced:
             chunk = self._dataset.chunk_path(written.axes)
             try:
-                _sync_and_forget(chunk)
+                _sync(chunk)
             except OSError as exc:
                 self._lost(written, exc, failed)
-                with contextlib.suppress(OSError):  # its pixels may not be those written
+                with contextlib.suppress(OSError):
                     chunk.unlink(missing_ok=True)
-        return failed
 
     def _lost(
         self, pending: _Pending, error: BaseException, failed: list[tuple[dict[str, Any], Any]]
@@ -807,10 +824,10 @@ def is_ome_zarr(path: str | os.PathLike[str]) -> bool:
     return (folder / "zarr.json").is_file() and (folder / METADATA_FILE).is_file()
 
 
-def _start_writing(path: Path) -> None:
-    """``POSIX_FADV_DONTNEED`` on a plane just written: Linux starts writing its pages
-    without waiting (a hint: a file gone, the dataset deleted, is left to the checks
-    that say so, and to its sync)."""
+def _advise_written(path: Path) -> None:
+    """``POSIX_FADV_DONTNEED`` on a plane's file: Linux starts writing its dirty pages
+    without waiting and drops those already written (a hint: a file gone, the dataset
+    deleted, is left to the checks that say so, and to its sync)."""
     try:
         descriptor = os.open(path, os.O_RDONLY)
     except OSError:
@@ -823,9 +840,9 @@ def _start_writing(path: Path) -> None:
         os.close(descriptor)
 
 
-def _sync_and_forget(path: Path) -> None:
-    """A plane's file on disk (raises the ``OSError`` of a write the disk refused), then
-    dropped from the page cache: the cache never holds more than a few planes."""
+def _sync(path: Path) -> None:
+    """A plane's file on disk (raises the ``OSError`` of a write the disk refused), and
+    then out of the page cache."""
     descriptor = os.open(path, os.O_RDONLY)
     try:
         os.fdatasync(descriptor)
