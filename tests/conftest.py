@@ -92,3 +92,20 @@ def own_window(qtbot, core, tmp_path):
     yield win
     win.close()
     set_current_core(core)  # the tests after this one use the shared microscope
+
+
+@pytest.fixture
+def plans_made(monkeypatch):
+    """The arguments of every plan's events the Acquisition panel makes, as it makes
+    them (a list that grows): what its estimate and Start cost the window's thread."""
+    from app.ui.acquiring import acquisition_panel
+
+    made = []
+    real = acquisition_panel.multi_d_acquisition_events
+
+    def counted(**kwargs):
+        made.append(kwargs)
+        return real(**kwargs)
+
+    monkeypatch.setattr(acquisition_panel, "multi_d_acquisition_events", counted)
+    return made

@@ -75,20 +75,11 @@ def test_a_grid_set_in_the_panel_gives_tiles_around_the_current_position(window,
     assert panel.grid_box.summary.text().startswith("6 tiles (2 × 3)")
 
 
-def test_a_stage_moved_after_the_estimate_moves_the_grid_start_acquires(window, core, monkeypatch):
+def test_a_stage_moved_after_the_estimate_moves_the_grid_start_acquires(window, core, plans_made):
     """Start takes the events the estimate made only while they are the ones it would
     make: a grid around the current position follows the stage moved since, and the
     camera's field changed since (binning) makes its tiles anew too."""
-    from app.ui.acquiring import acquisition_panel
-
-    made = []
-    real = acquisition_panel.multi_d_acquisition_events
-
-    def counted(**kwargs):
-        made.append(kwargs)
-        return real(**kwargs)
-
-    monkeypatch.setattr(acquisition_panel, "multi_d_acquisition_events", counted)
+    made = plans_made
     core.setXYPosition(100.0, 50.0)
     core.waitForSystem()
     panel = window.acquisition_panel

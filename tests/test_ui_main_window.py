@@ -679,20 +679,11 @@ def test_the_status_line_says_the_free_disk_space_read_off_the_gui_thread(
 
 
 def test_the_estimate_makes_the_plans_events_again_only_when_the_plan_changed(
-    qtbot, window, monkeypatch
+    qtbot, window, plans_made
 ):
     """The window asks for the estimate twice a second; a plan of 100,000 images took
     seconds to make, each time."""
-    from app.ui.acquiring import acquisition_panel
-
-    made = []
-    real = acquisition_panel.multi_d_acquisition_events
-
-    def counted(**kwargs):
-        made.append(kwargs)
-        return real(**kwargs)
-
-    monkeypatch.setattr(acquisition_panel, "multi_d_acquisition_events", counted)
+    made = plans_made
     panel = window.acquisition_panel
     panel.time_box.setChecked(True)
     panel.time_points.setValue(20000)
@@ -705,20 +696,11 @@ def test_the_estimate_makes_the_plans_events_again_only_when_the_plan_changed(
     assert len(made) == 2 and panel.estimate_label.text().startswith("30 images")
 
 
-def test_start_takes_the_events_the_estimate_made_for_the_same_plan(qtbot, window, monkeypatch):
+def test_start_takes_the_events_the_estimate_made_for_the_same_plan(qtbot, window, plans_made):
     """Start is pressed on the window's thread: the plan's events were made there too
     (6-7 ms for 1,000, #21). The estimate shown before Start made them already; Start
     takes those, once, when nothing they are made from changed since."""
-    from app.ui.acquiring import acquisition_panel
-
-    made = []
-    real = acquisition_panel.multi_d_acquisition_events
-
-    def counted(**kwargs):
-        made.append(kwargs)
-        return real(**kwargs)
-
-    monkeypatch.setattr(acquisition_panel, "multi_d_acquisition_events", counted)
+    made = plans_made
     panel = window.acquisition_panel
     panel.time_box.setChecked(True)
     panel.time_points.setValue(5)
