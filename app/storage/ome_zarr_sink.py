@@ -428,7 +428,8 @@ class OMEZarrSink:
         self._images = 0
         self._bytes = 0
         self._pending: deque[_Pending] = deque()
-        #: planes written and handed to the disk, synced by ``finish`` (``WRITEBACK``)
+        #: planes written and handed to the disk, synced by ``finish`` (``WRITEBACK``):
+        #: their axes and bytes only (tensorstore's commits are let go)
         self._unsynced: list[_Pending] = []
         self._finished = False
         self._put_failed = False
@@ -573,10 +574,11 @@ class OMEZarrSink:
 
     def _handed_to_disk(self, written: _Pending) -> None:
         """Ask the system to start writing a plane just written, and to forget the one
-        written ``PENDING_WRITES`` planes before it (on the disk by now, its pages
-        clean): the page cache never holds gigabytes of planes (see the NDTiff writer's
+        written ``PENDING_WRITES`` planes before it (its pages dropped once clean: on
+        the disk by then, unless the disk is slower than the camera): the page cache
+        does not fill with gigabytes of planes (see the NDTiff writer's
         ``_release_page_cache``: a full cache froze the window)."""
-        self._unsynced.append(written)
+        self._unsynced.append(written._replace(commit=None))
         _advise_written(self._dataset.chunk_path(written.axes))
         if len(self._unsynced) > PENDING_WRITES:
             _advise_written(self._dataset.chunk_path(self._unsynced[-PENDING_WRITES - 1].axes))
