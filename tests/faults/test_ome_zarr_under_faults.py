@@ -10,6 +10,7 @@ tmpfs), and the free space the system reports."""
 from __future__ import annotations
 
 import concurrent.futures
+import errno
 import json
 import logging
 import os
@@ -160,7 +161,7 @@ def _acquire_onto(tmp_path: Path, time_points: int) -> tuple[Acquisition, DiskFu
     return acq, raised.value, saved
 
 
-def _check_reads_back(dataset: Any, times: range) -> None:
+def _check_reads_back(dataset: Any, times: range | list[int]) -> None:
     """Exactly the images of ``times``, each with its own pixels and metadata."""
     assert sorted(axes["time"] for axes in dataset.get_image_coordinates_list()) == list(times)
     for t in times:
@@ -247,6 +248,56 @@ def test_writes_refused_by_a_full_disk_stop_the_acquisition_and_say_so(
     reopened = _check_kept(acq, range(12))
     assert reopened.missing_images == reported  # indexed, never on disk
     assert (reopened.warning is not None) == bool(reported)
+
+
+@pytest.mark.skipif(not hasattr(os, "posix_fadvise"), reason="synced at the end on Linux")
+def test_a_plane_refused_when_synced_is_taken_back_from_the_counts_and_said(
+    core, tmp_path, monkeypatch
+):
+    """On Linux the planes are synced when the dataset closes: a write the disk refuses
+    only then (an I/O error, a network share) ends the acquisition failed, names the
+    image, takes it back from the images counted saved, and leaves it out of the
+    dataset, on disk too; the others are kept."""
+    from app.storage import ome_zarr_sink
+    from app.storage.ome_zarr_sink import WritesLostError
+
+    real_sync = ome_zarr_sink._sync
+    refused = []
+
+    def refusing(path):
+        if path.parts[-6:-2] == ("c", "3", "0", "0"):  # time 3's chunk
+            refused.append(path)
+            raise OSError(errno.EIO, "Input/output error")
+        real_sync(path)
+
+    monkeypatch.setattr(ome_zarr_sink, "_sync", refusing)
+    saved: list[dict] = []
+    acq = Acquisition(
+        tmp_path,
+        "refused",
+        storage="ome-zarr",
+        show_display=False,
+        image_process_fn=_stamp,
+        image_saved_fn=lambda axes, dataset: saved.append(dict(axes)),
+    )
+    acq.acquire(multi_d_acquisition_events(num_time_points=6))
+    acq.mark_finished()
+    with pytest.raises(WritesLostError) as raised:
+        acq.await_completion(timeout=30)
+    error = raised.value
+    assert refused and not refused[0].exists()  # its chunk file is gone
+    assert error.reported_saved == [{"time": 3}] and error.kept == 5
+    assert "Input/output error" in str(error)
+    assert "found when the dataset was closed" in str(error)
+    assert {"time": 3} in saved  # its callback had run: put had accepted it
+    counts = acq.status.counts
+    assert counts["saved"] == 5 and counts["unsaved"] == 1
+    kept = [0, 1, 2, 4, 5]
+    _check_reads_back(acq.get_dataset(), kept)
+    reopened = open_dataset(acq.dataset_path)
+    _check_reads_back(reopened, kept)
+    assert reopened.missing_images == [{"time": 3}]
+    assert "never reached the disk" in reopened.warning
 
 
 # ---------------------------------------------------------------- killed while writing
@@ -417,7 +468,7 @@ def test_a_plane_cut_short_by_a_power_cut_is_left_out_and_said(killed_dataset, t
     assert "never reached the disk" in dataset.warning
 
 
-def test_planes_beyond_the_extent_last_synced_are_left_out(killed_dataset, tmp_path):
+def test_planes_beyond_the_extent_last_written_are_left_out(killed_dataset, tmp_path):
     """The array's metadata grows with its planes; after a power cut it can say fewer
     planes than there are chunk files. Those beyond it cannot be read, and are left
     out, not listed and then failing."""
