@@ -105,6 +105,23 @@ def test_a_stage_moved_after_the_estimate_moves_the_grid_start_acquires(window, 
         core.setProperty("Camera", "Binning", "1")
 
 
+def test_start_places_the_tiles_and_records_the_map_from_one_stage_reading(
+    window, core, monkeypatch
+):
+    """A stage still moving when Start is pressed: the tiles acquired and the map's
+    recorded tile (0, 0) come from the same reading of it, or the map's pixels would be
+    found on the stage somewhere else than where they were acquired."""
+    panel = window.acquisition_panel
+    _set_grid(panel)
+    readings = iter([(100.0, 50.0), (400.0, 350.0), (700.0, 650.0)])
+    monkeypatch.setattr(core, "getXYPosition", lambda *args: next(readings))
+    events, layout = panel.start_plan()
+    first_tile = _by_tile(events)[0, 0]
+    assert first_tile == pytest.approx((layout.origin_x_um, layout.origin_y_um), abs=1e-6)
+    xs, ys = zip(*_by_tile(events).values(), strict=True)
+    assert (np.mean(xs), np.mean(ys)) == pytest.approx((100.0, 50.0), abs=0.1)
+
+
 def test_two_corners_set_with_the_buttons(window, core):
     panel = window.acquisition_panel
     box = panel.grid_box

@@ -85,7 +85,7 @@ class AcquisitionActions:
         self.stop_live()
         panel = self.panel
         try:
-            events = panel.events()
+            events, tile_layout = panel.start_plan()
             target = panel.save_target()
             # read before the acquisition runs: its engine makes each camera the
             # core's in turn as it starts, and a camera read then could be any
@@ -95,7 +95,7 @@ class AcquisitionActions:
                 target,
                 panel.return_hardware.isChecked(),
                 panel.storage_format,
-                tile_layout=panel.tile_layout(),
+                tile_layout=tile_layout,
             )
         except Exception as exc:
             self.messages.show_error_message(f"Could not start the acquisition: {exc}")

@@ -415,7 +415,10 @@ class AcquisitionPanel(QWidget):
         (the acquisition is then not tiled). Around each listed position, the first
         position's grid is the one recorded (each position's map is its own)."""
         grid = self.grid()
-        if grid is None:
+        return self._layout_for(grid, self._grid_place(grid))
+
+    def _layout_for(self, grid: GridPlan | None, place: _GridPlace | None) -> TileLayout | None:
+        if grid is None or place is None:
             return None
         centre: tuple[float, float] | None = None
         if grid.around_each_position:
@@ -423,9 +426,16 @@ class AcquisitionPanel(QWidget):
             if first is not None and first.x is not None and first.y is not None:
                 centre = (first.x, first.y)
         elif grid.mode is GridMode.ROWS_COLUMNS:
-            x, y = self.core.getXYPosition()
-            centre = (float(x), float(y))
-        return grid.layout(CameraField.from_core(self.core), centre)
+            centre = place.here
+        return grid.layout(place.field, centre)
+
+    def start_plan(self) -> tuple[list[dict[str, Any]], TileLayout | None]:
+        """What Start acquires: the events (``events``) and, with a grid, its
+        ``tile_layout``, placed from one reading of the stage and the camera (read
+        twice, a stage still moving recorded the map somewhere else than its tiles)."""
+        kwargs, grid = self._event_arguments()
+        place = self._grid_place(grid)
+        return self._events_for(kwargs, grid, place), self._layout_for(grid, place)
 
     def explore_settings(self) -> ExploreSettings:
         """What Explore acquires each tile with, from this panel: the ticked channels
@@ -461,7 +471,11 @@ class AcquisitionPanel(QWidget):
         handed over once, when they were made from the same plan, hardware and stage
         position (what a new list would be made from); otherwise they are made now."""
         kwargs, grid = self._event_arguments()
-        place = self._grid_place(grid)
+        return self._events_for(kwargs, grid, self._grid_place(grid))
+
+    def _events_for(
+        self, kwargs: dict[str, Any], grid: GridPlan | None, place: _GridPlace | None
+    ) -> list[dict[str, Any]]:
         made, self._made_events = self._made_events, None
         if made is not None and made[0] == _events_key(kwargs, grid, place):
             self._estimated_for = ""  # the next estimate makes and keeps them again
