@@ -308,6 +308,30 @@ def test_a_plane_the_disk_refuses_when_synced_leaves_the_dataset_and_is_said(tmp
     assert int(reopened.read_image(time=1)[0, 0]) == 1
 
 
+def test_an_image_whose_write_fails_while_it_is_read_is_never_read_as_zeros(tmp_path, monkeypatch):
+    """A reader (the viewer, a script) checks that an image is there, then reads its
+    plane; if its write fails meanwhile (a refused sync, found by the saving thread),
+    the plane reads as the array's zeros: the read then says the image is gone."""
+    from app.storage.ome_zarr_sink import OMEZarrSink
+
+    sink = OMEZarrSink(tmp_path, "raced", {})
+    for t in range(4):
+        sink.put({"time": t}, np.full((4, 4), t + 1, np.uint16), {})
+    sink.finish()
+    dataset = sink.dataset
+    real = dataset.plane_of
+
+    def failing_meanwhile(axes):
+        dataset.forget(axes)  # as the saving thread does when the plane's write fails
+        return real(axes)
+
+    monkeypatch.setattr(dataset, "plane_of", failing_meanwhile)
+    with pytest.raises(KeyError, match="its write failed"):
+        dataset.read_image(time=3)
+    monkeypatch.undo()
+    assert int(dataset.read_image(time=2)[0, 0]) == 3
+
+
 def test_reading_while_it_is_written_sees_only_whole_images(tmp_path):
     import threading
 

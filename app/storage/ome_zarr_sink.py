@@ -356,7 +356,11 @@ class OMEZarrDataset:
         array = self._array(position)
         if t >= array.shape[0] or c >= array.shape[1] or z >= array.shape[2]:
             array = self._array(position, reopen=True)  # grown since it was opened
-        return np.asarray(array[t, c, z].read().result())
+        plane = np.asarray(array[t, c, z].read().result())
+        with self._lock:
+            if key not in self._offsets:  # its write failed while it was read: no zeros
+                raise KeyError(f"no image with axes {axes} in {self.path} (its write failed)")
+        return plane
 
     def read_metadata(self, **axes: Any) -> dict[str, Any]:
         with self._lock:
