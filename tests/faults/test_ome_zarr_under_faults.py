@@ -141,13 +141,18 @@ def _stamp(image, metadata):
     return image, metadata
 
 
-def _acquire_onto(tmp_path: Path, time_points: int) -> tuple[Acquisition, DiskFullError, list]:
-    """An OME-Zarr acquisition as a script runs it, ended by the disk; (acquisition,
-    its error, the axes its image-saved callback was given)."""
+def _acquire_onto(
+    tmp_path: Path,
+    time_points: int,
+    ended_by: type[OSError] = DiskFullError,
+    name: str = "full",
+) -> tuple[Acquisition, Any, list]:
+    """An OME-Zarr acquisition as a script runs it, ended by the disk (``ended_by``);
+    (acquisition, its error, the axes its image-saved callback was given)."""
     saved: list[dict] = []
     acq = Acquisition(
         tmp_path,
-        "full",
+        name,
         storage="ome-zarr",
         show_display=False,
         image_process_fn=_stamp,
@@ -155,7 +160,7 @@ def _acquire_onto(tmp_path: Path, time_points: int) -> tuple[Acquisition, DiskFu
     )
     acq.acquire(multi_d_acquisition_events(num_time_points=time_points))
     acq.mark_finished()
-    with pytest.raises(DiskFullError) as raised:
+    with pytest.raises(ended_by) as raised:
         acq.await_completion(timeout=30)
     assert acq.status.state is RunState.FAILED
     return acq, raised.value, saved
@@ -271,20 +276,7 @@ def test_a_plane_refused_when_synced_is_taken_back_from_the_counts_and_said(
         real_sync(path)
 
     monkeypatch.setattr(ome_zarr_sink, "_sync", refusing)
-    saved: list[dict] = []
-    acq = Acquisition(
-        tmp_path,
-        "refused",
-        storage="ome-zarr",
-        show_display=False,
-        image_process_fn=_stamp,
-        image_saved_fn=lambda axes, dataset: saved.append(dict(axes)),
-    )
-    acq.acquire(multi_d_acquisition_events(num_time_points=6))
-    acq.mark_finished()
-    with pytest.raises(WritesLostError) as raised:
-        acq.await_completion(timeout=30)
-    error = raised.value
+    acq, error, saved = _acquire_onto(tmp_path, 6, ended_by=WritesLostError, name="refused")
     assert refused and not refused[0].exists()  # its chunk file is gone
     assert error.reported_saved == [{"time": 3}] and error.kept == 5
     assert "Input/output error" in str(error)
