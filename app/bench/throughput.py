@@ -644,8 +644,8 @@ def bench_pipeline(
             finally:
                 shutil.rmtree(work, ignore_errors=True)
 
+        in_turn = "OME-Zarr" in label
         for number in range(runs):
-            in_turn = "OME-Zarr" in label
             if in_turn and number % 2:  # first every other run: neither always follows
                 run_ours_zarr(zarr_runs)
             work = tempfile.mkdtemp(prefix="scopeflow-bench-", dir=parent)
