@@ -215,6 +215,9 @@ def test_processor_returning_garbage_names_the_problem(core, tmp_path):
         ({"z": 1.0}, "'axes' is required"),
         ({"axes": {"time": 0}, "exposur": 5}, "unknown key"),
         ({"axes": {"time": 0.5}}, "must be an int or a str"),
+        ({"axes": {"time": True}}, "must be an int or a str"),
+        ({"axes": {"time": 0}, "exposure": float("nan")}, "finite number"),
+        ({"axes": {"time": 0}, "exposure": True}, "finite number"),
         ({"axes": {"time": 0}, "z": "high"}, "finite number"),
         ({"axes": {"time": 0}, "x": 1.0}, "together"),
         ({"axes": {"time": 0}, "exposure": -1}, "positive"),
@@ -234,6 +237,19 @@ def test_invalid_events_are_rejected_with_a_clear_message(core, tmp_path, event,
         acq.acquire({"axes": {"time": 0}})
     # the valid event of the rejected list was not queued either
     assert sorted(open_dataset(acq.dataset_path).axes["time"]) == [0]
+
+
+def test_numpy_numbers_in_events_become_python_numbers():
+    """numpy's integers and floats (from a loop over an array) pass as Python's, as the
+    plain ones do: what is stored and compared is the same either way."""
+    from app.acquisition.events import normalize_event
+
+    event = normalize_event(
+        {"axes": {"time": np.int64(3), "channel": "DAPI"}, "exposure": np.float32(5), "z": 2}
+    )
+    assert event == {"axes": {"time": 3, "channel": "DAPI"}, "exposure": 5.0, "z": 2.0}
+    assert type(event["axes"]["time"]) is int
+    assert type(event["exposure"]) is float and type(event["z"]) is float
 
 
 @pytest.mark.parametrize("bit_depth, dtype", [(8, np.uint8), (16, np.uint16)])
