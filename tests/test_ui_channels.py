@@ -9,7 +9,7 @@ import logging
 import numpy as np
 import pyqtgraph as pg
 import pytest
-from PyQt6.QtCore import QEvent, QObject, Qt
+from PyQt6.QtCore import QEvent, QObject, Qt, QTimer
 from PyQt6.QtWidgets import QAbstractSlider
 
 from app.processing.channel_display import (
@@ -664,6 +664,40 @@ def test_a_composite_ended_between_channels_shows_the_last_image_there_is(qtbot,
     browser.acquisition_ended()
     assert browser.sliders.current_axes() == {"time": 1, "channel": "DAPI"}
     assert np.array_equal(window.viewer.image, dataset.read_image(time=1, channel="DAPI"))
+
+
+def test_the_plan_is_laid_out_in_two_turns_rows_then_sliders(qtbot, window):
+    """The channel rows in the turn after Start, the sliders in the one after: each part
+    lays the window out and repaints it, and both in one turn held the GUI thread the
+    longest of Start (``scopeflow bench gui``)."""
+    from app import Acquisition, multi_d_acquisition_events
+
+    with Acquisition(show_display=False) as acq:
+        acq.acquire(
+            multi_d_acquisition_events(
+                num_time_points=2, channel_group="Channel", channels=["DAPI", "FITC"]
+            )
+        )
+    browser = window.browser
+    turns: list[str] = []  # what each turn of the event loop found laid out
+
+    def note_turn() -> None:
+        rows = list(window.channel_strip.rows)
+        turns.append(f"rows {rows}, sliders {browser.sliders.isVisibleTo(window)}")
+        if len(turns) == 4:
+            ticker.stop()
+
+    ticker = QTimer()  # a turn's timer, as the plan's: each of its turns after the plan's
+    ticker.setInterval(0)
+    ticker.timeout.connect(note_turn)
+    browser.browse(
+        acq.get_dataset(), follow=True, planned={"time": [0, 1], "channel": ["DAPI", "FITC"]}
+    )
+    ticker.start()
+    qtbot.waitUntil(lambda: len(turns) == 4)
+    # a turn came between the rows and the sliders
+    assert turns[0] == "rows ['DAPI', 'FITC'], sliders False"
+    assert turns[-1] == "rows ['DAPI', 'FITC'], sliders True"
 
 
 def test_a_frame_shown_before_the_plans_turn_lays_the_plan_out_first(qtbot, window):
