@@ -203,3 +203,31 @@ def test_the_gui_benchmarks_reference_runs_the_windows_acquisition_as_under_a_wi
     yielded.clear()
     priority.lower_worker_priority()  # a worker started after the run: as headless
     assert yielded == []
+
+
+def test_the_gui_benchmarks_start_takes_the_events_the_window_estimated(
+    qtbot, qapp, core, monkeypatch, plans_made
+):
+    """The benchmark presses Start once the window has said what the plan takes
+    (``START_AFTER_MS``), as a user does: the click takes the events its estimate made,
+    and makes none (measured in "Start's block")."""
+    from app.ui.bench import benchmarks
+
+    monkeypatch.setenv("SCOPEFLOW_NO_DIALOGS", "1")
+    monkeypatch.setenv("SCOPEFLOW_BENCH_SIZE", "128")
+    made_in_click: list[int] = []
+    real_run = benchmarks._Ticks.run
+
+    def run(ticks, app, start, finished) -> None:
+        def counted_start() -> None:
+            before = len(plans_made)
+            start()
+            made_in_click.append(len(plans_made) - before)
+
+        real_run(ticks, app, counted_start, finished)
+
+    monkeypatch.setattr(benchmarks._Ticks, "run", run)
+    result = benchmarks._gui_run(core, qapp, benchmarks.GUI_SCENARIOS[2], 12)
+    assert result["frames"] == 12 and result["lost"] == 0
+    assert plans_made  # the estimate made them, before the click
+    assert made_in_click == [0]
