@@ -2,8 +2,9 @@
 
 An image kept in memory needs memory the process has not used before, and the
 operating system hands fresh memory over page by page, zeroing each page when it is
-first touched: on the project's machines 0.4 to 1.9 GB/s into fresh pages, against 6
-to 15 GB/s into pages touched before. A frame kept as the camera gave it made the
+first touched: on the project's machines 0.5 to 12 GB/s into fresh pages, by their kind
+and the state of the machine (``fresh_pages``), against 6 to 28 GB/s into pages
+touched before. A frame kept as the camera gave it made the
 camera's own copy pay that price, on the thread that reads the camera, and keeping
 every frame ran at a third of the speed of keeping none (#21).
 
@@ -36,31 +37,18 @@ import numpy as np
 import psutil
 
 from app.current import Current
+from app.storage.fresh_pages import ALIGN, FreshPages
 
 #: one block: several frames of a usual camera, few enough blocks to track
 BLOCK_BYTES = 64 * 1024**2
 #: warm memory kept ready ahead of the writers while RAM acquisitions run
 AHEAD_BYTES = 512 * 1024**2
-#: the page size touching steps over (4 KiB where Scopeflow runs)
-PAGE_BYTES = 4096
-#: pieces start at multiples of this (any dtype, and SIMD copies, stay aligned)
-ALIGN = 64
 
 
 def default_retained_bytes() -> int:
     """Free warm memory kept between acquisitions: an eighth of the machine's memory,
     at most 4 GiB (other programs need the rest)."""
     return int(min(4 * 1024**3, psutil.virtual_memory().total // 8))
-
-
-def touched(nbytes: int) -> np.ndarray:
-    """``nbytes`` of fresh memory (uint8, starting at a multiple of ``ALIGN``) with
-    every page faulted in now."""
-    memory = np.empty(nbytes + ALIGN, np.uint8)
-    start = -memory.ctypes.data % ALIGN
-    memory = memory[start : start + nbytes]
-    memory[::PAGE_BYTES] = 0
-    return memory
 
 
 @dataclass(eq=False)
@@ -191,8 +179,11 @@ class WarmMemory:
         block_bytes: int = BLOCK_BYTES,
         retained_bytes: int | None = None,
         ahead_bytes: int = AHEAD_BYTES,
+        pages: FreshPages | None = None,
     ) -> None:
         self.block_bytes = block_bytes
+        #: where new blocks come from (each warm memory learns which pages come faster)
+        self.pages = pages if pages is not None else FreshPages()
         self.ahead_bytes = ahead_bytes
         self.retained_bytes = default_retained_bytes() if retained_bytes is None else retained_bytes
         self._lock = threading.Lock()
@@ -239,7 +230,7 @@ class WarmMemory:
                     self._wake.notify_all()  # the toucher makes the next one
                     return self._free.pop(index)
             self.cold_blocks += 1
-        return _Block(touched(nbytes))
+        return _Block(self.pages.block(nbytes))
 
     def cut(
         self, block: _Block, nbytes: int, dtype: np.dtype[Any], shape: tuple[int, ...]
@@ -341,7 +332,7 @@ class WarmMemory:
                         return
                     self._wake.wait()
             try:
-                block = _Block(touched(self.block_bytes))
+                block = _Block(self.pages.block(self.block_bytes))
             except MemoryError:  # no room: writers make their own, or say so
                 with self._lock:
                     self._wake.wait(1.0)
