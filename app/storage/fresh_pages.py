@@ -2,15 +2,14 @@
 system has handed over faster lately.
 
 On Linux numpy asks the kernel for transparent huge pages for every array of 4 MB or
-more (``MADV_HUGEPAGE``). When the kernel has huge pages free, a block is faulted in at
-10 to 12 GB/s; when it must first compact memory to make one (a machine up for a
-while, its memory in pieces), at 0.5 GB/s, and keeping an acquisition's frames in
-memory ran at 0.18 to 0.31 of the bare runner instead of 0.84 to 0.92 (the same code,
-the same hour). An anonymous mapping nobody advises gets ordinary pages (where the
-kernel gives huge pages only when asked, its usual setting): 2.3 GB/s, whatever the
-state of memory. Which kind is faster changes as the machine runs, so each block made
-is timed, the kind faster at its last try is taken, and the other is tried again every
-``RETRY_EVERY`` blocks.
+more (``MADV_HUGEPAGE``). On the project's machine a 64 MB block of them was faulted in
+at 10 to 12 GB/s at some times and at 0.5 GB/s at others of the same day (the kernel
+counted no compaction stall: the cause was not found), and a first acquisition kept in
+memory ran at 0.17 to 0.31 of the bare runner at the slow times, up to 0.92 at others. An
+anonymous mapping nobody advises gets ordinary pages (where the kernel gives huge pages
+only when asked, its usual setting): 2.3 GB/s throughout. Which kind is faster changes
+as the machine runs, so each block made is timed, the kind faster at its last try is
+taken, and the other is tried again every ``RETRY_EVERY`` blocks.
 
 Elsewhere (Windows, macOS) numpy asks for nothing: there is one kind.
 """
