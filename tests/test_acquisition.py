@@ -218,6 +218,7 @@ def test_processor_returning_garbage_names_the_problem(core, tmp_path):
         ({"axes": {"time": True}}, "must be an int or a str"),
         ({"axes": {"time": 0}, "exposure": float("nan")}, "finite number"),
         ({"axes": {"time": 0}, "exposure": True}, "finite number"),
+        ({"axes": {"time": 0}, "exposure": 10**400}, "finite number"),
         ({"axes": {"time": 0}, "z": "high"}, "finite number"),
         ({"axes": {"time": 0}, "x": 1.0}, "together"),
         ({"axes": {"time": 0}, "exposure": -1}, "positive"),
@@ -250,6 +251,30 @@ def test_numpy_numbers_in_events_become_python_numbers():
     assert event == {"axes": {"time": 3, "channel": "DAPI"}, "exposure": 5.0, "z": 2.0}
     assert type(event["axes"]["time"]) is int
     assert type(event["exposure"]) is float and type(event["z"]) is float
+
+
+def test_events_of_other_mapping_and_number_types_are_read_as_plain_ones():
+    """What is not a plain dict, int or str is checked as before the plain ones were
+    recognised first: an ``IntEnum`` axis becomes its int, a str subclass stays itself,
+    a read-only mapping is an event, and a useq event is converted."""
+    import enum
+    from types import MappingProxyType
+
+    import useq
+
+    from app.acquisition.events import normalize_event
+
+    class Well(enum.IntEnum):
+        A1 = 3
+
+    class Name(str):
+        pass
+
+    event = normalize_event(MappingProxyType({"axes": {"position": Well.A1, "c": Name("DAPI")}}))
+    assert event == {"axes": {"position": 3, "c": "DAPI"}}
+    assert type(event["axes"]["position"]) is int and type(event["axes"]["c"]) is Name
+    converted = normalize_event(useq.MDAEvent(index={"t": 2}, exposure=5.0))
+    assert converted["axes"]["time"] == 2 and converted["exposure"] == 5.0
 
 
 @pytest.mark.parametrize("bit_depth, dtype", [(8, np.uint8), (16, np.uint16)])

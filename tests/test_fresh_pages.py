@@ -47,23 +47,62 @@ def clock(monkeypatch):
 
 
 def test_the_kind_faster_at_its_last_try_is_taken_and_the_other_tried_again(clock):
-    """Ordinary pages first (never slow), huge pages next; then the faster, the other
-    every ``RETRY_EVERY`` blocks: huge pages free again (memory compacted meanwhile)
-    are taken from their next try on."""
+    """The toucher tries ordinary pages first (never slow), huge pages next; then takes
+    the faster, and the other every ``RETRY_EVERY`` blocks: huge pages fast again are
+    taken from their next try on."""
+    pages = FreshPages()
+    for _ in range(2 * RETRY_EVERY + 2):
+        pages.block(64 * 1024**2, may_try=True)
+    ordinary, huge = PageKind.ORDINARY, PageKind.HUGE
+    assert clock.kinds[:3] == [ordinary, huge, ordinary]
+    assert [i for i, kind in enumerate(clock.kinds) if kind is huge] == [
+        1,
+        RETRY_EVERY + 1,
+        2 * RETRY_EVERY + 1,
+    ]
+    assert pages.rates[huge] == pytest.approx(0.5) and pages.rates[ordinary] == pytest.approx(2.3)
+
+    clock.rates[huge] = 11.0  # huge pages come fast again
+    clock.kinds.clear()
+    for _ in range(RETRY_EVERY + 1):
+        pages.block(64 * 1024**2, may_try=True)
+    tried = clock.kinds.index(huge)  # at its next try...
+    assert clock.kinds[tried:] == [huge] * (len(clock.kinds) - tried)  # ...and from then on
+
+
+def test_a_writer_never_tries_a_kind_that_may_be_slow(clock):
+    """A writer that found no warm block makes its own on the thread that reads the
+    camera: ordinary pages until huge ones are known faster, and never a retry."""
     pages = FreshPages()
     for _ in range(2 * RETRY_EVERY):
         pages.block(64 * 1024**2)
-    ordinary, huge = PageKind.ORDINARY, PageKind.HUGE
-    assert clock.kinds[:3] == [ordinary, huge, ordinary]
-    assert [i + 1 for i, kind in enumerate(clock.kinds) if kind is huge] == [2, 16, 32]
-    assert pages.rates[huge] == pytest.approx(0.5) and pages.rates[ordinary] == pytest.approx(2.3)
+    assert set(clock.kinds) == {PageKind.ORDINARY}
+    assert pages.rates[PageKind.HUGE] is None
 
-    clock.rates[huge] = 11.0  # the kernel has huge pages free again
+    clock.rates[PageKind.HUGE] = 11.0
+    pages.block(64 * 1024**2, may_try=True)  # the toucher finds huge pages fast
     clock.kinds.clear()
-    for _ in range(RETRY_EVERY + 1):
+    for _ in range(2 * RETRY_EVERY):
         pages.block(64 * 1024**2)
-    tried = clock.kinds.index(huge)  # at its next try...
-    assert clock.kinds[tried:] == [huge] * (len(clock.kinds) - tried)  # ...and from then on
+    assert set(clock.kinds) == {PageKind.HUGE}
+
+
+def test_no_room_for_one_kind_takes_the_other(clock, monkeypatch):
+    """Only when neither kind has room is it a ``MemoryError``."""
+    refused = {PageKind.ORDINARY}
+
+    def touched(nbytes, kind):
+        if kind in refused:
+            raise MemoryError("no room")
+        return clock.touched(nbytes, kind)
+
+    monkeypatch.setattr(fresh_pages, "_touched", touched)
+    pages = FreshPages()
+    assert pages.block(4096).nbytes == 4096
+    assert clock.kinds == [PageKind.HUGE]
+    refused.add(PageKind.HUGE)
+    with pytest.raises(MemoryError):
+        pages.block(4096)
 
 
 def test_elsewhere_there_is_one_kind(clock, monkeypatch):
@@ -71,7 +110,7 @@ def test_elsewhere_there_is_one_kind(clock, monkeypatch):
     monkeypatch.setattr(fresh_pages, "TWO_KINDS", False)
     pages = FreshPages()
     for _ in range(2 * RETRY_EVERY):
-        pages.block(1024)
+        pages.block(1024, may_try=True)
     assert set(clock.kinds) == {PageKind.ORDINARY}
 
 

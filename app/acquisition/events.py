@@ -63,9 +63,12 @@ def _fail(event: Any, why: str) -> InvalidEventError:
 
 
 def _is_number(value: Any) -> bool:
-    if type(value) is float or type(value) is int:  # most events' (the ABC check is slower)
-        return math.isfinite(value)
-    return isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
+    try:
+        if type(value) is float or type(value) is int:  # most events' (ABCs are slower)
+            return math.isfinite(value)
+        return isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
+    except OverflowError:  # an int too large for a float (10**400)
+        return False
 
 
 def normalize_event(event: Any) -> dict[str, Any]:

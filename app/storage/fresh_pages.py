@@ -5,11 +5,14 @@ On Linux numpy asks the kernel for transparent huge pages for every array of 4 M
 more (``MADV_HUGEPAGE``). On the project's machine a 64 MB block of them was faulted in
 at 10 to 12 GB/s at some times and at 0.5 GB/s at others of the same day (the kernel
 counted no compaction stall: the cause was not found), and a first acquisition kept in
-memory ran at 0.17 to 0.31 of the bare runner at the slow times, up to 0.92 at others. An
-anonymous mapping nobody advises gets ordinary pages (where the kernel gives huge pages
-only when asked, its usual setting): 2.3 GB/s throughout. Which kind is faster changes
-as the machine runs, so each block made is timed, the kind faster at its last try is
-taken, and the other is tried again every ``RETRY_EVERY`` blocks.
+memory ran at 0.17 to 0.31 of the bare runner at the slow times, up to 0.92 at others.
+A private anonymous mapping advised against huge pages (``MADV_NOHUGEPAGE``) gets
+ordinary pages: 2.3 GB/s throughout (a shared one, Python's ``mmap`` default, 1.5).
+Which kind is faster changes as the machine runs, so each block made is timed, and the
+kind faster at its last try is taken. Only the thread that makes blocks ahead of need
+tries a kind again (the other every ``RETRY_EVERY`` blocks, and each at its first
+blocks): a writer that must make its own block, on the thread that reads the camera,
+takes the kind known to be fast, ordinary pages until huge ones are known.
 
 Elsewhere (Windows, macOS) numpy asks for nothing: there is one kind.
 """
@@ -45,33 +48,50 @@ class FreshPages:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        #: GB/s at each kind's last block (none yet: tried first, ordinary pages first,
-        #: which are never slow, then huge pages)
+        #: GB/s at each kind's last block (None: not tried yet)
         self.rates: dict[PageKind, float | None] = {
             PageKind.ORDINARY: None,
-            PageKind.HUGE: None if TWO_KINDS else 0.0,
+            PageKind.HUGE: None,
         }
-        self._made = 0
+        self._until_retry = RETRY_EVERY
 
-    def block(self, nbytes: int) -> np.ndarray:
+    def block(self, nbytes: int, *, may_try: bool = False) -> np.ndarray:
         """``nbytes`` (uint8, starting at a multiple of ``ALIGN``) with every page
-        faulted in now."""
-        kind = self._next_kind()
+        faulted in now. ``may_try``: the caller can wait for a kind that may be slow
+        (the toucher, ahead of need). No room for one kind: the other is taken, and
+        ``MemoryError`` raised only when neither has room."""
+        kind = self._next_kind(may_try)
         start = time.perf_counter()
-        memory = _touched(nbytes, kind)
+        try:
+            memory = _touched(nbytes, kind)
+        except MemoryError:
+            kind = PageKind.HUGE if kind is PageKind.ORDINARY else PageKind.ORDINARY
+            if not TWO_KINDS:
+                raise
+            start = time.perf_counter()
+            memory = _touched(nbytes, kind)
         seconds = time.perf_counter() - start
         with self._lock:
             self.rates[kind] = nbytes / max(seconds, 1e-9) / 1e9
         return memory
 
-    def _next_kind(self) -> PageKind:
+    def _next_kind(self, may_try: bool) -> PageKind:
+        if not TWO_KINDS:
+            return PageKind.ORDINARY
         with self._lock:
-            self._made += 1
-            untried = [kind for kind, rate in self.rates.items() if rate is None]
+            rates = self.rates
+            known = {kind: rate for kind, rate in rates.items() if rate is not None}
+            # ordinary pages until another kind is known faster (they are never slow)
+            faster = max(known, key=known.__getitem__, default=PageKind.ORDINARY)
+            if not may_try:
+                self._until_retry -= 1
+                return faster
+            untried = [kind for kind, rate in rates.items() if rate is None]
             if untried:
                 return untried[0]
-            faster = max(self.rates, key=lambda kind: self.rates[kind] or 0.0)
-            if TWO_KINDS and self._made % RETRY_EVERY == 0:
+            self._until_retry -= 1
+            if self._until_retry <= 0:
+                self._until_retry = RETRY_EVERY
                 return PageKind.HUGE if faster is PageKind.ORDINARY else PageKind.ORDINARY
             return faster
 
@@ -88,9 +108,11 @@ def _touched(nbytes: int, kind: PageKind) -> np.ndarray:
 
 
 def _mapping(nbytes: int) -> mmap.mmap:
-    """An anonymous mapping, unmapped with the last array using it; no room raises
-    ``MemoryError``, as numpy's memory does (callers say the computer is full)."""
+    """A private anonymous mapping of ordinary pages (Linux), unmapped with the last
+    array using it; no room raises ``MemoryError``, as numpy's memory does."""
     try:
-        return mmap.mmap(-1, max(nbytes, 1))
+        mapping = mmap.mmap(-1, max(nbytes, 1), flags=mmap.MAP_PRIVATE)
     except OSError as exc:
         raise MemoryError(f"no memory for {nbytes} bytes: {exc}") from exc
+    mapping.madvise(mmap.MADV_NOHUGEPAGE)
+    return mapping

@@ -332,7 +332,7 @@ class WarmMemory:
                         return
                     self._wake.wait()
             try:
-                block = _Block(self.pages.block(self.block_bytes))
+                block = _Block(self.pages.block(self.block_bytes, may_try=True))
             except MemoryError:  # no room: writers make their own, or say so
                 with self._lock:
                     self._wake.wait(1.0)

@@ -35,7 +35,8 @@ SLIDERS_INTERVAL_S = 0.1
 class _PendingPlan:
     """The axes an acquisition starting will have, laid out in two turns of the event
     loop after its Start: its channel rows, then its sliders. Each part lays the window
-    out again, and the window is repainted at once, in the same turn. In one turn, a
+    out again, and the window is repainted before the loop comes back to its timers (the
+    view's scene sends the window's pending paint; ``bench gui``). In one turn, a
     3-channel composite's Start held the GUI thread 21.5 ms (median of ten), against
     16.7 ms in two, run in turn in one process (``bench gui``'s "Start's block")."""
 
