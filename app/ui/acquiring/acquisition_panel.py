@@ -408,16 +408,12 @@ class AcquisitionPanel(QWidget):
         """The grid when the Grid group is ticked."""
         return self.grid_box.grid() if self.grid_box.isChecked() else None
 
-    def tile_layout(self) -> TileLayout | None:
+    def _layout_for(self, grid: GridPlan | None, place: _GridPlace | None) -> TileLayout | None:
         """The grid's ``TileLayout`` (tile (0, 0)'s stage position, the overlap, the
         pixel transform) for ``XYTiledAcquisition``, which records it with the map so
         that the map's pixels can be found on the stage again; None without a grid
         (the acquisition is then not tiled). Around each listed position, the first
         position's grid is the one recorded (each position's map is its own)."""
-        grid = self.grid()
-        return self._layout_for(grid, self._grid_place(grid))
-
-    def _layout_for(self, grid: GridPlan | None, place: _GridPlace | None) -> TileLayout | None:
         if grid is None or place is None:
             return None
         centre: tuple[float, float] | None = None
