@@ -21,6 +21,7 @@ from app import (
     open_dataset,
 )
 from app.acquisition.futures import AcquisitionEndedError, AcquisitionFuture, LiveFutures
+from app.acquisition.state import RunState
 from app.microscope import configure_simulated_camera
 
 
@@ -542,6 +543,45 @@ def test_pause_holds_the_hardware_and_resume_continues(core, tmp_path):
     acq.mark_finished()
     acq.await_completion(timeout=30)
     assert acq.counts.saved == 5
+
+
+def test_a_held_start_waits_for_start_now_and_not_longer_than_asked(core):
+    """``hold_start_s``: the engine takes no event until ``start_now()`` (the window's
+    viewer laid out), and at most that long: a caller that never says so (its window
+    closed, say) holds nothing for ever."""
+    events = multi_d_acquisition_events(num_time_points=3)
+    held = Acquisition(storage="none", show_display=False, hold_start_s=30)
+    held.acquire(events)
+    time.sleep(0.3)
+    assert held.counts.acquired == 0
+    assert held.status.state is RunState.RUNNING  # held, not paused: nothing to show
+    held.start_now()
+    held.mark_finished()
+    held.await_completion(timeout=30)
+    assert held.counts.acquired == 3
+
+    started = time.perf_counter()
+    ran_out = Acquisition(storage="none", show_display=False, hold_start_s=0.2)
+    ran_out.acquire(events)
+    ran_out.mark_finished()
+    ran_out.await_completion(timeout=30)
+    assert ran_out.counts.acquired == 3
+    assert time.perf_counter() - started >= 0.2
+
+
+def test_abort_ends_a_held_start_at_once(core):
+    acq = Acquisition(storage="none", show_display=False, hold_start_s=60)
+    acq.acquire(multi_d_acquisition_events(num_time_points=3))
+    acq.abort()
+    acq.await_completion(timeout=10)  # not the minute held
+    assert acq.counts.acquired == 0
+    assert acq.status.state is RunState.ABORTED
+
+
+@pytest.mark.parametrize("hold", [0, -1.0])
+def test_a_hold_of_nothing_is_refused(core, hold):
+    with pytest.raises(ValueError, match="hold_start_s must be positive"):
+        Acquisition(storage="none", show_display=False, hold_start_s=hold)
 
 
 @pytest.mark.skipif(not hasattr(os, "getpriority"), reason="thread priorities via nice values")

@@ -706,6 +706,46 @@ def test_the_plan_is_laid_out_in_two_turns_rows_then_sliders(qtbot, window):
     assert turns == [rows_only] * first_with_sliders + [both] * (4 - first_with_sliders)
 
 
+def test_what_waits_for_the_plan_is_told_in_a_turn_after_the_sliders(qtbot, window):
+    """Start's acquisition waits for the plan's layout (``laid_out``): told in a turn
+    after the sliders', whose layout the window repaints in its own turn; at once with
+    nothing planned; and when another dataset is browsed before its turn came."""
+    from app import Acquisition, multi_d_acquisition_events
+
+    with Acquisition(show_display=False) as acq:
+        acq.acquire(
+            multi_d_acquisition_events(
+                num_time_points=2, channel_group="Channel", channels=["DAPI", "FITC"]
+            )
+        )
+    browser = window.browser
+    told: list[bool] = []  # at each telling: were the sliders laid out?
+    browser.browse(
+        acq.get_dataset(),
+        follow=True,
+        planned={"time": [0, 1], "channel": ["DAPI", "FITC"]},
+        laid_out=lambda: told.append(browser.sliders.isVisibleTo(window)),
+    )
+    assert told == []
+    qtbot.waitUntil(lambda: browser.sliders.isVisibleTo(window))
+    assert told == []  # the turn that laid the sliders out did not tell
+    qtbot.waitUntil(lambda: told == [True])
+    qtbot.wait(20)
+    assert told == [True]  # once
+
+    browser.browse(None, follow=True, laid_out=lambda: told.append(False))
+    assert told == [True, False]  # nothing planned: told at once
+
+    browser.browse(
+        acq.get_dataset(),
+        follow=True,
+        planned={"time": [0, 1]},
+        laid_out=lambda: told.append(True),
+    )
+    browser.browse(None, follow=True)  # before the plan's turn
+    assert told == [True, False, True]
+
+
 def test_a_frame_shown_before_the_plans_turn_lays_the_plan_out_first(qtbot, window):
     """The plan is laid out in the turn after Start; a frame shown sooner (or the end)
     finds it laid out all the same."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import numpy as np
 import pytest
@@ -178,6 +179,27 @@ def test_abort_stops_a_long_acquisition(qtbot, window):
     assert 2 <= saved < 10000
     assert len(open_dataset(window.controller.acquisition.dataset_path).index) == saved
     assert panel.progress_label.text().startswith(f"Aborted: {saved} images saved in ")
+
+
+def test_starts_acquisition_takes_the_microscope_once_the_viewer_is_laid_out(
+    qtbot, window, monkeypatch
+):
+    """The engine of Start's acquisition waits for the viewer's layout for its plan: its
+    threads, at full speed from the click, took the cores the layout needed."""
+    from app.ui.acquiring import acquisition_actions
+
+    monkeypatch.setattr(acquisition_actions, "LAYOUT_HOLD_S", 60.0)  # only the layout ends it
+    panel = window.acquisition_panel
+    panel.time_box.setChecked(True)
+    panel.time_points.setValue(3)
+    panel.interval.setValue(0)
+    panel.start_button.click()
+    time.sleep(0.3)  # the GUI thread busy: the plan's turns have not come
+    acq = window.controller.acquisition
+    assert acq.counts.acquired == 0
+    qtbot.waitUntil(lambda: _finished(window), timeout=20000)  # not the minute held
+    assert acq.counts.saved == 3
+    assert window.browser.sliders.isVisibleTo(window)
 
 
 def test_pause_and_resume_from_the_panel(qtbot, window):

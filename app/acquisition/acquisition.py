@@ -114,6 +114,10 @@ class Acquisition:
                        back where they were before, once the acquisition ends (as
                        Micro-Manager does; pycro-manager leaves them; the window asks
                        for it unless the user chose otherwise).
+    ``hold_start_s``   the engine waits up to this long for ``start_now()`` before
+                       it takes the microscope (None: it does not wait). The window
+                       lays its viewer out for the plan first: the engine's threads,
+                       at full speed from their start, took the cores that needs.
 
     pycro-manager's Java-bridge settings (``port``, ``timeout``, ``core_log_debug``)
     are accepted and have no effect: there is no bridge; ``saving_queue_size`` sets
@@ -151,6 +155,7 @@ class Acquisition:
         callback_timeout_s: float | None = DEFAULT_CALLBACK_TIMEOUT_S,
         hook_timeout_s: float | None = None,
         restore_hardware: bool = False,
+        hold_start_s: float | None = None,
         port: Any = None,
         timeout: Any = None,
         core_log_debug: Any = None,
@@ -169,6 +174,7 @@ class Acquisition:
         for label, limit in (
             ("callback_timeout_s", callback_timeout_s),
             ("hook_timeout_s", hook_timeout_s),
+            ("hold_start_s", hold_start_s),
         ):
             if limit is not None and not limit > 0:
                 raise ValueError(f"{label} must be positive or None: {limit}")
@@ -302,7 +308,9 @@ class Acquisition:
             self._sink.finish()
             raise
 
-        # 3. Start.
+        # 3. Start (the engine held, when asked, until ``start_now``).
+        if hold_start_s is not None:
+            self._flow.hold_start(hold_start_s)
         self._start(threads or PythonThreads())
 
     def _event_placement(self) -> Callable[[dict[str, Any]], dict[str, Any]] | None:
@@ -427,6 +435,11 @@ class Acquisition:
             self._flow.abort(FinishReason.FAILED, f"failed: {exception!r}", discard_unprocessed)
         else:
             self._flow.abort(FinishReason.ABORTED, "aborted by the user", discard_unprocessed)
+
+    def start_now(self) -> None:
+        """End the wait ``hold_start_s`` asked for: the engine starts now (at once if
+        it was not held, or its hold had run out)."""
+        self._flow.release_start()
 
     def pause(self) -> None:
         """Hold the hardware before the next event (a running camera burst finishes)."""

@@ -152,6 +152,7 @@ class EngineWorker:
 
     # ------------------------------------------------------------------ run
     def run(self) -> None:
+        self.flow.wait_for_start()
         lower_worker_priority()
         if not acquire_microscope(self.core, lambda: self.flow.stopping, self._wait_note):
             self._post(AcquisitionMilestone.ACQ_EVENTS_FINISHED)

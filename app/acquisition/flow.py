@@ -69,6 +69,8 @@ class AcquisitionFlow:
         #: abort(discard_unprocessed=True): frames not yet processed are dropped, not
         #: saved unprocessed
         self.discard_unprocessed = False
+        #: the engine's first event waits until then (``hold_start``); None: no hold
+        self._start_deadline: float | None = None
 
     # ---- submitting events (any thread) ----
     def prepare(self, events: Any) -> EventBatch:
@@ -194,6 +196,30 @@ class AcquisitionFlow:
         with self._cond:
             self._cond.wait_for(lambda: self._state is not RunState.PAUSING)
         return time.perf_counter() - started
+
+    # ---- the start, held for its caller (any thread) ----
+    def hold_start(self, seconds: float) -> None:
+        """The engine waits up to ``seconds`` for ``release_start`` before it takes
+        the microscope: its caller (the window) has work to finish first, and the
+        engine's threads running at full speed would take the cores it needs."""
+        with self._cond:
+            self._start_deadline = time.monotonic() + seconds
+
+    def release_start(self) -> None:
+        with self._cond:
+            self._start_deadline = None
+            self._cond.notify_all()
+
+    def wait_for_start(self) -> None:
+        """Called by the engine before anything else: returns once the start is
+        released, its hold has run out, or the acquisition is stopping."""
+        with self._cond:
+            while self._start_deadline is not None and not self._state.is_stopping:
+                left = self._start_deadline - time.monotonic()
+                if left <= 0:
+                    self._start_deadline = None
+                    break
+                self._cond.wait(left)
 
     def wait_for_stop(self, timeout: float) -> bool:
         """Sleep up to ``timeout`` seconds; True at once if the acquisition is stopping."""

@@ -80,9 +80,11 @@ class AcquisitionController(QObject):
         restore_hardware: bool = True,
         storage_format: str = "ndtiff",
         tile_layout: TileLayout | None = None,
+        hold_start_s: float | None = None,
     ) -> Acquisition:
         """Start ``events``; with ``tile_layout`` (the panel's grid) as a tiled
-        acquisition, whose events carry ``row`` and ``column`` axes."""
+        acquisition, whose events carry ``row`` and ``column`` axes. With
+        ``hold_start_s``, its engine waits up to that long for ``start_now()``."""
         if self.running:
             raise RuntimeError("An acquisition is already running")
         directory, name = save_target if save_target else (None, "acquisition")
@@ -93,6 +95,7 @@ class AcquisitionController(QObject):
             "on_error": ErrorPolicy.PASS_THROUGH,
             "threads": QtThreads(),
             "restore_hardware": restore_hardware,
+            "hold_start_s": hold_start_s,
         }
         if tile_layout is None:
             acq = Acquisition(directory, name, **arguments)

@@ -33,15 +33,24 @@ SLIDERS_INTERVAL_S = 0.1
 
 @dataclass
 class _PendingPlan:
-    """The axes an acquisition starting will have, laid out in two turns of the event
-    loop after its Start: its channel rows, then its sliders. Each part lays the window
-    out again, and the window is repainted before the loop comes back to its timers (the
-    view's scene sends the window's pending paint; ``bench gui``). In one turn, a
-    3-channel composite's Start held the GUI thread 21.5 ms (median of ten), against
-    16.7 ms in two, run in turn in one process (``bench gui``'s "Start's block")."""
+    """The axes an acquisition starting will have, laid out in turns of the event loop
+    after its Start: its channel rows, then its sliders; in the turn after those,
+    ``laid_out`` is called (the window lets the acquisition's engine start then).
+
+    Each part lays the window out again, and the window is repainted before the loop
+    comes back to its timers (the view's scene sends the window's pending paint;
+    ``bench gui``). In one turn, a 3-channel composite's Start held the GUI thread
+    21.5 ms (median of ten), against 16.7 ms in two, run in turn in one process
+    (``bench gui``'s "Start's block"). With the engine started at once, its threads took
+    the two cores while the parts ran: each took up to twice its own CPU time."""
 
     axes: dict[str, Sequence[Any]]
-    rows_laid_out: bool = False
+    laid_out: Callable[[], None]
+    parts_done: int = 0  # 1: the channel rows; 2: the sliders too
+
+
+def _nothing() -> None:
+    return None
 
 
 class DatasetBrowser:
@@ -102,11 +111,14 @@ class DatasetBrowser:
         *,
         follow: bool,
         planned: Mapping[str, Sequence[Any]] | None = None,
+        laid_out: Callable[[], None] = _nothing,
     ) -> None:
         """Browse ``dataset`` from now on (None: nothing to browse, e.g. Live).
         ``planned``: the axes an acquisition starting will have (``planned_axes``), whose
         channel rows and sliders are laid out before its first frame, each in a turn of
-        the event loop of its own after this one (``_PendingPlan``)."""
+        the event loop of its own after this one; ``laid_out()`` is called in the turn
+        after them (``_PendingPlan``), or now with nothing planned."""
+        self._drop_pending_plan()
         self.dataset = dataset
         self._being_written = dataset is not None and follow
         self.last_shown_axes = {}
@@ -118,14 +130,22 @@ class DatasetBrowser:
         self.sliders.follow.setChecked(follow)
         self.map.show(dataset if isinstance(dataset, TiledDataset) else None)
         self._planned_channels = frozenset()
-        self._pending_plan = _PendingPlan(dict(planned)) if planned else None
         if planned:
+            self._pending_plan = _PendingPlan(dict(planned), laid_out)
             self._plan_timer.start()
         else:
-            self._plan_timer.stop()
+            laid_out()
         if dataset is not None and not follow:
             self.refresh()
             self.show(self.sliders.current_axes())
+
+    def _drop_pending_plan(self) -> None:
+        """Another dataset is browsed before a plan was laid out: what waits for the
+        plan is told now (an acquisition's engine waits for it to start)."""
+        plan, self._pending_plan = self._pending_plan, None
+        self._plan_timer.stop()
+        if plan is not None:
+            plan.laid_out()
 
     def lay_out_plan(self) -> None:
         """What ``browse`` was given to lay out and is not yet (a frame drawn sooner
@@ -134,32 +154,32 @@ class DatasetBrowser:
             pass
 
     def _lay_out_plan_part(self) -> bool:
-        """The plan's next part, channel rows then sliders; whether one is left (whose
-        turn comes next)."""
+        """The plan's next part (channel rows, sliders, then ``laid_out`` told); whether
+        one is left (whose turn comes next)."""
         plan = self._pending_plan
         if plan is None:
             self._plan_timer.stop()
             return False
-        if not plan.rows_laid_out:
-            plan.rows_laid_out = True
+        if plan.parts_done == 0:
             channels = plan.axes.get("channel", ())
             self._planned_channels = frozenset(channels)
             self.viewer.channels.add_names(channels)
-        else:
+        elif plan.parts_done == 1 and self.dataset is not None:
+            # nothing kept: nothing to browse, no slider
+            laid_out = (ROW, COLUMN) if self.map.active else ()
+            self.sliders.plan(
+                name
+                for name, values in plan.axes.items()
+                if len(values) > 1 and name not in laid_out
+            )
+        elif plan.parts_done == 2:
             self._pending_plan = None
-            if self.dataset is not None:  # nothing kept: nothing to browse, no slider
-                laid_out = (ROW, COLUMN) if self.map.active else ()
-                self.sliders.plan(
-                    name
-                    for name, values in plan.axes.items()
-                    if len(values) > 1 and name not in laid_out
-                )
-        left = self._pending_plan is not None
-        if left:
-            self._plan_timer.start()
-        else:
             self._plan_timer.stop()
-        return left
+            plan.laid_out()
+            return False
+        plan.parts_done += 1
+        self._plan_timer.start()
+        return True
 
     def refresh(self) -> None:
         """Let the sliders reach every image the dataset has now."""
