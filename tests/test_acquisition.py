@@ -224,6 +224,9 @@ def test_processor_returning_garbage_names_the_problem(core, tmp_path):
         ({"axes": {"time": 0}, "x": 1.0}, "together"),
         ({"axes": {"time": 0}, "exposure": -1}, "positive"),
         ({"axes": {"time": 0}, "config_group": "DAPI"}, r"\[group, preset\]"),
+        ({"axes": {"time": 0}, "config_group": ["Channel"]}, r"\[group, preset\]"),
+        ({"axes": {"time": 0}, "config_group": ["Channel", 3]}, r"\[group, preset\]"),
+        ({"axes": {"time": 0}, "config_group": None}, r"\[group, preset\]"),
         ("time=0", "takes an event dict"),
         ({"axes": {"c": 0}, "config_group": ["Channel", "DAPPI"]}, "no preset 'DAPPI'"),
         ({"axes": {"c": 0}, "config_group": ["Chanel", "DAPI"]}, "no config group 'Chanel'"),
@@ -271,8 +274,12 @@ def test_events_of_other_mapping_and_number_types_are_read_as_plain_ones():
     class Name(str):
         pass
 
-    event = normalize_event(MappingProxyType({"axes": {"position": Well.A1, "c": Name("DAPI")}}))
-    assert event == {"axes": {"position": 3, "c": "DAPI"}}
+    event = normalize_event(
+        MappingProxyType(
+            {"axes": {"position": Well.A1, "c": Name("DAPI")}, "config_group": ("C", Name("D"))}
+        )
+    )
+    assert event == {"axes": {"position": 3, "c": "DAPI"}, "config_group": ["C", "D"]}
     assert type(event["axes"]["position"]) is int and type(event["axes"]["c"]) is Name
     converted = normalize_event(useq.MDAEvent(index={"t": 2}, exposure=5.0))
     assert converted["axes"]["time"] == 2 and converted["exposure"] == 5.0

@@ -71,6 +71,10 @@ def _is_number(value: Any) -> bool:
         return False
 
 
+#: an event's keys whose values are numbers (``timeout``: pycro-manager's tests' key)
+_NUMBER_KEYS = ("x", "y", "z", "exposure", "min_start_time", "timeout_ms", "timeout")
+
+
 def normalize_event(event: Any) -> dict[str, Any]:
     """Return a checked copy of one event dict (numpy scalars become Python numbers).
 
@@ -85,7 +89,7 @@ def normalize_event(event: Any) -> dict[str, Any]:
             f"got {type(event).__name__}: {event!r}"
         )
     event = _axes_from_top_level_tile_keys(event)
-    unknown = set(event) - EVENT_KEYS
+    unknown = event.keys() - EVENT_KEYS
     if unknown:
         raise _fail(event, f"unknown key(s) {sorted(unknown)}; valid keys are {sorted(EVENT_KEYS)}")
     out: dict[str, Any] = {}
@@ -104,11 +108,12 @@ def normalize_event(event: Any) -> dict[str, Any]:
             out["axes"][name] = value
         else:
             raise _fail(event, f"axis {name!r} must be an int or a str, got {value!r}")
-    for key in ("x", "y", "z", "exposure", "min_start_time", "timeout_ms", "timeout"):
-        if key in event and event[key] is not None:
-            if not _is_number(event[key]):
-                raise _fail(event, f"{key!r} must be a finite number, got {event[key]!r}")
-            out[key] = float(event[key])
+    for key in _NUMBER_KEYS:
+        value = event.get(key)
+        if value is not None:
+            if not _is_number(value):
+                raise _fail(event, f"{key!r} must be a finite number, got {value!r}")
+            out[key] = float(value)
     if ("x" in out) != ("y" in out):
         raise _fail(event, "'x' and 'y' must be given together")
     if out.get("exposure", 1.0) <= 0:
@@ -117,8 +122,10 @@ def normalize_event(event: Any) -> dict[str, Any]:
         raise _fail(event, f"'timeout_ms' must be positive, got {out['timeout_ms']}")
     if out.get("min_start_time", 0.0) < 0:
         raise _fail(event, "'min_start_time' must not be negative")
-    if "config_group" in event:
-        group = event["config_group"]
+    group = event.get("config_group")
+    if type(group) is list and len(group) == 2 and type(group[0]) is type(group[1]) is str:
+        out["config_group"] = [group[0], group[1]]  # most events' (the check below is slower)
+    elif "config_group" in event:
         if (
             not isinstance(group, Sequence)
             or isinstance(group, str)
