@@ -585,9 +585,10 @@ def test_abort_ends_a_held_start_at_once(core):
     assert acq.status.state is RunState.ABORTED
 
 
-@pytest.mark.parametrize("hold", [0, -1.0])
-def test_a_hold_of_nothing_is_refused(core, hold):
-    with pytest.raises(ValueError, match="hold_start_s must be positive"):
+@pytest.mark.parametrize("hold", [0, -1.0, float("inf"), float("nan")])
+def test_a_hold_of_nothing_or_for_ever_is_refused(core, hold):
+    """A hold for ever would hang the acquisition if ``start_now()`` never came."""
+    with pytest.raises(ValueError, match="hold_start_s must be a finite number of seconds"):
         Acquisition(storage="none", show_display=False, hold_start_s=hold)
 
 

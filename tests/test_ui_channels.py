@@ -706,7 +706,7 @@ def test_the_plan_is_laid_out_in_two_turns_rows_then_sliders(qtbot, window):
     assert turns == [rows_only] * first_with_sliders + [both] * (4 - first_with_sliders)
 
 
-def test_what_waits_for_the_plan_is_told_in_a_turn_after_the_sliders(qtbot, window):
+def test_what_waits_for_the_plan_is_told_in_a_turn_after_the_sliders(qtbot, window, monkeypatch):
     """Start's acquisition waits for the plan's layout (``laid_out``): told in a turn
     after the sliders', whose layout the window repaints in its own turn; at once with
     nothing planned; and when another dataset is browsed before its turn came."""
@@ -719,31 +719,45 @@ def test_what_waits_for_the_plan_is_told_in_a_turn_after_the_sliders(qtbot, wind
             )
         )
     browser = window.browser
-    told: list[bool] = []  # at each telling: were the sliders laid out?
+    order: list[str] = []  # the sliders laid out, the telling, and other turns of the loop
+    plan_sliders = browser.sliders.plan
+
+    def sliders_planned(names) -> None:
+        plan_sliders(names)
+        order.append("sliders")
+
+    monkeypatch.setattr(browser.sliders, "plan", sliders_planned)
+    ticker = QTimer(window)  # a turn's timer, as the plan's
+    ticker.setInterval(0)
+    ticker.timeout.connect(lambda: order.append("turn"))
     browser.browse(
         acq.get_dataset(),
         follow=True,
         planned={"time": [0, 1], "channel": ["DAPI", "FITC"]},
-        laid_out=lambda: told.append(browser.sliders.isVisibleTo(window)),
+        laid_out=lambda: order.append(f"told, sliders {browser.sliders.isVisibleTo(window)}"),
     )
-    assert told == []
-    qtbot.waitUntil(lambda: browser.sliders.isVisibleTo(window))
-    assert told == []  # the turn that laid the sliders out did not tell
-    qtbot.waitUntil(lambda: told == [True])
-    qtbot.wait(20)
-    assert told == [True]  # once
+    ticker.start()
+    try:
+        qtbot.waitUntil(lambda: "told, sliders True" in order)
+    finally:
+        ticker.stop()
+    sliders, told = order.index("sliders"), order.index("told, sliders True")
+    assert "turn" in order[sliders:told]  # another turn came between them
+    assert order.count("sliders") == 1
+    assert len([o for o in order if o.startswith("told")]) == 1
 
-    browser.browse(None, follow=True, laid_out=lambda: told.append(False))
-    assert told == [True, False]  # nothing planned: told at once
+    told_now: list[str] = []
+    browser.browse(None, follow=True, laid_out=lambda: told_now.append("nothing planned"))
+    assert told_now == ["nothing planned"]  # at once
 
     browser.browse(
         acq.get_dataset(),
         follow=True,
         planned={"time": [0, 1]},
-        laid_out=lambda: told.append(True),
+        laid_out=lambda: told_now.append("browsed away"),
     )
     browser.browse(None, follow=True)  # before the plan's turn
-    assert told == [True, False, True]
+    assert told_now == ["nothing planned", "browsed away"]
 
 
 def test_a_frame_shown_before_the_plans_turn_lays_the_plan_out_first(qtbot, window):

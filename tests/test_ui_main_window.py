@@ -184,11 +184,25 @@ def test_abort_stops_a_long_acquisition(qtbot, window):
 def test_starts_acquisition_takes_the_microscope_once_the_viewer_is_laid_out(
     qtbot, window, monkeypatch
 ):
-    """The engine of Start's acquisition waits for the viewer's layout for its plan: its
-    threads, at full speed from the click, took the cores the layout needed."""
+    """The engine of Start's acquisition waits for the viewer's layout for its plan
+    (the browser's ``laid_out`` tells it): its threads, at full speed from the click,
+    took the cores the layout needed."""
     from app.ui.acquiring import acquisition_actions
 
     monkeypatch.setattr(acquisition_actions, "LAYOUT_HOLD_S", 60.0)  # only the layout ends it
+    browser = window.browser
+    told: list[tuple[bool, int]] = []  # at the telling: sliders laid out, frames acquired
+    browse = browser.browse
+
+    def browse_noting(dataset, *, laid_out=lambda: None, **kwargs) -> None:
+        def noted() -> None:
+            acq = window.controller.acquisition
+            told.append((browser.sliders.isVisibleTo(window), acq.counts.acquired))
+            laid_out()
+
+        browse(dataset, laid_out=noted, **kwargs)
+
+    monkeypatch.setattr(browser, "browse", browse_noting)
     panel = window.acquisition_panel
     panel.time_box.setChecked(True)
     panel.time_points.setValue(3)
@@ -198,8 +212,8 @@ def test_starts_acquisition_takes_the_microscope_once_the_viewer_is_laid_out(
     acq = window.controller.acquisition
     assert acq.counts.acquired == 0
     qtbot.waitUntil(lambda: _finished(window), timeout=20000)  # not the minute held
+    assert told == [(True, 0)]  # told once the sliders were laid out, before any frame
     assert acq.counts.saved == 3
-    assert window.browser.sliders.isVisibleTo(window)
 
 
 def test_pause_and_resume_from_the_panel(qtbot, window):

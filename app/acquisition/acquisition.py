@@ -114,16 +114,17 @@ class Acquisition:
                        back where they were before, once the acquisition ends (as
                        Micro-Manager does; pycro-manager leaves them; the window asks
                        for it unless the user chose otherwise).
-    ``hold_start_s``   the engine waits up to this long for ``start_now()`` before
-                       it takes the microscope (None: it does not wait). The window
-                       lays its viewer out for the plan first: the engine's threads,
-                       at full speed from their start, took the cores that needs.
+    ``hold_start_s``   the engine waits up to this many seconds (finite) for
+                       ``start_now()`` before it takes the microscope (None: it does
+                       not wait). The window uses it to lay its viewer out for the
+                       plan before the engine's threads compete for the CPU.
 
     pycro-manager's Java-bridge settings (``port``, ``timeout``, ``core_log_debug``)
     are accepted and have no effect: there is no bridge; ``saving_queue_size`` sets
     the saving queue's length.
 
-    The acquisition starts at construction. It ends when it is marked finished (the
+    The acquisition starts at construction (with ``hold_start_s``, its engine first
+    waits for ``start_now()``). It ends when it is marked finished (the
     end of a ``with`` block, ``mark_finished()``, or ``event_queue.put(None)``), no
     event is pending and no frame is still being processed or saved.
     """
@@ -174,10 +175,14 @@ class Acquisition:
         for label, limit in (
             ("callback_timeout_s", callback_timeout_s),
             ("hook_timeout_s", hook_timeout_s),
-            ("hold_start_s", hold_start_s),
         ):
             if limit is not None and not limit > 0:
                 raise ValueError(f"{label} must be positive or None: {limit}")
+        if hold_start_s is not None and not 0 < hold_start_s <= threading.TIMEOUT_MAX:
+            # a hold for ever would be a hang: start_now() may never come
+            raise ValueError(
+                f"hold_start_s must be a finite number of seconds above 0 or None: {hold_start_s}"
+            )
         given_hooks = {
             "event_generation_hook_fn": event_generation_hook_fn,
             "pre_hardware_hook_fn": pre_hardware_hook_fn,
@@ -437,8 +442,8 @@ class Acquisition:
             self._flow.abort(FinishReason.ABORTED, "aborted by the user", discard_unprocessed)
 
     def start_now(self) -> None:
-        """End the wait ``hold_start_s`` asked for: the engine starts now (at once if
-        it was not held, or its hold had run out)."""
+        """End the wait ``hold_start_s`` asked for: the engine goes on to take the
+        microscope now (nothing changes if it was not held, or its hold had run out)."""
         self._flow.release_start()
 
     def pause(self) -> None:

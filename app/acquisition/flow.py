@@ -206,6 +206,7 @@ class AcquisitionFlow:
             self._start_deadline = time.monotonic() + seconds
 
     def release_start(self) -> None:
+        """The caller's work is done: the engine goes on (at once if it waits)."""
         with self._cond:
             self._start_deadline = None
             self._cond.notify_all()
@@ -219,7 +220,7 @@ class AcquisitionFlow:
                 if left <= 0:
                     self._start_deadline = None
                     break
-                self._cond.wait(left)
+                self._cond.wait(min(left, threading.TIMEOUT_MAX))
 
     def wait_for_stop(self, timeout: float) -> bool:
         """Sleep up to ``timeout`` seconds; True at once if the acquisition is stopping."""

@@ -11,6 +11,7 @@ import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 import numpy as np
@@ -31,6 +32,14 @@ logger = logging.getLogger(__name__)
 SLIDERS_INTERVAL_S = 0.1
 
 
+class _PlanPart(Enum):
+    """A plan's parts, each in a turn of the event loop of its own, in this order."""
+
+    CHANNEL_ROWS = 1
+    SLIDERS = 2
+    TELL_LAID_OUT = 3
+
+
 @dataclass
 class _PendingPlan:
     """The axes an acquisition starting will have, laid out in turns of the event loop
@@ -46,7 +55,7 @@ class _PendingPlan:
 
     axes: dict[str, Sequence[Any]]
     laid_out: Callable[[], None]
-    parts_done: int = 0  # 1: the channel rows; 2: the sliders too
+    next_part: _PlanPart = _PlanPart.CHANNEL_ROWS
 
 
 def _nothing() -> None:
@@ -116,8 +125,10 @@ class DatasetBrowser:
         """Browse ``dataset`` from now on (None: nothing to browse, e.g. Live).
         ``planned``: the axes an acquisition starting will have (``planned_axes``), whose
         channel rows and sliders are laid out before its first frame, each in a turn of
-        the event loop of its own after this one; ``laid_out()`` is called in the turn
-        after them (``_PendingPlan``), or now with nothing planned."""
+        the event loop of its own after this one; ``laid_out()`` is called once: in the
+        turn after them (``_PendingPlan``), or as soon as they are laid out sooner
+        (``lay_out_plan``), or now with nothing planned, or when another dataset is
+        browsed first."""
         self._drop_pending_plan()
         self.dataset = dataset
         self._being_written = dataset is not None and follow
@@ -148,8 +159,9 @@ class DatasetBrowser:
             plan.laid_out()
 
     def lay_out_plan(self) -> None:
-        """What ``browse`` was given to lay out and is not yet (a frame drawn sooner
-        than its turns needs it whole: the router calls this first)."""
+        """What ``browse`` was given to lay out and is not yet, and its ``laid_out``
+        told (a frame drawn sooner than its turns needs it whole: the router calls this
+        first; so does the acquisition's end)."""
         while self._lay_out_plan_part():
             pass
 
@@ -160,24 +172,26 @@ class DatasetBrowser:
         if plan is None:
             self._plan_timer.stop()
             return False
-        if plan.parts_done == 0:
+        part = plan.next_part
+        if part is _PlanPart.CHANNEL_ROWS:
             channels = plan.axes.get("channel", ())
             self._planned_channels = frozenset(channels)
             self.viewer.channels.add_names(channels)
-        elif plan.parts_done == 1 and self.dataset is not None:
-            # nothing kept: nothing to browse, no slider
-            laid_out = (ROW, COLUMN) if self.map.active else ()
-            self.sliders.plan(
-                name
-                for name, values in plan.axes.items()
-                if len(values) > 1 and name not in laid_out
-            )
-        elif plan.parts_done == 2:
+            plan.next_part = _PlanPart.SLIDERS
+        elif part is _PlanPart.SLIDERS:
+            if self.dataset is not None:  # nothing kept: nothing to browse, no slider
+                map_axes = (ROW, COLUMN) if self.map.active else ()  # the map lays them out
+                self.sliders.plan(
+                    name
+                    for name, values in plan.axes.items()
+                    if len(values) > 1 and name not in map_axes
+                )
+            plan.next_part = _PlanPart.TELL_LAID_OUT
+        else:
             self._pending_plan = None
             self._plan_timer.stop()
             plan.laid_out()
             return False
-        plan.parts_done += 1
         self._plan_timer.start()
         return True
 
