@@ -216,6 +216,36 @@ def test_starts_acquisition_takes_the_microscope_once_the_viewer_is_laid_out(
     assert acq.counts.saved == 3
 
 
+def test_a_frame_from_before_start_does_not_lay_the_plan_out_at_once(qtbot, window, monkeypatch):
+    """Live's last frame (or a composite of the dataset before), ready after Start, is
+    not shown: the plan keeps its turns and the engine its hold, where laying the plan
+    out for that frame released the engine in the click's turn."""
+    import numpy as np
+
+    from app.ui.acquiring import acquisition_actions
+    from app.ui.display.frame_preparer import PreparedFrame
+
+    monkeypatch.setattr(acquisition_actions, "LAYOUT_HOLD_S", 60.0)  # only the layout ends it
+    router = window.display
+    qtbot.waitUntil(lambda: router.preparer.source is not None, timeout=5000)
+    camera = router.preparer.source  # what the router follows before Start
+    panel = window.acquisition_panel
+    panel.time_box.setChecked(True)
+    panel.time_points.setValue(3)
+    panel.interval.setValue(0)
+    panel.start_button.click()
+    image = np.full((64, 64), 100, dtype=np.uint16)
+    stale = PreparedFrame(np.zeros((64, 64), np.uint8), image, (0, 400), 1, {}, source=camera)
+    router.preparer.prepared.put(stale, {})
+    shown = router.displayed
+    router.show_ready_frame()
+    assert router.displayed == shown
+    assert window.browser.plan_pending  # its turns still to come
+    assert window.controller.acquisition.counts.acquired == 0
+    qtbot.waitUntil(lambda: _finished(window), timeout=20000)
+    assert window.controller.acquisition.counts.saved == 3
+
+
 def test_pause_and_resume_from_the_panel(qtbot, window):
     panel = window.acquisition_panel
     panel.time_box.setChecked(True)

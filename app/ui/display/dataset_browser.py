@@ -158,6 +158,12 @@ class DatasetBrowser:
         if plan is not None:
             plan.laid_out()
 
+    @property
+    def plan_pending(self) -> bool:
+        """An acquisition's plan given to ``browse`` is not laid out yet (it is
+        starting: its engine waits for ``laid_out``)."""
+        return self._pending_plan is not None
+
     def lay_out_plan(self) -> None:
         """What ``browse`` was given to lay out and is not yet, and its ``laid_out``
         told (a frame drawn sooner than its turns needs it whole: the router calls this

@@ -161,6 +161,10 @@ class DisplayRouter(QObject):
         """The newest prepared frame, if there is one, in the viewer."""
         following = self.browser.following
         item = self.preparer.prepared.take()
+        if item is not None and self.browser.plan_pending and item[0].source is not self.source():
+            # from before Start (Live's last frame; a composite of the dataset before):
+            # not shown, so that the plan keeps its turns and the engine its hold
+            return
         if item is not None:
             self.browser.lay_out_plan()  # sooner than the plan's turn: laid out first
         if item is not None and self.browser.map.active:
