@@ -7,6 +7,8 @@ import math
 import subprocess
 import sys
 
+import pytest
+
 
 def _bench_json(scenario: str, folder, *options: str) -> dict:
     """Run ``scopeflow bench SCENARIO --quick --json`` as a user would; its report."""
@@ -225,3 +227,18 @@ def test_the_gui_benchmarks_start_takes_the_events_the_window_estimated(
     assert made_before > 0  # the window's estimate made them, before the click
     assert made_in_click == 0
     assert window.controller.acquisition.counts.snapshot()["acquired"] == 12
+
+
+def test_a_bare_runner_run_short_of_a_frame_is_run_again(monkeypatch, core):
+    """pymmcore-plus's runner now and then has one image fewer from the simulated
+    camera's sequence (its own warning): that run is not the same work, so it is run
+    again, and the benchmark stops only when every attempt fell short."""
+    from app.bench import throughput
+
+    runs = iter([(1.0, 9), (2.0, 10)])
+    monkeypatch.setattr(throughput, "_bare_mda_run", lambda _core, _frames: next(runs))
+    assert throughput._bare_mda(core, 10) == 2.0
+
+    monkeypatch.setattr(throughput, "_bare_mda_run", lambda _core, _frames: (1.0, 9))
+    with pytest.raises(RuntimeError, match="9 of 10 frames in each of 3 runs"):
+        throughput._bare_mda(core, 10)
