@@ -262,6 +262,7 @@ def test_events_of_other_mapping_and_number_types_are_read_as_plain_ones():
     recognised first: an ``IntEnum`` axis becomes its int, a str subclass stays itself,
     a read-only mapping is an event, and a useq event is converted."""
     import enum
+    from collections.abc import Mapping
     from types import MappingProxyType
 
     import useq
@@ -281,6 +282,32 @@ def test_events_of_other_mapping_and_number_types_are_read_as_plain_ones():
     )
     assert event == {"axes": {"position": 3, "c": "DAPI"}, "config_group": ["C", "D"]}
     assert type(event["axes"]["position"]) is int and type(event["axes"]["c"]) is Name
+
+    class Listed(Mapping):  # its keys() a list, not a set-like view
+        def __init__(self, items):
+            self._items = items
+
+        def __getitem__(self, key):
+            return self._items[key]
+
+        def __iter__(self):
+            return iter(self._items)
+
+        def __len__(self):
+            return len(self._items)
+
+        def keys(self):
+            return list(self._items)
+
+    class Converting(dict):  # reads its items its own way
+        def __getitem__(self, key):
+            value = super().__getitem__(key)
+            return float(value) if key == "exposure" else value
+
+    listed = normalize_event(Listed({"axes": {"t": 0}, "exposure": 5}))
+    assert listed == {"axes": {"t": 0}, "exposure": 5.0}
+    converted_here = normalize_event(Converting({"axes": {"t": 0}, "exposure": "2.5"}))
+    assert converted_here["exposure"] == 2.5
     converted = normalize_event(useq.MDAEvent(index={"t": 2}, exposure=5.0))
     assert converted["axes"]["time"] == 2 and converted["exposure"] == 5.0
 

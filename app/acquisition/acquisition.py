@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import datetime
 import logging
+import math
 import os
 import sys
 import threading
@@ -178,7 +179,7 @@ class Acquisition:
         ):
             if limit is not None and not limit > 0:
                 raise ValueError(f"{label} must be positive or None: {limit}")
-        if hold_start_s is not None and not 0 < hold_start_s <= threading.TIMEOUT_MAX:
+        if hold_start_s is not None and not (math.isfinite(hold_start_s) and hold_start_s > 0):
             # a hold for ever would be a hang: start_now() may never come
             raise ValueError(
                 f"hold_start_s must be a finite number of seconds above 0 or None: {hold_start_s}"
