@@ -3,11 +3,16 @@ system has handed over faster lately.
 
 On Linux numpy asks the kernel for transparent huge pages for every array of 4 MB or
 more (``MADV_HUGEPAGE``). On the project's machine a 64 MB block of them was faulted in
-at 10 to 12 GB/s at some times and at 0.5 GB/s at others of the same day (the kernel
-counted no compaction stall: the cause was not found), and a first acquisition kept in
-memory ran at 0.17 to 0.31 of the bare runner at the slow times, up to 0.92 at others.
+at 10 to 12 GB/s at some times and at 0.5 GB/s at others of the same day: 0.5 for memory
+the machine had not used lately (a fresh process's first 768 MB), 10 for memory just
+freed (a virtual machine, whose host can take back memory it does not use). A first
+acquisition kept in memory ran at 0.17 to 0.31 of the bare runner at the slow times, up
+to 0.92 at others.
 A private anonymous mapping advised against huge pages (``MADV_NOHUGEPAGE``) gets
 ordinary pages: 2.3 GB/s throughout (a shared one, Python's ``mmap`` default, 1.5).
+They are touched page by page: asking the kernel to fault a block in at once
+(``MADV_POPULATE_WRITE``) was faster alone (3.1 GB/s) but made a first acquisition
+slower (0.56 of the bare runner against 0.66, six of each in turn in one process).
 Which kind is faster changes as the machine runs, so each block made is timed, and the
 kind faster at its last try is taken. Only the thread that makes blocks ahead of need
 tries a kind again (the other every ``RETRY_EVERY`` blocks, and each at its first
