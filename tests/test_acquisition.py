@@ -682,3 +682,19 @@ def test_full_disk_stops_with_a_clear_error_and_keeps_what_was_saved(core, tmp_p
     assert sorted(dataset.axes["time"]) == [0, 1, 2]
     assert acq.counts.saved == 3
     assert acq.counts.balanced()
+
+
+def test_acquire_flattens_nested_lists_and_generators_and_ends_at_none(core):
+    """Events as pycro-manager takes them: nested lists, a generator among them, and
+    None, which ends the acquisition (events after it never run)."""
+    events = [
+        {"axes": {"time": 0}},
+        [{"axes": {"time": 1}}, ({"axes": {"time": t}} for t in (2, 3))],
+        None,
+        {"axes": {"time": 9}},
+    ]
+    acq = Acquisition(storage="none", show_display=False)
+    acq.acquire(events)
+    acq.await_completion(timeout=30)
+    assert acq.counts.acquired == 4
+    assert acq.events_submitted == 4

@@ -206,7 +206,10 @@ def iter_events(events: Any) -> Iterator[Any]:
         yield from events.iter_events()
     elif isinstance(events, Iterable) and not isinstance(events, str | bytes):
         for item in events:
-            yield from iter_events(item)
+            if type(item) is dict:  # a plan's events: no generator each (999: 0.36 -> 0.04 ms)
+                yield item
+            else:
+                yield from iter_events(item)
     else:
         raise InvalidEventError(
             "acquire() takes an event dict, a list or generator of them, a useq.MDASequence "
