@@ -95,8 +95,9 @@ def normalize_event(event: Any) -> dict[str, Any]:
     event = _axes_from_top_level_tile_keys(event)
     # a plain dict's own view and get (a Mapping's keys() need not be a set, and a dict
     # subclass may read its items its own way)
-    get = event.get if type(event) is dict else functools.partial(_item_or_none, event)
-    unknown = (event.keys() if type(event) is dict else set(event)) - EVENT_KEYS
+    plain = type(event) is dict
+    get = event.get if plain else functools.partial(_item_or_none, event)
+    unknown = (event.keys() if plain else set(event)) - EVENT_KEYS
     if unknown:
         raise _fail(event, f"unknown key(s) {sorted(unknown)}; valid keys are {sorted(EVENT_KEYS)}")
     out: dict[str, Any] = {}
