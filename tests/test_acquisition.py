@@ -20,7 +20,13 @@ from app import (
     multi_d_acquisition_events,
     open_dataset,
 )
-from app.acquisition.futures import AcquisitionEndedError, AcquisitionFuture, LiveFutures
+from app.acquisition.cameras import image_axes
+from app.acquisition.futures import (
+    AcquisitionEndedError,
+    AcquisitionFuture,
+    LiveFutures,
+    axes_key,
+)
 from app.acquisition.state import RunState
 from app.microscope import configure_simulated_camera
 
@@ -447,6 +453,34 @@ def test_live_futures_tell_each_notification_to_the_futures_of_its_axes():
     futures.notify(AcqNotification(AcqNotification.Global.ACQ_FINISHED))
     with pytest.raises(AcquisitionEndedError):
         held[0].await_execution(exposed, {"time": 0}, timeout=1)
+
+
+def test_a_lists_future_counts_each_event_even_with_repeated_axes():
+    """A list's events are followed all at once (Start's future of 999 events): an
+    image not saved fails its wait only once no other event with its axes may bring it,
+    and with several cameras an event's axes name each camera's image."""
+    not_saved = AcqNotification.Image.IMAGE_NOT_SAVED
+    repeated = AcquisitionFuture([{"axes": {"time": 0}}, {"axes": {"time": 0}}], lambda: None)
+    repeated.notify(AcqNotification(not_saved, {"time": 0}, "dropped by a processor"))
+    with pytest.raises(TimeoutError):  # the second event may still bring it
+        repeated.await_execution(AcqNotification.Image.IMAGE_SAVED, {"time": 0}, timeout=0.05)
+    repeated.notify(AcqNotification(not_saved, {"time": 0}, "dropped by a processor"))
+    with pytest.raises(ImageNotSavedError, match="dropped by a processor"):
+        repeated.await_execution(AcqNotification.Image.IMAGE_SAVED, {"time": 0}, timeout=1)
+
+    cameras = ("Left", "Right")
+    two = AcquisitionFuture(
+        [{"axes": {"time": t, "channel": "DAPI"}} for t in range(2)],
+        lambda: object(),  # a dataset: the wait is refused before anything is read
+        cameras=cameras,
+    )
+    images = [image_axes({"time": t, "channel": "DAPI"}, c) for t in range(2) for c in cameras]
+    events = [{"time": t, "channel": "DAPI"} for t in range(2)]
+    assert {axes_key(axes) for axes in two.axes} == {axes_key(axes) for axes in images + events}
+    two.notify(AcqNotification(AcqNotification.Image.IMAGE_SAVED, images[3]))
+    two.await_execution(AcqNotification.Image.IMAGE_SAVED, images[3], timeout=1)
+    with pytest.raises(ValueError, match="one image per camera"):
+        two.await_image_saved({"time": 1, "channel": "DAPI"}, timeout=1)
 
 
 def test_dataset_is_readable_while_acquiring(core, tmp_path):

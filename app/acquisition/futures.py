@@ -84,8 +84,7 @@ class AcquisitionFuture:
         # events and images with each axes whose outcome is still to come (axes may
         # repeat)
         self._outstanding: Counter[AxesKey] = Counter()
-        for event in events:
-            self._follow(event["axes"])
+        self._follow_all([event["axes"] for event in events])
         # events from a generator become known as the engine reads them
         self._growing = from_generator
         self._cut_short: str | None = None
@@ -102,6 +101,21 @@ class AcquisitionFuture:
         """The axes of the events this future follows."""
         with self._cond:
             return [dict(key) for key in self._expected]
+
+    def _follow_all(self, axes: list[dict[str, Any]]) -> None:
+        """Follow a list's events at once: their keys counted in one pass, as
+        ``_follow`` one by one would (Start's click makes a future of 999 events: 0.77
+        ms one by one, on the window's thread)."""
+        if self._cameras:  # an image's axes that are its event's count once, as there
+            keys: list[AxesKey] = []
+            for each in axes:
+                images = {axes_key(image) for image in images_of(each, self._cameras)}
+                self._image_keys |= images
+                keys += images | {axes_key(each)}
+        else:
+            keys = [axes_key(each) for each in axes]
+        self._outstanding.update(keys)
+        self._expected.update(keys)
 
     def _follow(self, axes: dict[str, Any]) -> set[AxesKey]:
         """Follow an event's axes (and its cameras' images); the keys new to it."""
@@ -343,9 +357,10 @@ class LiveFutures:
         with self._lock:
             self._forget_gone()
             self._all = [*self._all, ref]
-            self._keys_of[ref] = set()
+            self._keys_of[ref] = keys
+            by_key = self._by_key
             for key in keys:
-                self._index_locked(ref, key)
+                by_key[key] = [*by_key.get(key, ()), ref]
 
     def __len__(self) -> int:
         """The futures followed (those let go of are forgotten at the next ``add``)."""
