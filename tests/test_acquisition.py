@@ -21,6 +21,7 @@ from app import (
     open_dataset,
 )
 from app.acquisition.cameras import image_axes
+from app.acquisition.events import CheckedEvents, checked_events
 from app.acquisition.futures import (
     AcquisitionEndedError,
     AcquisitionFuture,
@@ -453,6 +454,27 @@ def test_live_futures_tell_each_notification_to_the_futures_of_its_axes():
     futures.notify(AcqNotification(AcqNotification.Global.ACQ_FINISHED))
     with pytest.raises(AcquisitionEndedError):
         held[0].await_execution(exposed, {"time": 0}, timeout=1)
+
+
+def test_events_checked_ahead_are_acquired_and_still_checked_against_the_hardware(core):
+    """The window checks its plan's events before Start (``checked_events``): an
+    invalid one is refused there, and ``acquire`` takes the rest without checking each
+    again, but still against the microscope (a preset it does not have)."""
+    with pytest.raises(InvalidEventError, match="'exposure' must be positive"):
+        checked_events([{"axes": {"time": 0}}, {"axes": {"time": 1}, "exposure": -1}])
+    with pytest.raises(InvalidEventError, match="must be a dict"):
+        checked_events([{"axes": {"time": 0}}, None])
+    events = checked_events(multi_d_acquisition_events(num_time_points=3))
+    with Acquisition(storage="ram", show_display=False) as acq:
+        with pytest.raises(InvalidEventError, match="No acquisition events"):
+            acq.acquire(CheckedEvents())
+        with pytest.raises(InvalidEventError, match="Nowhere"):
+            acq.acquire(
+                checked_events({"axes": {"time": 9}, "config_group": ["Channel", "Nowhere"]})
+            )
+        acq.acquire(events).await_image_saved({"time": 2}, timeout=30)
+    coordinates = acq.get_dataset().get_image_coordinates_list()
+    assert sorted(c["time"] for c in coordinates) == [0, 1, 2]
 
 
 def test_a_lists_future_counts_each_event_even_with_repeated_axes():

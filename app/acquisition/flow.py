@@ -21,7 +21,12 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from app.acquisition.batches import Event, EventBatch, EventCheck
-from app.acquisition.events import InvalidEventError, iter_events, normalize_event
+from app.acquisition.events import (
+    CheckedEvents,
+    InvalidEventError,
+    iter_events,
+    normalize_event,
+)
 from app.acquisition.state import FinishReason, RunState
 
 logger = logging.getLogger(__name__)
@@ -81,6 +86,10 @@ class AcquisitionFlow:
         """
         if is_lazy(events):
             return EventBatch(source=events, prepare=self.prepare_event)
+        if isinstance(events, CheckedEvents):  # each checked already: placed and checked here
+            if not events:
+                raise InvalidEventError("No acquisition events: the checked events are empty")
+            return EventBatch([self.place_and_check(event) for event in events])
         batch: list[Event] = []
         after_end: list[Event] = []  # would never run: reported, not queued
         ends = False
@@ -100,12 +109,16 @@ class AcquisitionFlow:
     def prepare_event(self, event: Any) -> Event:
         """One event as the user gave it, normalized, placed and checked (raises
         ``InvalidEventError`` if it is invalid)."""
-        normalized = normalize_event(event)
+        return self.place_and_check(normalize_event(event))
+
+    def place_and_check(self, event: Event) -> Event:
+        """A normalized event placed (a tile's position) and checked against the
+        hardware (raises ``InvalidEventError`` if it is invalid there)."""
         if self._place is not None:
-            normalized = self._place(normalized)
+            event = self._place(event)
         if self._check is not None:
-            self._check(normalized)
-        return normalized
+            self._check(event)
+        return event
 
     def enqueue(self, batch: EventBatch) -> None:
         """Queue a prepared batch for the engine (dropped, and reported, if it is over)."""

@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 import traceback
+from collections.abc import Sequence
 from typing import Any
 
 from pymmcore_plus import CMMCorePlus
@@ -75,7 +76,7 @@ class AcquisitionController(QObject):
 
     def start(
         self,
-        events: list[dict[str, Any]],
+        events: Sequence[dict[str, Any]],
         save_target: tuple[str, str] | None,
         restore_hardware: bool = True,
         storage_format: str = "ndtiff",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -42,6 +42,7 @@ from PyQt6.QtWidgets import (
 
 from app.acquisition.cameras import camera_names
 from app.acquisition.estimate import PlanEstimate, estimate_plan, human_bytes
+from app.acquisition.events import CheckedEvents, checked_events
 from app.acquisition.explore import ExploreChannel, ExploreSettings
 from app.acquisition.grid_plan import (
     CameraField,
@@ -115,7 +116,7 @@ class AcquisitionPanel(QWidget):
         self._estimated_for = ""  # what the estimate was made from
         #: the events the estimate was made of, with what they were made from: Start
         #: takes them when the plan is still the same (``events``)
-        self._made_events: tuple[str, list[dict[str, Any]]] | None = None
+        self._made_events: tuple[str, CheckedEvents] | None = None
         self.position_list = PositionList(core)
         self.position_list.failed.connect(self.failed)
         # the plan scrolls; Start, Pause, Abort and the progress stay in sight below it
@@ -425,7 +426,7 @@ class AcquisitionPanel(QWidget):
             centre = place.here
         return grid.layout(place.field, centre)
 
-    def start_plan(self) -> tuple[list[dict[str, Any]], TileLayout | None]:
+    def start_plan(self) -> tuple[Sequence[dict[str, Any]], TileLayout | None]:
         """What Start acquires: the events (``events``) and, with a grid, its
         ``tile_layout``, placed from one reading of the stage and the camera (read
         twice, a stage still moving recorded the map somewhere else than its tiles)."""
@@ -457,21 +458,22 @@ class AcquisitionPanel(QWidget):
             overlap = (self.core.getImageWidth() // 10, self.core.getImageHeight() // 10)
         return ExploreSettings(overlap, channels, z_positions, self.core.getExposure())
 
-    def events(self) -> list[dict[str, Any]]:
+    def events(self) -> Sequence[dict[str, Any]]:
         """The events of the acquisition described by the panel: with a grid, for
         each time point (and position), each tile in a snake, then its channels and Z
         slices (useq's order 'tpgcz').
 
         Start is pressed on the window's thread, and a plan's events take milliseconds
-        to make (1,000 took 6-7 ms): the ones the estimate made before Start are
-        handed over once, when they were made from the same plan, hardware and stage
-        position (what a new list would be made from); otherwise they are made now."""
+        to make (1,000 took 6-7 ms) and to check (1.5 ms): the ones the estimate made
+        and checked (``CheckedEvents``) before Start are handed over once, when they
+        were made from the same plan, hardware and stage position (what a new list
+        would be made from); otherwise they are made now (and ``acquire`` checks them)."""
         kwargs, grid = self._event_arguments()
         return self._events_for(kwargs, grid, self._grid_place(grid))
 
     def _events_for(
         self, kwargs: dict[str, Any], grid: GridPlan | None, place: _GridPlace | None
-    ) -> list[dict[str, Any]]:
+    ) -> Sequence[dict[str, Any]]:
         made, self._made_events = self._made_events, None
         if made is not None and made[0] == _events_key(kwargs, grid, place):
             self._estimated_for = ""  # the next estimate makes and keeps them again
@@ -720,8 +722,9 @@ class AcquisitionPanel(QWidget):
                 events = self._events_from(kwargs, grid, place)
                 self._estimate = estimate_plan(events, frame, exposure, cameras)
                 self._estimated_for = key
-                kept = len(events) <= KEPT_EVENTS
-                self._made_events = (_events_key(kwargs, grid, place), events) if kept else None
+                self._made_events = None
+                if len(events) <= KEPT_EVENTS:  # checked now, not in Start's click
+                    self._made_events = (_events_key(kwargs, grid, place), checked_events(events))
         except ValueError as exc:
             self._estimated_for = ""
             self._made_events = None
