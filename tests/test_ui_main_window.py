@@ -828,3 +828,44 @@ def test_the_sliders_units_while_following_come_from_the_frames_shown(qtbot, win
     qtbot.waitUntil(lambda: sliders.label("time").startswith("time: 3, 0."), timeout=5000)
     assert re.match(r"z: 1, 1\.00 µm", sliders.label("z")), sliders.label("z")
     assert read_on_gui_thread == []
+
+
+def test_the_progress_and_status_said_while_acquiring_do_not_lay_the_window_out_again(
+    qtbot, window
+):
+    """The progress line and the status bar are rewritten twice a second while an
+    acquisition runs; as QLabels each rewrite laid the whole window out again (a
+    LayoutRequest to the panel, its dock, the status bar and the main window, #21)."""
+    from PyQt6.QtCore import QEvent, QObject
+    from PyQt6.QtWidgets import QApplication
+
+    class LayoutRequests(QObject):
+        def __init__(self) -> None:
+            super().__init__()
+            self.receivers: list[str] = []
+
+        def eventFilter(self, watched, event):
+            if event.type() == QEvent.Type.LayoutRequest and watched in watched_widgets:
+                self.receivers.append(type(watched).__name__)
+            return False
+
+    panel = window.acquisition_panel
+    panel.save_box.setChecked(False)
+    panel.time_box.setChecked(True)
+    panel.time_points.setValue(12)
+    panel.interval.setValue(0.25)  # three seconds
+    watched_widgets = {window, window.statusBar(), panel}
+    panel.start_button.click()
+    qtbot.waitUntil(lambda: "Acquiring:" in panel.progress_label.text(), timeout=10000)
+    said = (panel.progress_label.text(), window.status_line.text.text())
+    requests = LayoutRequests()
+    QApplication.instance().installEventFilter(requests)
+    try:
+        qtbot.wait(1200)  # two or three of the status ticks
+    finally:
+        QApplication.instance().removeEventFilter(requests)
+    now = (panel.progress_label.text(), window.status_line.text.text())
+    assert now[0] != said[0] and now[1] != said[1]  # both rewritten meanwhile
+    assert "Acquiring:" in now[0]
+    assert requests.receivers == []
+    qtbot.waitUntil(lambda: _finished(window), timeout=30000)

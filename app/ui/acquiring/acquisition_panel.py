@@ -66,6 +66,7 @@ from app.acquisition.tiles import TileLayout, TilingError
 from app.ui.acquiring.grid_box import GridBox
 from app.ui.acquiring.position_list import PLAN_FILTER, PositionList
 from app.ui.common.free_space import free_disk_bytes
+from app.ui.common.steady_text import SteadyText
 
 logger = logging.getLogger(__name__)
 
@@ -319,11 +320,9 @@ class AcquisitionPanel(QWidget):
         )
         layout.addWidget(self.estimate_label)
         self.progress = QProgressBar()
-        self.progress_label = QLabel("Ready")
-        self.progress_label.setWordWrap(True)
-        # room for three lines from the start: the panels do not move when it fills
-        self.progress_label.setMinimumHeight(3 * self.progress_label.fontMetrics().lineSpacing())
-        self.progress_label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        # room for three lines from the start: the panels do not move when it fills;
+        # rewritten twice a second while acquiring, without laying the window out again
+        self.progress_label = SteadyText("Ready", min_lines=3)
         self._paused_s = 0.0
         self._paused_since: float | None = None
         layout.addWidget(self.progress)

@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from PyQt6.QtWidgets import QLabel, QSizePolicy, QStatusBar
+from PyQt6.QtWidgets import QLabel, QStatusBar
 
 from app.acquisition.acquisition import Acquisition
 from app.ui.common.free_space import FreeSpaceWatch
+from app.ui.common.steady_text import SteadyText
 
 
 @dataclass
@@ -56,9 +57,9 @@ class StatusLine:
 
     def __init__(self, bar: QStatusBar | None) -> None:
         assert bar is not None  # a QMainWindow always makes its status bar
-        self.text = QLabel()
-        # a long line is cut at the window's edge, never widens the window
-        self.text.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        # a long line is cut at the window's edge, never widens the window; rewritten
+        # twice a second, without laying the window out again
+        self.text = SteadyText(wrap=False)
         self.pixel = QLabel()
         bar.addWidget(self.text, 1)
         bar.addPermanentWidget(self.pixel)
