@@ -467,7 +467,7 @@ def test_events_checked_ahead_are_acquired_and_still_checked_against_the_hardwar
     events = checked_events(multi_d_acquisition_events(num_time_points=3))
     with Acquisition(storage="ram", show_display=False) as acq:
         with pytest.raises(InvalidEventError, match="No acquisition events"):
-            acq.acquire(CheckedEvents())
+            acq.acquire(checked_events([]))
         with pytest.raises(InvalidEventError, match="Nowhere"):
             acq.acquire(
                 checked_events({"axes": {"time": 9}, "config_group": ["Channel", "Nowhere"]})
@@ -475,6 +475,25 @@ def test_events_checked_ahead_are_acquired_and_still_checked_against_the_hardwar
         acq.acquire(events).await_image_saved({"time": 2}, timeout=30)
     coordinates = acq.get_dataset().get_image_coordinates_list()
     assert sorted(c["time"] for c in coordinates) == [0, 1, 2]
+    with pytest.raises(TypeError, match="made by checked_events"):
+        CheckedEvents([{"axes": 5}])  # would skip the check
+
+
+def test_a_hook_that_changes_checked_events_changes_only_its_acquisitions(core):
+    def hook(event):  # a sequence's events come as a list
+        for each in event if isinstance(event, list) else [event]:
+            each["axes"]["time"] += 10  # in place, as a script may
+            each["exposure"] = 3.0
+        return event
+
+    events = checked_events(multi_d_acquisition_events(num_time_points=2))
+    before = [dict(event, axes=dict(event["axes"])) for event in events]
+    for _ in range(2):
+        with Acquisition(storage="ram", show_display=False, pre_hardware_hook_fn=hook) as acq:
+            acq.acquire(events)
+        times = sorted(c["time"] for c in acq.get_dataset().get_image_coordinates_list())
+        assert times == [10, 11]  # not 20 and 21 the second time
+    assert list(events) == before
 
 
 def test_a_lists_future_counts_each_event_even_with_repeated_axes():

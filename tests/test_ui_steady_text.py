@@ -59,6 +59,30 @@ def test_text_that_needs_more_lines_gets_them_and_fewer_gives_them_back(qtbot):
     qtbot.waitUntil(lambda: text.height() == two_lines, timeout=2000)
 
 
+def test_a_path_wider_than_the_widget_is_wrapped_inside_it_not_cut(qtbot):
+    """ "Finished: 18 images saved in <a long folder>": a word alone wider than the
+    panel is broken where it must be, onto as many lines as it takes."""
+    text = SteadyText("Ready", min_lines=1)
+    window = _in_a_window(qtbot, text)
+    line = text.fontMetrics().lineSpacing()
+    folder = "/data/experiment_" + "_".join(f"well{n}" for n in range(40))  # no break in it
+    assert text.fontMetrics().horizontalAdvance(folder) > 3 * text.width()
+    text.setText(f"Finished: 18 images saved in {folder}")
+    qtbot.waitUntil(lambda: text.height() >= 4 * line, timeout=2000)
+    assert text.width() < window.width()  # the window did not widen for it
+
+
+def test_a_new_font_gives_the_lines_the_height_they_need(qtbot):
+    text = SteadyText("Acquiring: 1 / 10 frames", min_lines=3)
+    window = _in_a_window(qtbot, text)
+    small = text.height()
+    font = text.font()
+    font.setPointSizeF(font.pointSizeF() * 2)
+    text.setFont(font)  # as a larger system font would
+    qtbot.waitUntil(lambda: text.height() >= 3 * text.fontMetrics().lineSpacing(), timeout=2000)
+    assert text.height() > small and window.isVisible()
+
+
 def test_one_line_is_cut_at_the_edge_and_never_widens_the_window(qtbot):
     text = SteadyText(wrap=False)
     window = _in_a_window(qtbot, text)

@@ -172,22 +172,33 @@ def normalize_event(event: Any) -> dict[str, Any]:
     return out
 
 
+#: only ``checked_events`` makes ``CheckedEvents``: made otherwise, they would skip a check
+_CHECKED_HERE = object()
+
+
 class CheckedEvents(tuple[dict[str, Any], ...]):
-    """A plan's events, checked ahead of ``acquire`` (made by ``checked_events``):
+    """A plan's events, checked ahead of ``acquire`` (made by ``checked_events`` only):
     ``acquire`` places them and checks them against the hardware, but does not check
     each again. The window checks its plan's events while the user reads the estimate,
     and Start hands them over: checked in the click, 999 events took 1.5 ms of the
-    window's thread there. Give one to ``acquire`` once: its dicts are the events the
-    engine runs (a hook may change them)."""
+    window's thread there. The engine runs its dicts; a hook gets a copy of each (as
+    of any event), so one that changes an event does not change these."""
 
     __slots__ = ()
+
+    def __new__(cls, events: Iterable[dict[str, Any]], made_by: object = None) -> CheckedEvents:
+        if made_by is not _CHECKED_HERE:
+            raise TypeError("CheckedEvents are made by checked_events(events), which checks each")
+        return super().__new__(cls, events)
 
 
 def checked_events(events: Any) -> CheckedEvents:
     """``events`` (what ``acquire`` takes, a generator read whole), each checked
     (``normalize_event``): raises ``InvalidEventError`` at the first invalid one, and
     at None (``acquire``'s end of the acquisition is not an event)."""
-    return CheckedEvents(normalize_event(event) for event in iter_events(events))
+    return CheckedEvents(
+        (normalize_event(event) for event in iter_events(events)), made_by=_CHECKED_HERE
+    )
 
 
 def _item_or_none(event: Mapping[str, Any], key: str) -> Any:

@@ -466,7 +466,8 @@ class AcquisitionPanel(QWidget):
         to make (1,000 took 6-7 ms) and to check (1.5 ms): the ones the estimate made
         and checked (``CheckedEvents``) before Start are handed over once, when they
         were made from the same plan, hardware and stage position (what a new list
-        would be made from); otherwise they are made now (and ``acquire`` checks them)."""
+        would be made from); otherwise they are made now (and ``acquire`` checks them).
+        So a plan's events are a ``CheckedEvents`` tuple or a list."""
         kwargs, grid = self._event_arguments()
         return self._events_for(kwargs, grid, self._grid_place(grid))
 

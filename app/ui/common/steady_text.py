@@ -12,12 +12,16 @@ its width; otherwise it only repaints itself.
 
 from __future__ import annotations
 
-from PyQt6.QtCore import QRect, QSize, Qt
-from PyQt6.QtGui import QPainter, QPaintEvent, QResizeEvent
+from PyQt6.QtCore import QEvent, QRectF, QSize, Qt
+from PyQt6.QtGui import QPainter, QPaintEvent, QResizeEvent, QTextLayout, QTextOption
 from PyQt6.QtWidgets import QSizePolicy, QWidget
 
 #: a paragraph's width when nothing else sets it, in average characters
 _HINT_CHARACTERS = 30
+#: what changes the text's height at the same width
+_METRICS_CHANGES = frozenset(
+    {QEvent.Type.FontChange, QEvent.Type.StyleChange, QEvent.Type.ApplicationFontChange}
+)
 
 
 class SteadyText(QWidget):
@@ -52,22 +56,31 @@ class SteadyText(QWidget):
         self._fit()
         self.update()
 
-    def _flags(self) -> int:
-        align = Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft
-        if self._wrap:
-            return int(align.value | Qt.TextFlag.TextWordWrap.value)
-        return int(align.value | Qt.TextFlag.TextSingleLine.value)
+    def _option(self) -> QTextOption:
+        """Top left; a paragraph wraps between words, and inside a word (a long path)
+        only when the word alone is wider than the widget, so that nothing is cut."""
+        option = QTextOption(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        option.setWrapMode(
+            QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere
+            if self._wrap
+            else QTextOption.WrapMode.NoWrap
+        )
+        return option
 
     def _needed_height(self, width: int) -> int:
         """The height the text takes at ``width``: its lines, at least ``min_lines``."""
-        metrics = self.fontMetrics()
-        lines_height = self._min_lines * metrics.lineSpacing()
+        lines_height = self._min_lines * self.fontMetrics().lineSpacing()
         if not self._wrap or not self._text:
             return lines_height
-        bounds = metrics.boundingRect(
-            QRect(0, 0, max(1, width), 1 << 20), self._flags(), self._text
-        )
-        return max(lines_height, bounds.height())
+        layout = QTextLayout(self._text, self.font())
+        layout.setTextOption(self._option())
+        layout.beginLayout()
+        height = 0.0
+        while (line := layout.createLine()).isValid():
+            line.setLineWidth(max(1, width))
+            height += line.height()
+        layout.endLayout()
+        return max(lines_height, int(height + 0.999))
 
     def _fit(self) -> None:
         """A new size is asked for only when the text's height at this width changed."""
@@ -86,7 +99,13 @@ class SteadyText(QWidget):
         super().resizeEvent(event)
         self._fit()
 
+    def changeEvent(self, event: QEvent | None) -> None:
+        super().changeEvent(event)
+        if event is not None and event.type() in _METRICS_CHANGES:  # another font: lines
+            self._height = -1  # asked again whatever the new height
+            self._fit()
+
     def paintEvent(self, event: QPaintEvent | None) -> None:
         painter = QPainter(self)
-        painter.drawText(self.contentsRect(), self._flags(), self._text)
+        painter.drawText(QRectF(self.contentsRect()), self._text, self._option())
         painter.end()
