@@ -31,7 +31,13 @@ from superqt import QElidingLabel
 
 from app.processing.channel_display import ChannelDisplay, ChannelShown, follow_current_channel
 from app.processing.colour_tables import CATALOGUE_MAPS, SINGLE_COLOURS, colour_table
-from app.processing.contrast import Histogram, histogram_of, robust_levels, to_uint8
+from app.processing.contrast import (
+    Histogram,
+    histogram_of,
+    robust_levels,
+    steady_range,
+    to_uint8,
+)
 from app.processing.display import DisplaySettings
 from app.processing.map_render import Placement, RenderedMap
 from app.processing.screen_pixels import to_screen
@@ -497,9 +503,10 @@ class ImageViewer(QWidget):
         self.histogram.plot.setData(histogram.centres, shown)
         low, high = histogram.low, histogram.high
         wanted = (min(low, self.levels[0]), max(high, self.levels[1]))
-        if wanted != self._histogram_range:
-            self._histogram_range = wanted
-            self.histogram.setHistogramRange(*wanted)
+        steady = steady_range(self._histogram_range, wanted)
+        if steady != self._histogram_range:
+            self._histogram_range = steady
+            self.histogram.setHistogramRange(*steady)
 
     def show_channel(self, channel) -> None:
         """``channel`` is now the current one (None: what is shown has no channel): the
