@@ -482,9 +482,9 @@ def test_the_frame_preparer_makes_the_histogram_and_the_viewer_draws_it(qtbot, m
 
 def test_the_histograms_range_holds_while_a_live_images_noise_moves_its_ends(qtbot):
     """Following each refresh's darkest and brightest pixel, the range changed at every
-    refresh of a live image, and each change drew the histogram's axis anew (3 to 4 ms
-    of the GUI thread twice a second, #21). It changes when the values leave it, or
-    fill less than half of it."""
+    refresh of a noisy image, and each change drew the histogram's axis anew (about a
+    millisecond of the GUI thread's CPU, twice a second, #21). It changes when the
+    values leave it, or fill less than half of it."""
     viewer = _viewer(qtbot)
     ranges = []
     set_range = viewer.histogram.setHistogramRange
