@@ -151,8 +151,9 @@ class DatasetBrowser:
             self.show(self.sliders.current_axes())
 
     def _drop_pending_plan(self) -> None:
-        """Another dataset is browsed before a plan was laid out: what waits for the
-        plan is told now (an acquisition's engine waits for it to start)."""
+        """Nothing of the plan is left to lay out (its last turn came, or another
+        dataset is browsed first): what waits for it is told now (an acquisition's
+        engine waits for it to start)."""
         plan, self._pending_plan = self._pending_plan, None
         self._plan_timer.stop()
         if plan is not None:
@@ -194,9 +195,7 @@ class DatasetBrowser:
                 )
             plan.next_part = _PlanPart.TELL_LAID_OUT
         else:
-            self._pending_plan = None
-            self._plan_timer.stop()
-            plan.laid_out()
+            self._drop_pending_plan()
             return False
         self._plan_timer.start()
         return True
