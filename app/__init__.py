@@ -41,7 +41,14 @@ from app.processing import (
     z_stack,
 )
 from app.scripting import processor, register, set_parameter, unregister
-from app.storage import DiskFullError, ImageSink, RAMDataset, StorageFullError, open_dataset
+from app.storage import (
+    DiskFullError,
+    ImageSink,
+    RAMDataset,
+    StorageFullError,
+    open_dataset,
+    prepare_memory,
+)
 
 #: pycro-manager's earlier name for opening a saved dataset
 Dataset = open_dataset
@@ -79,6 +86,7 @@ __all__ = [
     "multi_d_acquisition_events",
     "on_dask",
     "open_dataset",
+    "prepare_memory",
     "processor",
     "register",
     "set_current_core",

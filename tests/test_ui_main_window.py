@@ -13,6 +13,7 @@ from PyQt6.QtWidgets import QHeaderView, QLabel
 
 from app import open_dataset, show_image
 from app.processing.registry import ProcessorRegistry
+from app.storage.warm_memory import WarmMemory, set_warm_memory
 from tests.windows import new_window
 
 
@@ -126,6 +127,33 @@ def test_acquisition_kept_in_memory_is_browsed_and_saved_later(qtbot, window, tm
     on_disk = open_dataset(saved_to)
     assert len(on_disk.index) == 9
     assert np.array_equal(on_disk.read_image(time=1, z=2), ram.read_image(time=1, z=2))
+
+
+def test_a_plan_kept_in_memory_has_its_memory_made_ready_before_start(qtbot, window):
+    """The first acquisition kept in memory of a process ran at half speed where fresh
+    memory comes slowly: the window touches it while the plan is set (#21)."""
+    memory = WarmMemory(block_bytes=1024**2, retained_bytes=64 * 1024**2)
+    set_warm_memory(memory)
+    try:
+        panel = window.acquisition_panel
+        panel.time_box.setChecked(True)
+        panel.time_points.setValue(20)
+        qtbot.wait(700)  # saved to disk: nothing is made ready
+        assert memory.free_bytes == 0 and not memory.toucher_alive
+        panel.save_box.setChecked(False)
+        qtbot.waitUntil(
+            lambda: panel.estimate.images == 20 and memory.free_bytes >= panel.estimate.bytes,
+            timeout=5000,
+        )
+        qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: _finished(window), timeout=30000)
+        assert window.controller.acquisition.get_dataset().read_image(time=19) is not None
+        assert memory.cold_blocks == 0  # every frame went into memory made ready
+        panel.save_box.setChecked(True)  # saved again: the request is given up
+        qtbot.waitUntil(lambda: not memory.toucher_alive, timeout=5000)
+    finally:
+        memory.make_ready(0)
+        set_warm_memory(None)
 
 
 def _mark_corner(image, metadata):

@@ -4,6 +4,7 @@ for the next acquisition when a dataset is dropped (#21)."""
 from __future__ import annotations
 
 import gc
+import threading
 import time
 import weakref
 
@@ -122,6 +123,86 @@ def test_an_acquisition_fed_one_event_at_a_time_gets_warm_memory_ahead():
         assert acq.get_dataset().read_image(time=39).shape == (256, 256)
         assert memory.cold_blocks <= 1 and memory.blocks_ahead >= 4
     finally:
+        set_warm_memory(None)
+
+
+def test_memory_made_ready_before_an_acquisition_is_what_the_first_one_uses():
+    """The first acquisition of a process found no warm memory and ran at half speed
+    on a machine whose fresh memory is slow: ``make_ready`` touches it beforehand."""
+    memory = WarmMemory(block_bytes=BLOCK, retained_bytes=64 * BLOCK)
+    set_warm_memory(memory)
+    try:
+        from app.microscope import SimulatedCameraSettings, load_microscope
+
+        core = load_microscope(camera=SimulatedCameraSettings(width=256, height=256))
+        assert memory.make_ready(5 * BLOCK) == 5 * BLOCK  # 40 x 128 kB
+        assert memory.wait_ready(10.0)
+        assert memory.free_bytes >= 5 * BLOCK and memory.cold_blocks == 0
+        made = memory.blocks_ahead
+        _acquire_in_memory(core, 40)
+        assert memory.cold_blocks == 0  # every frame went into memory made ready
+        # the request stands: once it ended, as much again is made for the next one
+        _wait_for(lambda: memory.free_bytes >= 5 * BLOCK)
+        time.sleep(0.1)
+        assert 5 <= memory.blocks_ahead - made <= 6
+    finally:
+        memory.make_ready(0)
+        set_warm_memory(None)
+
+
+def test_memory_made_ready_is_capped_at_what_is_kept_anyway_and_can_be_given_up():
+    memory = WarmMemory(block_bytes=BLOCK, retained_bytes=3 * BLOCK)
+    assert memory.make_ready(100 * BLOCK) == 3 * BLOCK  # no more than retained
+    assert memory.make_ready(100 * BLOCK) == 3 * BLOCK  # asked again: the same
+    assert memory.wait_ready(10.0) and memory.free_bytes == 3 * BLOCK
+    time.sleep(0.1)
+    assert memory.free_bytes == 3 * BLOCK  # and no more is touched
+    assert memory.make_ready(0) == 0
+    _wait_for(lambda: not memory.toucher_alive)
+    assert memory.free_bytes == 3 * BLOCK  # what was made stays, as retained memory
+
+
+def test_waiting_for_memory_made_ready_ends_at_its_timeout():
+    memory = WarmMemory(block_bytes=BLOCK, retained_bytes=0)
+    assert memory.make_ready(BLOCK) == 0  # nothing retained: nothing to make
+    assert memory.wait_ready(0.0)
+    pages = _StuckPages()
+    slow = WarmMemory(block_bytes=BLOCK, retained_bytes=8 * BLOCK, pages=pages)
+    slow.make_ready(BLOCK)
+    start = time.monotonic()
+    assert not slow.wait_ready(0.2)
+    assert time.monotonic() - start < 5
+    slow.make_ready(0)
+    pages.release.set()
+
+
+class _StuckPages:
+    """Fresh pages that never come (until released): a toucher that cannot keep up."""
+
+    def __init__(self):
+        self.release = threading.Event()
+
+    def block(self, nbytes, may_try=False):
+        self.release.wait(10)
+        return np.zeros(nbytes, np.uint8)
+
+
+def test_prepare_memory_makes_the_process_memory_ready_and_refuses_nonsense():
+    from app import prepare_memory
+
+    memory = WarmMemory(block_bytes=BLOCK, retained_bytes=4 * BLOCK)
+    set_warm_memory(memory)
+    try:
+        ready = prepare_memory(4 * BLOCK / 1e9, timeout_s=10)
+        assert ready == pytest.approx(4 * BLOCK / 1e9)
+        assert memory.free_bytes == 4 * BLOCK
+        for gigabytes, timeout_s in ((-1, 0), (float("nan"), 0), ("2", 0), (1, float("inf"))):
+            with pytest.raises(ValueError, match="prepare_memory"):
+                prepare_memory(gigabytes, timeout_s)
+        assert prepare_memory(0) == pytest.approx(4 * BLOCK / 1e9)  # given up, kept
+        _wait_for(lambda: not memory.toucher_alive)
+    finally:
+        memory.make_ready(0)
         set_warm_memory(None)
 
 

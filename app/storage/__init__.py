@@ -7,6 +7,7 @@ from app.storage.opening import open_dataset
 from app.storage.ram_dataset import ImageNotInDatasetError, RAMDataset
 from app.storage.ram_sink import RAMSink, default_ram_limit_bytes
 from app.storage.sink import DiskFullError, ImageSink, StorageFullError
+from app.storage.warm_memory import prepare_memory
 
 __all__ = [
     "DiscardSink",
@@ -22,4 +23,5 @@ __all__ = [
     "check_storable",
     "default_ram_limit_bytes",
     "open_dataset",
+    "prepare_memory",
 ]

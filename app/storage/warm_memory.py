@@ -13,6 +13,11 @@ runs (a ``Reservation``), a thread of its own touches blocks ahead of the writer
 camera's buffer is let go at once (the allocator hands it, warm, to the next frame);
 and a block whose images are all gone (a dataset dropped) comes back, warm, for the
 next acquisition, up to ``retained_bytes``; beyond that it goes back to the system.
+The first acquisition of a process finds none kept, and ran at half the bare runner's
+speed where fresh memory comes slowly (a virtual machine: 0.5 to 2.3 GB/s against a
+camera at 4.4). So memory can be made ready before it starts (``make_ready``): the
+window does while a plan kept in memory is set, a script with ``prepare_memory``. It is
+the memory kept between acquisitions anyway, made earlier, and no more.
 The engine reads each camera frame straight into it (``RAMSink.camera_frames``), on
 the thread that reads the camera, as the least a keeper of frames does: a frame a
 processor passes on is then kept where it already is (``filled_by``), not copied on
@@ -28,6 +33,7 @@ from __future__ import annotations
 import functools
 import math
 import threading
+import time
 import weakref
 from collections import deque
 from dataclasses import dataclass
@@ -195,6 +201,9 @@ class WarmMemory:
         #: the weak reference to each piece alive, and its block
         self._pieces: dict[weakref.ref[_Piece], _Block] = {}
         self._toucher: threading.Thread | None = None
+        #: free warm bytes kept ahead of any acquisition (``make_ready``), and asked for
+        self._ready_bytes = 0
+        self._asked_bytes = 0
         #: blocks a writer had to make itself (none was warm): for reports and tests
         self.cold_blocks = 0
         #: blocks the toucher made ahead of the writers: for reports and tests
@@ -207,13 +216,52 @@ class WarmMemory:
         with self._lock:
             self._settle_returned()
             self._reservations.add(reservation)
-            if self._toucher is None:
-                self._toucher = threading.Thread(
-                    target=self._touch_ahead, name="scopeflow-warm-memory", daemon=True
-                )
-                self._toucher.start()
+            self._start_toucher()
             self._wake.notify_all()
         return reservation
+
+    def make_ready(self, nbytes: int) -> int:
+        """Keep ``nbytes`` of free memory warm for the next acquisition kept in memory,
+        touched by a thread of its own from now on (0: no more); returns the bytes it
+        will keep. It is capped at what is kept between acquisitions anyway
+        (``retained_bytes``) and at half the memory available now, and asked for only
+        while no acquisition kept in memory runs: blocks touched then would take a core
+        from the one that does. Never waits."""
+        asked = max(0, int(nbytes))
+        if asked == self._asked_bytes:  # the window asks at every status tick
+            return self._ready_bytes
+        available = psutil.virtual_memory().available // 2 if asked else 0
+        wanted = min(asked, self.retained_bytes, available)
+        with self._lock:
+            self._settle_returned()
+            self._asked_bytes = asked
+            if wanted != self._ready_bytes:
+                self._ready_bytes = wanted
+                if wanted:
+                    self._start_toucher()
+                self._wake.notify_all()
+        return wanted
+
+    def wait_ready(self, timeout_s: float) -> bool:
+        """Whether the memory asked for with ``make_ready`` is warm, waiting at most
+        ``timeout_s`` for it (a script that wants its first acquisition at full speed)."""
+        deadline = time.monotonic() + max(0.0, timeout_s)
+        with self._lock:
+            while True:
+                self._settle_returned()
+                if self._free_bytes() >= self._ready_bytes:
+                    return True
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._wake.wait(min(left, 0.1))
+
+    @property
+    def toucher_alive(self) -> bool:
+        """Whether its thread that touches blocks runs (it ends when no acquisition
+        runs and nothing is asked of ``make_ready``): for tests and reports."""
+        with self._lock:
+            return self._toucher is not None
 
     @property
     def free_bytes(self) -> int:
@@ -277,6 +325,14 @@ class WarmMemory:
             self._wake.notify_all()
 
     # ------------------------------------------------------------ inside
+    def _start_toucher(self) -> None:
+        """The thread that touches blocks ahead, unless it runs (lock held)."""
+        if self._toucher is None:
+            self._toucher = threading.Thread(
+                target=self._touch_ahead, name="scopeflow-warm-memory", daemon=True
+            )
+            self._toucher.start()
+
     def _piece_gone(self, ref: weakref.ref[_Piece]) -> None:
         """An image's memory is let go of (its piece's weak reference calls this).
         Such callbacks run wherever the garbage collector or a last reference happens
@@ -309,8 +365,11 @@ class WarmMemory:
             self._trim()
 
     def _goal(self) -> int:
-        """Warm bytes to keep ready now (lock held)."""
-        return min(self.ahead_bytes, sum(r.still_wanted() for r in self._reservations))
+        """Warm bytes to keep ready now (lock held): ahead of the acquisitions that run,
+        else what ``make_ready`` asked for."""
+        if self._reservations:
+            return min(self.ahead_bytes, sum(r.still_wanted() for r in self._reservations))
+        return self._ready_bytes
 
     def _free_bytes(self) -> int:
         return sum(block.nbytes for block in self._free)
@@ -327,7 +386,7 @@ class WarmMemory:
                 # a block as soon as any byte wanted is not ready: the end of what is
                 # coming (or an acquisition smaller than a block) is warm too
                 while self._free_bytes() >= self._goal():
-                    if not self._reservations:
+                    if not self._reservations and not self._ready_bytes:
                         self._toucher = None
                         return
                     self._wake.wait()
@@ -339,7 +398,7 @@ class WarmMemory:
                 continue
             with self._lock:
                 self.blocks_ahead += 1
-                if self._reservations:  # else made for a writer gone meanwhile
+                if self._reservations or self._ready_bytes:  # else no one wants it now
                     self._free.append(block)
                     self._trim()
 
@@ -369,6 +428,29 @@ def filled_by(image: np.ndarray) -> WarmMemory | None:
     ):
         return None
     return owner.pool
+
+
+def prepare_memory(gigabytes: float, timeout_s: float = 0.0) -> float:
+    """Make memory ready for the next acquisitions kept in memory (without a
+    ``directory``), so that the first of them runs as fast as the ones after it.
+
+    Where memory comes new from the system more slowly than the camera fills it (a
+    virtual machine), the first acquisition kept in memory in a process ran at half the
+    speed of the ones after it. A thread touches ``gigabytes`` of memory from now on,
+    at most what is kept between acquisitions anyway (an eighth of the machine's
+    memory, 4 GiB at most) and half the memory available; 0 gives up the request.
+    Waits up to ``timeout_s`` for it, and returns the gigabytes ready now::
+
+        prepare_memory(2, timeout_s=10)  # before Acquisition() without a directory
+    """
+    for name, value in (("gigabytes", gigabytes), ("timeout_s", timeout_s)):
+        if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+            raise ValueError(f"prepare_memory: {name} must be a number, 0 or more; got {value!r}")
+    memory = warm_memory()
+    memory.make_ready(int(gigabytes * 1e9))
+    if timeout_s:
+        memory.wait_ready(timeout_s)
+    return memory.free_bytes / 1e9
 
 
 _current: Current[WarmMemory] = Current(WarmMemory)

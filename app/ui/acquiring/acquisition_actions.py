@@ -19,6 +19,7 @@ from app.acquisition.planned_axes import planned_axes
 from app.acquisition.state import RunState
 from app.acquisition.summary import describe_end
 from app.appstate import AppState
+from app.storage.warm_memory import warm_memory
 from app.ui.acquiring.acquisition_controller import AcquisitionController
 from app.ui.acquiring.acquisition_panel import AcquisitionPanel
 from app.ui.acquiring.followed_acquisition import FollowedAcquisition
@@ -124,7 +125,7 @@ class AcquisitionActions:
         while the panel's acquisition runs, its progress."""
         acq = self.state.shown.newest()
         if acq is None and self.panel.isVisible():
-            self.panel.show_estimate()
+            self._make_memory_ready(self.panel.show_estimate())
         if acq is not None and acq is self.controller.acquisition:
             status = acq.status
             self.panel.show_progress(
@@ -135,6 +136,20 @@ class AcquisitionActions:
             )
             self.browser.refresh()
         self.followed.tick()
+
+    def _make_memory_ready(self, fits: bool) -> None:
+        """A plan kept in memory gets its memory touched while it is set, so that
+        Start's acquisition runs as fast as the ones after it (``WarmMemory.make_ready``:
+        what is kept between acquisitions anyway, made earlier); a plan saved to disk
+        gives the request up."""
+        kept = (
+            fits and self.panel.save_target() is None and self.controller.unsaved_storage == "ram"
+        )
+        warm_memory().make_ready(self.panel.estimate.bytes if kept else 0)
+
+    def give_up_memory(self) -> None:
+        """No more memory made ready for the panel's plan (the window closes)."""
+        warm_memory().make_ready(0)
 
     def _busy_elsewhere(self, busy: bool) -> None:
         """An acquisition from the console or a script runs (or ended): Live stops and

@@ -747,6 +747,11 @@ class AcquisitionPanel(QWidget):
             return self._say_estimate(f"Will not fit: {text}.", ok=False)
         return self._say_estimate(text, ok=True)
 
+    @property
+    def estimate(self) -> PlanEstimate:
+        """What the plan took at the last ``show_estimate`` that could make it."""
+        return self._estimate
+
     def _check_grid_saving(self) -> None:
         """A grid is acquired as a tiled map, an NDTiff pyramid on disk as pycro-manager
         saves one (``XYTiledAcquisition`` refuses anything else): say so before Start."""

@@ -69,8 +69,10 @@ class AcquiringRoom:
         return self.controller.acquisition if self.controller.running else None
 
     def detach(self) -> None:
-        """The window closes: an acquisition started elsewhere is no longer followed."""
+        """The window closes: an acquisition started elsewhere is no longer followed,
+        and memory is no longer made ready for the panel's plan."""
         self.actions.followed.detach()
+        self.actions.give_up_memory()
 
     def close(self) -> None:
         """An acquisition still running is aborted and its thread joined."""
