@@ -35,8 +35,8 @@ def test_pipeline_benchmark_quick_mode_reports_every_scenario(tmp_path):
         default_buffer,  # bursts cut to the core's own camera buffer
         "kept in memory (RAM), first in the process",
         "kept in memory (RAM), first in the process",  # beside numpy keeping copies
-        "kept in memory (RAM), first in the process, its memory made ready before "
-        "(as the window does while the plan is set)",
+        "kept in memory (RAM), its memory made ready before (as the window does), first in"
+        " the process",
         "real work (float32 background)",
         "processor reusing its output buffer (copied)",
         "saving (NDTiff)",

@@ -745,6 +745,27 @@ def test_before_start_the_panel_says_what_the_plan_takes_and_if_it_fits(qtbot, w
     monkeypatch.setattr(panel, "free_space", lambda folder: 100_000)
     assert not panel.show_estimate()  # a nearly full disk
     assert panel.estimate_label.text().startswith("Will not fit: 10 images, 245.8 KB")
+    # kept in memory: what an acquisition may take (its default limit, half of what is
+    # available), not all that is available
+    panel.save_box.setChecked(False)
+    assert panel.show_estimate() and "of memory it may take)" in panel.estimate_label.text()
+    set_warm_memory(_MemoryAvailable(400_000))
+    try:
+        assert not panel.show_estimate()  # 200 kB it may take
+        assert panel.estimate_label.text().startswith(
+            "Will not fit: 10 images, 245.8 KB (200.0 KB of memory it may take)"
+        )
+    finally:
+        set_warm_memory(None)
+
+
+class _MemoryAvailable(WarmMemory):
+    def __init__(self, available: int):
+        super().__init__()
+        self.available = available
+
+    def available_bytes(self) -> int:
+        return self.available
 
 
 def test_the_status_line_says_the_free_disk_space_read_off_the_gui_thread(

@@ -9,10 +9,12 @@ import time
 import weakref
 
 import numpy as np
+import psutil
 import pytest
 
 from app import Acquisition, multi_d_acquisition_events
-from app.storage.warm_memory import WarmMemory, filled_by, set_warm_memory
+from app.storage.ram_sink import default_ram_limit_bytes
+from app.storage.warm_memory import RAM_SHARE, WarmMemory, filled_by, set_warm_memory
 
 BLOCK = 1024 * 1024  # small blocks: a test's few frames fill several
 
@@ -128,8 +130,9 @@ def test_an_acquisition_fed_one_event_at_a_time_gets_warm_memory_ahead():
 
 def test_memory_made_ready_before_an_acquisition_is_what_the_first_one_uses():
     """The first acquisition of a process found no warm memory and ran at half speed
-    on a machine whose fresh memory is slow: ``make_ready`` touches it beforehand."""
-    memory = WarmMemory(block_bytes=BLOCK, retained_bytes=64 * BLOCK)
+    on a machine whose fresh memory is slow: ``make_ready`` touches it beforehand,
+    more than is retained between acquisitions, and none of it goes when one starts."""
+    memory = WarmMemory(block_bytes=BLOCK, retained_bytes=BLOCK)
     set_warm_memory(memory)
     try:
         from app.microscope import SimulatedCameraSettings, load_microscope
@@ -141,31 +144,44 @@ def test_memory_made_ready_before_an_acquisition_is_what_the_first_one_uses():
         made = memory.blocks_ahead
         _acquire_in_memory(core, 40)
         assert memory.cold_blocks == 0  # every frame went into memory made ready
-        # the request stands: once it ended, as much again is made for the next one
-        _wait_for(lambda: memory.free_bytes >= 5 * BLOCK)
-        time.sleep(0.1)
-        assert 5 <= memory.blocks_ahead - made <= 6
+        # the request ended with it: nothing more is made, and its thread ends
+        _wait_for(lambda: not memory.toucher_alive)
+        assert memory.blocks_ahead - made <= 1
     finally:
         memory.make_ready(0)
         set_warm_memory(None)
 
 
-def test_memory_made_ready_is_capped_at_what_is_kept_anyway_and_can_be_given_up():
-    memory = WarmMemory(block_bytes=BLOCK, retained_bytes=3 * BLOCK)
-    assert memory.make_ready(100 * BLOCK) == 3 * BLOCK  # no more than retained
-    assert memory.make_ready(100 * BLOCK) == 3 * BLOCK  # asked again: the same
-    assert memory.wait_ready(10.0) and memory.free_bytes == 3 * BLOCK
+def test_memory_made_ready_is_what_was_asked_and_less_asked_gives_the_rest_back():
+    memory = WarmMemory(block_bytes=BLOCK, retained_bytes=BLOCK)
+    assert memory.make_ready(4 * BLOCK) == 4 * BLOCK
+    assert memory.make_ready(4 * BLOCK) == 4 * BLOCK  # asked again: the same, once
+    assert memory.wait_ready(10.0) and memory.free_bytes == 4 * BLOCK
     time.sleep(0.1)
-    assert memory.free_bytes == 3 * BLOCK  # and no more is touched
+    assert memory.free_bytes == 4 * BLOCK  # and no more is touched
+    assert memory.make_ready(2 * BLOCK) == 2 * BLOCK
+    assert memory.free_bytes == 2 * BLOCK  # the rest given back at once
     assert memory.make_ready(0) == 0
     _wait_for(lambda: not memory.toucher_alive)
-    assert memory.free_bytes == 3 * BLOCK  # what was made stays, as retained memory
+    assert memory.free_bytes == BLOCK  # what is retained between acquisitions stays
+
+
+def test_memory_made_ready_is_at_most_what_an_acquisition_may_take():
+    """No more than a RAM acquisition's default limit: half the memory available."""
+    pages = _StuckPages()  # nothing is touched: only the cap is looked at
+    memory = WarmMemory(block_bytes=BLOCK, retained_bytes=0, pages=pages)
+    try:
+        half = memory.available_bytes() * RAM_SHARE
+        assert memory.make_ready(10**15) == pytest.approx(half, rel=0.1)
+        assert default_ram_limit_bytes() == pytest.approx(half, rel=0.1)
+    finally:
+        memory.make_ready(0)
+        pages.release.set()
 
 
 def test_waiting_for_memory_made_ready_ends_at_its_timeout():
     memory = WarmMemory(block_bytes=BLOCK, retained_bytes=0)
-    assert memory.make_ready(BLOCK) == 0  # nothing retained: nothing to make
-    assert memory.wait_ready(0.0)
+    assert memory.make_ready(0) == 0 and memory.wait_ready(0.0)  # nothing asked
     pages = _StuckPages()
     slow = WarmMemory(block_bytes=BLOCK, retained_bytes=8 * BLOCK, pages=pages)
     slow.make_ready(BLOCK)
@@ -174,6 +190,38 @@ def test_waiting_for_memory_made_ready_ends_at_its_timeout():
     assert time.monotonic() - start < 5
     slow.make_ready(0)
     pages.release.set()
+
+
+def test_memory_no_image_uses_counts_as_available_for_images():
+    """Memory made ready is for images: a RAM acquisition's default limit counts it."""
+    block = 16 * 1024**2
+    memory = WarmMemory(block_bytes=block, retained_bytes=8 * block)
+    set_warm_memory(memory)
+    try:
+        memory.make_ready(8 * block)
+        assert memory.wait_ready(10.0)
+        memory.make_ready(0)  # kept, as retained
+        limit, system = default_ram_limit_bytes(), psutil.virtual_memory().available
+        assert limit == pytest.approx((system + 8 * block) * RAM_SHARE, abs=block)
+    finally:
+        set_warm_memory(None)
+
+
+def test_memory_let_go_while_an_acquisition_runs_is_kept_for_it():
+    """A dataset dropped as the next acquisition starts (the window's second Start)
+    gives its blocks to that acquisition, not back to the system to be touched again."""
+    memory = WarmMemory(block_bytes=BLOCK, retained_bytes=0, ahead_bytes=0)
+    first = memory.reserve(4 * BLOCK, coming=4 * BLOCK)
+    pieces = [first.take(BLOCK) for _ in range(4)]  # a block each
+    first.close()
+    assert memory.cold_blocks == 4
+    second = memory.reserve(4 * BLOCK, coming=4 * BLOCK)
+    del pieces
+    gc.collect()
+    assert memory.free_bytes == 4 * BLOCK  # kept: the second wants as much
+    kept = [second.take(BLOCK) for _ in range(4)]
+    assert memory.cold_blocks == 4 and len(kept) == 4  # none made anew
+    second.close()
 
 
 class _StuckPages:

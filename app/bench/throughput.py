@@ -308,7 +308,11 @@ def _in_fresh_memory(run: Callable[[], dict[str, Any]]) -> dict[str, Any]:
         set_warm_memory(None)
 
 
-def _first_made_ready(core, frames: int) -> dict[str, Any]:
+#: the rows whose memory ``prepare_memory`` made ready before they ran
+MADE_READY = "kept in memory (RAM), its memory made ready before (as the window does)"
+
+
+def _first_made_ready(core, frames: int, default_buffer: bool = False) -> dict[str, Any]:
     """The first acquisition kept in memory of a process, its memory made ready before
     it by ``prepare_memory`` (untimed), as the window does while its plan is set."""
     nbytes = frames * core.getImageBufferSize()
@@ -316,7 +320,7 @@ def _first_made_ready(core, frames: int) -> dict[str, Any]:
         prepare_memory(nbytes / 1e9, timeout_s=120)
         if warm_memory().free_bytes < nbytes:
             raise RuntimeError(f"{nbytes / 1e9:.2f} GB of memory not made ready in 2 minutes")
-        return _acquire(core, frames, passthrough, None, "ram")
+        return _acquire(core, frames, passthrough, None, "ram", default_buffer=default_buffer)
     finally:
         prepare_memory(0)
 
@@ -604,14 +608,12 @@ def bench_pipeline(
     )
     # the window makes that memory ready while a plan kept in memory is set (a script
     # with prepare_memory): its first acquisition then finds it warm
-    if frames * frame.nbytes <= default_retained_bytes():
-        scenario(
-            "kept in memory (RAM), first in the process, its memory made ready before "
-            "(as the window does while the plan is set)",
-            lambda _w: _in_fresh_memory(lambda: _first_made_ready(core, frames)),
-            "bare pymmcore-plus MDA",
-            lambda _w: _bare_mda(core, frames),
-        )
+    scenario(
+        f"{MADE_READY}, first in the process",
+        lambda _w: _in_fresh_memory(lambda: _first_made_ready(core, frames)),
+        "bare pymmcore-plus MDA",
+        lambda _w: _bare_mda(core, frames),
+    )
     # longer than the warm memory kept between acquisitions: its frames past that land
     # in memory new from the system, at the rate the system hands it over
     long_frames = _beyond_warm_memory(frame.nbytes)
@@ -637,6 +639,16 @@ def bench_pipeline(
             rows[-1],
             "numpy: the frames copied into memory new from the system (no camera)",
             lambda: _numpy_keep(frame, long_frames),
+            count=long_frames,
+        )
+        scenario(
+            f"{MADE_READY}, {long_frames} frames ({long_bytes / 1e9:.1f} GB), the core's "
+            "camera buffer",
+            lambda _w: _in_fresh_memory(
+                lambda: _first_made_ready(core, long_frames, default_buffer=True)
+            ),
+            "bare pymmcore-plus MDA",
+            lambda _w: _bare_mda(core, long_frames),
             count=long_frames,
         )
     scenario(

@@ -6,19 +6,20 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import psutil
 
 from app.storage.ram_dataset import RAMDataset
 from app.storage.sink import StorageFullError
-from app.storage.warm_memory import Reservation, WarmMemory, filled_by, warm_memory
+from app.storage.warm_memory import RAM_SHARE, Reservation, WarmMemory, filled_by, warm_memory
 
 #: The default budget: this share of the memory available when the acquisition starts,
 #: so that other programs and the OS keep room and the machine never swaps.
-DEFAULT_RAM_FRACTION = 0.5
+DEFAULT_RAM_FRACTION = RAM_SHARE
 
 
 def default_ram_limit_bytes() -> int:
-    return int(psutil.virtual_memory().available * DEFAULT_RAM_FRACTION)
+    """The memory available (the process's warm memory no image uses counted in: it is
+    for images) times ``DEFAULT_RAM_FRACTION``."""
+    return int(warm_memory().available_bytes() * DEFAULT_RAM_FRACTION)
 
 
 class RAMSink:

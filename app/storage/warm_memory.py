@@ -17,7 +17,7 @@ The first acquisition of a process finds none kept, and ran at half the bare run
 speed where fresh memory comes slowly (a virtual machine: 0.5 to 2.3 GB/s against a
 camera at 4.4). So memory can be made ready before it starts (``make_ready``): the
 window does while a plan kept in memory is set, a script with ``prepare_memory``. It is
-the memory kept between acquisitions anyway, made earlier, and no more.
+memory Start's acquisition would take anyway, taken earlier.
 The engine reads each camera frame straight into it (``RAMSink.camera_frames``), on
 the thread that reads the camera, as the least a keeper of frames does: a frame a
 processor passes on is then kept where it already is (``filled_by``), not copied on
@@ -49,6 +49,9 @@ from app.storage.fresh_pages import ALIGN, FreshPages
 BLOCK_BYTES = 64 * 1024**2
 #: warm memory kept ready ahead of the writers while RAM acquisitions run
 AHEAD_BYTES = 512 * 1024**2
+#: the share of the memory available that images kept in memory may take by default
+#: (``ram_limit_gb``), so that other programs and the system keep room and nothing swaps
+RAM_SHARE = 0.5
 
 
 def default_retained_bytes() -> int:
@@ -201,9 +204,8 @@ class WarmMemory:
         #: the weak reference to each piece alive, and its block
         self._pieces: dict[weakref.ref[_Piece], _Block] = {}
         self._toucher: threading.Thread | None = None
-        #: free warm bytes kept ahead of any acquisition (``make_ready``), and asked for
+        #: free warm bytes made ready for the next acquisition (``make_ready``)
         self._ready_bytes = 0
-        self._asked_bytes = 0
         #: blocks a writer had to make itself (none was warm): for reports and tests
         self.cold_blocks = 0
         #: blocks the toucher made ahead of the writers: for reports and tests
@@ -221,30 +223,32 @@ class WarmMemory:
         return reservation
 
     def make_ready(self, nbytes: int) -> int:
-        """Keep ``nbytes`` of free memory warm for the next acquisition kept in memory,
-        touched by a thread of its own from now on (0: no more); returns the bytes it
-        will keep. It is capped at what is kept between acquisitions anyway
-        (``retained_bytes``) and at half the memory available now, and asked for only
-        while no acquisition kept in memory runs: blocks touched then would take a core
-        from the one that does. Never waits."""
+        """Make ``nbytes`` of free memory warm for the next acquisition kept in memory,
+        touched by a thread of its own while none runs (blocks touched then would take
+        a core from the one that does); 0: no more. Returns the bytes it will make: at
+        most what such an acquisition may take by default (``RAM_SHARE`` of the memory
+        available, this warm memory's free blocks counted). The request ends with the
+        next acquisition kept in memory, so memory is held ahead of one Start, not for
+        good. Never waits."""
         asked = max(0, int(nbytes))
-        if asked == self._asked_bytes:  # the window asks at every status tick
-            return self._ready_bytes
-        available = psutil.virtual_memory().available // 2 if asked else 0
-        wanted = min(asked, self.retained_bytes, available)
+        wanted = min(asked, int(self.available_bytes() * RAM_SHARE)) if asked else 0
         with self._lock:
             self._settle_returned()
-            self._asked_bytes = asked
-            if wanted != self._ready_bytes:
-                self._ready_bytes = wanted
-                if wanted:
-                    self._start_toucher()
-                self._wake.notify_all()
+            self._ready_bytes = wanted
+            if wanted:
+                self._start_toucher()
+            self._trim()  # less asked for: the rest goes, beyond what is retained
+            self._wake.notify_all()
         return wanted
 
+    def available_bytes(self) -> int:
+        """Memory images kept in memory may fill: what the system has available, and
+        the free blocks here (touched ahead, or let go of), which are theirs already."""
+        return int(psutil.virtual_memory().available) + self.free_bytes
+
     def wait_ready(self, timeout_s: float) -> bool:
-        """Whether the memory asked for with ``make_ready`` is warm, waiting at most
-        ``timeout_s`` for it (a script that wants its first acquisition at full speed)."""
+        """Whether the memory asked for with ``make_ready`` is warm (or was used by the
+        acquisition it was for), waiting at most ``timeout_s`` for it."""
         deadline = time.monotonic() + max(0.0, timeout_s)
         with self._lock:
             while True:
@@ -321,6 +325,8 @@ class WarmMemory:
         with self._lock:
             self._settle_returned()
             self._reservations.discard(reservation)
+            if not self._reservations:
+                self._ready_bytes = 0  # the acquisition it was made for has run
             self._trim()
             self._wake.notify_all()
 
@@ -365,18 +371,23 @@ class WarmMemory:
             self._trim()
 
     def _goal(self) -> int:
-        """Warm bytes to keep ready now (lock held): ahead of the acquisitions that run,
+        """Warm bytes to touch now (lock held): ahead of the acquisitions that run,
         else what ``make_ready`` asked for."""
         if self._reservations:
-            return min(self.ahead_bytes, sum(r.still_wanted() for r in self._reservations))
+            return min(self.ahead_bytes, self._still_wanted())
         return self._ready_bytes
+
+    def _still_wanted(self) -> int:
+        return sum(r.still_wanted() for r in self._reservations)
 
     def _free_bytes(self) -> int:
         return sum(block.nbytes for block in self._free)
 
     def _trim(self) -> None:
-        """Free blocks beyond what writers want and what is retained go (lock held)."""
-        keep = max(self.retained_bytes, self._goal())
+        """Free blocks beyond what is retained, what was made ready and what the
+        acquisitions running still want go (lock held): the blocks of a dataset let go
+        of while the next acquisition runs are kept for it, not touched again."""
+        keep = max(self.retained_bytes, self._ready_bytes, self._still_wanted())
         while self._free and self._free_bytes() > keep:
             self._free.pop(0)
 
@@ -436,10 +447,10 @@ def prepare_memory(gigabytes: float, timeout_s: float = 0.0) -> float:
 
     Where memory comes new from the system more slowly than the camera fills it (a
     virtual machine), the first acquisition kept in memory in a process ran at half the
-    speed of the ones after it. A thread touches ``gigabytes`` of memory from now on,
-    at most what is kept between acquisitions anyway (an eighth of the machine's
-    memory, 4 GiB at most) and half the memory available; 0 gives up the request.
-    Waits up to ``timeout_s`` for it, and returns the gigabytes ready now::
+    speed of the ones after it. A thread touches ``gigabytes`` of memory for the next
+    one, at most what it may take by default (half the memory available); 0 gives up
+    the request, and so does the end of that acquisition. Waits up to ``timeout_s`` for
+    it, and returns the gigabytes ready now::
 
         prepare_memory(2, timeout_s=10)  # before Acquisition() without a directory
     """

@@ -68,6 +68,8 @@ class AcquisitionActions:
         self.stop_live = stop_live
         self.microscope_free = microscope_free
         self.exploring = exploring
+        #: the bytes memory was last made ready for (``_make_memory_ready``)
+        self._memory_asked: int | None = None
         # the panel speaks for its own acquisition, else one the console or a script runs
         self.followed = FollowedAcquisition(
             panel,
@@ -140,15 +142,19 @@ class AcquisitionActions:
     def _make_memory_ready(self, fits: bool) -> None:
         """A plan kept in memory gets its memory touched while it is set, so that
         Start's acquisition runs as fast as the ones after it (``WarmMemory.make_ready``:
-        what is kept between acquisitions anyway, made earlier); a plan saved to disk
-        gives the request up."""
+        memory it would take anyway, for that one Start); a plan saved to disk gives the
+        request up."""
         kept = (
             fits and self.panel.save_target() is None and self.controller.unsaved_storage == "ram"
         )
-        warm_memory().make_ready(self.panel.estimate.bytes if kept else 0)
+        wanted = self.panel.estimate.bytes if kept else 0
+        if wanted != self._memory_asked:  # asked again once the plan changes
+            self._memory_asked = wanted
+            warm_memory().make_ready(wanted)
 
     def give_up_memory(self) -> None:
         """No more memory made ready for the panel's plan (the window closes)."""
+        self._memory_asked = 0
         warm_memory().make_ready(0)
 
     def _busy_elsewhere(self, busy: bool) -> None:

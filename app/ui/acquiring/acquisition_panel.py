@@ -15,7 +15,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import psutil
 import useq
 from pymmcore_plus import CMMCorePlus
 from PyQt6.QtCore import Qt, pyqtSignal
@@ -63,6 +62,7 @@ from app.acquisition.plan_file import (
     z_range_of,
 )
 from app.acquisition.tiles import TileLayout, TilingError
+from app.storage.ram_sink import default_ram_limit_bytes
 from app.ui.acquiring.grid_box import GridBox
 from app.ui.acquiring.position_list import PLAN_FILTER, PositionList
 from app.ui.common.free_space import free_disk_bytes
@@ -734,7 +734,8 @@ class AcquisitionPanel(QWidget):
         if self.save_box.isChecked():
             room, where = self.free_space(self.data_directory), "free on the disk"
         else:
-            room, where = psutil.virtual_memory().available, "of memory available"
+            # what a RAM acquisition may take (its limit), not all that is available
+            room, where = default_ram_limit_bytes(), "of memory it may take"
         tiles = f" ({plan.tiles} tile{'s' if plan.tiles != 1 else ''})" if plan.tiles else ""
         said_room = "the disk's free space not read yet" if room is None else (
             f"{human_bytes(room)} {where}"
