@@ -224,6 +224,17 @@ def test_memory_let_go_while_an_acquisition_runs_is_kept_for_it():
     second.close()
 
 
+def test_memory_made_ready_for_part_of_a_block_stops_at_the_next_whole_block():
+    """Asked for 4.74 GB, the toucher made block after block for two minutes: each
+    block past what was asked was given back and touched again."""
+    memory = WarmMemory(block_bytes=BLOCK, retained_bytes=0)
+    memory.make_ready(2 * BLOCK + 1)
+    assert memory.wait_ready(10.0)
+    time.sleep(0.2)
+    assert memory.blocks_ahead == 3 and memory.free_bytes == 3 * BLOCK
+    memory.make_ready(0)
+
+
 class _StuckPages:
     """Fresh pages that never come (until released): a toucher that cannot keep up."""
 

@@ -388,6 +388,10 @@ class WarmMemory:
         acquisitions running still want go (lock held): the blocks of a dataset let go
         of while the next acquisition runs are kept for it, not touched again."""
         keep = max(self.retained_bytes, self._ready_bytes, self._still_wanted())
+        # in whole blocks: the toucher stops at the first block at or past what is
+        # wanted, and a keep short of it gave that block back, to be touched again
+        # without end (a hang found when 4.74 GB were asked for)
+        keep = -(-keep // self.block_bytes) * self.block_bytes
         while self._free and self._free_bytes() > keep:
             self._free.pop(0)
 
