@@ -146,15 +146,17 @@ def main(outdir: str) -> None:
     step(2000, select_broken)
     step(800, shot("error"))
 
-    def in_memory():
+    def in_memory_plan():
         registry.unregister("broken_focus_metric")
         panel = window.acquisition_panel
         panel.save_box.setChecked(False)
         panel.time_points.setValue(8)
         window.docks["Acquisition"].raise_()
-        panel.start_button.click()
 
-    step(100, in_memory)
+    step(100, in_memory_plan)
+    # the estimate against what an acquisition kept in memory may take
+    step(1200, shot("in-memory-plan"))
+    step(100, window.acquisition_panel.start_button.click)
     step(3000, shot("in-memory"))
 
     def explore_demo():
