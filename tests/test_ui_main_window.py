@@ -132,25 +132,35 @@ def test_acquisition_kept_in_memory_is_browsed_and_saved_later(qtbot, window, tm
 def test_a_plan_kept_in_memory_has_its_memory_made_ready_before_start(qtbot, window):
     """The first acquisition kept in memory of a process ran at half speed where fresh
     memory comes slowly: the window touches it while the plan is set (#21)."""
-    memory = WarmMemory(block_bytes=1024**2, retained_bytes=64 * 1024**2)
+    memory = WarmMemory(block_bytes=1024**2, retained_bytes=0)
     set_warm_memory(memory)
     try:
         panel = window.acquisition_panel
         panel.time_box.setChecked(True)
         panel.time_points.setValue(20)
         qtbot.wait(700)  # saved to disk: nothing is made ready
-        assert memory.free_bytes == 0 and not memory.toucher_alive
+        assert memory.ready_bytes == 0 and memory.free_bytes == 0
+
+        def ready() -> bool:
+            wanted = panel.estimate.bytes
+            return panel.estimate.images == 20 and memory.free_bytes >= wanted > 0
+
         panel.save_box.setChecked(False)
-        qtbot.waitUntil(
-            lambda: panel.estimate.images == 20 and memory.free_bytes >= panel.estimate.bytes,
-            timeout=5000,
-        )
+        qtbot.waitUntil(ready, timeout=5000)
+        panel.save_box.setChecked(True)  # saved after all: the memory goes back
+        qtbot.waitUntil(lambda: memory.free_bytes == 0 == memory.ready_bytes, timeout=5000)
+        panel.save_box.setChecked(False)
+        qtbot.waitUntil(ready, timeout=5000)
         qtbot.mouseClick(panel.start_button, Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: _finished(window), timeout=30000)
         assert window.controller.acquisition.get_dataset().read_image(time=19) is not None
         assert memory.cold_blocks == 0  # every frame went into memory made ready
-        panel.save_box.setChecked(True)  # saved again: the request is given up
-        qtbot.waitUntil(lambda: not memory.toucher_alive, timeout=5000)
+        qtbot.wait(700)
+        assert memory.ready_bytes == 0  # used up, and not asked again for the same plan
+        panel.time_points.setValue(21)  # a new plan: asked again
+        qtbot.waitUntil(lambda: memory.ready_bytes > 0, timeout=5000)
+        window.close()  # the window's request ends with it
+        assert memory.ready_bytes == 0
     finally:
         memory.make_ready(0)
         set_warm_memory(None)

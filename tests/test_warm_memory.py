@@ -235,6 +235,48 @@ def test_memory_made_ready_for_part_of_a_block_stops_at_the_next_whole_block():
     memory.make_ready(0)
 
 
+def test_a_request_is_used_up_by_the_acquisition_that_starts_after_it_only():
+    """An acquisition already running when memory is made ready (a script's, while the
+    window's plan is set) leaves the request for the next one."""
+    memory = WarmMemory(block_bytes=BLOCK, retained_bytes=0)
+    running = memory.reserve(BLOCK, coming=0)
+    memory.make_ready(2 * BLOCK)
+    running.close()
+    assert memory.ready_bytes == 2 * BLOCK  # still asked for
+    assert memory.wait_ready(10.0) and memory.free_bytes == 2 * BLOCK
+    sink, camera = memory.reserve(2 * BLOCK), memory.reserve(2 * BLOCK)  # one acquisition's
+    sink.close()
+    assert memory.ready_bytes == 2 * BLOCK  # its other reservation runs
+    camera.close()
+    assert memory.ready_bytes == 0  # used up: given back beyond what is retained
+    assert memory.free_bytes == 0
+    _wait_for(lambda: not memory.toucher_alive)
+
+
+def test_a_toucher_that_fails_is_started_again_by_the_next_request(caplog):
+    pages = _FailingOnce()
+    memory = WarmMemory(block_bytes=BLOCK, retained_bytes=0, pages=pages)
+    memory.make_ready(BLOCK)
+    _wait_for(lambda: not memory.toucher_alive)  # it ended, and says why
+    assert "no longer touched ahead" in caplog.text
+    memory.make_ready(2 * BLOCK)
+    assert memory.wait_ready(10.0) and memory.free_bytes == 2 * BLOCK
+    memory.make_ready(0)
+
+
+class _FailingOnce:
+    """Fresh pages refused once in a way the toucher does not expect."""
+
+    def __init__(self):
+        self.failed = False
+
+    def block(self, nbytes, may_try=False):
+        if not self.failed:
+            self.failed = True
+            raise OSError("madvise: invalid argument")
+        return np.zeros(nbytes, np.uint8)
+
+
 class _StuckPages:
     """Fresh pages that never come (until released): a toucher that cannot keep up."""
 
@@ -255,10 +297,16 @@ def test_prepare_memory_makes_the_process_memory_ready_and_refuses_nonsense():
         ready = prepare_memory(4 * BLOCK / 1e9, timeout_s=10)
         assert ready == pytest.approx(4 * BLOCK / 1e9)
         assert memory.free_bytes == 4 * BLOCK
-        for gigabytes, timeout_s in ((-1, 0), (float("nan"), 0), ("2", 0), (1, float("inf"))):
+        refused = [(-1, 0), (float("nan"), 0), ("2", 0), (1, float("inf")), (True, 0)]
+        refused += [(1e300, 0), (10**400, 0), (None, 0), (1, -1)]
+        for gigabytes, timeout_s in refused:
             with pytest.raises(ValueError, match="prepare_memory"):
                 prepare_memory(gigabytes, timeout_s)
+        assert memory.ready_bytes == 4 * BLOCK  # a refused call changes nothing
+        assert prepare_memory(np.float32(BLOCK / 1e9), np.int64(0)) > 0  # numpy's numbers
+        assert memory.ready_bytes == pytest.approx(BLOCK, rel=1e-6)
         assert prepare_memory(0) == pytest.approx(4 * BLOCK / 1e9)  # given up, kept
+        assert memory.ready_bytes == 0
         _wait_for(lambda: not memory.toucher_alive)
     finally:
         memory.make_ready(0)

@@ -31,6 +31,7 @@ blocks; with no warm block ready, the writer makes one itself (and pays, as befo
 from __future__ import annotations
 
 import functools
+import logging
 import math
 import threading
 import time
@@ -44,6 +45,8 @@ import psutil
 
 from app.current import Current
 from app.storage.fresh_pages import ALIGN, FreshPages
+
+logger = logging.getLogger(__name__)
 
 #: one block: several frames of a usual camera, few enough blocks to track
 BLOCK_BYTES = 64 * 1024**2
@@ -119,6 +122,9 @@ class Reservation:
         self._coming = coming
         #: its writer said more may follow that it cannot count yet: a block ahead
         self._more_may_come = False
+        #: the ``make_ready`` request standing when it started (0: none), which its
+        #: end uses up
+        self.ready_request = 0
 
     def expect(self, nbytes: int | None, more_may_come: bool = False) -> None:
         """Its writer knows ``nbytes`` more are coming (None: it cannot know), and
@@ -204,8 +210,10 @@ class WarmMemory:
         #: the weak reference to each piece alive, and its block
         self._pieces: dict[weakref.ref[_Piece], _Block] = {}
         self._toucher: threading.Thread | None = None
-        #: free warm bytes made ready for the next acquisition (``make_ready``)
+        #: free warm bytes made ready for the next acquisition (``make_ready``), and
+        #: which request that is (each ``make_ready`` counts one)
         self._ready_bytes = 0
+        self._request = 0
         #: blocks a writer had to make itself (none was warm): for reports and tests
         self.cold_blocks = 0
         #: blocks the toucher made ahead of the writers: for reports and tests
@@ -218,6 +226,8 @@ class WarmMemory:
         with self._lock:
             self._settle_returned()
             self._reservations.add(reservation)
+            if self._ready_bytes:
+                reservation.ready_request = self._request
             self._start_toucher()
             self._wake.notify_all()
         return reservation
@@ -234,12 +244,23 @@ class WarmMemory:
         wanted = min(asked, int(self.available_bytes() * RAM_SHARE)) if asked else 0
         with self._lock:
             self._settle_returned()
+            self._request += 1
             self._ready_bytes = wanted
             if wanted:
                 self._start_toucher()
-            self._trim()  # less asked for: the rest goes, beyond what is retained
+            dropped = self._trim()  # less asked for: the rest goes, beyond what is retained
             self._wake.notify_all()
+        if dropped:  # handing tens of GB back takes a while: not on the caller's thread
+            threading.Thread(
+                target=dropped.clear, name="scopeflow-memory-back", daemon=True
+            ).start()
         return wanted
+
+    @property
+    def ready_bytes(self) -> int:
+        """Bytes asked of ``make_ready`` for the next acquisition (0: none, or used)."""
+        with self._lock:
+            return self._ready_bytes
 
     def available_bytes(self) -> int:
         """Memory images kept in memory may fill: what the system has available, and
@@ -325,7 +346,10 @@ class WarmMemory:
         with self._lock:
             self._settle_returned()
             self._reservations.discard(reservation)
-            if not self._reservations:
+            request = reservation.ready_request
+            if request == self._request and not any(
+                r.ready_request == request for r in self._reservations
+            ):
                 self._ready_bytes = 0  # the acquisition it was made for has run
             self._trim()
             self._wake.notify_all()
@@ -383,7 +407,7 @@ class WarmMemory:
     def _free_bytes(self) -> int:
         return sum(block.nbytes for block in self._free)
 
-    def _trim(self) -> None:
+    def _trim(self) -> list[_Block]:
         """Free blocks beyond what is retained, what was made ready and what the
         acquisitions running still want go (lock held): the blocks of a dataset let go
         of while the next acquisition runs are kept for it, not touched again."""
@@ -392,10 +416,22 @@ class WarmMemory:
         # wanted, and a keep short of it gave that block back, to be touched again
         # without end (a hang found when 4.74 GB were asked for)
         keep = -(-keep // self.block_bytes) * self.block_bytes
-        while self._free and self._free_bytes() > keep:
-            self._free.pop(0)
+        dropped, free = [], self._free_bytes()
+        while self._free and free > keep:
+            dropped.append(self._free.pop(0))
+            free -= dropped[-1].nbytes
+        return dropped  # gone with the last reference: the caller's, or the caller's thread
 
     def _touch_ahead(self) -> None:
+        try:
+            self._touch_until_unwanted()
+        except Exception:  # a system refusing pages in a new way: writers make their own
+            logger.exception("Memory is no longer touched ahead of images kept in memory")
+            with self._lock:
+                self._toucher = None  # the next reservation or request starts one again
+                self._wake.notify_all()
+
+    def _touch_until_unwanted(self) -> None:
         while True:
             with self._lock:
                 # a block as soon as any byte wanted is not ready: the end of what is
@@ -446,25 +482,36 @@ def filled_by(image: np.ndarray) -> WarmMemory | None:
 
 
 def prepare_memory(gigabytes: float, timeout_s: float = 0.0) -> float:
-    """Make memory ready for the next acquisitions kept in memory (without a
-    ``directory``), so that the first of them runs as fast as the ones after it.
+    """Make memory ready for the next acquisition kept in memory (without a
+    ``directory``), so that it runs from its first frame as fast as the ones after it.
 
     Where memory comes new from the system more slowly than the camera fills it (a
     virtual machine), the first acquisition kept in memory in a process ran at half the
     speed of the ones after it. A thread touches ``gigabytes`` of memory for the next
-    one, at most what it may take by default (half the memory available); 0 gives up
-    the request, and so does the end of that acquisition. Waits up to ``timeout_s`` for
-    it, and returns the gigabytes ready now::
+    one that starts, at most what it may take by default (half the memory available);
+    0 gives up the request, and that acquisition's end uses it up. Waits up to
+    ``timeout_s`` for it (in the window's console, the window waits too), and returns
+    the gigabytes of warm memory free now: what was made ready, and what earlier
+    acquisitions left::
 
         prepare_memory(2, timeout_s=10)  # before Acquisition() without a directory
+
+    The window shares the request: its Acquisition panel asks for its plan's memory
+    while the plan is kept in memory (Save to disk unticked).
     """
+    asked = {}
     for name, value in (("gigabytes", gigabytes), ("timeout_s", timeout_s)):
-        if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+        try:
+            number = float(value) if not isinstance(value, (bool, str, bytes)) else math.nan
+        except (TypeError, ValueError, OverflowError):
+            number = math.nan
+        if not math.isfinite(number * 1e9) or number < 0:
             raise ValueError(f"prepare_memory: {name} must be a number, 0 or more; got {value!r}")
+        asked[name] = number
     memory = warm_memory()
-    memory.make_ready(int(gigabytes * 1e9))
-    if timeout_s:
-        memory.wait_ready(timeout_s)
+    memory.make_ready(int(asked["gigabytes"] * 1e9))
+    if asked["timeout_s"]:
+        memory.wait_ready(asked["timeout_s"])
     return memory.free_bytes / 1e9
 
 

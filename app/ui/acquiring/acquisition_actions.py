@@ -142,8 +142,11 @@ class AcquisitionActions:
     def _make_memory_ready(self, fits: bool) -> None:
         """A plan kept in memory gets its memory touched while it is set, so that
         Start's acquisition runs as fast as the ones after it (``WarmMemory.make_ready``:
-        memory it would take anyway, for that one Start); a plan saved to disk gives the
-        request up."""
+        memory it would take anyway, for that one Start). Asked again when the plan
+        changes, or after an acquisition from the console or a script (which used the
+        request up); a plan saved to disk gives it up. Told at the status tick, while
+        the panel is shown and no acquisition runs; the window's
+        closing gives it up too."""
         kept = (
             fits and self.panel.save_target() is None and self.controller.unsaved_storage == "ram"
         )
@@ -162,6 +165,8 @@ class AcquisitionActions:
         the microscope's controls wait for it, as for the panel's own."""
         if busy:
             self.stop_live()
+        else:
+            self._memory_asked = None  # it may have used the panel's memory up: again
         self.microscope_free(not busy)
 
     def _put_back_hardware(self) -> None:
