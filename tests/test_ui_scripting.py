@@ -100,6 +100,38 @@ def test_acquisition_from_the_console_shows_in_the_viewer(qtbot, window, tmp_pat
     assert window.display.displayed - shown_before >= 5  # the window kept drawing during the block
 
 
+def test_a_console_acquisition_kept_in_memory_uses_the_panels_memory_then_it_is_made_again(
+    qtbot, window
+):
+    """The window's request for its plan's memory is the process's: an acquisition from
+    the console uses it up, and the window asks again for its own Start (#21)."""
+    from app.storage.warm_memory import WarmMemory, set_warm_memory
+
+    memory = WarmMemory(block_bytes=1024**2, retained_bytes=0)
+    set_warm_memory(memory)
+    try:
+        panel = window.acquisition_panel
+        panel.save_box.setChecked(False)
+        qtbot.waitUntil(lambda: memory.ready_bytes > 0, timeout=5000)
+        asked = memory.ready_bytes
+        _run_in_console(
+            qtbot,
+            window,
+            """
+            with Acquisition(name="console") as acq:
+                acq.acquire(multi_d_acquisition_events(num_time_points=3))
+            """,
+            "finished",
+        )
+        assert window.console.namespace["acq"].counts.saved == 3
+        assert memory.cold_blocks == 0  # it used the memory made ready
+        qtbot.waitUntil(lambda: memory.ready_bytes == asked, timeout=5000)  # asked again
+        assert memory.wait_ready(10.0)
+    finally:
+        memory.make_ready(0)
+        set_warm_memory(None)
+
+
 def test_hot_reload_in_the_app(qtbot, window):
     script = window.scripts.path / "brighten.py"
     script.write_text(

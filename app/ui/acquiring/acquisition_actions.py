@@ -68,8 +68,11 @@ class AcquisitionActions:
         self.stop_live = stop_live
         self.microscope_free = microscope_free
         self.exploring = exploring
-        #: the bytes memory was last made ready for (``_make_memory_ready``)
-        self._memory_asked: int | None = None
+        #: the bytes memory was last made ready for (``_make_memory_ready``): none yet,
+        #: so a script's request made before the window's first tick stands; and
+        #: whether Start's acquisition used that request up (else another one did)
+        self._memory_asked = 0
+        self._memory_used_by_start = False
         # the panel speaks for its own acquisition, else one the console or a script runs
         self.followed = FollowedAcquisition(
             panel,
@@ -113,6 +116,7 @@ class AcquisitionActions:
             self.messages.show_error_message(f"Could not start the acquisition: {exc}")
             return
         self.browser.browse(acq.get_dataset(), follow=True, planned=planned, laid_out=acq.start_now)
+        self._memory_used_by_start = target is None  # asked again once the plan changes
         self.followed.forget_changes()
         panel.set_running(True)
         self.microscope_free(False)
@@ -145,15 +149,17 @@ class AcquisitionActions:
         memory it would take anyway, for that one Start). Asked again when the plan
         changes, or after an acquisition from the console or a script (which used the
         request up); a plan saved to disk gives it up. Told at the status tick, while
-        the panel is shown and no acquisition runs; the window's
-        closing gives it up too."""
+        the panel is shown and no acquisition runs; the window's closing gives it up
+        too."""
         kept = (
             fits and self.panel.save_target() is None and self.controller.unsaved_storage == "ram"
         )
         wanted = self.panel.estimate.bytes if kept else 0
-        if wanted != self._memory_asked:  # asked again once the plan changes
-            self._memory_asked = wanted
-            warm_memory().make_ready(wanted)
+        memory = warm_memory()
+        used_elsewhere = wanted and not self._memory_used_by_start and memory.ready_bytes == 0
+        if wanted != self._memory_asked or used_elsewhere:
+            self._memory_asked, self._memory_used_by_start = wanted, False
+            memory.make_ready(wanted)
 
     def give_up_memory(self) -> None:
         """No more memory made ready for the panel's plan (the window closes)."""
@@ -165,8 +171,6 @@ class AcquisitionActions:
         the microscope's controls wait for it, as for the panel's own."""
         if busy:
             self.stop_live()
-        else:
-            self._memory_asked = None  # it may have used the panel's memory up: again
         self.microscope_free(not busy)
 
     def _put_back_hardware(self) -> None:
