@@ -17,7 +17,7 @@ from typing import Any
 
 import useq
 from pymmcore_plus import CMMCorePlus
-from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtCore import Qt, QTimer, pyqtSignal
 from PyQt6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -118,6 +118,9 @@ class AcquisitionPanel(QWidget):
         #: the events the estimate was made of, with what they were made from: Start
         #: takes them when the plan is still the same (``events``)
         self._made_events: tuple[str, CheckedEvents] | None = None
+        #: events made by the estimate and not checked yet: checked in a turn of their
+        #: own (``_check_made_events``)
+        self._to_check: tuple[str, Sequence[dict[str, Any]]] | None = None
         self.position_list = PositionList(core)
         self.position_list.failed.connect(self.failed)
         # the plan scrolls; Start, Pause, Abort and the progress stay in sight below it
@@ -475,9 +478,12 @@ class AcquisitionPanel(QWidget):
         self, kwargs: dict[str, Any], grid: GridPlan | None, place: _GridPlace | None
     ) -> Sequence[dict[str, Any]]:
         made, self._made_events = self._made_events, None
-        if made is not None and made[0] == _events_key(kwargs, grid, place):
-            self._estimated_for = ""  # the next estimate makes and keeps them again
-            return made[1]
+        unchecked, self._to_check = self._to_check, None
+        key = _events_key(kwargs, grid, place)
+        for events in (made, unchecked):  # checked, or not yet (``acquire`` checks them)
+            if events is not None and events[0] == key:
+                self._estimated_for = ""  # the next estimate makes and keeps them again
+                return events[1]
         return self._events_from(kwargs, grid, place)
 
     def _grid_place(self, grid: GridPlan | None) -> _GridPlace | None:
@@ -723,11 +729,15 @@ class AcquisitionPanel(QWidget):
                 self._estimate = estimate_plan(events, frame, exposure, cameras)
                 self._estimated_for = key
                 self._made_events = None
-                if len(events) <= KEPT_EVENTS:  # checked now, not in Start's click
-                    self._made_events = (_events_key(kwargs, grid, place), checked_events(events))
+                self._to_check = None
+                if len(events) <= KEPT_EVENTS:  # checked before Start, not in its click
+                    self._to_check = (_events_key(kwargs, grid, place), events)
+                    # in a turn of its own: made and checked in one, 1,000 events held
+                    # the window 15 to 25 ms, at the end of every acquisition
+                    QTimer.singleShot(0, self._check_made_events)
         except ValueError as exc:
             self._estimated_for = ""
-            self._made_events = None
+            self._made_events = self._to_check = None
             return self._say_estimate(f"Cannot start: {exc}.", ok=False)
         plan = self._estimate
         self.grid_box.refresh()  # the camera or pixel size may have changed meanwhile
@@ -747,6 +757,17 @@ class AcquisitionPanel(QWidget):
         if room is not None and plan.bytes > room:
             return self._say_estimate(f"Will not fit: {text}.", ok=False)
         return self._say_estimate(text, ok=True)
+
+    def _check_made_events(self) -> None:
+        """The events the estimate made, checked for Start (``events``); an event
+        refused here is made again in Start's click, and ``acquire`` says why."""
+        made, self._to_check = self._to_check, None
+        if made is None:
+            return
+        try:
+            self._made_events = (made[0], checked_events(made[1]))
+        except ValueError:
+            self._made_events = None
 
     @property
     def estimate(self) -> PlanEstimate:
