@@ -11,7 +11,7 @@ from PyQt6.QtCore import QMimeData, QPointF, Qt, QTimer
 from PyQt6.QtGui import QDropEvent
 from PyQt6.QtWidgets import QHeaderView, QLabel
 
-from app import open_dataset, show_image
+from app import open_dataset, prepare_memory, show_image
 from app.processing.registry import ProcessorRegistry
 from app.storage.warm_memory import WarmMemory, set_warm_memory
 from tests.windows import new_window
@@ -158,6 +158,11 @@ def test_a_plan_kept_in_memory_has_its_memory_made_ready_before_start(qtbot, win
         qtbot.wait(700)
         assert memory.ready_bytes == 0  # used up, and not asked again for the same plan
         panel.time_points.setValue(21)  # a new plan: asked again
+        qtbot.waitUntil(lambda: memory.ready_bytes > 0, timeout=5000)
+        prepare_memory(0)  # a script's choice stands until the plan changes
+        qtbot.wait(1200)
+        assert memory.ready_bytes == 0
+        panel.time_points.setValue(22)
         qtbot.waitUntil(lambda: memory.ready_bytes > 0, timeout=5000)
         window.close()  # the window's request ends with it
         assert memory.ready_bytes == 0
@@ -846,6 +851,20 @@ def test_the_estimate_checks_the_events_it_made_in_a_turn_of_its_own(
     qtbot.waitUntil(lambda: _finished(window), timeout=30000)
     dataset = window.controller.acquisition.get_dataset()
     assert sorted(c["time"] for c in dataset.get_image_coordinates_list()) == list(range(8))
+
+
+def test_an_event_the_estimates_check_refuses_is_said_in_red_until_the_plan_changes(qtbot, window):
+    import useq
+
+    panel = window.acquisition_panel
+    panel.set_plan(useq.MDASequence(stage_positions=[useq.Position(x=float("nan"), y=0)]))
+    qtbot.waitUntil(lambda: panel.estimate_label.text().startswith("Cannot start"), timeout=5000)
+    assert "finite" in panel.estimate_label.text()
+    assert not panel.show_estimate()  # said again at each tick, not the estimate
+    assert panel.estimate_label.text().startswith("Cannot start")
+    panel.set_plan(useq.MDASequence())  # a plan that can start
+    qtbot.waitUntil(lambda: not panel.estimate_label.text().startswith("Cannot"), timeout=5000)
+    assert panel.show_estimate()
 
 
 def test_start_takes_the_events_the_estimate_made_for_the_same_plan(

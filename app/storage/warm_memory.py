@@ -257,6 +257,13 @@ class WarmMemory:
         return wanted
 
     @property
+    def request(self) -> int:
+        """Which ``make_ready`` request stands (each call counts one): the same number
+        with ``ready_bytes`` at 0 means an acquisition used that request up."""
+        with self._lock:
+            return self._request
+
+    @property
     def ready_bytes(self) -> int:
         """Bytes asked of ``make_ready`` for the next acquisition (0: none, or used)."""
         with self._lock:

@@ -72,6 +72,7 @@ class AcquisitionActions:
         #: so a script's request made before the window's first tick stands; and
         #: whether Start's acquisition used that request up (else another one did)
         self._memory_asked = 0
+        self._memory_request = -1  # ``WarmMemory.request`` after the window's ask
         self._memory_used_by_start = False
         # the panel speaks for its own acquisition, else one the console or a script runs
         self.followed = FollowedAcquisition(
@@ -116,7 +117,8 @@ class AcquisitionActions:
             self.messages.show_error_message(f"Could not start the acquisition: {exc}")
             return
         self.browser.browse(acq.get_dataset(), follow=True, planned=planned, laid_out=acq.start_now)
-        self._memory_used_by_start = target is None  # asked again once the plan changes
+        # a request this acquisition uses up is asked again once the plan changes
+        self._memory_used_by_start = target is None and warm_memory().ready_bytes > 0
         self.followed.forget_changes()
         panel.set_running(True)
         self.microscope_free(False)
@@ -156,10 +158,18 @@ class AcquisitionActions:
         )
         wanted = self.panel.estimate.bytes if kept else 0
         memory = warm_memory()
-        used_elsewhere = wanted and not self._memory_used_by_start and memory.ready_bytes == 0
+        # used up by another acquisition: not asked for since, and nothing left of it
+        # (a script's own ask, ``prepare_memory(0)`` too, stands until the plan changes)
+        used_elsewhere = (
+            wanted
+            and not self._memory_used_by_start
+            and memory.request == self._memory_request
+            and memory.ready_bytes == 0
+        )
         if wanted != self._memory_asked or used_elsewhere:
             self._memory_asked, self._memory_used_by_start = wanted, False
             memory.make_ready(wanted)
+            self._memory_request = memory.request
 
     def give_up_memory(self) -> None:
         """No more memory made ready for the panel's plan (the window closes)."""

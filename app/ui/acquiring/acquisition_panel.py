@@ -121,6 +121,8 @@ class AcquisitionPanel(QWidget):
         #: events made by the estimate and not checked yet: checked in a turn of their
         #: own (``_check_made_events``)
         self._to_check: tuple[str, Sequence[dict[str, Any]]] | None = None
+        #: why the check refused the events of the estimate made from this key
+        self._refused: tuple[str, str] | None = None
         self.position_list = PositionList(core)
         self.position_list.failed.connect(self.failed)
         # the plan scrolls; Start, Pause, Abort and the progress stay in sight below it
@@ -728,8 +730,7 @@ class AcquisitionPanel(QWidget):
                 events = self._events_from(kwargs, grid, place)
                 self._estimate = estimate_plan(events, frame, exposure, cameras)
                 self._estimated_for = key
-                self._made_events = None
-                self._to_check = None
+                self._made_events = self._to_check = self._refused = None
                 if len(events) <= KEPT_EVENTS:  # checked before Start, not in its click
                     self._to_check = (_events_key(kwargs, grid, place), events)
                     # in a turn of its own: made and checked in one, 1,000 events held
@@ -738,8 +739,10 @@ class AcquisitionPanel(QWidget):
                     QTimer.singleShot(0, self._check_made_events)
         except ValueError as exc:
             self._estimated_for = ""
-            self._made_events = self._to_check = None
+            self._made_events = self._to_check = self._refused = None
             return self._say_estimate(f"Cannot start: {exc}.", ok=False)
+        if self._refused is not None and self._refused[0] == self._estimated_for:
+            return self._say_estimate(f"Cannot start: {self._refused[1]}.", ok=False)
         plan = self._estimate
         self.grid_box.refresh()  # the camera or pixel size may have changed meanwhile
         if self.save_box.isChecked():
@@ -761,14 +764,17 @@ class AcquisitionPanel(QWidget):
 
     def _check_made_events(self) -> None:
         """The events the estimate made, checked for Start (``events``); an event
-        refused here is made again in Start's click, and ``acquire`` says why."""
+        refused here is said in red, as the estimate's own errors are, until the plan
+        changes (and Start's ``acquire`` refuses it again)."""
         made, self._to_check = self._to_check, None
         if made is None:
             return
         try:
             self._made_events = (made[0], checked_events(made[1]))
-        except ValueError:
+        except ValueError as exc:
             self._made_events = None
+            self._refused = (self._estimated_for, str(exc))
+            self._say_estimate(f"Cannot start: {exc}.", ok=False)
 
     @property
     def estimate(self) -> PlanEstimate:
