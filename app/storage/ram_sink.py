@@ -18,8 +18,8 @@ DEFAULT_RAM_FRACTION = RAM_SHARE
 
 def default_ram_limit_bytes() -> int:
     """The memory available (the process's warm memory no image uses counted in: it is
-    for images) times ``DEFAULT_RAM_FRACTION``."""
-    return int(warm_memory().available_bytes() * DEFAULT_RAM_FRACTION)
+    for images) times ``DEFAULT_RAM_FRACTION`` (``WarmMemory.default_budget``)."""
+    return warm_memory().default_budget()
 
 
 class RAMSink:

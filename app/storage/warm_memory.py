@@ -241,7 +241,7 @@ class WarmMemory:
         next acquisition kept in memory, so memory is held ahead of one Start, not for
         good. Never waits."""
         asked = max(0, int(nbytes))
-        wanted = min(asked, int(self.available_bytes() * RAM_SHARE)) if asked else 0
+        wanted = min(asked, self.default_budget()) if asked else 0
         with self._lock:
             self._settle_returned()
             self._request += 1
@@ -268,6 +268,11 @@ class WarmMemory:
         """Bytes asked of ``make_ready`` for the next acquisition (0: none, or used)."""
         with self._lock:
             return self._ready_bytes
+
+    def default_budget(self) -> int:
+        """What images kept in memory may take by default (``ram_limit_gb``'s default):
+        ``RAM_SHARE`` of ``available_bytes``."""
+        return int(self.available_bytes() * RAM_SHARE)
 
     def available_bytes(self) -> int:
         """Memory images kept in memory may fill: what the system has available, and
