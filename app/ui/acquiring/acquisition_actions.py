@@ -70,10 +70,9 @@ class AcquisitionActions:
         self.exploring = exploring
         #: the bytes memory was last made ready for (``_make_memory_ready``): none yet,
         #: so a script's request made before the window's first tick stands; and
-        #: whether Start's acquisition used that request up (else another one did)
+        #: ``WarmMemory.request`` after the window's ask (-1: Start used it up)
         self._memory_asked = 0
-        self._memory_request = -1  # ``WarmMemory.request`` after the window's ask
-        self._memory_used_by_start = False
+        self._memory_request = -1
         # the panel speaks for its own acquisition, else one the console or a script runs
         self.followed = FollowedAcquisition(
             panel,
@@ -117,8 +116,8 @@ class AcquisitionActions:
             self.messages.show_error_message(f"Could not start the acquisition: {exc}")
             return
         self.browser.browse(acq.get_dataset(), follow=True, planned=planned, laid_out=acq.start_now)
-        # a request this acquisition uses up is asked again once the plan changes
-        self._memory_used_by_start = target is None and warm_memory().ready_bytes > 0
+        if target is None and warm_memory().ready_bytes > 0:
+            self._memory_request = -1  # it uses the request up: asked again once the plan changes
         self.followed.forget_changes()
         panel.set_running(True)
         self.microscope_free(False)
@@ -161,13 +160,10 @@ class AcquisitionActions:
         # used up by another acquisition: not asked for since, and nothing left of it
         # (a script's own ask, ``prepare_memory(0)`` too, stands until the plan changes)
         used_elsewhere = (
-            wanted
-            and not self._memory_used_by_start
-            and memory.request == self._memory_request
-            and memory.ready_bytes == 0
+            wanted and memory.request == self._memory_request and memory.ready_bytes == 0
         )
         if wanted != self._memory_asked or used_elsewhere:
-            self._memory_asked, self._memory_used_by_start = wanted, False
+            self._memory_asked = wanted
             memory.make_ready(wanted)
             self._memory_request = memory.request
 
