@@ -34,6 +34,7 @@ def test_pipeline_benchmark_quick_mode_reports_every_scenario(tmp_path):
         "kept in memory (RAM), warm",  # beside the least a keeper does
         default_buffer,  # bursts cut to the core's own camera buffer
         "kept in memory (RAM), first in the process",
+        "kept in memory (RAM), first in the process",  # beside the peer keeping images
         "kept in memory (RAM), first in the process",  # beside numpy keeping copies
         "kept in memory (RAM), its memory made ready before (as the window does), first in"
         " the process",
@@ -53,6 +54,8 @@ def test_pipeline_benchmark_quick_mode_reports_every_scenario(tmp_path):
     assert "pymmcore-plus MDA + its OME-TIFF writer + fsync" in references
     assert "pymmcore-plus MDA + its tensorstore writer in memory (memory://)" in references
     assert "one loop popping each frame and copying it into warm memory (no pipeline)" in references
+    assert "pymmcore-plus MDA, a listener keeping each image (a list)" in references
+    assert "numpy: the frames copied into memory new from the system (no camera)" in references
     ours = results[: scenarios.index("full (processor + saving)") + 1]
     for row in ours:
         assert row["lost"] == 0
@@ -238,10 +241,10 @@ def test_a_bare_runner_run_short_of_a_frame_is_run_again(monkeypatch):
     from app.bench import throughput
 
     runs = iter([(1.0, 9), (2.0, 10)])
-    monkeypatch.setattr(throughput, "_bare_mda_run", lambda _core, _frames: next(runs))
+    monkeypatch.setattr(throughput, "_bare_mda_run", lambda _core, _frames, _keep: next(runs))
     core = object()  # the runs are the fake's
     assert throughput._bare_mda(core, 10) == 2.0
 
-    monkeypatch.setattr(throughput, "_bare_mda_run", lambda _core, _frames: (1.0, 9))
+    monkeypatch.setattr(throughput, "_bare_mda_run", lambda _core, _frames, _keep: (1.0, 9))
     with pytest.raises(RuntimeError, match="9 of 10 frames in each of 3 runs"):
         throughput._bare_mda(core, 10)
