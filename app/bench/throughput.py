@@ -219,22 +219,29 @@ def _numpy_keep(frame: np.ndarray, frames: int) -> float:
     are written, as anything keeping frames must when no memory was touched before:
     the machine's rate for that, in the faster of its two kinds of new memory this time
     (a private anonymous mapping of ordinary pages, and numpy's own array, huge pages
-    on Linux), which can differ by ten times from one minute to the next on a virtual
-    machine (``app.storage.fresh_pages``). No camera: a limit, not a peer."""
+    on Linux). On the project's virtual machine huge pages came at 0.35 to 15 GB/s
+    within one hour, fast from memory freed lately (``app.storage.fresh_pages``): this
+    runs after the rows before it let their memory go, so it is the rate at its best in
+    the run. No camera: a limit, not a peer."""
     kinds = (True, False) if hasattr(mmap, "MAP_PRIVATE") else (False,)  # Windows: one
     return min(_numpy_keep_in(frame, frames, mapped) for mapped in kinds)
 
 
 def _numpy_keep_in(frame: np.ndarray, frames: int, mapped: bool) -> float:
     nbytes = frame.nbytes * frames
-    fresh = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE) if mapped else np.empty(nbytes, np.uint8)
+    if mapped:
+        fresh: Any = mmap.mmap(-1, nbytes, flags=mmap.MAP_PRIVATE)
+        if hasattr(mmap, "MADV_NOHUGEPAGE"):  # ordinary pages whatever the system's default
+            fresh.madvise(mmap.MADV_NOHUGEPAGE)
+    else:
+        fresh = np.empty(nbytes, np.uint8)
     kept = np.frombuffer(fresh, dtype=frame.dtype).reshape(frames, *frame.shape)
     start = time.perf_counter()
     for i in range(frames):
         kept[i] = frame
     seconds = time.perf_counter() - start
     del kept
-    if isinstance(fresh, mmap.mmap):
+    if mapped:
         fresh.close()
     return seconds
 
