@@ -3,8 +3,8 @@
 Every core this module creates is released at interpreter exit. pymmcore's C++ core
 dispatches device callbacks from its own thread; if that thread is still delivering
 a callback while Python finalises, the process aborts with ``FATAL: exception not
-rethrown`` (status 134). Unloading the devices and then detaching the callback (which
-joins the dispatcher) before finalisation prevents it.
+rethrown`` (status 134). Detaching the callback (which joins the dispatcher) and then
+unloading the devices, before finalisation, prevents it (``release_microscope``).
 """
 
 from __future__ import annotations
