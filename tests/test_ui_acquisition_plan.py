@@ -41,6 +41,26 @@ def test_z_ranges_relative_to_the_current_z_and_absolute(window, core):
     assert _zs(panel.events()) == [5.0, 3.0, 1.0]  # downwards, whatever Z is now
 
 
+def test_z_slices_never_pass_the_end_typed(window, core):
+    """pycro-manager's rule takes a slice past the end when the range is not a whole
+    number of steps (-1 to 1 by 5 went to +4): the panel stops at or before End, in
+    both directions, and still reaches it when the steps fit."""
+    panel = window.acquisition_panel
+    core.setPosition(0.0)
+    core.waitForSystem()
+    panel.z_box.setChecked(True)
+    for start, end, step, expected in (
+        (-1, 1, 5, [-1.0]),
+        (-2, 2, 1.5, [-2.0, -0.5, 1.0]),
+        (2, -2, 1.5, [2.0, 0.5, -1.0]),
+        (0, 1.1, 0.1, [round(0.1 * i, 6) for i in range(12)]),
+    ):
+        panel.z_start.setValue(start)
+        panel.z_end.setValue(end)
+        panel.z_step.setValue(step)
+        assert _zs(panel.events()) == expected
+
+
 def test_position_list_add_rename_reorder_go_replace_remove(window, core):
     panel = window.acquisition_panel
     positions = panel.position_list

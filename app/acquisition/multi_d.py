@@ -23,6 +23,17 @@ def _z_offsets(z_start: float, z_end: float, z_step: float) -> list[float]:
     return [float(z_start + i * z_step) for i in range(count)]
 
 
+def last_slice_within(z_start: float, z_end: float, z_step: float) -> float:
+    """The last slice from ``z_start`` by ``z_step`` that does not pass ``z_end``: given
+    as ``z_end``, pycro-manager's slices then stop at or before the end a user typed
+    (its own rule takes one slice past it when the range is not a whole number of
+    steps: -1 to 1 by 5 went to 4, a focus drive moved into the sample)."""
+    if z_step == 0:
+        raise ValueError("z_step must not be 0")
+    whole_steps = math.floor((z_end - z_start) / z_step + 1e-9)
+    return float(z_start + max(whole_steps, 0) * z_step)
+
+
 def multi_d_acquisition_events(
     num_time_points: int | None = None,
     time_interval_s: float | Sequence[float] = 0,

@@ -52,7 +52,7 @@ from app.acquisition.grid_plan import (
     grid_to_useq,
     tile_events,
 )
-from app.acquisition.multi_d import multi_d_acquisition_events
+from app.acquisition.multi_d import last_slice_within, multi_d_acquisition_events
 from app.acquisition.plan_file import (
     ZMode,
     ZRange,
@@ -525,10 +525,13 @@ class AcquisitionPanel(QWidget):
             centre = 0.0
             if z.mode is ZMode.RELATIVE and positions is None and self.core.getFocusDevice():
                 centre = self.core.getPosition()
+            step = abs(z.step) * (1 if z.end >= z.start else -1)
             kwargs.update(
                 z_start=centre + z.start,
-                z_end=centre + z.end,
-                z_step=abs(z.step) * (1 if z.end >= z.start else -1),
+                # never past the End typed: pycro-manager's rule takes a slice beyond it
+                # when the range is not a whole number of steps
+                z_end=centre + last_slice_within(z.start, z.end, step),
+                z_step=step,
             )
         if self.channel_box.isChecked():
             chosen = [
