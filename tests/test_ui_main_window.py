@@ -399,6 +399,31 @@ def test_processor_enabled_for_live_changes_the_live_image(qtbot, window):
     window.microscope_panel.live_button.setChecked(False)
 
 
+def test_the_simulated_sample_follows_exposure_and_channel_during_live_and_after(
+    qtbot, window, core
+):
+    """The demo beads brighten with exposure: a change made while Live streams shows in
+    Live (the core's own signal skips a streaming camera), and a Snap after Live has
+    the exposure and channel set then, not the ones before Live."""
+    panel = window.microscope_panel
+    panel.channel.setCurrentText("DAPI")
+    panel.exposure.setValue(10)
+    panel.live_button.setChecked(True)
+    qtbot.waitUntil(lambda: window.display.displayed >= 2, timeout=10000)
+    dim = int(window.viewer.image.max())
+    panel.exposure.setValue(80)
+    qtbot.waitUntil(lambda: int(window.viewer.image.max()) > 3 * dim, timeout=10000)
+    panel.channel.setCurrentText("Cy5")
+    panel.exposure.setValue(10)
+    qtbot.wait(300)  # Live takes the change while streaming
+    panel.live_button.setChecked(False)
+    assert not core.isSequenceRunning()
+    # Cy5 at 10 ms: a fifth of DAPI's beads at 10 ms, not DAPI's at 80 ms
+    assert float(core.getProperty("Camera", "BeadBrightness")) == pytest.approx(0.2)
+    core.snapImage()
+    assert int(np.asarray(core.getImage()).max()) < dim
+
+
 def test_processors_reorder_by_drag_and_buttons(qtbot, window):
     for name in ("a", "b", "c"):
         window.registry.register(_mark_corner, name, source="test")

@@ -57,7 +57,8 @@ def follow_exposure_and_channel(core: CMMCorePlus) -> None:
     """Make the demo camera's beads brighten with exposure and differ per channel, as
     a real sample does (the demo camera alone ignores both), by setting its
     ``BeadBrightness``. The core's signals keep it right for Snap (they come a moment
-    after the change; Live takes a change when it restarts); an acquisition calls
+    after the change, and skip a camera that streams); Live's worker, which owns the
+    streaming camera, calls ``update_simulated_sample`` when one comes; an acquisition calls
     ``update_simulated_sample`` once the hardware is set for an event, so each frame has
     its own channel's brightness.
     """

@@ -11,6 +11,7 @@ from PyQt6.QtCore import QThread, pyqtSignal
 
 from app.acquisition.cameras import camera_names
 from app.acquisition.frames import writable
+from app.microscope.simulated import update_simulated_sample
 from app.processing.display import LatestFrameSlot, camera_frame_metadata
 from app.processing.errors import ErrorPolicy
 from app.processing.pipeline import ProcessorPipeline
@@ -43,15 +44,26 @@ class LiveWorker(QThread):
         self._running = True
         self._pipeline: ProcessorPipeline | None = None
         self._newest_by_camera: dict[str, np.ndarray] = {}  # several cameras: each one's
+        #: the exposure or a preset changed while streaming: the simulated sample follows
+        #: on this thread, which owns the camera (its signals skip a running sequence)
+        self._sample_changed = False
+
+    def _note_sample_change(self, *_: object) -> None:
+        self._sample_changed = True
 
     def run(self) -> None:
         core = self.core
         if not self._running:
             return
         cameras = camera_names(core)  # several: each camera's newest frame, composed
+        core.events.exposureChanged.connect(self._note_sample_change)
+        core.events.configSet.connect(self._note_sample_change)
         try:
             core.startContinuousSequenceAcquisition(0)
             while self._running:
+                if self._sample_changed:
+                    self._sample_changed = False
+                    update_simulated_sample(core)  # no-op on a real microscope
                 if not core.getRemainingImageCount():
                     time.sleep(0.002)
                 elif cameras:
@@ -65,8 +77,11 @@ class LiveWorker(QThread):
             logger.exception("Live stopped")
             self.failed.emit(f"Live stopped: {exc}")
         finally:
+            core.events.exposureChanged.disconnect(self._note_sample_change)
+            core.events.configSet.disconnect(self._note_sample_change)
             if core.isSequenceRunning():
                 core.stopSequenceAcquisition()
+            update_simulated_sample(core)  # a change that came as Live stopped: for Snap
 
     def _show_cameras(self, cameras: tuple[str, ...]) -> None:
         """Every frame waiting, each camera's newest kept (the frames come interleaved,
