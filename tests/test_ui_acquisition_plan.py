@@ -231,6 +231,36 @@ def test_the_last_settings_are_remembered(make_window, core, tmp_path):
     second.close()
 
 
+def test_a_script_saves_in_the_folder_typed_or_chosen_while_the_window_is_open(
+    qtbot, make_window, tmp_path, monkeypatch
+):
+    """``data_folder()``, which the example scripts save in, is the folder set in the
+    Acquisition panel as soon as it is typed or chosen, not only once the window
+    closed (a script run from the Scripts menu saved elsewhere)."""
+    from PyQt6.QtWidgets import QFileDialog
+
+    from app import data_folder
+    from app.settings_store import SETTINGS_FILE, settings_folder
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))  # this test's own
+    monkeypatch.setenv("APPDATA", str(tmp_path / "config"))
+    window = make_window(str(settings_folder() / SETTINGS_FILE))  # the app's own file
+    panel = window.acquisition_panel
+    typed = tmp_path / "typed here"
+    panel.directory.setFocus()
+    panel.directory.selectAll()
+    qtbot.keyClicks(panel.directory, str(typed))
+    qtbot.keyClick(panel.directory, Qt.Key.Key_Return)
+    assert data_folder() == typed
+
+    chosen = tmp_path / "chosen"
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *_: str(chosen))
+    browse = next(b for b in panel.findChildren(type(panel.start_button)) if b.text() == "…")
+    browse.click()
+    assert data_folder() == chosen
+    window.close()
+
+
 def test_z_ranges_round_trip_through_useq():
     for z in (
         ZRange(ZMode.RELATIVE, -2, 3, 0.5),

@@ -107,6 +107,9 @@ class AcquisitionPanel(QWidget):
     #: "Keep": the microscope stays as it is, nothing to put back any more
     keepRequested = pyqtSignal()
     failed = pyqtSignal(str)  # a settings file that could not be read or written
+    #: the folder the user typed or chose (not one restored): remembered at once, for
+    #: scripts' ``data_folder()``
+    directoryChosen = pyqtSignal(str)
 
     def __init__(self, core: CMMCorePlus, default_directory: Path, parent: QWidget | None = None):
         super().__init__(parent)
@@ -278,6 +281,9 @@ class AcquisitionPanel(QWidget):
         browse = QPushButton("…")
         browse.setFixedWidth(30)
         browse.clicked.connect(self._browse)
+        self.directory.editingFinished.connect(
+            lambda: self.directoryChosen.emit(self.data_directory)
+        )
         directory_row.addWidget(self.directory)
         directory_row.addWidget(browse)
         self.name = QLineEdit("acquisition")
@@ -816,6 +822,7 @@ class AcquisitionPanel(QWidget):
         )
         if chosen:
             self.directory.setText(chosen)
+            self.directoryChosen.emit(self.data_directory)
 
     # ------------------------------------------------------------ progress
     def set_running(self, running: bool) -> None:

@@ -115,6 +115,7 @@ class MainWindow(QMainWindow):
             exploring=lambda: self.explore.exploring,
         )
         self.controller, self.acquisition_panel = self.acquiring.controller, self.acquiring.panel
+        self.acquisition_panel.directoryChosen.connect(self.remembered.remember_data_folder)
         self.acquisitions = self.acquiring.actions
         self.quitting = QuitGuard(
             lambda: self.controller.running,

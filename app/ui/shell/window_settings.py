@@ -158,6 +158,12 @@ class WindowSettings:
         self.store.set("acquisition/return_hardware", panel.return_hardware.isChecked())
         self.store.save()
 
+    def remember_data_folder(self, folder: str) -> None:
+        """At once, not only when the window closes: a script run meanwhile saves where
+        the window does (``data_folder()`` reads it)."""
+        self.store.set("acquisition/directory", folder)
+        self.store.save()
+
     def remember_scripts_folder(self, folder: str) -> None:
         self.store.set("scripts/folder", folder)
         self.store.save()
