@@ -799,6 +799,35 @@ def test_before_start_the_panel_says_what_the_plan_takes_and_if_it_fits(qtbot, w
         set_warm_memory(None)
 
 
+def test_start_asks_before_a_plan_that_will_not_fit(qtbot, window, monkeypatch):
+    """The estimate says in red that the plan will not fit; Start then asks, and No
+    starts nothing (a newcomer's run filled a small disk without a word before)."""
+    panel = window.acquisition_panel
+    panel.time_box.setChecked(True)
+    panel.time_points.setValue(10)
+    panel.name.setText("too_big")
+    monkeypatch.setattr(panel, "free_space", lambda folder: 100_000)
+    assert not panel.show_estimate()
+    asked: list[str] = []
+    window.acquisitions.ask_start_anyway = lambda text: asked.append(text) or False
+    panel.start_button.click()
+    assert asked and asked[0].startswith("The plan takes 245.8 KB, with 100.0 KB free on the disk.")
+    assert "keep the images saved until then" in asked[0]
+    assert window.controller.acquisition is None and not window.controller.running
+
+    window.acquisitions.ask_start_anyway = lambda text: asked.append(text) or True
+    panel.start_button.click()
+    qtbot.waitUntil(lambda: _finished(window), timeout=20000)
+    assert len(asked) == 2
+    assert window.controller.acquisition.counts.snapshot()["acquired"] == 10
+
+    monkeypatch.setattr(panel, "free_space", lambda folder: 10**12)
+    assert panel.show_estimate()  # fits: Start asks nothing
+    panel.start_button.click()
+    qtbot.waitUntil(lambda: _finished(window), timeout=20000)
+    assert len(asked) == 2
+
+
 class _MemoryAvailable(WarmMemory):
     def __init__(self, available: int):
         super().__init__()

@@ -10,9 +10,10 @@ left changed on the microscope.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 
-from PyQt6.QtWidgets import QWidget
+from PyQt6.QtWidgets import QMessageBox, QWidget
 
 from app.acquisition.cameras import camera_names
 from app.acquisition.planned_axes import planned_axes
@@ -73,6 +74,8 @@ class AcquisitionActions:
         #: ``WarmMemory.request`` after the window's ask (-1: Start used it up)
         self._memory_asked = 0
         self._memory_request = -1
+        #: asked before a plan the estimate says will not fit starts (tests answer it)
+        self.ask_start_anyway: Callable[[str], bool] = self._ask_start_anyway
         # the panel speaks for its own acquisition, else one the console or a script runs
         self.followed = FollowedAcquisition(
             panel,
@@ -96,8 +99,13 @@ class AcquisitionActions:
                 "camera are the map's until then)"
             )
             return
-        self.stop_live()
         panel = self.panel
+        if panel.short_of_room is not None and not self.ask_start_anyway(
+            f"{panel.short_of_room} The acquisition will stop when there is no more room, "
+            "and keep the images saved until then.\n\nStart anyway?"
+        ):
+            return
+        self.stop_live()
         try:
             events, tile_layout = panel.start_plan()
             target = panel.save_target()
@@ -126,6 +134,18 @@ class AcquisitionActions:
             len(events),
             f", saving to {acq.dataset_path}" if acq.dataset_path else "",
         )
+
+    def _ask_start_anyway(self, question: str) -> bool:
+        if os.environ.get("SCOPEFLOW_NO_DIALOGS"):  # nobody to ask: as the plan says
+            return True
+        answer = QMessageBox.question(
+            self.parent,
+            "The plan will not fit",
+            question,
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
 
     def tick(self) -> None:
         """The window's status tick: before Start, the estimate (will it fit, how long);

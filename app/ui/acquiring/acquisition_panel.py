@@ -117,6 +117,9 @@ class AcquisitionPanel(QWidget):
         #: free bytes on a folder's disk (the window gives a reading made off its thread)
         self.free_space: Callable[[str], int | None] = free_disk_bytes
         self._estimate = PlanEstimate(0, 0, 0.0)
+        #: what the last estimate said is short, when the plan will not fit: Start asks
+        #: before it goes on (None: it fits, or the estimate could not say)
+        self.short_of_room: str | None = None
         self._estimated_for = ""  # what the estimate was made from
         #: the events the estimate was made of, with what they were made from: Start
         #: takes them when the plan is still the same (``events``)
@@ -768,7 +771,8 @@ class AcquisitionPanel(QWidget):
             f"{human_bytes(plan.bytes)} ({said_room}), {_duration(plan.seconds)}"
         )
         if room is not None and plan.bytes > room:
-            return self._say_estimate(f"Will not fit: {text}.", ok=False)
+            short = f"The plan takes {human_bytes(plan.bytes)}, with {human_bytes(room)} {where}."
+            return self._say_estimate(f"Will not fit: {text}.", ok=False, short_of_room=short)
         return self._say_estimate(text, ok=True)
 
     def _check_made_events(self) -> None:
@@ -801,7 +805,8 @@ class AcquisitionPanel(QWidget):
                 "the NDTiff format"
             )
 
-    def _say_estimate(self, text: str, ok: bool) -> bool:
+    def _say_estimate(self, text: str, ok: bool, short_of_room: str | None = None) -> bool:
+        self.short_of_room = short_of_room
         self.estimate_label.setText(text)
         self.estimate_label.setStyleSheet("" if ok else "color: #c0392b; font-weight: bold;")
         return ok
