@@ -828,6 +828,21 @@ def test_start_asks_before_a_plan_that_will_not_fit(qtbot, window, monkeypatch):
     assert len(asked) == 2
 
 
+def test_a_name_that_cannot_name_a_folder_is_said_in_red_before_start(window):
+    panel = window.acquisition_panel
+    panel.name.setText("run: 1/2?")
+    assert not panel.show_estimate()
+    text = panel.estimate_label.text()
+    assert text.startswith("Cannot start: the name 'run: 1/2?' cannot name a folder: it is a path")
+    assert "Folder in the window" in text and "'run_ 1_2_' would work" in text
+    assert "color: #c0392b" in panel.estimate_label.styleSheet()
+    panel.name.setText("run 1")
+    assert panel.show_estimate()
+    panel.save_box.setChecked(False)  # kept in memory: the name names no folder
+    panel.name.setText("run: 1/2?")
+    assert panel.show_estimate()
+
+
 class _MemoryAvailable(WarmMemory):
     def __init__(self, available: int):
         super().__init__()

@@ -62,6 +62,7 @@ from app.acquisition.plan_file import (
     z_range_of,
 )
 from app.acquisition.tiles import TileLayout, TilingError
+from app.storage.dataset_names import dataset_name_problem, safe_dataset_name
 from app.storage.ram_sink import default_ram_limit_bytes
 from app.ui.acquiring.grid_box import GridBox
 from app.ui.acquiring.position_list import PLAN_FILTER, PositionList
@@ -755,6 +756,15 @@ class AcquisitionPanel(QWidget):
             return self._say_estimate(f"Cannot start: {exc}.", ok=False)
         if self._refused is not None and self._refused[0] == self._estimated_for:
             return self._say_estimate(f"Cannot start: {self._refused[1]}.", ok=False)
+        target = self.save_target()
+        if target is not None and (problem := dataset_name_problem(target[1])) is not None:
+            # said before Start, as Start would refuse it (the events stay made)
+            suggestion = safe_dataset_name(target[1])
+            return self._say_estimate(
+                f"Cannot start: the name {target[1]!r} cannot name a folder: {problem}; "
+                f"{suggestion!r} would work.",
+                ok=False,
+            )
         plan = self._estimate
         self.grid_box.refresh()  # the camera or pixel size may have changed meanwhile
         if self.save_box.isChecked():
