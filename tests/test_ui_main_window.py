@@ -833,8 +833,8 @@ def test_a_name_that_cannot_name_a_folder_is_said_in_red_before_start(window):
     panel.name.setText("run: 1/2?")
     assert not panel.show_estimate()
     text = panel.estimate_label.text()
-    assert text.startswith("Cannot start: the name 'run: 1/2?' cannot name a folder: it is a path")
-    assert "Folder in the window" in text and "'run_ 1_2_' would work" in text
+    assert text.startswith("Cannot start: the name 'run: 1/2?': it is a path, not one folder's")
+    assert text.endswith("; 'run_ 1_2_' would work.")
     assert "color: #c0392b" in panel.estimate_label.styleSheet()
     panel.name.setText("run 1")
     assert panel.show_estimate()

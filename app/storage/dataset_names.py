@@ -30,10 +30,7 @@ def dataset_name_problem(name: object) -> str | None:
     if not name.strip():
         return "it is empty"
     if name in (".", "..") or "/" in name or "\\" in name:
-        return (
-            "it is a path, not one folder's name (the folder it goes in is given apart: "
-            "directory= in a script, Folder in the window)"
-        )
+        return "it is a path, not one folder's name (the folder it goes in is given apart)"
     bad = sorted(set(_FORBIDDEN_CHARACTERS.findall(name)))
     if bad:
         shown = ", ".join(repr(c) for c in bad)

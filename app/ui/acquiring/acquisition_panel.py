@@ -761,8 +761,7 @@ class AcquisitionPanel(QWidget):
             # said before Start, as Start would refuse it (the events stay made)
             suggestion = safe_dataset_name(target[1])
             return self._say_estimate(
-                f"Cannot start: the name {target[1]!r} cannot name a folder: {problem}; "
-                f"{suggestion!r} would work.",
+                f"Cannot start: the name {target[1]!r}: {problem}; {suggestion!r} would work.",
                 ok=False,
             )
         plan = self._estimate
