@@ -161,6 +161,8 @@ def test_explore_from_the_window_and_go_on_with_the_saved_map(qtbot, window, cor
     qtbot.addWidget(explore)
     assert [c.preset for c in explore.exploration.settings.channels] == ["DAPI", "FITC"]
     assert explore.exploration.settings.overlap == (WIDTH // 10, HEIGHT // 10)
+    # the main viewer shows the map too, and says so (it kept the last dataset's title)
+    assert window.viewer.title.text() == f"explore: {explore.exploration.dataset.path}"
     explore.ask_tiles(0, 0, 0, 0)
     qtbot.waitUntil(lambda: explore.exploration.pending() == set() and bool(seen), timeout=10000)
     assert sorted(set(seen)) == [(0, 0)] and len(seen) == 2  # both channels, processed

@@ -152,6 +152,7 @@ class ExploreActions:
         window.show()
         self.window = window
         self.browser.browse(exploration.dataset, follow=True)  # the map here too
+        self.browser.viewer.set_title(f"{EXPLORE_NAME}: {exploration.dataset.path}")
         panel = self.panel
         ignored = [
             name
