@@ -342,6 +342,25 @@ def test_open_bad_dataset_shows_an_error(window, tmp_path):
     assert "not an NDTiff dataset" in window.statusBar().currentMessage()
 
 
+def test_opening_the_data_folder_instead_of_a_dataset_names_the_datasets_in_it(
+    window, core, tmp_path
+):
+    """A newcomer chose the data folder in File > Open dataset: told which datasets are
+    in it, not only that it is none."""
+    from app import Acquisition, multi_d_acquisition_events
+
+    for name in ("beads", "cells"):
+        with Acquisition(directory=str(tmp_path), name=name, core=core, show_display=False) as acq:
+            acq.acquire(multi_d_acquisition_events(num_time_points=1))
+    (tmp_path / "notes").mkdir()  # not a dataset: not named
+    window.datasets.open_dataset(tmp_path)
+    assert (
+        window.statusBar()
+        .currentMessage()
+        .endswith("is a folder of datasets, not one: open one of them (beads_1, cells_1)")
+    )
+
+
 def test_bad_configuration_shows_an_error_and_keeps_the_microscope(window, core, tmp_path):
     assert window.configurations.load_configuration(str(tmp_path / "missing.cfg")) is False
     assert "not found" in window.statusBar().currentMessage()

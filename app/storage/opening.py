@@ -53,6 +53,12 @@ def open_dataset(path: str | os.PathLike[str]) -> ReadableDataset:
     if is_ome_zarr(folder):
         return OMEZarrDataset(folder)
     if not (folder / "NDTiff.index").is_file() and not (folder / "Full resolution").is_dir():
+        inside = _datasets_in(folder)
+        if inside:
+            shown = ", ".join(inside[:MAX_NAMED]) + (", ..." if len(inside) > MAX_NAMED else "")
+            raise FileNotFoundError(
+                f"{folder} is a folder of datasets, not one: open one of them ({shown})"
+            )
         raise FileNotFoundError(
             f"{folder} is not an NDTiff dataset (no NDTiff.index): "
             "a dataset in which no image was saved cannot be opened"
@@ -64,3 +70,23 @@ def open_dataset(path: str | os.PathLike[str]) -> ReadableDataset:
             return SavedNDTiffDataset(str(folder))
         opened: ReadableDataset = Dataset(str(folder))
         return opened
+
+
+#: datasets named in the error for a folder of them
+MAX_NAMED = 5
+
+
+def _datasets_in(folder: Path) -> list[str]:
+    """The datasets directly in ``folder`` (its subfolders that open), sorted by name:
+    a user who chose the data folder instead of one of its datasets is told which."""
+    try:
+        children = sorted(child for child in folder.iterdir() if child.is_dir())
+    except OSError:  # not readable: the error says only that it is no dataset
+        return []
+    return [
+        child.name
+        for child in children
+        if (child / "NDTiff.index").is_file()
+        or (child / "Full resolution").is_dir()
+        or is_ome_zarr(child)
+    ]
