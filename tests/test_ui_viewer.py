@@ -176,6 +176,9 @@ def test_the_frame_rate_of_a_time_lapse_does_not_drop_to_zero_between_frames():
     assert rates[8:] == [pytest.approx(0.5)] * 32
     assert meter.rate(value=10, now=20.0) == pytest.approx(0.5)  # the next frame
     assert meter.rate(value=10, now=27.0) == 0.0  # long past 3 frame intervals: stopped
+    # one frame after the stream stopped (a Snap after Live) is no rate of that stream
+    assert meter.rate(value=11, now=40.0) == 0.0
+    assert meter.rate(value=12, now=40.5) == pytest.approx(2.0)  # a new stream's
 
 
 def test_fit_one_to_one_and_reset(qtbot):

@@ -29,6 +29,8 @@ class RateMeter:
         seen = self._seen
         if seen and value < seen[-1][1]:
             seen.clear()  # a new counter (another acquisition)
+        if seen and value > seen[-1][1] and self._stopped(now):
+            seen.clear()  # a frame after the stream stopped (a Snap after Live): a new one
         if not seen or value > seen[-1][1]:
             seen.append((now, value))
             while len(seen) > self.changes:
@@ -36,12 +38,18 @@ class RateMeter:
         if len(seen) < 2:
             return 0.0
         (t0, v0), (t1, v1) = seen[0], seen[-1]
-        if t1 <= t0:
-            return 0.0
-        typical_gap = (t1 - t0) / (len(seen) - 1)
-        if now - t1 > max(5.0, 3 * typical_gap):
+        if t1 <= t0 or self._stopped(now):
             return 0.0  # it stopped (Live off, nothing displayed): say so
         return (v1 - v0) / (t1 - t0)
+
+    def _stopped(self, now: float) -> bool:
+        """No change for longer than a stream's pauses: 3 of its typical gaps, and 5 s."""
+        seen = self._seen
+        if len(seen) < 2:
+            return False
+        (t0, _), (t1, _) = seen[0], seen[-1]
+        typical_gap = (t1 - t0) / (len(seen) - 1)
+        return now - t1 > max(5.0, 3 * typical_gap)
 
     def reset(self) -> None:
         self._seen.clear()
