@@ -317,6 +317,12 @@ def test_open_dataset_and_browse(qtbot, window, core, tmp_path):
         acq.acquire(multi_d_acquisition_events(num_time_points=3, z_start=0, z_end=3, z_step=1))
     window.datasets.open_dataset(acq.dataset_path)
     assert window.viewer.image[0, 0] == 0
+    # as it opens, before any slider moved, each label has its physical value
+    opened = {
+        label.text().split(":")[0]: label.text() for label in window.sliders.findChildren(QLabel)
+    }
+    assert re.match(r"time: 0, \d+\.\d s  \(1/3\)$", opened["time"]), opened["time"]
+    assert opened["z"].startswith("z: 0, 0.00 µm"), opened["z"]
     window.sliders.slider("time").setValue(2)
     window.sliders.slider("z").setValue(3)
     assert window.viewer.image[0, 0] == 203

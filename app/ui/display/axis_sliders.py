@@ -167,6 +167,9 @@ class AxisSliders(QWidget):
                 for widget in (slider, *self._players[name].widgets()):
                     if widget.isEnabled() != several:
                         widget.setEnabled(several)
+            # once every slider is there: a label's physical value is read at the place
+            # all the sliders give (the time's, made first, had no z yet: "time: 0")
+            for name in ordered:
                 self._update_label(name)
         finally:
             self._updating = False
