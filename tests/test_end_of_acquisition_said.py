@@ -64,8 +64,16 @@ def test_the_window_says_aborted_not_finished(qtbot, window):
 
 def test_the_window_says_failed_with_the_cause(qtbot, window):
     panel, acq = _running_time_lapse(qtbot, window)
+    # the error's dialog waits for the user: the progress line says the failure already
+    said_meanwhile = []
+    shown = window.show_error_message
+    window.show_error_message = lambda message: (
+        said_meanwhile.append(panel.progress_label.text()),
+        shown(message),
+    )
     acq.abort(RuntimeError("the sample holder is loose"))  # as a worker reports an error
     qtbot.waitUntil(lambda: panel.start_button.isEnabled(), timeout=30000)
     text = panel.progress_label.text()
     assert text.startswith("Failed: RuntimeError: the sample holder is loose."), text
+    assert said_meanwhile == [text]
     assert "Failed: RuntimeError" in window.statusBar().currentMessage()

@@ -222,12 +222,6 @@ class AcquisitionActions:
             return
         status = acq.status
         counts = status.counts
-        failures = [e for e in acq.errors if e.exception is not None]
-        if failures and status.state is not RunState.FAILED:
-            self.messages.show_error_message(
-                f"{len(failures)} error(s) in processors or callbacks; a failing processor "
-                f"was disabled and frames passed through it. First: {failures[0]}"
-            )
         if acq.dataset_path is not None:
             text = describe_end(status, f" in {acq.dataset_path}")
         elif acq.sink.stores_images:
@@ -235,7 +229,15 @@ class AcquisitionActions:
             text = describe_end(status, where, kept="kept")
         else:
             text = describe_end(status, "", kept="passed on, none kept")
-        if status.state is RunState.FAILED:
-            self.messages.show_error_message(text)
+        # the panel and the viewer say the end first: an error's dialog waits for the
+        # user, and the progress line said the run before it meanwhile
         self.panel.show_result(text, counts.get("acquired", 0), status.events_submitted)
         self.browser.acquisition_ended()
+        failures = [e for e in acq.errors if e.exception is not None]
+        if failures and status.state is not RunState.FAILED:
+            self.messages.show_error_message(
+                f"{len(failures)} error(s) in processors or callbacks; a failing processor "
+                f"was disabled and frames passed through it. First: {failures[0]}"
+            )
+        if status.state is RunState.FAILED:
+            self.messages.show_error_message(text)
