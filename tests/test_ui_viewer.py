@@ -176,9 +176,50 @@ def test_the_frame_rate_of_a_time_lapse_does_not_drop_to_zero_between_frames():
     assert rates[8:] == [pytest.approx(0.5)] * 32
     assert meter.rate(value=10, now=20.0) == pytest.approx(0.5)  # the next frame
     assert meter.rate(value=10, now=27.0) == 0.0  # long past 3 frame intervals: stopped
-    # one frame after the stream stopped (a Snap after Live) is no rate of that stream
-    assert meter.rate(value=11, now=40.0) == 0.0
-    assert meter.rate(value=12, now=40.5) == pytest.approx(2.0)  # a new stream's
+
+
+def test_the_frame_rate_of_a_time_lapse_of_bursts_is_its_average_through_its_waits():
+    """Five channels 0.1 s apart every 60 s: the rate seen in the waits is the
+    time-lapse's (a wait is not a stop), and 0 once it stopped."""
+    from app.ui.shell.status import RateMeter
+
+    meter = RateMeter()
+    frames, shown = 0, {}
+    for tick in range(0, 2 * 600 + 1):  # 10 minutes of the status timer, every 0.5 s
+        now = tick * 0.5
+        point, into = divmod(now, 60.0)
+        frames = int(point) * 5 + min(5, int(into / 0.1) + 1)
+        shown[now] = meter.rate(value=frames, now=now)
+    # from the third time point on, never 0 in a wait, and near 5 frames a minute
+    settled = [rate for now, rate in shown.items() if now >= 125]
+    assert min(settled) > 0
+    assert all(0.05 < rate < 0.15 for now, rate in shown.items() if now >= 125 and now % 60 > 1)
+    assert meter.rate(value=frames, now=600 + 3 * 60 + 1) == 0.0  # three waits long: stopped
+
+
+def test_a_snap_after_live_is_no_frame_of_live_s_stream(qtbot):
+    """The status line starts its rates again when what they count changes."""
+    from PyQt6.QtWidgets import QStatusBar
+
+    from app.ui.shell.status import StatusLine
+
+    bar = QStatusBar()
+    qtbot.addWidget(bar)
+    line = StatusLine(bar)
+    line.free_space.stop()
+    image = np.zeros((4, 4), np.uint16)
+
+    def said(live, live_frames, displayed, now) -> str:
+        line.update(None, live_frames, displayed, image, "", live=live, now=now)
+        return line.text.text()
+
+    for tick in range(40):  # Live: 20 frames a second, all shown
+        text = said(True, tick * 10, tick * 10, tick * 0.5)
+    assert "camera 20 fps" in text and "displayed 20 fps" in text
+    assert "displayed 0 fps" in said(False, 0, 390, 21.0)  # Live off
+    # a Snap 2 s later: one frame, no rate of Live's frames over the 2 s between
+    assert "displayed 0 fps" in said(False, 0, 391, 23.0)
+    assert "displayed 0 fps" in said(False, 0, 391, 23.5)
 
 
 def test_fit_one_to_one_and_reset(qtbot):

@@ -256,6 +256,7 @@ class MainWindow(QMainWindow):
             self.browser.map.size if self.browser.map.active else None,
             self.viewer.placement.scale,
             started_by=self.acquisitions.followed.origin(acq) if acq is not None else "",
+            live=self.camera.live,
         )
 
     def closeEvent(self, event) -> None:

@@ -29,8 +29,6 @@ class RateMeter:
         seen = self._seen
         if seen and value < seen[-1][1]:
             seen.clear()  # a new counter (another acquisition)
-        if seen and value > seen[-1][1] and self._stopped(now):
-            seen.clear()  # a frame after the stream stopped (a Snap after Live): a new one
         if not seen or value > seen[-1][1]:
             seen.append((now, value))
             while len(seen) > self.changes:
@@ -38,18 +36,12 @@ class RateMeter:
         if len(seen) < 2:
             return 0.0
         (t0, v0), (t1, v1) = seen[0], seen[-1]
-        if t1 <= t0 or self._stopped(now):
+        if t1 <= t0:
+            return 0.0
+        typical_gap = (t1 - t0) / (len(seen) - 1)
+        if now - t1 > max(5.0, 3 * typical_gap):
             return 0.0  # it stopped (Live off, nothing displayed): say so
         return (v1 - v0) / (t1 - t0)
-
-    def _stopped(self, now: float) -> bool:
-        """No change for longer than a stream's pauses: 3 of its typical gaps, and 5 s."""
-        seen = self._seen
-        if len(seen) < 2:
-            return False
-        (t0, _), (t1, _) = seen[0], seen[-1]
-        typical_gap = (t1 - t0) / (len(seen) - 1)
-        return now - t1 > max(5.0, 3 * typical_gap)
 
     def reset(self) -> None:
         self._seen.clear()
@@ -74,6 +66,9 @@ class StatusLine:
         self._camera = RateMeter()
         self._display = RateMeter()
         self._saved = RateMeter()
+        #: what the rates are of: an acquisition, Live, or neither (Snap); when it
+        #: changes, the rates start again (a Snap after Live is no frame of its stream)
+        self._source: object = None
         self.free_space = FreeSpaceWatch()
 
     def update(
@@ -86,26 +81,35 @@ class StatusLine:
         map_size: tuple[int, int] | None = None,
         map_scale: float = 1.0,
         started_by: str = "",
+        live: bool = False,
+        now: float | None = None,
     ) -> None:
         """``map_size`` (width, height in full-resolution pixels) when the image is a
         part of a tiled map, drawn at 1/``map_scale`` of its resolution; ``started_by``
-        says who started the acquisition ("started from the console or a script")."""
+        says who started the acquisition ("started from the console or a script");
+        ``live``: Live is on. ``now``: the time the counters were read (perf_counter)."""
+        now = time.perf_counter() if now is None else now
+        source = acquisition if acquisition is not None else live
+        if source is not self._source:
+            self._source = source
+            for meter in (self._camera, self._display, self._saved):
+                meter.reset()
         parts = []
         if acquisition is not None:
             status = acquisition.status
             counts = status.counts
             if started_by:
                 parts.append(f"acquiring '{acquisition.name}', {started_by}")
-            parts.append(f"camera {self._camera.rate(counts['acquired']):.0f} fps")
-            parts.append(f"{self._saved.rate(acquisition.bytes_saved) / 1e6:.0f} MB/s saved")
+            parts.append(f"camera {self._camera.rate(counts['acquired'], now):.0f} fps")
+            parts.append(f"{self._saved.rate(acquisition.bytes_saved, now) / 1e6:.0f} MB/s saved")
             depths = status.queue_depths
             parts.append(f"queues: processing {depths['processing']}, saving {depths['saving']}")
             parts.append(
                 f"lost {counts['lost']}  dropped by processors {counts['dropped_by_processors']}"
             )
         else:
-            parts.append(f"camera {self._camera.rate(live_frames):.0f} fps")
-        parts.append(f"displayed {self._display.rate(displayed):.0f} fps")
+            parts.append(f"camera {self._camera.rate(live_frames, now):.0f} fps")
+        parts.append(f"displayed {self._display.rate(displayed, now):.0f} fps")
         parts.append(free_disk_text(self.free_space.free(data_directory or str(Path.home()))))
         if image is not None and map_size is not None:
             shown = f", shown at 1/{map_scale:g}" if map_scale > 1 else ""
