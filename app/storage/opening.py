@@ -77,16 +77,37 @@ MAX_NAMED = 5
 
 
 def _datasets_in(folder: Path) -> list[str]:
-    """The datasets directly in ``folder`` (its subfolders that open), sorted by name:
-    a user who chose the data folder instead of one of its datasets is told which."""
+    """The datasets directly in ``folder`` (its subfolders that open), sorted by name,
+    at most ``MAX_NAMED + 1`` (enough to say there are more): a user who chose the data
+    folder instead of one of its datasets is told which. A subfolder that cannot be
+    read is passed over; the folder unreadable, none are named."""
     try:
-        children = sorted(child for child in folder.iterdir() if child.is_dir())
+        with os.scandir(folder) as entries:
+            names = sorted(entry.name for entry in entries if _is_folder(entry))
     except OSError:  # not readable: the error says only that it is no dataset
         return []
-    return [
-        child.name
-        for child in children
-        if (child / "NDTiff.index").is_file()
-        or (child / "Full resolution").is_dir()
-        or is_ome_zarr(child)
-    ]
+    found: list[str] = []
+    for name in names:
+        if _opens(folder / name):
+            found.append(name)
+            if len(found) > MAX_NAMED:
+                break
+    return found
+
+
+def _is_folder(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
+def _opens(child: Path) -> bool:
+    try:
+        return (
+            (child / "NDTiff.index").is_file()
+            or (child / "Full resolution").is_dir()
+            or is_ome_zarr(child)
+        )
+    except OSError:  # a subfolder not readable (permissions, a network drive gone)
+        return False
