@@ -837,7 +837,7 @@ def test_start_asks_before_a_plan_that_will_not_fit(qtbot, window, monkeypatch):
     window.acquisitions.ask_start_anyway = lambda text: asked.append(text) or False
     panel.start_button.click()
     assert asked and asked[0].startswith("The plan takes 245.8 KB, with 100.0 KB free on the disk.")
-    assert "keep the images saved until then" in asked[0]
+    assert "keep the images acquired until then" in asked[0]
     assert window.controller.acquisition is None and not window.controller.running
 
     window.acquisitions.ask_start_anyway = lambda text: asked.append(text) or True
@@ -851,6 +851,16 @@ def test_start_asks_before_a_plan_that_will_not_fit(qtbot, window, monkeypatch):
     panel.start_button.click()
     qtbot.waitUntil(lambda: _finished(window), timeout=20000)
     assert len(asked) == 2
+
+    # the plan made larger, and Start clicked before the estimate's next tick: asked
+    monkeypatch.setattr(panel, "free_space", lambda folder: 100_000)
+    panel.time_points.setValue(1)
+    assert panel.show_estimate()
+    window.acquisitions.ask_start_anyway = lambda text: asked.append(text) or False
+    panel.time_points.setValue(10)
+    panel.start_button.click()
+    assert len(asked) == 3 and asked[2].startswith("The plan takes 245.8 KB")
+    assert not window.controller.running
 
 
 def test_a_name_that_cannot_name_a_folder_is_said_in_red_before_start(window):

@@ -100,9 +100,10 @@ class AcquisitionActions:
             )
             return
         panel = self.panel
+        panel.show_estimate()  # of the plan as it is now: changed since the last tick
         if panel.short_of_room is not None and not self.ask_start_anyway(
             f"{panel.short_of_room} The acquisition will stop when there is no more room, "
-            "and keep the images saved until then.\n\nStart anyway?"
+            "and keep the images acquired until then.\n\nStart anyway?"
         ):
             return
         self.stop_live()

@@ -756,6 +756,8 @@ class AcquisitionPanel(QWidget):
             return self._say_estimate(f"Cannot start: {exc}.", ok=False)
         if self._refused is not None and self._refused[0] == self._estimated_for:
             return self._say_estimate(f"Cannot start: {self._refused[1]}.", ok=False)
+        plan = self._estimate
+        self.grid_box.refresh()  # the camera or pixel size may have changed meanwhile
         target = self.save_target()
         if target is not None and (problem := dataset_name_problem(target[1])) is not None:
             # said before Start, as Start would refuse it (the events stay made)
@@ -764,8 +766,6 @@ class AcquisitionPanel(QWidget):
                 f"Cannot start: the name {target[1]!r}: {problem}; {suggestion!r} would work.",
                 ok=False,
             )
-        plan = self._estimate
-        self.grid_box.refresh()  # the camera or pixel size may have changed meanwhile
         if self.save_box.isChecked():
             room, where = self.free_space(self.data_directory), "free on the disk"
         else:
