@@ -108,3 +108,37 @@ def test_events_share_nothing():
         num_time_points=2, channel_group="Channel", channels=["DAPI", "FITC"], order="tc"
     )
     assert again[0] == {"axes": {"time": 0, "channel": "DAPI"}, "config_group": ["Channel", "DAPI"]}
+
+
+def test_a_whole_number_of_steps_far_from_zero_adds_no_slice():
+    """The panel's Z-stack is its range added to the Z of now: at a focus of 330 mm,
+    floating point puts 2 steps of 0.01 µm 1e-9 of a step past 2 (a third slice was
+    added)."""
+    from app.acquisition.multi_d import last_slice_within, slices_within
+
+    here = 330_000.0
+    events = multi_d_acquisition_events(
+        z_start=here - 1.0, z_end=here + (-1.0 + 2 * 0.01), z_step=0.01
+    )
+    assert len(events) == 3
+    assert last_slice_within(here - 1.0, here + (-1.0 + 2 * 0.01), 0.01) == pytest.approx(
+        here - 0.98, abs=1e-9
+    )
+    assert slices_within(-1.0, 1.0, 5.0) == [-1.0]  # never past the end typed
+    assert slices_within(1.3, 0.0, -0.5) == pytest.approx([1.3, 0.8, 0.3])
+
+
+@pytest.mark.parametrize(
+    "function", ["last_slice_within", "slices_within", "multi_d_acquisition_events"]
+)
+def test_a_step_going_away_from_the_end_is_refused(function):
+    """A step of the wrong sign gives no slice in pycro-manager's rule: said, as a step
+    of 0 is, by every function that takes one (one slice was made at the start)."""
+    import app.acquisition.multi_d as multi_d
+
+    call = getattr(multi_d, function)
+    arguments = {"z_start": 0.0, "z_end": 3.0, "z_step": -1.0}
+    with pytest.raises(ValueError, match=r"does not go from z_start 0\.0 towards z_end 3\.0"):
+        call(**arguments)
+    with pytest.raises(ValueError, match="z_step must not be 0"):
+        call(**{**arguments, "z_step": 0})

@@ -44,21 +44,27 @@ def test_z_ranges_relative_to_the_current_z_and_absolute(window, core):
 def test_z_slices_never_pass_the_end_typed(window, core):
     """pycro-manager's rule takes a slice past the end when the range is not a whole
     number of steps (-1 to 1 by 5 went to +4): the panel stops at or before End, in
-    both directions, and still reaches it when the steps fit."""
+    both directions, relative or absolute, and still reaches it when the steps fit;
+    Explore's tiles take the same slices (useq's plan rounded to whole steps)."""
     panel = window.acquisition_panel
-    core.setPosition(0.0)
+    core.setPosition(10.0)
     core.waitForSystem()
     panel.z_box.setChecked(True)
-    for start, end, step, expected in (
-        (-1, 1, 5, [-1.0]),
-        (-2, 2, 1.5, [-2.0, -0.5, 1.0]),
-        (2, -2, 1.5, [2.0, 0.5, -1.0]),
-        (0, 1.1, 0.1, [round(0.1 * i, 6) for i in range(12)]),
-    ):
-        panel.z_start.setValue(start)
-        panel.z_end.setValue(end)
-        panel.z_step.setValue(step)
-        assert _zs(panel.events()) == expected
+    for mode, here in ((ZMode.RELATIVE, 10.0), (ZMode.ABSOLUTE, 0.0)):
+        panel.z_mode.setCurrentIndex(panel.z_mode.findData(mode))
+        for start, end, step, expected in (
+            (-1, 1, 5, [-1.0]),
+            (-2, 2, 1.5, [-2.0, -0.5, 1.0]),
+            (2, -2, 1.5, [2.0, 0.5, -1.0]),
+            (0, 1.1, 0.1, [round(0.1 * i, 6) for i in range(12)]),
+        ):
+            panel.z_start.setValue(start)
+            panel.z_end.setValue(end)
+            panel.z_step.setValue(step)
+            at = [round(here + z, 6) for z in expected]
+            assert _zs(panel.events()) == at, (mode, start, end, step)
+            explored = [round(z, 6) for z in panel.explore_settings().z_positions]
+            assert explored == at, (mode, start, end, step)
 
 
 def test_position_list_add_rename_reorder_go_replace_remove(window, core):

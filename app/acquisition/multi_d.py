@@ -8,18 +8,30 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+#: how near a whole number of steps a range may be and count as one, in steps: a Z of
+#: thousands of µm (a focus drive's) and a step of a hundredth of one leave an error of
+#: about 1e-9 of a step in their difference
+_WHOLE_STEPS_TOLERANCE = 1e-6
+
+
+def _steps_between(z_start: float, z_end: float, z_step: float) -> float:
+    """How many ``z_step`` from ``z_start`` to ``z_end``; refused where pycro-manager's
+    rule gives no slice (a step of 0, or one going the other way by a step or more)."""
+    if z_step == 0:
+        raise ValueError("z_step must not be 0")
+    steps = (z_end - z_start) / z_step
+    if steps + 1 <= _WHOLE_STEPS_TOLERANCE:
+        raise ValueError(
+            f"z_step {z_step} does not go from z_start {z_start} towards z_end {z_end}"
+        )
+    return steps
+
 
 def _z_offsets(z_start: float, z_end: float, z_step: float) -> list[float]:
     """The slices of ``np.arange(z_start, z_end + z_step, z_step)``, as pycro-manager's,
     without the extra slice its floating point adds when the range is a whole number of
     steps (``0, 1.1, 0.1`` gives 12 slices here, 13 there)."""
-    if z_step == 0:
-        raise ValueError("z_step must not be 0")
-    count = math.ceil((z_end - z_start) / z_step + 1 - 1e-9)
-    if count < 1:
-        raise ValueError(
-            f"z_step {z_step} does not go from z_start {z_start} towards z_end {z_end}"
-        )
+    count = math.ceil(_steps_between(z_start, z_end, z_step) + 1 - _WHOLE_STEPS_TOLERANCE)
     return [float(z_start + i * z_step) for i in range(count)]
 
 
@@ -28,10 +40,13 @@ def last_slice_within(z_start: float, z_end: float, z_step: float) -> float:
     as ``z_end``, pycro-manager's slices then stop at or before the end a user typed
     (its own rule takes one slice past it when the range is not a whole number of
     steps: -1 to 1 by 5 went to 4, a focus drive moved into the sample)."""
-    if z_step == 0:
-        raise ValueError("z_step must not be 0")
-    whole_steps = math.floor((z_end - z_start) / z_step + 1e-9)
+    whole_steps = math.floor(_steps_between(z_start, z_end, z_step) + _WHOLE_STEPS_TOLERANCE)
     return float(z_start + max(whole_steps, 0) * z_step)
+
+
+def slices_within(z_start: float, z_end: float, z_step: float) -> list[float]:
+    """The slices from ``z_start`` by ``z_step`` up to ``z_end``, never past it."""
+    return _z_offsets(z_start, last_slice_within(z_start, z_end, z_step), z_step)
 
 
 def multi_d_acquisition_events(

@@ -20,6 +20,8 @@ from typing import Any
 import useq
 from pydantic import ValidationError
 
+from app.acquisition.multi_d import slices_within
+
 PLAN_SUFFIXES = (".json", ".yaml", ".yml")
 
 
@@ -40,6 +42,17 @@ class ZRange:
     start: float
     end: float
     step: float
+
+    @property
+    def signed_step(self) -> float:
+        """The step, going from ``start`` towards ``end``."""
+        return abs(self.step) * (1 if self.end >= self.start else -1)
+
+    def slices(self) -> list[float]:
+        """The slices from ``start`` towards ``end``, never past ``end`` (offsets from
+        the Z of now or of each position when relative): useq's plan rounds the range to
+        whole steps, a slice past the end a user typed (Explore's tiles took it)."""
+        return slices_within(self.start, self.end, self.signed_step)
 
     def z_plan(self) -> useq.ZTopBottom | useq.ZAboveBelow | useq.ZRelativePositions:
         step = abs(self.step)

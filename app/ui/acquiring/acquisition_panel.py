@@ -463,9 +463,9 @@ class AcquisitionPanel(QWidget):
             )
         z_positions: tuple[float, ...] = ()
         if self.z_box.isChecked() and self.core.getFocusDevice():
-            plan = self.z_range().z_plan()
-            here = self.core.getPosition() if plan.is_relative else 0.0
-            z_positions = tuple(here + float(z) for z in plan)
+            z = self.z_range()
+            here = self.core.getPosition() if z.mode is ZMode.RELATIVE else 0.0
+            z_positions = tuple(here + offset for offset in z.slices())
         if self.grid_box.isChecked():
             overlap = (self.grid_box.overlap_x.value(), self.grid_box.overlap_y.value())
         else:
@@ -535,7 +535,7 @@ class AcquisitionPanel(QWidget):
             centre = 0.0
             if z.mode is ZMode.RELATIVE and positions is None and self.core.getFocusDevice():
                 centre = self.core.getPosition()
-            step = abs(z.step) * (1 if z.end >= z.start else -1)
+            step = z.signed_step
             kwargs.update(
                 z_start=centre + z.start,
                 # never past the End typed: pycro-manager's rule takes a slice beyond it
