@@ -29,7 +29,7 @@ def test_an_acquisition_over_before_the_next_tick_shows_its_last_image(qtbot, wi
     last = acq.get_dataset().read_image(time=2)
     # the simulated camera's frames may all be alike: the sliders say which one it is
     qtbot.waitUntil(
-        lambda: _shows(window, last) and window.browser.sliders.current_axes()["time"] == 2,
+        lambda: _shows(window, last) and window.browser.sliders.current_axes().get("time") == 2,
         timeout=5000,
     )
 

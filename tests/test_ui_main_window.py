@@ -837,7 +837,7 @@ def test_start_asks_before_a_plan_that_will_not_fit(qtbot, window, monkeypatch):
     window.acquisitions.ask_start_anyway = lambda text: asked.append(text) or False
     panel.start_button.click()
     assert asked and asked[0].startswith("The plan takes 245.8 KB, with 100.0 KB free on the disk.")
-    assert "keep the images acquired until then" in asked[0]
+    assert "will stop when the disk is full, and keep the images saved until then" in asked[0]
     assert window.controller.acquisition is None and not window.controller.running
 
     window.acquisitions.ask_start_anyway = lambda text: asked.append(text) or True
@@ -860,6 +860,19 @@ def test_start_asks_before_a_plan_that_will_not_fit(qtbot, window, monkeypatch):
     panel.time_points.setValue(10)
     panel.start_button.click()
     assert len(asked) == 3 and asked[2].startswith("The plan takes 245.8 KB")
+    assert not window.controller.running
+
+    # kept in memory: its limit is the room, and what it keeps is said so
+    panel.save_box.setChecked(False)
+    set_warm_memory(_MemoryAvailable(400_000))
+    try:
+        panel.start_button.click()
+    finally:
+        set_warm_memory(None)
+    assert len(asked) == 4 and asked[3].startswith(
+        "The plan takes 245.8 KB, with 200.0 KB of memory it may take. The acquisition "
+        "will stop at that limit, and keep the images in memory until then."
+    )
     assert not window.controller.running
 
 

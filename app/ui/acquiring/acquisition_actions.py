@@ -100,15 +100,17 @@ class AcquisitionActions:
             )
             return
         panel = self.panel
-        panel.show_estimate()  # of the plan as it is now: changed since the last tick
-        if panel.short_of_room is not None and not self.ask_start_anyway(
-            f"{panel.short_of_room} The acquisition will stop when there is no more room, "
-            "and keep the images acquired until then.\n\nStart anyway?"
-        ):
+        try:
+            events, tile_layout = panel.start_plan()
+            # of the events made now: the plan may have changed since the estimate's tick
+            shortage = panel.room_shortage(len(events))
+        except Exception as exc:
+            self.messages.show_error_message(f"Could not start the acquisition: {exc}")
+            return
+        if shortage is not None and not self.ask_start_anyway(f"{shortage}\n\nStart anyway?"):
             return
         self.stop_live()
         try:
-            events, tile_layout = panel.start_plan()
             target = panel.save_target()
             # read before the acquisition runs: its engine makes each camera the
             # core's in turn as it starts, and a camera read then could be any

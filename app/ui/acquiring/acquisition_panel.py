@@ -118,9 +118,6 @@ class AcquisitionPanel(QWidget):
         #: free bytes on a folder's disk (the window gives a reading made off its thread)
         self.free_space: Callable[[str], int | None] = free_disk_bytes
         self._estimate = PlanEstimate(0, 0, 0.0)
-        #: what the last estimate said is short, when the plan will not fit: Start asks
-        #: before it goes on (None: it fits, or the estimate could not say)
-        self.short_of_room: str | None = None
         self._estimated_for = ""  # what the estimate was made from
         #: the events the estimate was made of, with what they were made from: Start
         #: takes them when the plan is still the same (``events``)
@@ -728,8 +725,7 @@ class AcquisitionPanel(QWidget):
     def show_estimate(self) -> bool:
         """Say what the plan will take, and whether it fits; False if it cannot start
         or will not fit (said in red)."""
-        frame = self.core.getImageWidth() * self.core.getImageHeight()
-        frame *= self.core.getBytesPerPixel()
+        frame = self._image_bytes()
         exposure = self.core.getExposure()
         try:
             kwargs, grid = self._event_arguments()
@@ -737,7 +733,7 @@ class AcquisitionPanel(QWidget):
             # made again only when what it is made from changed: the window asks twice a
             # second, and a plan of 100,000 images took seconds to make
             place = self._grid_place(grid)
-            cameras = max(1, len(camera_names(self.core)))  # each images every event
+            cameras = self._cameras()
             key = repr((kwargs, grid, place, frame, exposure, cameras))
             if key != self._estimated_for:
                 events = self._events_from(kwargs, grid, place)
@@ -766,11 +762,7 @@ class AcquisitionPanel(QWidget):
                 f"Cannot start: the name {target[1]!r}: {problem}; {suggestion!r} would work.",
                 ok=False,
             )
-        if self.save_box.isChecked():
-            room, where = self.free_space(self.data_directory), "free on the disk"
-        else:
-            # what a RAM acquisition may take (its limit), not all that is available
-            room, where = default_ram_limit_bytes(), "of memory it may take"
+        room, where = self._room()
         tiles = f" ({plan.tiles} tile{'s' if plan.tiles != 1 else ''})" if plan.tiles else ""
         said_room = "the disk's free space not read yet" if room is None else (
             f"{human_bytes(room)} {where}"
@@ -780,9 +772,42 @@ class AcquisitionPanel(QWidget):
             f"{human_bytes(plan.bytes)} ({said_room}), {_duration(plan.seconds)}"
         )
         if room is not None and plan.bytes > room:
-            short = f"The plan takes {human_bytes(plan.bytes)}, with {human_bytes(room)} {where}."
-            return self._say_estimate(f"Will not fit: {text}.", ok=False, short_of_room=short)
+            return self._say_estimate(f"Will not fit: {text}.", ok=False)
         return self._say_estimate(text, ok=True)
+
+    def room_shortage(self, events: int) -> str | None:
+        """What Start says before acquiring ``events`` that will not fit in the room
+        left (the disk's free space, or what images kept in memory may take): read at
+        the click, of the events Start made, for a plan changed since the estimate's
+        last tick. None: they fit, or the free space is not read yet."""
+        needed = events * self._cameras() * self._image_bytes()
+        room, where = self._room()
+        if room is None or needed <= room:
+            return None
+        stops = (
+            "when the disk is full, and keep the images saved until then"
+            if self.save_box.isChecked()
+            else "at that limit, and keep the images in memory until then"
+        )
+        return (
+            f"The plan takes {human_bytes(needed)}, with {human_bytes(room)} {where}. "
+            f"The acquisition will stop {stops}."
+        )
+
+    def _room(self) -> tuple[int | None, str]:
+        """The room the plan's images have, and its words (None: not read yet)."""
+        if self.save_box.isChecked():
+            return self.free_space(self.data_directory), "free on the disk"
+        # what a RAM acquisition may take (its limit), not all that is available
+        return default_ram_limit_bytes(), "of memory it may take"
+
+    def _image_bytes(self) -> int:
+        core = self.core
+        return core.getImageWidth() * core.getImageHeight() * core.getBytesPerPixel()
+
+    def _cameras(self) -> int:
+        """How many images each event makes: one per camera (a Multi Camera's)."""
+        return max(1, len(camera_names(self.core)))
 
     def _check_made_events(self) -> None:
         """The events the estimate made, checked for Start (``events``); an event
@@ -814,8 +839,7 @@ class AcquisitionPanel(QWidget):
                 "the NDTiff format"
             )
 
-    def _say_estimate(self, text: str, ok: bool, short_of_room: str | None = None) -> bool:
-        self.short_of_room = short_of_room
+    def _say_estimate(self, text: str, ok: bool) -> bool:
         self.estimate_label.setText(text)
         self.estimate_label.setStyleSheet("" if ok else "color: #c0392b; font-weight: bold;")
         return ok
