@@ -217,9 +217,13 @@ def test_a_snap_after_live_is_no_frame_of_live_s_stream(qtbot):
         text = said(True, tick * 10, tick * 10, tick * 0.5)
     assert "camera 20 fps" in text and "displayed 20 fps" in text
     assert "displayed 0 fps" in said(False, 0, 390, 21.0)  # Live off
-    # a Snap 2 s later: one frame, no rate of Live's frames over the 2 s between
-    assert "displayed 0 fps" in said(False, 0, 391, 23.0)
-    assert "displayed 0 fps" in said(False, 0, 391, 23.5)
+    # a Snap a tick later: one frame, no rate of Live's frames over the time between
+    assert "displayed 0 fps" in said(False, 0, 391, 21.5)
+    assert "displayed 0 fps" in said(False, 0, 391, 22.0)
+    # frames one after the other again: a rate from the Snap on (40 frames in 2.5 s)
+    for tick in range(4):
+        text = said(False, 0, 391 + 10 * (tick + 1), 22.5 + 0.5 * tick)
+    assert "displayed 16 fps" in text
 
 
 def test_fit_one_to_one_and_reset(qtbot):

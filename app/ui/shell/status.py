@@ -19,17 +19,24 @@ from app.ui.common.steady_text import SteadyText
 class RateMeter:
     """Turns a growing counter, read on a timer, into a rate that does not fall to 0
     between the frames of a time-lapse: the rate over the last changes seen (up to
-    ``changes``), not over the last tick."""
+    ``changes``), not over the last tick (a burst of more changes than that, a long
+    Z-stack at each time point, fills it: its waits read 0 after 5 s). A counter's
+    first reading (after ``reset``,
+    or a new counter) is where it starts, not a change: a Snap just after Live stopped
+    is one frame, no rate over the time since."""
 
     changes: int = 20
     _seen: deque[tuple[float, float]] = field(default_factory=deque)
+    _last: float | None = None  # the value read last (None: none since the reset)
 
     def rate(self, value: float, now: float | None = None) -> float:
         now = time.perf_counter() if now is None else now
-        seen = self._seen
-        if seen and value < seen[-1][1]:
-            seen.clear()  # a new counter (another acquisition)
-        if not seen or value > seen[-1][1]:
+        seen, last = self._seen, self._last
+        self._last = value
+        if last is None or value < last:
+            seen.clear()  # the first reading of this counter (another acquisition's)
+            return 0.0
+        if value > last:
             seen.append((now, value))
             while len(seen) > self.changes:
                 seen.popleft()
@@ -45,6 +52,7 @@ class RateMeter:
 
     def reset(self) -> None:
         self._seen.clear()
+        self._last = None
 
 
 def free_disk_text(free: int | None) -> str:
