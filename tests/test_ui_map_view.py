@@ -265,30 +265,3 @@ def test_the_profile_and_the_rectangle_read_the_map(qtbot, roomy, core, tmp_path
     expected = line_profile(coarse, (25.25, 50.25), (175.25, 50.25))
     assert np.array_equal(tool.profile.values, expected.values)
     assert "1/2 resolution" in tool.panel.line_label.text()
-
-
-def test_a_plane_chosen_on_the_map_stays_as_late_frames_are_shown(qtbot, roomy, core, tmp_path):
-    """A slider moved stops following: a frame shown after (the display's last ones,
-    late on a busy machine) does not take the map back to the newest tile's channel."""
-    window = roomy
-    acq = _acquire(core, tmp_path, channels=("DAPI", "FITC"))
-    dataset, viewer, browser = acq.get_dataset(), window.viewer, window.browser
-    qtbot.waitUntil(lambda: set(viewer.channels.names) == {"DAPI", "FITC"}, timeout=10000)
-    window.channel_strip.one_channel_button.click()
-    sliders = window.sliders
-    qtbot.waitUntil(lambda: sliders.current_axes().get("channel") == "FITC", timeout=5000)
-    sliders.slider("channel").setValue(list(dataset.axes["channel"]).index("DAPI"))
-    assert not sliders.follow.isChecked()
-    dapi = _stitched(dataset, {"channel": "DAPI"})
-    qtbot.waitUntil(lambda: np.array_equal(viewer.image, dapi), timeout=5000)
-
-    last = {"row": ROWS - 1, "column": COLUMNS - 1, "channel": "FITC"}
-    browser.frame_shown(last, {"Axes": last})  # as the display router tells it
-    qtbot.wait(300)  # a redraw asked would be drawn by now
-    assert browser.map.plane == {"channel": "DAPI"}
-    assert np.array_equal(viewer.image, dapi)
-
-    sliders.follow.setChecked(True)  # following again: the newest tile's plane
-    browser.frame_shown(last, {"Axes": last})
-    fitc = _stitched(dataset, {"channel": "FITC"})
-    qtbot.waitUntil(lambda: np.array_equal(viewer.image, fitc), timeout=5000)

@@ -262,9 +262,7 @@ class DatasetBrowser:
                 self._sliders_timer.start(max(1, round(wait_s * 1000)))
         if "channel" in axes:  # kept nowhere, or not yet in the dataset's axes
             self.viewer.channels.add_names((axes["channel"],))
-        if self.map.active and self.sliders.follow.isChecked():
-            # following, the map shows the newest tile's plane; a plane the user chose
-            # (a slider moved, which stops following) stays, as a frame's would
+        if self.map.active:  # the map shows the newest tile's plane
             self.map.show_plane(axes)
 
     def _move_sliders(self) -> None:
