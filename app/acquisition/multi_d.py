@@ -29,7 +29,8 @@ def _steps_between(z_start: float, z_end: float, z_step: float) -> float:
 def _z_offsets(z_start: float, z_end: float, z_step: float) -> list[float]:
     """The slices of ``np.arange(z_start, z_end + z_step, z_step)``, as pycro-manager's,
     without the extra slice its floating point adds when the range is a whole number of
-    steps (``0, 1.1, 0.1`` gives 12 slices here, 13 there)."""
+    steps (``0, 1.1, 0.1`` gives 12 slices here, 13 there; within a millionth of a step
+    of a whole number counts as whole)."""
     count = math.ceil(_steps_between(z_start, z_end, z_step) + 1 - _WHOLE_STEPS_TOLERANCE)
     return [float(z_start + i * z_step) for i in range(count)]
 

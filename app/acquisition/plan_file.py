@@ -10,7 +10,6 @@ the same thing, and read back from any of useq's Z plans.
 from __future__ import annotations
 
 import json
-import math
 import os
 from dataclasses import dataclass
 from enum import Enum
@@ -62,8 +61,7 @@ class ZRange:
             return useq.ZTopBottom(bottom=low, top=high, step=step, go_up=going_up)
         if low <= 0 <= high:
             return useq.ZAboveBelow(below=-low, above=high, step=step, go_up=going_up)
-        count = math.floor((high - low) / step + 1e-9) + 1 if step else 1
-        offsets = [low + i * step for i in range(count)]
+        offsets = slices_within(low, high, step) if step else [low]
         return useq.ZRelativePositions(relative=offsets, go_up=going_up)
 
 
