@@ -35,29 +35,30 @@ def test_live_and_saved_datasets(core, tmp_path):
 def test_a_folder_of_many_datasets_names_the_first_and_passes_over_one_unreadable(
     tmp_path, monkeypatch
 ):
-    """The error for a folder of datasets names five of them, by name, and says there
-    are more; a subfolder that cannot be read (a network drive gone) is passed over."""
+    """The error for a folder of datasets names five of them, by name whatever their
+    case, and says there are more, without looking at the rest; a subfolder that cannot
+    be read (a network drive gone) is passed over."""
     import app.storage.opening as opening
 
-    for index in range(8):
-        (tmp_path / f"run_{index}").mkdir()
-        (tmp_path / f"run_{index}" / "NDTiff.index").write_bytes(b"")
-    (tmp_path / "a_locked").mkdir()
+    names = ["Run_0", "run_1", "RUN_2", "run_3", "run_4", "run_5", "run_6", "run_7"]
+    for name in [*names, "a_locked"]:
+        (tmp_path / name).mkdir()  # OME-Zarr datasets, as the check below says
     (tmp_path / "some_file.txt").write_text("not a folder")
-    checked = []
-    real = opening.is_ome_zarr
+    looked_at = []
 
     def is_ome_zarr(path):
-        checked.append(Path(path).name)
+        looked_at.append(Path(path).name)
         if Path(path).name == "a_locked":
             raise PermissionError(13, "Permission denied", str(path))
-        return real(path)
+        return Path(path).name.lower().startswith("run_")
 
     monkeypatch.setattr(opening, "is_ome_zarr", is_ome_zarr)
     with pytest.raises(FileNotFoundError) as error:
         opening.open_dataset(tmp_path)
     assert str(error.value).endswith(
         "is a folder of datasets, not one: open one of them "
-        "(run_0, run_1, run_2, run_3, run_4, ...)"
+        "(Run_0, run_1, RUN_2, run_3, run_4, ...)"
     )
-    assert "a_locked" in checked  # it was looked at, and passed over
+    # the folder itself, then its subfolders in order: the locked one passed over, and
+    # no more once six are found
+    assert looked_at == [tmp_path.name, "a_locked", *names[:6]]

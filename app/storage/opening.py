@@ -77,13 +77,14 @@ MAX_NAMED = 5
 
 
 def _datasets_in(folder: Path) -> list[str]:
-    """The datasets directly in ``folder`` (its subfolders that open), sorted by name,
+    """The datasets directly in ``folder`` (its subfolders that open), sorted by name
+    (whatever their case, as Windows' Explorer shows them),
     at most ``MAX_NAMED + 1`` (enough to say there are more): a user who chose the data
     folder instead of one of its datasets is told which. A subfolder that cannot be
     read is passed over; the folder unreadable, none are named."""
     try:
         with os.scandir(folder) as entries:
-            names = sorted(entry.name for entry in entries if _is_folder(entry))
+            names = sorted((e.name for e in entries if _is_folder(e)), key=str.casefold)
     except OSError:  # not readable: the error says only that it is no dataset
         return []
     found: list[str] = []
@@ -96,6 +97,8 @@ def _datasets_in(folder: Path) -> list[str]:
 
 
 def _is_folder(entry: os.DirEntry[str]) -> bool:
+    """A subfolder; an entry that cannot be read (a broken link on a network drive)
+    is none: the error being made names what it can."""
     try:
         return entry.is_dir()
     except OSError:
@@ -103,6 +106,8 @@ def _is_folder(entry: os.DirEntry[str]) -> bool:
 
 
 def _opens(child: Path) -> bool:
+    """A dataset ``open_dataset`` knows, told by its marks alone (opening each would
+    read indexes of thousands of images to name them)."""
     try:
         return (
             (child / "NDTiff.index").is_file()
