@@ -97,8 +97,10 @@ class StatusLine:
         says who started the acquisition ("started from the console or a script");
         ``live``: Live is on. ``now``: the time the counters were read (perf_counter)."""
         now = time.perf_counter() if now is None else now
-        source = acquisition if acquisition is not None else live
-        if source is not self._source:
+        # an acquisition by its id: a reference here would keep one of images kept in
+        # memory alive after the window let it go
+        source = id(acquisition) if acquisition is not None else live
+        if source != self._source:
             self._source = source
             for meter in (self._camera, self._display, self._saved):
                 meter.reset()
