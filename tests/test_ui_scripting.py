@@ -234,7 +234,7 @@ def test_the_viewer_follows_an_acquisition_started_from_a_script(qtbot, window, 
     acq.await_completion(timeout=30)
     qtbot.waitUntil(
         lambda: (
-            window.sliders.slider("time") is not None
+            "time" in window.sliders.current_axes()  # its slider is made (else KeyError)
             and window.sliders.slider("time").maximum() == 5
         ),
         timeout=10000,
