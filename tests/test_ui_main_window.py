@@ -644,6 +644,46 @@ def test_quitting_during_an_acquisition_asks_and_saves_what_was_acquired(
     assert len(dataset.index) == acq.status.counts["saved"] > 0  # closed properly, readable
 
 
+def test_abort_and_quit_with_a_hung_processor_quits_without_a_dialog(
+    qtbot, window, tmp_path, monkeypatch, caplog
+):
+    """A processor stuck in the user's code when the user quits with "Abort and quit":
+    the window closes at once, and what the abandoned processor did is logged, in no
+    dialog (one shown after its window had closed kept Scopeflow running with nothing
+    on screen: found by a newcomer trial)."""
+    import threading
+
+    from PyQt6.QtWidgets import QMessageBox
+
+    from app.acquisition.state import RunState
+    from app.ui.shell.quitting import QuitChoice
+
+    release = threading.Event()
+
+    def hangs(image, metadata):
+        release.wait(30)  # as time.sleep(60), let go at the test's end
+        return image, metadata
+
+    window.registry.register(hangs, source="console")
+    dialogs: list[str] = []
+    monkeypatch.delenv("SCOPEFLOW_NO_DIALOGS", raising=False)
+    monkeypatch.setattr(QMessageBox, "warning", lambda *args: dialogs.append(args[2]))
+    window.quitting.ask = lambda: QuitChoice.ABORT
+    try:
+        _start_long_acquisition(window, tmp_path)
+        acq = window.controller.acquisition
+        qtbot.waitUntil(lambda: acq.status.counts["acquired"] >= 2, timeout=10000)
+        started = time.monotonic()
+        window.close()
+        assert not window.isVisible() and time.monotonic() - started < 10
+        qtbot.waitUntil(lambda: acq.status.state is RunState.ABORTED, timeout=10000)
+        qtbot.waitUntil(lambda: "It is still on" in caplog.text, timeout=10000)
+    finally:
+        release.set()
+    assert dialogs == []
+    assert "hangs was still running" in caplog.text and "raised" not in caplog.text
+
+
 def test_buttons_say_what_they_do_now(qtbot, window):
     live = window.microscope_panel.live_button
     live.setChecked(True)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from PyQt6.QtWidgets import QMessageBox, QWidget
 
+from app.acquisition.bounded_call import CallAbandonedError
 from app.acquisition.cameras import camera_names
 from app.acquisition.planned_axes import planned_axes
 from app.acquisition.state import RunState
@@ -237,10 +238,19 @@ class AcquisitionActions:
         self.panel.show_result(text, counts.get("acquired", 0), status.events_submitted)
         self.browser.acquisition_ended()
         failures = [e for e in acq.errors if e.exception is not None]
-        if failures and status.state is not RunState.FAILED:
+        # a processor abandoned at Abort (still in the user's code) raised nothing and
+        # stays on: said as what happened, not as an error it was switched off for
+        abandoned = [e for e in failures if isinstance(e.exception, CallAbandonedError)]
+        raised = [e for e in failures if e not in abandoned]
+        if raised and status.state is not RunState.FAILED:
             self.messages.show_error_message(
-                f"{len(failures)} error(s) in processors or callbacks; a failing processor "
-                f"was disabled and frames passed through it. First: {failures[0]}"
+                f"{len(raised)} error(s) in processors or callbacks; a failing processor "
+                f"was disabled and frames passed through it. First: {raised[0]}"
+            )
+        if abandoned:
+            self.messages.show_error_message(
+                f"{abandoned[0].exception}. It is still on: if it hangs, untick it in the "
+                "Processors panel before the next Start."
             )
         if status.state is RunState.FAILED:
             self.messages.show_error_message(text)

@@ -219,8 +219,12 @@ class MainWindow(QMainWindow):
         self.help_menu = HelpMenu(self, self.state, self.settings, self)
 
     def show_error_message(self, message: str) -> None:
-        """The ``Messages`` seam: the Log, the status line and a dialog."""
+        """The ``Messages`` seam: the Log, the status line and a dialog. Once the window
+        has closed (an acquisition aborted by quitting ends after it), the log alone: a
+        dialog without its window kept Scopeflow running, with nothing on screen."""
         logger.error(message)
+        if self._closed:
+            return
         self.statusBar().showMessage(message, 15000)
         if not os.environ.get("SCOPEFLOW_NO_DIALOGS"):
             QMessageBox.warning(self, "Scopeflow", message)
