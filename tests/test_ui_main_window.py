@@ -684,6 +684,35 @@ def test_abort_and_quit_with_a_hung_processor_quits_without_a_dialog(
     assert "hangs was still running" in caplog.text and "raised" not in caplog.text
 
 
+def test_a_processor_long_on_one_image_is_named_while_the_run_waits_for_it(qtbot, window, tmp_path):
+    """A run at its last frames that seems stuck says what it waits for, in the panel
+    and the status bar (it said only "queues: processing 9": a newcomer trial)."""
+    import threading
+
+    release = threading.Event()
+
+    def slow_denoise(image, metadata):
+        release.wait(30)
+        return image, metadata
+
+    window.registry.register(slow_denoise, source="console")
+    try:
+        _start_long_acquisition(window, tmp_path, points=3)
+        panel = window.acquisition_panel
+        qtbot.waitUntil(
+            lambda: "Waiting on image processor slow_denoise, " in panel.progress_label.text(),
+            timeout=10000,
+        )
+        assert re.search(r"Waiting on image processor slow_denoise, \d+ s on one image$",
+                         panel.progress_label.text())  # fmt: skip
+        assert "waiting on image processor slow_denoise" in window.status_line.text.text()
+    finally:
+        release.set()
+    qtbot.waitUntil(lambda: _finished(window), timeout=20000)
+    assert window.controller.acquisition.status.long_call is None
+    assert "Waiting on" not in panel.progress_label.text()
+
+
 def test_buttons_say_what_they_do_now(qtbot, window):
     live = window.microscope_panel.live_button
     live.setChecked(True)

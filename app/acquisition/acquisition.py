@@ -68,6 +68,9 @@ QUEUE_BYTES = 256 * 1024**2
 #: how long a processor may still run once the acquisition is aborted before it is
 #: abandoned (abort waits for no user code)
 ABANDON_AFTER_S = 0.5
+#: a processor's call on one image longer than this is said in the status (a run that
+#: seems stuck names what it waits for)
+LONG_CALL_S = 2.0
 
 
 def default_queue_size(frame_bytes: int) -> int:
@@ -473,7 +476,17 @@ class Acquisition:
             queue_depths=self.queue_depths(),
             error=self._exception,
             elapsed_s=end - self._started_at,
+            long_call=self._long_call(),
         )
+
+    def _long_call(self) -> str | None:
+        """The processor on one image for longer than ``LONG_CALL_S``, said with how
+        long (read without a lock: the two fields may be of two calls, said as one)."""
+        started, running = self.pipeline.call_started, self.pipeline.running
+        if started is None or running is None:
+            return None
+        seconds = time.perf_counter() - started
+        return f"{running}, {seconds:.0f} s on one image" if seconds > LONG_CALL_S else None
 
     @property
     def errors(self) -> list[ProcessorFailure]:

@@ -63,6 +63,10 @@ class AcquisitionStatus:
     queue_depths: dict[str, int] = field(default_factory=dict)
     error: BaseException | None = None
     elapsed_s: float = 0.0
+    #: a processor on one image for longer than ``LONG_CALL_S``, and for how long
+    #: ("image processor denoise, 12 s on one image"): what a run that seems stuck
+    #: waits for (None: none)
+    long_call: str | None = None
 
     @property
     def is_over(self) -> bool:

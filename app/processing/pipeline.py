@@ -257,6 +257,9 @@ class ProcessorPipeline:
         #: the processor called last (for a report when one hangs; a parallel stage's
         #: threads set it too, so it names one of those running)
         self.running: str | None = None
+        #: when the call running now started (``time.perf_counter``; None: none runs):
+        #: a status can then say that a processor has been on one image for a while
+        self.call_started: float | None = None
 
     def __len__(self) -> int:
         return len(self.processors)
@@ -330,12 +333,26 @@ class ProcessorPipeline:
     ) -> list[ImageAndMetadata]:
         """``processor`` on one image, under the error policy (thread-safe: a parallel
         stage calls it from its pool)."""
+        start = time.perf_counter()
+        self.running = f"image processor {processor.name}"
+        self.call_started = start
+        try:
+            return self._run_one(processor, item, event_queue, skipped_raises, start)
+        finally:
+            self.call_started = None
+
+    def _run_one(
+        self,
+        processor: Processor,
+        item: ImageAndMetadata,
+        event_queue: Any,
+        skipped_raises: bool,
+        start: float,
+    ) -> list[ImageAndMetadata]:
         image, metadata = item
         input_channel = metadata.get("Channel")
         axes = dict(metadata.get("Axes") or {})
         tunable = processor.tunable
-        start = time.perf_counter()
-        self.running = f"image processor {processor.name}"
         try:
             before = inputs_before(image, metadata)
             if tunable is None:

@@ -164,6 +164,7 @@ class AcquisitionActions:
                 status.events_submitted,
                 self.controller.started_at,
                 status.state is RunState.PAUSING,
+                status.long_call,
             )
             self.browser.refresh()
         self.followed.tick()

@@ -889,8 +889,12 @@ class AcquisitionPanel(QWidget):
             else ""
         )
 
-    def show_progress(self, done: int, total: int, started: float, paused: bool) -> None:
-        """Frames done of total; elapsed and remaining time stand still while paused."""
+    def show_progress(
+        self, done: int, total: int, started: float, paused: bool, waiting_on: str | None = None
+    ) -> None:
+        """Frames done of total; elapsed and remaining time stand still while paused.
+        ``waiting_on``: a processor long on one image (a run that seems stuck at its
+        last frames says what it waits for)."""
         now = time.perf_counter()
         if paused and self._paused_since is None:
             self._paused_since = now
@@ -906,6 +910,7 @@ class AcquisitionPanel(QWidget):
         self.progress_label.setText(
             f"{state}: {done} / {total} frames   elapsed {_clock(elapsed)}"
             + (f"   remaining ~{_clock(remaining)}" if done else "")
+            + (f"\nWaiting on {waiting_on}" if waiting_on else "")
         )
 
 

@@ -114,6 +114,8 @@ class StatusLine:
             parts.append(f"{self._saved.rate(acquisition.bytes_saved, now) / 1e6:.0f} MB/s saved")
             depths = status.queue_depths
             parts.append(f"queues: processing {depths['processing']}, saving {depths['saving']}")
+            if status.long_call:
+                parts.append(f"waiting on {status.long_call}")
             parts.append(
                 f"lost {counts['lost']}  dropped by processors {counts['dropped_by_processors']}"
             )
