@@ -130,7 +130,7 @@ def test_renamed_processor_replaces_the_old_one(folder):
         ("import sys\nsys.exit(3)\n", 2),
     ],
 )
-def test_broken_file_keeps_the_last_working_version_until_fixed(folder, broken, line):
+def test_broken_file_keeps_the_last_working_version_until_fixed(folder, broken, line, caplog):
     target = folder.path / "values.py"
     _write(target, VALUE_SCRIPT.format(value=1))
     folder.scan()
@@ -139,6 +139,9 @@ def test_broken_file_keeps_the_last_working_version_until_fixed(folder, broken, 
     state = folder.states[target]
     assert state.status == "error"
     assert f"{target}, line {line}" in state.error
+    # the log says the file once, with its line (it said the path twice)
+    said = [r.getMessage() for r in caplog.records if r.getMessage().startswith("Could not")]
+    assert said[-1].startswith(f"Could not load {target}, line {line}: ")
     assert _value_of(folder.registry) == 1  # still the working version
     assert folder.registry.get("set_value").error == state.error
     _write(target, VALUE_SCRIPT.format(value=5))

@@ -70,7 +70,7 @@ def register_script(path: Path, run: RunResult, registry: ProcessorRegistry) -> 
     if run.error is not None:
         for name in _names_from(registry, source):
             registry.set_error(name, run.error)
-        logger.error("Could not load %s:\n%s", source, run.error)
+        logger.error("Could not load %s", run.error)  # the error begins with the path
         return LoadResult(_names_from(registry, source), run.error)
     names = []
     for fn, given_name, position, enabled, workers in run.items:
