@@ -780,20 +780,3 @@ def test_a_frame_shown_before_the_plans_turn_lays_the_plan_out_first(qtbot, wind
     assert browser.sliders.isVisibleTo(window)
     assert window.viewer.channels.names == ("DAPI", "FITC")
     assert browser.sliders.label("channel") == "channel: DAPI  (1/2)"
-
-
-def test_channels_shown_together_start_in_colours_none_of_the_others_has():
-    """A processor's "DAPI-inverted" beside "DAPI" (the shipped two-channel example):
-    both names say blue, one composite colour for two; the second takes a spare colour
-    no channel shown has, one few dyes claim (FITC, coming after, stays green). A
-    colour the user gave is kept, and a new channel keeps off it too."""
-    channels = ChannelDisplay()
-    channels.add_names(["DAPI"])
-    channels.add_names(["DAPI-inverted", "FITC"])
-    colours = {name: channels.look(name).colour for name in channels.names}
-    assert colours == {"DAPI": "Blue", "DAPI-inverted": "Cyan", "FITC": "Green"}
-
-    again = ChannelDisplay()
-    again.set_look("Hoechst", colour="Green")  # chosen by the user
-    again.add_names(["FITC", "Hoechst"])
-    assert again.look("Hoechst").colour == "Green" and again.look("FITC").colour == "Cyan"

@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 
 from psygnal import SignalGroup, evented
 
-from app.processing.colour_tables import COLOUR_TABLES, SPARE_COLOURS, default_colour
+from app.processing.colour_tables import COLOUR_TABLES, default_colour
 from app.processing.display import DisplaySettings
 
 logger = logging.getLogger(__name__)
@@ -121,25 +121,14 @@ class ChannelDisplay:
 
     def add_names(self, names: Iterable[Any]) -> None:
         """Channels found in what is shown (kept in the order first seen); each gets
-        its remembered look, or its default one from now on. A default colour another
-        channel shown already has goes to the first spare colour none has: "DAPI" and
-        a processor's "DAPI-inverted" were both blue, one composite colour for two."""
+        its remembered look, or its default one from now on."""
         new = [name for name in dict.fromkeys(names) if name not in self.names]
         if not new:
             return
         self.names = (*self.names, *new)
-        looks = dict(self.looks)
-        for name in new:
-            if str(name) in looks:
-                continue  # remembered: as the user left it
-            look = self.look(name)
-            taken = {looks[str(n)].colour for n in self.names if n != name and str(n) in looks}
-            if look.colour in taken:
-                spare = next((c for c in SPARE_COLOURS if c not in taken), look.colour)
-                look = replace(look, colour=spare)
-            looks[str(name)] = look
-        if looks != self.looks:
-            self.looks = looks
+        unseen = {str(name): self.look(name) for name in new if str(name) not in self.looks}
+        if unseen:
+            self.looks = {**self.looks, **unseen}
 
     def keep_names(self, names: Iterable[Any]) -> None:
         """Only ``names`` of the channels are left (in their order); the current one,

@@ -37,10 +37,6 @@ CHANNEL_COLOURS: tuple[tuple[tuple[str, ...], str], ...] = (
 )
 #: channels whose name says nothing take these in turn
 DEFAULT_CYCLE: tuple[str, ...] = ("Green", "Magenta", "Cyan", "Yellow", "Red", "Blue")
-#: for a channel whose name says the colour of one shown already ("DAPI-inverted"
-#: beside "DAPI"): the colours fewest dyes claim first, so that a channel still to
-#: come (FITC, Cy5) keeps the one its name says
-SPARE_COLOURS: tuple[str, ...] = ("Cyan", "Yellow", "Magenta", "Red", "Green", "Blue")
 
 
 def default_colour(channel: object, index: int) -> str:
