@@ -165,3 +165,35 @@ def test_skipping_is_counted_per_frame_when_an_earlier_processor_renamed_it(
     acq, saved = acquire_in_memory([rename, Processor(boom, workers=2)], frames=4, on_error="skip")
     counts = acq.counts.snapshot()
     assert saved == [] and counts["failed"] == 4 and counts["dropped_by_processors"] == 0
+
+
+def test_a_call_long_on_one_frame_is_named_while_the_pool_s_other_calls_end(core):
+    """Four workers, the first frame's call stuck, the others done: the status names
+    the stuck call, with how long (one field for all the calls lost it when another
+    call ended), and names none once the acquisition has ended."""
+    release = threading.Event()
+
+    def stuck_on_the_first(image, metadata):
+        if metadata["Axes"]["time"] == 0:
+            release.wait(30)
+        return image, metadata
+
+    acq = Acquisition(
+        core=core,
+        storage="ram",
+        show_display=False,
+        image_process_fn=[Processor(stuck_on_the_first, workers=4)],
+    )
+    try:
+        acq.acquire(multi_d_acquisition_events(num_time_points=6))
+        deadline = time.monotonic() + 20
+        while acq.status.long_call is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        said = acq.status.long_call
+        assert said is not None and said.startswith("image processor stuck_on_the_first, ")
+        assert said.endswith(" s on one image")
+    finally:
+        release.set()
+        acq.mark_finished()
+        acq.await_completion(timeout=30)
+    assert acq.status.counts["saved"] == 6 and acq.status.long_call is None

@@ -481,12 +481,14 @@ class Acquisition:
 
     def _long_call(self) -> str | None:
         """The processor on one image for longer than ``LONG_CALL_S``, said with how
-        long (read without a lock: the two fields may be of two calls, said as one)."""
-        started, running = self.pipeline.call_started, self.pipeline.running
-        if started is None or running is None:
+        long; None once the acquisition has ended (a processor abandoned at Abort may
+        still be in its call, no longer waited for)."""
+        oldest = self.pipeline.oldest_call()
+        if oldest is None or self._ended_at is not None:
             return None
+        who, started = oldest
         seconds = time.perf_counter() - started
-        return f"{running}, {seconds:.0f} s on one image" if seconds > LONG_CALL_S else None
+        return f"{who}, {seconds:.0f} s on one image" if seconds > LONG_CALL_S else None
 
     @property
     def errors(self) -> list[ProcessorFailure]:
@@ -570,7 +572,8 @@ class Acquisition:
             if processing.is_alive() and time.monotonic() - stopped_at > ABANDON_AFTER_S:
                 worker = self._workers[1]
                 assert isinstance(worker, ProcessingWorker)
-                running = self.pipeline.running or "an image processor"
+                oldest = self.pipeline.oldest_call()  # the one stuck, of a parallel stage
+                running = oldest[0] if oldest else self.pipeline.running or "an image processor"
                 lost = worker.abandon(engine.is_alive)
                 why = CallAbandonedError(
                     f"{running} was still running {ABANDON_AFTER_S:g} s after the acquisition "

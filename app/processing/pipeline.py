@@ -257,9 +257,10 @@ class ProcessorPipeline:
         #: the processor called last (for a report when one hangs; a parallel stage's
         #: threads set it too, so it names one of those running)
         self.running: str | None = None
-        #: when the call running now started (``time.perf_counter``; None: none runs):
-        #: a status can then say that a processor has been on one image for a while
-        self.call_started: float | None = None
+        #: the calls running now (a parallel stage runs several), by a token of each:
+        #: (who, when it started, ``time.perf_counter``), so that a status can say which
+        #: processor has been on one image for a while
+        self._calls: dict[object, tuple[str, float]] = {}
 
     def __len__(self) -> int:
         return len(self.processors)
@@ -334,12 +335,19 @@ class ProcessorPipeline:
         """``processor`` on one image, under the error policy (thread-safe: a parallel
         stage calls it from its pool)."""
         start = time.perf_counter()
-        self.running = f"image processor {processor.name}"
-        self.call_started = start
+        self.running = who = f"image processor {processor.name}"
+        token = object()
+        self._calls[token] = (who, start)
         try:
             return self._run_one(processor, item, event_queue, skipped_raises, start)
         finally:
-            self.call_started = None
+            self._calls.pop(token, None)
+
+    def oldest_call(self) -> tuple[str, float] | None:
+        """The call running longest now: (who, its start, ``time.perf_counter``), None
+        when none runs (read from any thread: a copy is taken in one step)."""
+        calls = list(self._calls.copy().values())
+        return min(calls, key=lambda call: call[1]) if calls else None
 
     def _run_one(
         self,

@@ -239,19 +239,21 @@ class AcquisitionActions:
         self.panel.show_result(text, counts.get("acquired", 0), status.events_submitted)
         self.browser.acquisition_ended()
         failures = [e for e in acq.errors if e.exception is not None]
-        # a processor abandoned at Abort (still in the user's code) raised nothing and
-        # stays on: said as what happened, not as an error it was switched off for
+        # a processor abandoned at Abort (still in the user's code, maybe only slow)
+        # raised nothing and stays on: said in the status line (the Log has it), not
+        # as an error it was switched off for, nor in a dialog after every Abort
         abandoned = [e for e in failures if isinstance(e.exception, CallAbandonedError)]
-        raised = [e for e in failures if e not in abandoned]
+        raised = [e for e in failures if not isinstance(e.exception, CallAbandonedError)]
         if raised and status.state is not RunState.FAILED:
             self.messages.show_error_message(
                 f"{len(raised)} error(s) in processors or callbacks; a failing processor "
                 f"was disabled and frames passed through it. First: {raised[0]}"
             )
         if abandoned:
-            self.messages.show_error_message(
+            self.messages.show_status(
                 f"{abandoned[0].exception}. It is still on: if it hangs, untick it in the "
-                "Processors panel before the next Start."
+                "Processors panel before the next Start.",
+                0,
             )
         if status.state is RunState.FAILED:
             self.messages.show_error_message(text)

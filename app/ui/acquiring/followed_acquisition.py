@@ -142,6 +142,7 @@ class FollowedAcquisition:
             status.events_submitted,
             self._other_started,
             status.state is RunState.PAUSING,
+            status.long_call,
         )
 
     def put_back(
