@@ -714,6 +714,10 @@ def test_a_processor_long_on_one_image_is_named_while_the_run_waits_for_it(qtbot
         )
         assert re.search(r"Waiting on image processor slow_denoise, \d+ s on one image$",
                          panel.progress_label.text())  # fmt: skip
+        # the camera is done: no "remaining ~0:00:00" while the frames wait
+        qtbot.waitUntil(lambda: "3 / 3 frames" in panel.progress_label.text(), timeout=10000)
+        assert "all acquired; finishing the processing and saving" in panel.progress_label.text()
+        assert "remaining" not in panel.progress_label.text()
         assert "waiting on image processor slow_denoise" in window.status_line.text.text()
     finally:
         release.set()

@@ -907,9 +907,14 @@ class AcquisitionPanel(QWidget):
         self.progress.setValue(min(done, total))
         remaining = elapsed / done * (total - done) if done else float("nan")
         state = "Paused" if paused else "Acquiring"
+        if done and done >= total:  # the camera is done; processors and the saver not
+            after = "   all acquired; finishing the processing and saving"
+        elif done:
+            after = f"   remaining ~{_clock(remaining)}"
+        else:
+            after = ""
         self.progress_label.setText(
-            f"{state}: {done} / {total} frames   elapsed {_clock(elapsed)}"
-            + (f"   remaining ~{_clock(remaining)}" if done else "")
+            f"{state}: {done} / {total} frames   elapsed {_clock(elapsed)}{after}"
             + (f"\nWaiting on {waiting_on}" if waiting_on else "")
         )
 
