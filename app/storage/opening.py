@@ -52,7 +52,7 @@ def open_dataset(path: str | os.PathLike[str]) -> ReadableDataset:
         folder = folder.parent  # a level of a map ("Full resolution"...): the map
     if is_ome_zarr(folder):
         return OMEZarrDataset(folder)
-    if not (folder / "NDTiff.index").is_file() and not (folder / "Full resolution").is_dir():
+    if not _has_ndtiff_marks(folder):
         inside = _datasets_in(folder)
         if inside:
             shown = ", ".join(inside[:MAX_NAMED]) + (", ..." if len(inside) > MAX_NAMED else "")
@@ -105,14 +105,15 @@ def _is_folder(entry: os.DirEntry[str]) -> bool:
         return False
 
 
+def _has_ndtiff_marks(folder: Path) -> bool:
+    """An NDTiff dataset's index, or a tiled map's full-resolution level."""
+    return (folder / "NDTiff.index").is_file() or (folder / "Full resolution").is_dir()
+
+
 def _opens(child: Path) -> bool:
     """A dataset ``open_dataset`` knows, told by its marks alone (opening each would
     read indexes of thousands of images to name them)."""
     try:
-        return (
-            (child / "NDTiff.index").is_file()
-            or (child / "Full resolution").is_dir()
-            or is_ome_zarr(child)
-        )
+        return _has_ndtiff_marks(child) or is_ome_zarr(child)
     except OSError:  # a subfolder not readable (permissions, a network drive gone)
         return False

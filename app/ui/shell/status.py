@@ -21,9 +21,8 @@ class RateMeter:
     between the frames of a time-lapse: the rate over the last changes seen (up to
     ``changes``), not over the last tick (a burst of more changes than that, a long
     Z-stack at each time point, fills it: its waits read 0 after 5 s). A counter's
-    first reading (after ``reset``,
-    or a new counter) is where it starts, not a change: a Snap just after Live stopped
-    is one frame, no rate over the time since."""
+    first reading (after ``reset``, or a new counter) is where it starts, not a change:
+    a Snap just after Live stopped is one frame, no rate over the time since."""
 
     changes: int = 20
     _seen: deque[tuple[float, float]] = field(default_factory=deque)
